@@ -1,0 +1,2 @@
+//! The `jira-gate` binary.
+fn main() {}

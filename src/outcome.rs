@@ -1,0 +1,130 @@
+//! The result of one run of the step: the record that SPEC section 3 describes.
+//!
+//! Every way a run can end (approved, rejected, timed out, cancelled, written, error) produces one
+//! [`Report`]. The summary line on stderr, the `--result-file` JSON, GitHub's outputs and GitLab's
+//! dotenv are all renderings of this one value, so they can never disagree.
+
+use serde::Serialize;
+
+/// How the run ended; the `decision` field of the result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    /// The approval criteria matched.
+    Approved,
+    /// The rejection criteria matched.
+    Rejected,
+    /// The timeout passed while the ticket was still pending.
+    Timeout,
+    /// Jira or the step failed; see `message`.
+    Error,
+    /// SIGINT or SIGTERM ended the wait.
+    Cancelled,
+    /// No `approval` section: the ticket was created or updated and the step is done.
+    Written,
+}
+
+impl Decision {
+    /// The lowercase name used in every output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Approved => "approved",
+            Decision::Rejected => "rejected",
+            Decision::Timeout => "timeout",
+            Decision::Error => "error",
+            Decision::Cancelled => "cancelled",
+            Decision::Written => "written",
+        }
+    }
+
+    /// The process exit code of SPEC section 2 for this decision.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Decision::Approved | Decision::Written => 0,
+            Decision::Rejected => 3,
+            Decision::Timeout => 4,
+            Decision::Error => 5,
+            Decision::Cancelled => 6,
+        }
+    }
+}
+
+/// The result record of SPEC section 3. Field names are the JSON keys of `--result-file`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// How the run ended.
+    pub decision: Decision,
+    /// The ticket's key, once known.
+    pub issue_key: Option<String>,
+    /// `<base>/browse/<key>`, once the key is known.
+    pub issue_url: Option<String>,
+    /// Whether this run created the ticket (false when it updated or reused one).
+    pub created: bool,
+    /// The status name at the last successful read.
+    pub status: Option<String>,
+    /// The status category key (`new`, `indeterminate`, `done`) at the last read.
+    pub status_category: Option<String>,
+    /// The resolution name, or `None` while unresolved.
+    pub resolution: Option<String>,
+    /// Display name of whoever made the last status change (from the changelog).
+    pub decided_by: Option<String>,
+    /// When that change was made, as Jira reported it (ISO 8601).
+    pub decided_at: Option<String>,
+    /// Seconds from the start of the wait to its end.
+    pub waited_seconds: u64,
+    /// How many times the ticket was read while waiting.
+    pub polls: u32,
+    /// The process exit code.
+    pub exit_code: u8,
+    /// For errors, timeouts and cancellations: what happened, in one line.
+    pub message: Option<String>,
+}
+
+impl Report {
+    /// An empty report with the given decision; the exit code follows from it.
+    pub fn new(decision: Decision) -> Self {
+        Report {
+            decision,
+            issue_key: None,
+            issue_url: None,
+            created: false,
+            status: None,
+            status_category: None,
+            resolution: None,
+            decided_by: None,
+            decided_at: None,
+            waited_seconds: 0,
+            polls: 0,
+            exit_code: decision.exit_code(),
+            message: None,
+        }
+    }
+
+    /// The one-line human summary printed on stderr at the end of every run.
+    pub fn summary(&self) -> String {
+        let key = self.issue_key.as_deref().unwrap_or("no issue");
+        let mut line = format!("jira-gate: {} {key}", self.decision.as_str());
+        if let Some(status) = &self.status {
+            line.push_str(&format!(" (status \"{status}\""));
+            if let Some(by) = &self.decided_by {
+                line.push_str(&format!(", by {by}"));
+            }
+            line.push(')');
+        }
+        if self.polls > 0 || self.waited_seconds > 0 {
+            line.push_str(&format!(
+                " after {}s, {} poll{}",
+                self.waited_seconds,
+                self.polls,
+                if self.polls == 1 { "" } else { "s" }
+            ));
+        }
+        if let Some(url) = &self.issue_url {
+            line.push_str(&format!(" - {url}"));
+        }
+        if let Some(message) = &self.message {
+            line.push_str(&format!(": {message}"));
+        }
+        line
+    }
+}
