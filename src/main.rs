@@ -1,2 +1,26 @@
-//! The `jira-gate` binary.
-fn main() {}
+//! The `jira-gate` binary: parse the command line, set up logging and a single-threaded runtime,
+//! run, and turn the outcome into the process exit code (SPEC section 2).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use jira_gate::cli::Cli;
+use jira_gate::env::Env;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    jira_gate::logging::init(&cli.global);
+    // One thread: the step waits on one ticket, and a fleet of steps should cost little.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("jira-gate: error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let code = runtime.block_on(jira_gate::run(cli, Env::from_process()));
+    ExitCode::from(code)
+}

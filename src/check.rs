@@ -1,0 +1,179 @@
+//! `jira-gate check`: test a stanza against the real Jira without writing anything.
+//!
+//! Each item is checked and reported on its own line, so one run shows every problem: the
+//! credentials (`/myself`), the project, the issue type, every field name (ticket fields and
+//! criteria), and the transition. A transition can only be listed for an existing issue; for a
+//! ticket still to be created, the name is checked against the project's statuses instead.
+
+use serde_json::Value as Json;
+use tokio::time::Instant;
+
+use crate::error::Error;
+use crate::jira::fields::Catalog;
+use crate::jira::{self, JiraClient};
+use crate::stanza::Stanza;
+use crate::step;
+
+/// Runs every check; `Ok` when all pass.
+pub async fn run(stanza: &Stanza) -> Result<(), Error> {
+    let deadline = Instant::now() + stanza.jira.request_timeout * 3;
+    let mut client = JiraClient::new(&stanza.jira, deadline, true)?;
+    let mut problems = 0usize;
+    let mut report = |result: Result<String, jira::Error>| match result {
+        Ok(line) => eprintln!("  ok       {line}"),
+        Err(e) => {
+            problems += 1;
+            eprintln!("  problem  {e}");
+        }
+    };
+    eprintln!("jira-gate check: {}", stanza.jira.url);
+    // Without working credentials nothing else can be checked.
+    let user = client.connect(stanza.jira.api).await?;
+    report(Ok(format!(
+        "credentials: authenticated as {}",
+        user.label()
+    )));
+    let client = &client;
+    let ticket = &stanza.ticket;
+
+    if let Some(project_key) = &ticket.project {
+        match client.project(project_key).await {
+            Ok(project) => {
+                report(Ok(format!("project {}", project.key)));
+                if let Some(wanted) = &ticket.issue_type {
+                    let found = project
+                        .issue_types
+                        .iter()
+                        .any(|t| t.name.eq_ignore_ascii_case(wanted) || &t.id == wanted);
+                    report(if found {
+                        Ok(format!("issue type {wanted}"))
+                    } else {
+                        Err(jira::Error::Mismatch(format!(
+                            "project {} has no issue type {wanted:?}; it has: {}",
+                            project.key,
+                            project
+                                .issue_types
+                                .iter()
+                                .map(|t| t.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )))
+                    });
+                }
+            }
+            Err(e) => report(Err(e)),
+        }
+    }
+
+    let mut names: Vec<String> = ticket.fields.iter().map(|(name, _)| name.clone()).collect();
+    if let Some(approval) = &stanza.approval {
+        names.extend(approval.approve.field_names());
+        names.extend(
+            approval
+                .reject
+                .iter()
+                .flat_map(crate::criteria::Criteria::field_names),
+        );
+    }
+    if !names.is_empty() {
+        match client.fields().await {
+            Ok(defs) => {
+                let catalog = Catalog::new(defs);
+                for name in names {
+                    report(
+                        catalog
+                            .resolve(&name)
+                            .map(|d| format!("field {name:?} is {}", d.id)),
+                    );
+                }
+            }
+            Err(e) => report(Err(e)),
+        }
+    }
+
+    if let Some(key) = &ticket.key {
+        match client.issue(key, &["status".to_owned()], false).await {
+            Ok(issue) => {
+                let status = issue
+                    .fields
+                    .get("status")
+                    .and_then(|s| s.get("name"))
+                    .and_then(Json::as_str)
+                    .unwrap_or("?")
+                    .to_owned();
+                report(Ok(format!("issue {key} (status \"{status}\")")));
+                if let Some(wanted) = &ticket.transition {
+                    report(check_transition(client, key, wanted, &status).await);
+                }
+            }
+            Err(e) => report(Err(step::not_found(e, key))),
+        }
+    } else if let (Some(wanted), Some(project)) = (&ticket.transition, &ticket.project) {
+        report(check_status_name(client, project, wanted).await);
+    }
+
+    if problems == 0 {
+        eprintln!("jira-gate check: all good");
+        Ok(())
+    } else {
+        Err(jira::Error::Mismatch(format!(
+            "{problems} problem{} found",
+            if problems == 1 { "" } else { "s" }
+        ))
+        .into())
+    }
+}
+
+async fn check_transition(
+    client: &JiraClient,
+    key: &str,
+    wanted: &str,
+    status: &str,
+) -> Result<String, jira::Error> {
+    let available = client.transitions(key).await?;
+    match step::pick_transition(&available, wanted) {
+        Some(t) => Ok(format!(
+            "transition {wanted:?} is available on {key} (id {})",
+            t.id
+        )),
+        None if status.eq_ignore_ascii_case(wanted) => Ok(format!("{key} is already \"{status}\"")),
+        None => Err(jira::Error::Mismatch(format!(
+            "no transition named or leading to {wanted:?} from {key}'s status \"{status}\"; available: {}",
+            step::describe_transitions(&available)
+        ))),
+    }
+}
+
+/// Before the ticket exists, the best check is whether the name is a status of the project.
+async fn check_status_name(
+    client: &JiraClient,
+    project: &str,
+    wanted: &str,
+) -> Result<String, jira::Error> {
+    let types: Json = client.project_statuses(project).await?;
+    let mut names: Vec<String> = Vec::new();
+    for issue_type in types.as_array().into_iter().flatten() {
+        for status in issue_type
+            .get("statuses")
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(name) = status.get("name").and_then(Json::as_str) {
+                if !names.iter().any(|n| n == name) {
+                    names.push(name.to_owned());
+                }
+            }
+        }
+    }
+    if names.iter().any(|n| n.eq_ignore_ascii_case(wanted)) {
+        Ok(format!(
+            "transition {wanted:?} names a status of {project}; its availability is checked when the ticket exists"
+        ))
+    } else {
+        Ok(format!(
+            "transition {wanted:?} is not a status of {project} (statuses: {}); if it is a transition name it is checked when the ticket exists",
+            names.join(", ")
+        ))
+    }
+}

@@ -1,0 +1,751 @@
+//! Approval and rejection criteria (SPEC section 1, "Criteria"): pure functions, no I/O.
+//!
+//! A criterion from the stanza becomes a [`Criteria`] tree. [`decide`] evaluates the rejection
+//! tree first, then the approval tree, against a [`Snapshot`] of the issue taken by one read.
+//! Field values are compared leniently, the way a person reads them in Jira: an option matches
+//! its value or id, a user their display name, email, account id or username, numbers compare
+//! numerically, dates by day, text case-insensitively.
+
+use serde_json::Value as Json;
+
+use crate::stanza::{Names, RawCriterion, Value};
+
+/// A criterion that does not make sense, found while building the tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildError {
+    /// The key path, e.g. `approval.approve_when.any[1].field`.
+    pub key: String,
+    /// What is wrong.
+    pub message: String,
+    /// What to do.
+    pub hint: Option<String>,
+}
+
+/// A validated criterion.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Criteria {
+    /// Every child holds.
+    All(Vec<Criteria>),
+    /// At least one child holds.
+    Any(Vec<Criteria>),
+    /// The status name is one of these (case-insensitive).
+    Status(Vec<String>),
+    /// The status category key is one of these (`new`, `indeterminate`, `done`).
+    Category(Vec<String>),
+    /// The resolution is one of these names; `None` means "unresolved".
+    Resolution(Option<Vec<String>>),
+    /// A test on any field.
+    Field {
+        /// As written: display name or id.
+        name: String,
+        /// The field id, once resolved against Jira's field list.
+        id: String,
+        /// The test.
+        test: FieldTest,
+    },
+}
+
+/// What a `field` criterion checks.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldTest {
+    /// Equal to the value (a list compares as a set).
+    Equals(Value),
+    /// Not equal.
+    NotEquals(Value),
+    /// The value (every element, for lists) is one of these.
+    In(Vec<Value>),
+    /// No element of the value is one of these.
+    NotIn(Vec<Value>),
+    /// A list has an element equal to this; text contains this text.
+    Contains(Value),
+    /// Empty (`true`) or not (`false`).
+    Empty(bool),
+}
+
+/// What one read of the issue shows; the input of [`decide`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Snapshot {
+    /// Status name.
+    pub status: String,
+    /// Status category key.
+    pub category: String,
+    /// Resolution name, `None` while unresolved.
+    pub resolution: Option<String>,
+    /// The raw `fields` object, by field id.
+    pub fields: serde_json::Map<String, Json>,
+}
+
+/// The outcome of evaluating the criteria on a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// The approval criteria hold (and the rejection criteria do not).
+    Approved,
+    /// The rejection criteria hold.
+    Rejected,
+    /// Neither.
+    Pending,
+}
+
+/// Rejection first: when both trees hold, the decision is rejected (SPEC section 1).
+pub fn decide(approve: &Criteria, reject: Option<&Criteria>, issue: &Snapshot) -> Verdict {
+    if reject.is_some_and(|r| r.holds(issue)) {
+        Verdict::Rejected
+    } else if approve.holds(issue) {
+        Verdict::Approved
+    } else {
+        Verdict::Pending
+    }
+}
+
+/// Builds the tree for one criterion map; `key` is its path in the stanza, for messages.
+pub fn build(raw: RawCriterion, key: &str) -> Result<Criteria, BuildError> {
+    let err = |sub: &str, message: String, hint: Option<&str>| BuildError {
+        key: if sub.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{key}.{sub}")
+        },
+        message,
+        hint: hint.map(str::to_owned),
+    };
+    if raw.jql.is_some() {
+        return Err(err(
+            "jql",
+            "`jql` criteria are not supported yet".into(),
+            Some("use `status`, `resolution` or `field` for now"),
+        ));
+    }
+    if raw.approval.is_some() {
+        return Err(err(
+            "approval",
+            "`approval` (Jira Service Management) criteria are not supported yet".into(),
+            Some("match the status the approval moves the request to, e.g. `status: Approved`"),
+        ));
+    }
+    let mut parts = Vec::new();
+    if let Some(Names(names)) = raw.status {
+        parts.push(Criteria::Status(non_empty_list(names, || {
+            err("status", "lists no status".into(), None)
+        })?));
+    }
+    if let Some(Names(names)) = raw.status_category {
+        let mut keys = Vec::new();
+        for name in non_empty_list(names, || {
+            err("status_category", "lists no category".into(), None)
+        })? {
+            keys.push(category_key(&name).ok_or_else(|| {
+                err(
+                    "status_category",
+                    format!("{name:?} is not a status category"),
+                    Some("use new, indeterminate or done (or To Do, In Progress, Done)"),
+                )
+            })?);
+        }
+        parts.push(Criteria::Category(keys));
+    }
+    if let Some(resolution) = raw.resolution {
+        let names = match resolution {
+            None => None,
+            Some(Names(names)) => Some(non_empty_list(names, || {
+                err(
+                    "resolution",
+                    "lists no resolution".into(),
+                    Some("write `resolution: null` for unresolved"),
+                )
+            })?),
+        };
+        parts.push(Criteria::Resolution(names));
+    }
+    let tests: Vec<FieldTest> = [
+        raw.equals.map(FieldTest::Equals),
+        raw.not_equals.map(FieldTest::NotEquals),
+        raw.in_.map(FieldTest::In),
+        raw.not_in.map(FieldTest::NotIn),
+        raw.contains.map(FieldTest::Contains),
+        raw.empty.map(FieldTest::Empty),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    match (raw.field, tests.len()) {
+        (Some(field), 1) => {
+            let name = field.value.trim().to_owned();
+            if name.is_empty() {
+                return Err(err(
+                    "field",
+                    "is empty".into(),
+                    Some("name a field by display name or id"),
+                ));
+            }
+            let test = tests.into_iter().next().expect("one test");
+            if let FieldTest::In(list) | FieldTest::NotIn(list) = &test {
+                if list.is_empty() {
+                    return Err(err("in", "the list is empty".into(), None));
+                }
+            }
+            parts.push(Criteria::Field {
+                id: name.clone(),
+                name,
+                test,
+            });
+        }
+        (Some(_), 0) => {
+            return Err(err(
+                "field",
+                "needs a test".into(),
+                Some("add one of equals, not_equals, in, not_in, contains, empty"),
+            ));
+        }
+        (Some(_), _) => {
+            return Err(err(
+                "field",
+                "has more than one test".into(),
+                Some("one test per map; combine several with `all:`"),
+            ));
+        }
+        (None, 0) => {}
+        (None, _) => {
+            return Err(err(
+                "",
+                "equals/not_equals/in/not_in/contains/empty need a `field`".into(),
+                Some("add `field: NAME_OR_ID` to the same map"),
+            ));
+        }
+    }
+    for (combinator, list) in [("all", raw.all), ("any", raw.any)] {
+        if let Some(list) = list {
+            if list.is_empty() {
+                return Err(err(combinator, "the list is empty".into(), None));
+            }
+            let children = list
+                .into_iter()
+                .enumerate()
+                .map(|(i, c)| build(c, &format!("{key}.{combinator}[{i}]")))
+                .collect::<Result<Vec<_>, _>>()?;
+            parts.push(if combinator == "all" {
+                Criteria::All(children)
+            } else {
+                Criteria::Any(children)
+            });
+        }
+    }
+    match parts.len() {
+        0 => Err(err(
+            "",
+            "the criterion is empty".into(),
+            Some("for example `{ status: Approved }`"),
+        )),
+        1 => Ok(parts.pop().expect("one part")),
+        _ => Ok(Criteria::All(parts)),
+    }
+}
+
+fn non_empty_list(
+    names: Vec<String>,
+    empty: impl FnOnce() -> BuildError,
+) -> Result<Vec<String>, BuildError> {
+    let names: Vec<String> = names
+        .into_iter()
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty())
+        .collect();
+    if names.is_empty() {
+        Err(empty())
+    } else {
+        Ok(names)
+    }
+}
+
+/// Maps the accepted spellings of a status category to Jira's key.
+fn category_key(name: &str) -> Option<String> {
+    let key = match name.trim().to_lowercase().as_str() {
+        "new" | "to do" | "todo" => "new",
+        "indeterminate" | "in progress" => "indeterminate",
+        "done" | "complete" | "completed" => "done",
+        _ => return None,
+    };
+    Some(key.to_owned())
+}
+
+impl Criteria {
+    /// The field names (as written) that `field` criteria use, for resolving to ids.
+    pub fn field_names(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.walk(&mut |c| {
+            if let Criteria::Field { name, .. } = c {
+                out.push(name.clone());
+            }
+        });
+        out
+    }
+
+    /// The field ids a poll must read for these criteria.
+    pub fn field_ids(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.walk(&mut |c| {
+            if let Criteria::Field { id, .. } = c {
+                if !out.contains(id) {
+                    out.push(id.clone());
+                }
+            }
+        });
+        out
+    }
+
+    /// Replaces field names by ids.
+    pub fn resolve_fields<E>(
+        &mut self,
+        resolve: &mut dyn FnMut(&str) -> Result<String, E>,
+    ) -> Result<(), E> {
+        match self {
+            Criteria::All(children) | Criteria::Any(children) => {
+                for child in children {
+                    child.resolve_fields(resolve)?;
+                }
+            }
+            Criteria::Field { name, id, .. } => *id = resolve(name)?,
+            Criteria::Status(_) | Criteria::Category(_) | Criteria::Resolution(_) => {}
+        }
+        Ok(())
+    }
+
+    fn walk(&self, f: &mut dyn FnMut(&Criteria)) {
+        f(self);
+        if let Criteria::All(children) | Criteria::Any(children) = self {
+            for child in children {
+                child.walk(f);
+            }
+        }
+    }
+
+    /// Whether the criterion holds for the snapshot.
+    pub fn holds(&self, issue: &Snapshot) -> bool {
+        match self {
+            Criteria::All(children) => children.iter().all(|c| c.holds(issue)),
+            Criteria::Any(children) => children.iter().any(|c| c.holds(issue)),
+            Criteria::Status(names) => names.iter().any(|n| same_text(n, &issue.status)),
+            Criteria::Category(keys) => keys.iter().any(|k| same_text(k, &issue.category)),
+            Criteria::Resolution(None) => issue.resolution.is_none(),
+            Criteria::Resolution(Some(names)) => issue
+                .resolution
+                .as_ref()
+                .is_some_and(|r| names.iter().any(|n| same_text(n, r))),
+            Criteria::Field { id, test, .. } => {
+                let items = items_of(issue.fields.get(id).unwrap_or(&Json::Null));
+                test_items(test, &items)
+            }
+        }
+    }
+
+    /// A short human description for logs, e.g. `status in [Approved, Done]`.
+    pub fn describe(&self) -> String {
+        match self {
+            Criteria::All(children) => join(children, " and "),
+            Criteria::Any(children) => join(children, " or "),
+            Criteria::Status(names) => format!("status in [{}]", names.join(", ")),
+            Criteria::Category(keys) => format!("status category in [{}]", keys.join(", ")),
+            Criteria::Resolution(None) => "unresolved".into(),
+            Criteria::Resolution(Some(names)) => format!("resolution in [{}]", names.join(", ")),
+            Criteria::Field { name, test, .. } => match test {
+                FieldTest::Equals(v) => format!("{name} = {}", show(v)),
+                FieldTest::NotEquals(v) => format!("{name} != {}", show(v)),
+                FieldTest::In(list) => format!(
+                    "{name} in [{}]",
+                    list.iter().map(show).collect::<Vec<_>>().join(", ")
+                ),
+                FieldTest::NotIn(list) => {
+                    format!(
+                        "{name} not in [{}]",
+                        list.iter().map(show).collect::<Vec<_>>().join(", ")
+                    )
+                }
+                FieldTest::Contains(v) => format!("{name} contains {}", show(v)),
+                FieldTest::Empty(true) => format!("{name} is empty"),
+                FieldTest::Empty(false) => format!("{name} is set"),
+            },
+        }
+    }
+}
+
+fn join(children: &[Criteria], sep: &str) -> String {
+    let parts: Vec<String> = children
+        .iter()
+        .map(|c| match c {
+            Criteria::All(_) | Criteria::Any(_) => format!("({})", c.describe()),
+            _ => c.describe(),
+        })
+        .collect();
+    parts.join(sep)
+}
+
+fn show(value: &Value) -> String {
+    match value {
+        Value::List(items) => format!(
+            "[{}]",
+            items.iter().map(show).collect::<Vec<_>>().join(", ")
+        ),
+        other => other.as_text().unwrap_or_else(|| "null".into()),
+    }
+}
+
+/// One element of a field's value, with every name it answers to (an option's value and id; a
+/// user's display name, email, account id, username and key; ...).
+type Item = Vec<String>;
+
+/// Flattens a Jira field value into its elements. `null`, `""` and `[]` give no elements.
+fn items_of(value: &Json) -> Vec<Item> {
+    match value {
+        Json::Null => Vec::new(),
+        Json::Array(elements) => elements.iter().filter_map(aliases).collect(),
+        other => aliases(other).into_iter().collect(),
+    }
+}
+
+fn aliases(value: &Json) -> Option<Item> {
+    match value {
+        Json::Null => None,
+        Json::String(s) if s.trim().is_empty() => None,
+        Json::String(s) => Some(vec![s.clone()]),
+        Json::Number(n) => Some(vec![n.to_string()]),
+        Json::Bool(b) => Some(vec![b.to_string()]),
+        Json::Array(_) => Some(vec![value.to_string()]),
+        Json::Object(map) => {
+            if map.get("type").and_then(Json::as_str) == Some("doc") {
+                let text = crate::jira::adf::to_text(value);
+                return if text.trim().is_empty() {
+                    None
+                } else {
+                    Some(vec![text])
+                };
+            }
+            let names: Item = [
+                "value",
+                "name",
+                "displayName",
+                "emailAddress",
+                "accountId",
+                "key",
+                "id",
+            ]
+            .iter()
+            .filter_map(|k| match map.get(*k) {
+                Some(Json::String(s)) if !s.is_empty() => Some(s.clone()),
+                Some(Json::Number(n)) => Some(n.to_string()),
+                _ => None,
+            })
+            .collect();
+            if names.is_empty() {
+                Some(vec![value.to_string()])
+            } else {
+                Some(names)
+            }
+        }
+    }
+}
+
+fn test_items(test: &FieldTest, items: &[Item]) -> bool {
+    match test {
+        FieldTest::Empty(want) => items.is_empty() == *want,
+        FieldTest::Equals(expected) => equals(items, expected),
+        FieldTest::NotEquals(expected) => !equals(items, expected),
+        FieldTest::In(list) => {
+            !items.is_empty()
+                && items
+                    .iter()
+                    .all(|item| list.iter().any(|v| item_matches(item, v)))
+        }
+        FieldTest::NotIn(list) => !items
+            .iter()
+            .any(|item| list.iter().any(|v| item_matches(item, v))),
+        FieldTest::Contains(expected) => match expected {
+            Value::List(wanted) => wanted.iter().all(|w| contains(items, w)),
+            other => contains(items, other),
+        },
+    }
+}
+
+fn equals(items: &[Item], expected: &Value) -> bool {
+    match expected {
+        Value::Null => items.is_empty(),
+        Value::List(wanted) => {
+            items.len() == wanted.len()
+                && wanted
+                    .iter()
+                    .all(|w| items.iter().any(|item| item_matches(item, w)))
+                && items
+                    .iter()
+                    .all(|item| wanted.iter().any(|w| item_matches(item, w)))
+        }
+        scalar => items.len() == 1 && item_matches(&items[0], scalar),
+    }
+}
+
+fn contains(items: &[Item], wanted: &Value) -> bool {
+    if items.iter().any(|item| item_matches(item, wanted)) {
+        return true;
+    }
+    // Text fields: substring, case-insensitive.
+    let Some(needle) = wanted.as_text() else {
+        return false;
+    };
+    let needle = needle.to_lowercase();
+    items.len() == 1
+        && items[0]
+            .first()
+            .is_some_and(|text| text.to_lowercase().contains(&needle))
+}
+
+fn item_matches(item: &Item, wanted: &Value) -> bool {
+    let Some(wanted) = wanted.as_text() else {
+        return false;
+    };
+    item.iter().any(|alias| scalar_eq(alias, &wanted))
+}
+
+/// Text case-insensitively; numbers numerically; a date matches a timestamp on that day.
+fn scalar_eq(actual: &str, wanted: &str) -> bool {
+    let (a, w) = (actual.trim(), wanted.trim());
+    if same_text(a, w) {
+        return true;
+    }
+    if let (Ok(x), Ok(y)) = (a.parse::<f64>(), w.parse::<f64>()) {
+        return (x - y).abs() < f64::EPSILON * x.abs().max(y.abs()).max(1.0);
+    }
+    is_date(w) && a.len() > 10 && a.starts_with(w) && a.as_bytes()[10] == b'T'
+}
+
+fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}
+
+fn same_text(a: &str, b: &str) -> bool {
+    a.trim().to_lowercase() == b.trim().to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn snapshot(status: &str, category: &str, resolution: Option<&str>, fields: &Json) -> Snapshot {
+        Snapshot {
+            status: status.into(),
+            category: category.into(),
+            resolution: resolution.map(Into::into),
+            fields: fields.as_object().cloned().unwrap_or_default(),
+        }
+    }
+
+    fn field(id: &str, test: FieldTest) -> Criteria {
+        Criteria::Field {
+            name: id.into(),
+            id: id.into(),
+            test,
+        }
+    }
+
+    fn s(text: &str) -> Value {
+        Value::String(text.into())
+    }
+
+    #[test]
+    fn status_category_and_resolution() {
+        let approved = snapshot("Approved", "done", None, &json!({}));
+        let wont = snapshot("Rejected", "done", Some("Won't Do"), &json!({}));
+        let cases = [
+            (
+                Criteria::Status(vec!["approved".into(), "Done".into()]),
+                &approved,
+                true,
+            ),
+            (Criteria::Status(vec!["Done".into()]), &approved, false),
+            (Criteria::Category(vec!["done".into()]), &approved, true),
+            (Criteria::Resolution(None), &approved, true),
+            (Criteria::Resolution(None), &wont, false),
+            (
+                Criteria::Resolution(Some(vec!["won't do".into()])),
+                &wont,
+                true,
+            ),
+            (
+                Criteria::Resolution(Some(vec!["Done".into()])),
+                &wont,
+                false,
+            ),
+        ];
+        for (criteria, issue, want) in cases {
+            assert_eq!(
+                criteria.holds(issue),
+                want,
+                "{} on {}",
+                criteria.describe(),
+                issue.status
+            );
+        }
+    }
+
+    #[test]
+    fn rejection_is_checked_first() {
+        let issue = snapshot("Rejected", "done", None, &json!({}));
+        let approve = Criteria::Category(vec!["done".into()]);
+        let reject = Criteria::Status(vec!["Rejected".into()]);
+        assert_eq!(decide(&approve, Some(&reject), &issue), Verdict::Rejected);
+        assert_eq!(decide(&approve, None, &issue), Verdict::Approved);
+        let pending = snapshot("Awaiting approval", "indeterminate", None, &json!({}));
+        assert_eq!(decide(&approve, Some(&reject), &pending), Verdict::Pending);
+    }
+
+    #[test]
+    fn field_tests_on_every_shape() {
+        let issue = snapshot(
+            "Open",
+            "new",
+            None,
+            &json!({
+                "summary": "Deploy api 1.2",
+                "risk": {"self": "x", "value": "Low", "id": "10020"},
+                "envs": [{"value": "staging", "id": "1"}, {"value": "production", "id": "2"}],
+                "approvers": [{"accountId": "5b10", "displayName": "Alice Approver", "emailAddress": "alice@example.com"}],
+                "assignee": {"name": "bob", "key": "JIRAUSER1", "displayName": "Bob Builder"},
+                "score": 7.0,
+                "due": "2026-12-01",
+                "updated": "2026-11-25T10:00:00.000+0000",
+                "labels": ["deploy", "prod"],
+                "empty_list": [],
+                "notes": {"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [{"type": "text", "text": "All checks green"}]}]},
+                "blank": "",
+            }),
+        );
+        let cases = [
+            (
+                field("summary", FieldTest::Equals(s("deploy API 1.2"))),
+                true,
+            ),
+            (field("summary", FieldTest::Contains(s("api"))), true),
+            (field("risk", FieldTest::Equals(s("low"))), true),
+            (field("risk", FieldTest::Equals(s("10020"))), true),
+            (field("risk", FieldTest::NotEquals(s("High"))), true),
+            (
+                field("risk", FieldTest::In(vec![s("Low"), s("Medium")])),
+                true,
+            ),
+            (field("risk", FieldTest::NotIn(vec![s("Low")])), false),
+            (field("envs", FieldTest::Contains(s("production"))), true),
+            (field("envs", FieldTest::Contains(s("dev"))), false),
+            (
+                field(
+                    "envs",
+                    FieldTest::Equals(Value::List(vec![s("production"), s("staging")])),
+                ),
+                true,
+            ),
+            (field("envs", FieldTest::Equals(s("production"))), false),
+            (
+                field(
+                    "envs",
+                    FieldTest::In(vec![s("staging"), s("production"), s("dev")]),
+                ),
+                true,
+            ),
+            (
+                field("approvers", FieldTest::Contains(s("alice@example.com"))),
+                true,
+            ),
+            (
+                field("approvers", FieldTest::Contains(s("Alice Approver"))),
+                true,
+            ),
+            (field("approvers", FieldTest::Contains(s("5b10"))), true),
+            (field("assignee", FieldTest::Equals(s("bob"))), true),
+            (
+                field("score", FieldTest::Equals(Value::Number(7.into()))),
+                true,
+            ),
+            (field("score", FieldTest::Equals(s("7"))), true),
+            (
+                field("score", FieldTest::In(vec![Value::Number(8.into())])),
+                false,
+            ),
+            (field("due", FieldTest::Equals(s("2026-12-01"))), true),
+            (field("updated", FieldTest::Equals(s("2026-11-25"))), true),
+            (field("updated", FieldTest::Equals(s("2026-11-26"))), false),
+            (
+                field(
+                    "labels",
+                    FieldTest::Contains(Value::List(vec![s("deploy"), s("prod")])),
+                ),
+                true,
+            ),
+            (field("empty_list", FieldTest::Empty(true)), true),
+            (field("blank", FieldTest::Empty(true)), true),
+            (field("missing", FieldTest::Empty(true)), true),
+            (field("missing", FieldTest::Equals(Value::Null)), true),
+            (field("labels", FieldTest::Empty(false)), true),
+            (field("notes", FieldTest::Contains(s("checks green"))), true),
+            (field("missing", FieldTest::NotIn(vec![s("x")])), true),
+            (field("missing", FieldTest::In(vec![s("x")])), false),
+        ];
+        for (criteria, want) in cases {
+            assert_eq!(criteria.holds(&issue), want, "{}", criteria.describe());
+        }
+    }
+
+    #[test]
+    fn combinators() {
+        let issue = snapshot("Approved", "done", None, &json!({"risk": {"value": "Low"}}));
+        let all = Criteria::All(vec![
+            Criteria::Status(vec!["Approved".into()]),
+            field("risk", FieldTest::Equals(s("High"))),
+        ]);
+        let any = Criteria::Any(vec![
+            Criteria::Status(vec!["Done".into()]),
+            field("risk", FieldTest::Equals(s("Low"))),
+        ]);
+        assert!(!all.holds(&issue));
+        assert!(any.holds(&issue));
+        assert_eq!(any.describe(), "status in [Done] or risk = Low");
+    }
+
+    fn raw(yaml: &str) -> RawCriterion {
+        serde_yaml::from_str(yaml).unwrap()
+    }
+
+    #[test]
+    fn build_checks_shape() {
+        let ok = build(raw("{status: Approved, resolution: null}"), "k").unwrap();
+        assert_eq!(
+            ok,
+            Criteria::All(vec![
+                Criteria::Status(vec!["Approved".into()]),
+                Criteria::Resolution(None)
+            ])
+        );
+        let cat = build(raw("{status_category: In Progress}"), "k").unwrap();
+        assert_eq!(cat, Criteria::Category(vec!["indeterminate".into()]));
+        for (yaml, want) in [
+            ("{}", "the criterion is empty"),
+            ("{field: Risk}", "needs a test"),
+            (
+                "{field: Risk, equals: a, contains: b}",
+                "more than one test",
+            ),
+            ("{equals: a}", "need a `field`"),
+            ("{status_category: finished}", "not a status category"),
+            ("{jql: 'x = y'}", "not supported yet"),
+            ("{approval: approved}", "not supported yet"),
+            ("{any: []}", "the list is empty"),
+            ("{status: []}", "lists no status"),
+        ] {
+            let err = build(raw(yaml), "approval.approve_when").unwrap_err();
+            assert!(err.message.contains(want), "{yaml}: {err:?}");
+        }
+        let nested = build(raw("{any: [{status: A}, {field: x}]}"), "r").unwrap_err();
+        assert_eq!(nested.key, "r.any[1].field");
+    }
+}

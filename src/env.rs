@@ -1,0 +1,146 @@
+//! The process environment, read once, with GitHub Actions inputs folded in.
+//!
+//! A GitHub docker action receives its inputs as `INPUT_<NAME>` (upper-cased, hyphens kept:
+//! `INPUT_STEP-FILE`). When `GITHUB_ACTIONS=true`, a variable the step reads that is unset falls
+//! back to the matching input: `JIRA_GATE_STEP` ← `INPUT_STEP`, `JIRA_URL` ← `INPUT_JIRA-URL`, and
+//! so on (see [`GITHUB_INPUTS`]). GitHub sets every declared input, empty when not given, so empty
+//! inputs count as absent.
+
+use std::collections::HashMap;
+
+/// Variable the step reads → the action input that supplies it.
+pub const GITHUB_INPUTS: &[(&str, &str)] = &[
+    ("JIRA_GATE_STEP", "step"),
+    ("JIRA_GATE_STEP_FILE", "step-file"),
+    ("JIRA_GATE_ISSUE_KEY", "issue-key"),
+    ("JIRA_GATE_TIMEOUT", "timeout"),
+    ("JIRA_URL", "jira-url"),
+    ("JIRA_USER", "jira-user"),
+    ("JIRA_API_TOKEN", "jira-token"),
+    ("JIRA_PAT", "jira-pat"),
+];
+
+/// Variables whose values are secrets wherever they come from; masked before anything is printed.
+const SECRET_VARIABLES: &[&str] = &[
+    "JIRA_API_TOKEN",
+    "JIRA_PAT",
+    "INPUT_JIRA-TOKEN",
+    "INPUT_JIRA-PAT",
+];
+
+/// A snapshot of the environment.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    vars: HashMap<String, String>,
+}
+
+impl Env {
+    /// The current process's variables (those that are valid UTF-8).
+    pub fn from_process() -> Self {
+        Env {
+            vars: std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+                .collect(),
+        }
+    }
+
+    /// An environment made of these pairs (tests, demo).
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        Env {
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        }
+    }
+
+    /// The same environment with these variables set (replacing existing ones).
+    #[must_use]
+    pub fn with_overrides(mut self, pairs: Vec<(String, String)>) -> Self {
+        self.vars.extend(pairs);
+        self
+    }
+
+    /// True inside GitHub Actions.
+    pub fn is_github(&self) -> bool {
+        self.vars.get("GITHUB_ACTIONS").is_some_and(|v| v == "true")
+    }
+
+    /// A variable, falling back to its GitHub input inside GitHub Actions.
+    pub fn get(&self, name: &str) -> Option<String> {
+        if let Some(value) = self.vars.get(name) {
+            return Some(value.clone());
+        }
+        let input = GITHUB_INPUTS.iter().find(|(var, _)| *var == name)?.1;
+        self.github_input(input)
+    }
+
+    /// A non-empty GitHub input (`INPUT_<NAME>`), only inside GitHub Actions.
+    pub fn github_input(&self, name: &str) -> Option<String> {
+        if !self.is_github() {
+            return None;
+        }
+        self.vars
+            .get(&format!("INPUT_{}", name.to_uppercase()))
+            .filter(|v| !v.is_empty())
+            .cloned()
+    }
+
+    /// Values of the variables that hold secrets, for masking.
+    pub fn secret_values(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for name in SECRET_VARIABLES {
+            if let Some(value) = self.vars.get(*name).filter(|v| !v.trim().is_empty()) {
+                if !out.contains(value) {
+                    out.push(value.clone());
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Env;
+
+    #[test]
+    fn github_inputs_fill_unset_variables() {
+        let env = Env::from_pairs([
+            ("GITHUB_ACTIONS", "true"),
+            ("INPUT_STEP-FILE", "steps/x.yml"),
+            ("INPUT_JIRA-URL", "https://a.atlassian.net"),
+            ("INPUT_ISSUE-KEY", ""),
+            ("JIRA_USER", "set@example.com"),
+            ("INPUT_JIRA-USER", "input@example.com"),
+            ("INPUT_JIRA-TOKEN", "tok"),
+        ]);
+        assert_eq!(
+            env.get("JIRA_GATE_STEP_FILE").as_deref(),
+            Some("steps/x.yml")
+        );
+        assert_eq!(
+            env.get("JIRA_URL").as_deref(),
+            Some("https://a.atlassian.net")
+        );
+        assert_eq!(
+            env.get("JIRA_USER").as_deref(),
+            Some("set@example.com"),
+            "a set variable wins"
+        );
+        assert_eq!(
+            env.get("JIRA_GATE_ISSUE_KEY"),
+            None,
+            "empty inputs are absent"
+        );
+        assert_eq!(env.secret_values(), vec!["tok".to_owned()]);
+    }
+
+    #[test]
+    fn inputs_are_ignored_outside_github() {
+        let env = Env::from_pairs([("INPUT_STEP-FILE", "x.yml")]);
+        assert_eq!(env.get("JIRA_GATE_STEP_FILE"), None);
+    }
+}

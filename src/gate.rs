@@ -1,0 +1,357 @@
+//! `jira-gate run`: connect, write the ticket, wait, and turn whatever happened into a [`Report`].
+//!
+//! Every ending is a report, never a panic or a bare error: Jira failures become decision `error`
+//! (exit 5), SIGINT/SIGTERM become `cancelled` (exit 6) with what was known at that moment, so the
+//! outputs are written in every case. The whole run is bounded by the step's timeout.
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use serde_json::Value as Json;
+use tokio::time::Instant;
+
+use crate::criteria::{Snapshot, Verdict};
+use crate::jira::fields::Catalog;
+use crate::jira::models::History;
+use crate::jira::{self, Deployment, JiraClient};
+use crate::outcome::{Decision, Report};
+use crate::poll::{self, End, IssueSource, Seen};
+use crate::stanza::Stanza;
+use crate::step;
+
+/// Without an `approval` section the step still gets this long to reach Jira through retries.
+pub const WRITE_ONLY_BUDGET: Duration = Duration::from_secs(5 * 60);
+
+/// How long a cancelled step may spend on its `on_cancel_comment`.
+const CANCEL_COMMENT_BUDGET: Duration = Duration::from_millis(1500);
+
+/// What is known so far, kept outside the run's future so a cancellation can report it.
+#[derive(Debug, Default)]
+struct Progress {
+    key: Option<String>,
+    url: Option<String>,
+    created: bool,
+    wait_started: Option<Instant>,
+}
+
+/// Runs the step to a report. `cancel` resolves when the process is asked to stop.
+pub async fn run(
+    stanza: &Stanza,
+    dry_run: bool,
+    cancel: impl std::future::Future<Output = &'static str>,
+) -> Report {
+    let started = Instant::now();
+    let budget = stanza
+        .approval
+        .as_ref()
+        .map_or(WRITE_ONLY_BUDGET, |a| a.timeout);
+    let deadline = started + budget;
+    let mut client = match JiraClient::new(&stanza.jira, deadline, dry_run) {
+        Ok(client) => client,
+        Err(e) => return error_report(&e.to_string(), &Progress::default(), &Seen::default()),
+    };
+    let progress = RefCell::new(Progress::default());
+    let seen = RefCell::new(Seen::default());
+    let outcome = tokio::select! {
+        report = drive(stanza, &mut client, deadline, &progress, &seen) => Ok(report),
+        signal = cancel => Err(signal),
+    };
+    let progress = progress.into_inner();
+    let seen = seen.into_inner();
+    match outcome {
+        Ok(report) => report,
+        Err(signal) => {
+            tracing::warn!("{signal} received; stopping");
+            let mut report = base_report(Decision::Cancelled, &progress, &seen);
+            report.message = Some(format!("cancelled by {signal}"));
+            let comment = stanza
+                .approval
+                .as_ref()
+                .and_then(|a| a.on_cancel_comment.as_deref());
+            if let (Some(comment), Some(key)) = (comment, &progress.key) {
+                client.set_deadline(Instant::now() + CANCEL_COMMENT_BUDGET);
+                match tokio::time::timeout(CANCEL_COMMENT_BUDGET, client.add_comment(key, comment))
+                    .await
+                {
+                    Ok(Ok(())) => tracing::info!("commented on {key}: cancelled"),
+                    Ok(Err(e)) => tracing::warn!("could not comment on {key}: {e}"),
+                    Err(_) => tracing::warn!("could not comment on {key} in time"),
+                }
+            }
+            report
+        }
+    }
+}
+
+async fn drive(
+    stanza: &Stanza,
+    client: &mut JiraClient,
+    deadline: Instant,
+    progress: &RefCell<Progress>,
+    seen: &RefCell<Seen>,
+) -> Report {
+    match drive_inner(stanza, client, deadline, progress, seen).await {
+        Ok(report) => report,
+        Err(e) => {
+            // Out of time while Jira was unreachable during the wait is a timeout, not an error.
+            let waiting = progress.borrow().wait_started.is_some();
+            if waiting && matches!(e, jira::Error::Unreachable { .. }) && Instant::now() >= deadline
+            {
+                let mut report = base_report(Decision::Timeout, &progress.borrow(), &seen.borrow());
+                report.message = Some(format!("timed out; Jira was unreachable at the end: {e}"));
+                return report;
+            }
+            error_report(&e.to_string(), &progress.borrow(), &seen.borrow())
+        }
+    }
+}
+
+async fn drive_inner(
+    stanza: &Stanza,
+    client: &mut JiraClient,
+    deadline: Instant,
+    progress: &RefCell<Progress>,
+    seen: &RefCell<Seen>,
+) -> Result<Report, jira::Error> {
+    client.connect(stanza.jira.api).await?;
+    let client = &*client;
+
+    let mut approval = stanza.approval.clone();
+    let needs_catalog = !stanza.ticket.fields.is_empty()
+        || approval.as_ref().is_some_and(|a| {
+            !a.approve.field_names().is_empty()
+                || a.reject
+                    .as_ref()
+                    .is_some_and(|r| !r.field_names().is_empty())
+        });
+    let catalog = if needs_catalog {
+        Some(Catalog::new(client.fields().await?))
+    } else {
+        None
+    };
+    if let (Some(approval), Some(catalog)) = (approval.as_mut(), catalog.as_ref()) {
+        let mut resolve = |name: &str| catalog.resolve(name).map(|d| d.id.clone());
+        approval.approve.resolve_fields(&mut resolve)?;
+        if let Some(reject) = approval.reject.as_mut() {
+            reject.resolve_fields(&mut resolve)?;
+        }
+    }
+
+    let written = step::write(client, &stanza.ticket, catalog.as_ref(), deadline).await?;
+    {
+        let mut p = progress.borrow_mut();
+        p.created = written.created;
+        p.url = written.key.as_deref().map(|k| client.browse_url(k));
+        p.key.clone_from(&written.key);
+    }
+    let Some(key) = written.key else {
+        let mut report = base_report(Decision::Written, &progress.borrow(), &seen.borrow());
+        report.message = Some("dry run: nothing was written".into());
+        return Ok(report);
+    };
+    let Some(approval) = approval else {
+        let issue = read(client, &key, &[]).await?;
+        seen.borrow_mut().last = Some(issue);
+        return Ok(base_report(
+            Decision::Written,
+            &progress.borrow(),
+            &seen.borrow(),
+        ));
+    };
+
+    let mut fields = vec!["status".to_owned(), "resolution".to_owned()];
+    for id in approval.approve.field_ids().into_iter().chain(
+        approval
+            .reject
+            .iter()
+            .flat_map(crate::criteria::Criteria::field_ids),
+    ) {
+        if !fields.contains(&id) {
+            fields.push(id);
+        }
+    }
+    let source = Poller {
+        client,
+        key: &key,
+        fields,
+    };
+    progress.borrow_mut().wait_started = Some(Instant::now());
+    let end = poll::wait(&source, &key, &approval, deadline, seen).await;
+    let decision = match end {
+        End::Decided(Verdict::Approved) => Decision::Approved,
+        End::Decided(Verdict::Rejected) => Decision::Rejected,
+        End::Decided(Verdict::Pending) | End::TimedOut => Decision::Timeout,
+        End::Failed(e) if e.is_not_found() => {
+            // 404 is "missing or invisible": rule out lost credentials first (API-NOTES §5).
+            client.myself().await?;
+            return Err(jira::Error::Mismatch(format!(
+                "{key} was deleted or is no longer visible to this user while waiting ({e})"
+            )));
+        }
+        End::Failed(e) => return Err(e),
+    };
+    let mut report = base_report(decision, &progress.borrow(), &seen.borrow());
+    match decision {
+        Decision::Approved | Decision::Rejected => match decided_by(client, &key).await {
+            Ok(Some(history)) => {
+                report.decided_by = history.author.as_ref().map(jira::models::User::label);
+                report.decided_at = Some(history.created);
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!("could not read who decided {key}: {e}"),
+        },
+        _ => {
+            report.message = Some(format!(
+                "still pending after {}",
+                humantime::format_duration(Duration::from_secs(approval.timeout.as_secs()))
+            ));
+        }
+    }
+    Ok(report)
+}
+
+/// Reads the poll's fields in one request.
+struct Poller<'a> {
+    client: &'a JiraClient,
+    key: &'a str,
+    fields: Vec<String>,
+}
+
+impl IssueSource for Poller<'_> {
+    async fn read(&self) -> Result<Snapshot, jira::Error> {
+        read(self.client, self.key, &self.fields).await
+    }
+}
+
+async fn read(client: &JiraClient, key: &str, fields: &[String]) -> Result<Snapshot, jira::Error> {
+    let wanted: Vec<String> = if fields.is_empty() {
+        vec!["status".into(), "resolution".into()]
+    } else {
+        fields.to_vec()
+    };
+    let issue = client.issue(key, &wanted, false).await?;
+    snapshot(issue.fields).ok_or_else(|| jira::Error::Protocol {
+        method: "GET".into(),
+        path: format!("issue/{key}"),
+        detail: "the answer has no status; not deciding on an incomplete read".into(),
+    })
+}
+
+fn snapshot(fields: serde_json::Map<String, Json>) -> Option<Snapshot> {
+    let status = fields.get("status")?;
+    let name = status.get("name")?.as_str()?.to_owned();
+    let category = status
+        .pointer("/statusCategory/key")
+        .and_then(Json::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let resolution = fields
+        .get("resolution")
+        .and_then(|r| r.get("name"))
+        .and_then(Json::as_str)
+        .map(str::to_owned);
+    Some(Snapshot {
+        status: name,
+        category,
+        resolution,
+        fields,
+    })
+}
+
+/// The most recent changelog entry that changed the status, whatever order the endpoint uses
+/// (most recent first on Cloud, oldest first on Data Center: API-NOTES §0.8).
+async fn decided_by(client: &JiraClient, key: &str) -> Result<Option<History>, jira::Error> {
+    let issue = client.issue(key, &["status".to_owned()], true).await?;
+    let histories = issue.changelog.map(|c| c.histories).unwrap_or_default();
+    let mut best: Option<(i64, usize, History)> = None;
+    let count = histories.len();
+    for (index, history) in histories.into_iter().enumerate() {
+        if !history
+            .items
+            .iter()
+            .any(|i| i.field == "status" || i.field_id.as_deref() == Some("status"))
+        {
+            continue;
+        }
+        // Ties (same millisecond) break by the endpoint's order.
+        let order = match client.deployment() {
+            Deployment::Cloud => count - index,
+            Deployment::DataCenter => index,
+        };
+        let when = parse_jira_time(&history.created).unwrap_or(i64::MIN);
+        if best
+            .as_ref()
+            .is_none_or(|(t, o, _)| (when, order) > (*t, *o))
+        {
+            best = Some((when, order, history));
+        }
+    }
+    Ok(best.map(|(_, _, h)| h))
+}
+
+/// Milliseconds since the epoch of Jira's `2026-10-20T14:12:29.014+0000`.
+fn parse_jira_time(text: &str) -> Option<i64> {
+    let (stamp, offset) = text.split_at(text.len().checked_sub(5)?);
+    let sign = match offset.as_bytes().first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let hours: i64 = offset.get(1..3)?.parse().ok()?;
+    let minutes: i64 = offset.get(3..5)?.parse().ok()?;
+    let utc = humantime::parse_rfc3339_weak(&stamp.replace('T', " ")).ok()?;
+    let millis = i64::try_from(utc.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis()).ok()?;
+    Some(millis - sign * (hours * 60 + minutes) * 60_000)
+}
+
+fn base_report(decision: Decision, progress: &Progress, seen: &Seen) -> Report {
+    let mut report = Report::new(decision);
+    report.issue_key.clone_from(&progress.key);
+    report.issue_url.clone_from(&progress.url);
+    report.created = progress.created;
+    report.polls = seen.polls;
+    report.waited_seconds = progress.wait_started.map_or(0, |t| t.elapsed().as_secs());
+    if let Some(last) = &seen.last {
+        report.status = Some(last.status.clone());
+        report.status_category = Some(last.category.clone()).filter(|c| !c.is_empty());
+        report.resolution.clone_from(&last.resolution);
+    }
+    report
+}
+
+fn error_report(message: &str, progress: &Progress, seen: &Seen) -> Report {
+    let mut report = base_report(Decision::Error, progress, seen);
+    report.message = Some(message.to_owned());
+    report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse_jira_time, snapshot};
+    use serde_json::json;
+
+    #[test]
+    fn jira_times_compare_across_offsets() {
+        let utc = parse_jira_time("2026-10-20T14:12:29.014+0000").unwrap();
+        let berlin = parse_jira_time("2026-10-20T16:12:29.014+0200").unwrap();
+        let ny = parse_jira_time("2026-10-20T10:12:29.015-0400").unwrap();
+        assert_eq!(utc, berlin);
+        assert_eq!(ny - utc, 1);
+        assert!(parse_jira_time("yesterday").is_none());
+    }
+
+    #[test]
+    fn snapshots_need_a_status() {
+        let fields = json!({"status": {"name": "Approved", "statusCategory": {"key": "done"}}, "resolution": {"name": "Done"}});
+        let snap = snapshot(fields.as_object().unwrap().clone()).unwrap();
+        assert_eq!(
+            (
+                snap.status.as_str(),
+                snap.category.as_str(),
+                snap.resolution.as_deref()
+            ),
+            ("Approved", "done", Some("Done"))
+        );
+        assert!(snapshot(json!({"resolution": null}).as_object().unwrap().clone()).is_none());
+    }
+}

@@ -1,0 +1,281 @@
+//! Field names → ids, and stanza values → the JSON shape each field's schema wants.
+//!
+//! `GET /field` is read once per run into a [`Catalog`]. A name that matches no field, or several,
+//! is an error that lists the candidates (names are not unique in Jira: API-NOTES §2.5). Values are
+//! shaped from the field's schema: options become `{"value"}`, multi-selects, labels and
+//! components arrays, priority `{"name"}`, users `{"accountId"}` on Cloud and `{"name"}` on Data
+//! Center, numbers JSON numbers, rich text ADF on v3. A map written in the stanza is sent as it is,
+//! for fields this table does not know.
+
+use serde_json::{Value as Json, json};
+
+use super::models::{FieldDef, FieldMeta, FieldSchema};
+use super::{Deployment, Error, JiraClient};
+use crate::stanza::Value;
+
+/// Custom field type keys whose value is rich text (ADF on v3).
+const TEXTAREA: &str = "com.atlassian.jira.plugin.system.customfieldtypes:textarea";
+
+/// The site's fields, as `GET /field` lists them.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    defs: Vec<FieldDef>,
+}
+
+impl Catalog {
+    /// Wraps the list from `GET /field`.
+    pub fn new(defs: Vec<FieldDef>) -> Self {
+        Catalog { defs }
+    }
+
+    /// The field with this id, or else this display name (case-insensitive).
+    pub fn resolve(&self, name: &str) -> Result<&FieldDef, Error> {
+        let wanted = name.trim();
+        if let Some(def) = self.defs.iter().find(|d| d.id == wanted) {
+            return Ok(def);
+        }
+        let matches: Vec<&FieldDef> = self
+            .defs
+            .iter()
+            .filter(|d| d.name.eq_ignore_ascii_case(wanted))
+            .collect();
+        match matches.as_slice() {
+            [one] => Ok(one),
+            [] => {
+                let mut close: Vec<(usize, &FieldDef)> = self
+                    .defs
+                    .iter()
+                    .map(|d| {
+                        (
+                            strsim::levenshtein(&d.name.to_lowercase(), &wanted.to_lowercase()),
+                            d,
+                        )
+                    })
+                    .collect();
+                close.sort_by_key(|(distance, _)| *distance);
+                let shown: Vec<String> = close
+                    .iter()
+                    .take(5)
+                    .map(|(_, d)| format!("{} ({})", d.name, d.id))
+                    .collect();
+                Err(Error::Mismatch(format!(
+                    "no Jira field is named or has the id {wanted:?}; closest: {} (hint: names are case-insensitive; ids look like customfield_10050)",
+                    shown.join(", ")
+                )))
+            }
+            many => Err(Error::Mismatch(format!(
+                "{wanted:?} names {} fields: {} (hint: use the id instead of the name)",
+                many.len(),
+                many.iter()
+                    .map(|d| d.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        }
+    }
+}
+
+/// Whether a value for this field should be checked against create metadata's allowed values.
+pub fn needs_allowed_values(def: &FieldDef) -> bool {
+    let schema = def.schema.clone().unwrap_or_default();
+    schema.kind == "option" || schema.items.as_deref() == Some("option")
+}
+
+/// Shapes one stanza value for a field. `allowed` comes from create metadata when the caller
+/// fetched it (options); a value outside it is an error listing the allowed ones.
+pub async fn shape(
+    client: &JiraClient,
+    def: &FieldDef,
+    value: &Value,
+    allowed: Option<&FieldMeta>,
+) -> Result<Json, Error> {
+    if let Value::Map(_) | Value::Null = value {
+        return Ok(value.to_json());
+    }
+    let schema = def.schema.clone().unwrap_or_default();
+    if schema.kind == "array" {
+        let items: Vec<&Value> = match value {
+            Value::List(items) => items.iter().collect(),
+            single => vec![single],
+        };
+        let element = FieldSchema {
+            kind: schema.items.clone().unwrap_or_else(|| "string".into()),
+            ..schema.clone()
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            if let Value::Map(_) = item {
+                out.push(item.to_json());
+            } else {
+                out.push(shape_scalar(client, def, &element, item, allowed).await?);
+            }
+        }
+        return Ok(Json::Array(out));
+    }
+    if let Value::List(_) = value {
+        return Err(Error::Mismatch(format!(
+            "field {:?} ({}) takes one value, not a list",
+            def.name, def.id
+        )));
+    }
+    shape_scalar(client, def, &schema, value, allowed).await
+}
+
+async fn shape_scalar(
+    client: &JiraClient,
+    def: &FieldDef,
+    schema: &FieldSchema,
+    value: &Value,
+    allowed: Option<&FieldMeta>,
+) -> Result<Json, Error> {
+    let text = value.as_text().unwrap_or_default();
+    let bad = |what: &str| {
+        Error::Mismatch(format!(
+            "field {:?} ({}) needs {what}, got {text:?}",
+            def.name, def.id
+        ))
+    };
+    Ok(match schema.kind.as_str() {
+        "number" => match value {
+            Value::Number(n) => Json::Number(n.clone()),
+            _ => text
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+                .map(Json::Number)
+                .ok_or_else(|| bad("a number"))?,
+        },
+        "date" => {
+            let day = text.trim();
+            if day.len() != 10 || humantime::parse_rfc3339_weak(&format!("{day} 00:00:00")).is_err()
+            {
+                return Err(bad("a date written YYYY-MM-DD"));
+            }
+            Json::String(day.to_owned())
+        }
+        "option" => json!({ "value": allowed_value(def, allowed, &text)? }),
+        "priority" | "resolution" | "component" | "version" | "issuetype" | "status" => {
+            json!({ "name": text })
+        }
+        "project" => json!({ "key": text }),
+        "user" => {
+            let user = client.find_user(&text).await?;
+            match client.deployment() {
+                Deployment::Cloud => json!({ "accountId": user.account_id.unwrap_or(text) }),
+                Deployment::DataCenter => json!({ "name": user.name.unwrap_or(text) }),
+            }
+        }
+        "string" if is_rich_text(def, schema) => client.rich_text(&text),
+        "string" | "datetime" => Json::String(text),
+        _ => value.to_json(),
+    })
+}
+
+fn is_rich_text(def: &FieldDef, schema: &FieldSchema) -> bool {
+    schema.custom.as_deref() == Some(TEXTAREA)
+        || matches!(
+            schema.system.as_deref(),
+            Some("description" | "environment")
+        )
+        || matches!(def.id.as_str(), "description" | "environment")
+}
+
+/// The allowed option whose value matches `text` case-insensitively (sent with Jira's spelling).
+fn allowed_value(def: &FieldDef, allowed: Option<&FieldMeta>, text: &str) -> Result<String, Error> {
+    let Some(meta) = allowed.filter(|m| !m.allowed_values.is_empty()) else {
+        return Ok(text.to_owned());
+    };
+    let values: Vec<&str> = meta
+        .allowed_values
+        .iter()
+        .filter_map(|v| v.get("value").and_then(Json::as_str))
+        .collect();
+    values
+        .iter()
+        .find(|v| v.eq_ignore_ascii_case(text.trim()))
+        .map(|v| (*v).to_owned())
+        .ok_or_else(|| {
+            Error::Mismatch(format!(
+                "{text:?} is not an option of field {:?} ({}); allowed: {}",
+                def.name,
+                def.id,
+                values.join(", ")
+            ))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn def(
+        id: &str,
+        name: &str,
+        kind: &str,
+        items: Option<&str>,
+        custom: Option<&str>,
+    ) -> FieldDef {
+        FieldDef {
+            id: id.into(),
+            name: name.into(),
+            schema: Some(FieldSchema {
+                kind: kind.into(),
+                items: items.map(Into::into),
+                system: None,
+                custom: custom.map(Into::into),
+            }),
+        }
+    }
+
+    #[test]
+    fn resolves_by_id_then_name_and_lists_candidates() {
+        let catalog = Catalog::new(vec![
+            def("summary", "Summary", "string", None, None),
+            def("customfield_10050", "Change risk", "option", None, None),
+            def("customfield_1", "Team", "string", None, None),
+            def("customfield_2", "Team", "string", None, None),
+        ]);
+        assert_eq!(
+            catalog.resolve("customfield_10050").unwrap().name,
+            "Change risk"
+        );
+        assert_eq!(
+            catalog.resolve("change RISK").unwrap().id,
+            "customfield_10050"
+        );
+        let err = catalog.resolve("Change rsik").unwrap_err().to_string();
+        assert!(
+            err.contains("closest: Change risk (customfield_10050)"),
+            "{err}"
+        );
+        let err = catalog.resolve("Team").unwrap_err().to_string();
+        assert!(
+            err.contains("names 2 fields: customfield_1, customfield_2"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn option_values_take_jiras_spelling() {
+        let field = def("customfield_10050", "Change risk", "option", None, None);
+        let meta = FieldMeta {
+            field_id: Some("customfield_10050".into()),
+            key: None,
+            name: "Change risk".into(),
+            required: false,
+            has_default_value: false,
+            schema: None,
+            allowed_values: vec![
+                json!({"value": "Low", "id": "1"}),
+                json!({"value": "High", "id": "2"}),
+            ],
+        };
+        assert_eq!(allowed_value(&field, Some(&meta), "low").unwrap(), "Low");
+        let err = allowed_value(&field, Some(&meta), "Huge")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("allowed: Low, High"), "{err}");
+        assert_eq!(allowed_value(&field, None, "anything").unwrap(), "anything");
+    }
+}

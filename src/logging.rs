@@ -1,0 +1,28 @@
+//! Logs go to stderr through `tracing` (stdout is for machine output). `RUST_LOG` wins when set;
+//! otherwise `-q` shows warnings, the default is info, `-v` debug and `-vv` trace, all for
+//! jira-gate's own modules only (the HTTP stack's debug output carries headers).
+
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{Global, LogFormat};
+
+/// Installs the global subscriber.
+pub fn init(global: &Global) {
+    let level = match (global.quiet, global.verbose) {
+        (true, _) => "warn",
+        (false, 0) => "info",
+        (false, 1) => "debug",
+        (false, _) => "trace",
+    };
+    let filter = EnvFilter::try_from_env("RUST_LOG")
+        .unwrap_or_else(|_| EnvFilter::new(format!("warn,jira_gate={level}")));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_timer(tracing_subscriber::fmt::time::uptime());
+    let _ = match global.log_format {
+        LogFormat::Text => builder.with_ansi(false).try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+}

@@ -1,0 +1,231 @@
+//! The wait: read the issue, evaluate the criteria, sleep, until a decision or the deadline.
+//!
+//! This loop waits for a *decision*; retrying transient HTTP failures is the client's loop
+//! (STYLE.md section 6). Gaps start at `interval` and grow by half each poll up to `max_interval`,
+//! jittered so that many pipelines started together spread their requests; a status change
+//! resets them to `interval`, because a ticket that moves is likely to move again soon. One log
+//! line per status change, and a heartbeat at most once a minute while nothing changes.
+//!
+//! Generic over [`IssueSource`] so it can be tested with a fake and paused tokio time.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::criteria::{self, Snapshot, Verdict};
+use crate::jira;
+use crate::retry::Schedule;
+use crate::stanza::Approval;
+
+/// How often a line is logged while nothing changes.
+pub const HEARTBEAT: Duration = Duration::from_secs(60);
+
+/// Something that can read the issue's current state in one request.
+pub trait IssueSource {
+    /// A fresh, complete read. Errors never decide.
+    fn read(&self) -> impl std::future::Future<Output = Result<Snapshot, jira::Error>>;
+}
+
+/// How the wait ended.
+#[derive(Debug)]
+pub enum End {
+    /// The criteria decided.
+    Decided(Verdict),
+    /// The deadline passed while pending.
+    TimedOut,
+    /// A read failed permanently (or Jira stayed unreachable past the deadline).
+    Failed(jira::Error),
+}
+
+/// What the wait saw; kept outside the future so a cancelled wait still reports it.
+#[derive(Debug, Default, Clone)]
+pub struct Seen {
+    /// Reads made.
+    pub polls: u32,
+    /// The last successful read.
+    pub last: Option<Snapshot>,
+}
+
+/// Waits for a decision on `key` until `deadline`, recording progress in `seen`.
+pub async fn wait<S: IssueSource>(
+    source: &S,
+    key: &str,
+    approval: &Approval,
+    deadline: Instant,
+    seen: &std::cell::RefCell<Seen>,
+) -> End {
+    let mut schedule = Schedule::with_multiplier(approval.interval, approval.max_interval, 1.5);
+    let started = Instant::now();
+    let mut last_line = started;
+    tracing::info!(
+        "waiting for {key}: approve when {}{}; polling every {} up to {}, timeout {}",
+        approval.approve.describe(),
+        approval
+            .reject
+            .as_ref()
+            .map(|r| format!(", reject when {}", r.describe()))
+            .unwrap_or_default(),
+        humantime::format_duration(approval.interval),
+        humantime::format_duration(approval.max_interval),
+        humantime::format_duration(approval.timeout),
+    );
+    loop {
+        seen.borrow_mut().polls += 1;
+        match source.read().await {
+            Ok(snapshot) => {
+                let verdict =
+                    criteria::decide(&approval.approve, approval.reject.as_ref(), &snapshot);
+                let changed = seen
+                    .borrow()
+                    .last
+                    .as_ref()
+                    .is_none_or(|l| l.status != snapshot.status);
+                if changed {
+                    tracing::info!("{key} is \"{}\" ({})", snapshot.status, snapshot.category);
+                    last_line = Instant::now();
+                    schedule.reset();
+                } else if last_line.elapsed() >= HEARTBEAT {
+                    let polls = seen.borrow().polls;
+                    tracing::info!(
+                        "still waiting: {key} is \"{}\" after {}, {polls} polls",
+                        snapshot.status,
+                        humantime::format_duration(Duration::from_secs(
+                            started.elapsed().as_secs()
+                        ))
+                    );
+                    last_line = Instant::now();
+                }
+                seen.borrow_mut().last = Some(snapshot);
+                if verdict != Verdict::Pending {
+                    return End::Decided(verdict);
+                }
+            }
+            Err(jira::Error::Unreachable { .. }) if Instant::now() >= deadline => {
+                return End::TimedOut;
+            }
+            Err(e) => return End::Failed(e),
+        }
+        let gap = schedule.next_gap();
+        if Instant::now() + gap >= deadline {
+            tokio::time::sleep_until(deadline).await;
+            return End::TimedOut;
+        }
+        tokio::time::sleep(gap).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::criteria::Criteria;
+    use std::cell::RefCell;
+
+    /// Statuses to return, one per read; the last one repeats.
+    struct Script(RefCell<Vec<Result<&'static str, u16>>>);
+
+    impl IssueSource for Script {
+        async fn read(&self) -> Result<Snapshot, jira::Error> {
+            let mut script = self.0.borrow_mut();
+            let next = if script.len() > 1 {
+                script.remove(0)
+            } else {
+                script[0]
+            };
+            match next {
+                Ok(status) => Ok(Snapshot {
+                    status: status.into(),
+                    category: "indeterminate".into(),
+                    ..Snapshot::default()
+                }),
+                Err(code) => Err(jira::Error::Status {
+                    method: "GET".into(),
+                    path: "/x".into(),
+                    status: code,
+                    detail: "gone".into(),
+                }),
+            }
+        }
+    }
+
+    fn approval(timeout: u64) -> Approval {
+        Approval {
+            approve: Criteria::Status(vec!["Approved".into()]),
+            reject: Some(Criteria::Status(vec!["Rejected".into()])),
+            interval: Duration::from_secs(10),
+            max_interval: Duration::from_secs(60),
+            timeout: Duration::from_secs(timeout),
+            on_cancel_comment: None,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn decides_after_the_status_changes() {
+        let source = Script(RefCell::new(vec![
+            Ok("Waiting"),
+            Ok("Waiting"),
+            Ok("Approved"),
+        ]));
+        let seen = RefCell::new(Seen::default());
+        let end = wait(
+            &source,
+            "OPS-1",
+            &approval(3600),
+            Instant::now() + Duration::from_secs(3600),
+            &seen,
+        )
+        .await;
+        assert!(matches!(end, End::Decided(Verdict::Approved)), "{end:?}");
+        assert_eq!(seen.borrow().polls, 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn rejects_and_times_out_and_fails() {
+        let seen = RefCell::new(Seen::default());
+        let source = Script(RefCell::new(vec![Ok("Rejected")]));
+        let end = wait(
+            &source,
+            "OPS-1",
+            &approval(60),
+            Instant::now() + Duration::from_secs(60),
+            &seen,
+        )
+        .await;
+        assert!(matches!(end, End::Decided(Verdict::Rejected)));
+
+        let start = Instant::now();
+        let seen = RefCell::new(Seen::default());
+        let source = Script(RefCell::new(vec![Ok("Waiting")]));
+        let end = wait(
+            &source,
+            "OPS-1",
+            &approval(120),
+            start + Duration::from_secs(120),
+            &seen,
+        )
+        .await;
+        assert!(matches!(end, End::TimedOut));
+        assert_eq!(
+            Instant::now() - start,
+            Duration::from_secs(120),
+            "ends exactly at the deadline"
+        );
+        let polls = seen.borrow().polls;
+        assert!(
+            (4..=8).contains(&polls),
+            "gaps grow from 10s toward 60s: {polls} polls in 120s"
+        );
+
+        let seen = RefCell::new(Seen::default());
+        let source = Script(RefCell::new(vec![Ok("Waiting"), Err(404)]));
+        let end = wait(
+            &source,
+            "OPS-1",
+            &approval(600),
+            Instant::now() + Duration::from_secs(600),
+            &seen,
+        )
+        .await;
+        assert!(matches!(end, End::Failed(e) if e.is_not_found()));
+        assert_eq!(seen.borrow().last.as_ref().unwrap().status, "Waiting");
+    }
+}

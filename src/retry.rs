@@ -1,0 +1,84 @@
+//! The one place that uses the `backoff` crate (the design card's choice).
+//!
+//! `backoff` is marked unmaintained (RUSTSEC-2025-0012, accepted in deny.toml); keeping every use
+//! of it behind [`Schedule`] means it can be swapped for `backon` in this file alone. Both loops of
+//! the program take their gaps from here: the Jira client's retries of transient failures and the
+//! wait loop's polls. Gaps grow exponentially from `initial` up to `max`, each one jittered by
+//! ±`JITTER` so that a fleet of steps started together spreads its requests.
+
+use std::time::Duration;
+
+use backoff::SystemClock;
+use backoff::backoff::Backoff as _;
+use backoff::exponential::ExponentialBackoff;
+
+/// Relative jitter applied to every gap (0.2 = ±20 %).
+pub const JITTER: f64 = 0.2;
+
+/// An endless sequence of jittered, exponentially growing gaps.
+#[derive(Debug)]
+pub struct Schedule {
+    inner: ExponentialBackoff<SystemClock>,
+}
+
+impl Schedule {
+    /// Gaps start at `initial` and double up to `max`.
+    pub fn new(initial: Duration, max: Duration) -> Self {
+        Schedule::with_multiplier(initial, max, 2.0)
+    }
+
+    /// Gaps start at `initial` and grow by `multiplier` up to `max`.
+    pub fn with_multiplier(initial: Duration, max: Duration, multiplier: f64) -> Self {
+        let inner = ExponentialBackoff {
+            current_interval: initial,
+            initial_interval: initial,
+            randomization_factor: JITTER,
+            multiplier,
+            max_interval: max.max(initial),
+            max_elapsed_time: None,
+            ..ExponentialBackoff::default()
+        };
+        Schedule { inner }
+    }
+
+    /// The next gap. Never ends: the caller owns the deadline.
+    pub fn next_gap(&mut self) -> Duration {
+        self.inner.next_backoff().unwrap_or(self.inner.max_interval)
+    }
+
+    /// Starts again from the initial gap (after a success, or a change worth watching closely).
+    pub fn reset(&mut self) {
+        self.inner.reset();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{JITTER, Schedule};
+    use std::time::Duration;
+
+    #[test]
+    fn gaps_grow_to_the_ceiling_with_jitter() {
+        let mut schedule = Schedule::new(Duration::from_secs(1), Duration::from_secs(8));
+        let gaps: Vec<f64> = (0..8).map(|_| schedule.next_gap().as_secs_f64()).collect();
+        let nominal = [1.0, 2.0, 4.0, 8.0, 8.0, 8.0, 8.0, 8.0];
+        for (gap, nominal) in gaps.iter().zip(nominal) {
+            assert!(*gap >= nominal * (1.0 - JITTER) - 1e-9, "{gaps:?}");
+            assert!(*gap <= nominal * (1.0 + JITTER) + 1e-9, "{gaps:?}");
+        }
+        schedule.reset();
+        assert!(schedule.next_gap() <= Duration::from_millis(1200));
+    }
+
+    #[test]
+    fn jitter_spreads_a_fleet() {
+        let firsts: Vec<Duration> = (0..50)
+            .map(|_| Schedule::new(Duration::from_secs(10), Duration::from_secs(60)).next_gap())
+            .collect();
+        let distinct: std::collections::HashSet<_> = firsts.iter().collect();
+        assert!(
+            distinct.len() > 40,
+            "jitter should spread first polls: {firsts:?}"
+        );
+    }
+}

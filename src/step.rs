@@ -1,0 +1,504 @@
+//! Creating or updating the ticket: the write half of the step.
+//!
+//! With a key, the issue is read (it must exist and be visible), then edited, commented and
+//! transitioned. Without one, the ticket is created, unless `dedupe` finds the ticket an earlier
+//! attempt of the same job created. A create whose answer was lost (timeout, reset, 5xx after the
+//! body was sent) is not blindly repeated: the dedupe label is searched for first, for a while,
+//! because Jira Cloud's search index lags writes by seconds (API-NOTES §0.3).
+
+use std::time::Duration;
+
+use serde_json::{Map, Value as Json, json};
+use tokio::time::Instant;
+
+use crate::jira::fields::{self, Catalog};
+use crate::jira::models::{FieldMeta, Issue, IssueType, Transition};
+use crate::jira::{Error, JiraClient, jql};
+use crate::stanza::Ticket;
+
+/// How long to keep searching for a ticket whose create was answered ambiguously.
+pub const LAG_SEARCH: Duration = Duration::from_secs(30);
+
+/// The ticket the step works on.
+#[derive(Debug, Clone)]
+pub struct Written {
+    /// Its key (`None` only under `--dry-run` when it would have been created).
+    pub key: Option<String>,
+    /// Whether this run created it.
+    pub created: bool,
+}
+
+/// The label that marks tickets of one dedupe key: `jira-gate-` + the key made label-safe, plus a
+/// hash when that changed anything, so two different keys never share a label.
+pub fn dedupe_label(key: &str) -> String {
+    let safe: String = key
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .take(120)
+        .collect();
+    if safe == key && key.len() <= 120 {
+        format!("jira-gate-{safe}")
+    } else {
+        format!("jira-gate-{safe}-{:016x}", fnv1a(key.as_bytes()))
+    }
+}
+
+/// FNV-1a: stable across versions and platforms (unlike `DefaultHasher`), which a label must be.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Creates or updates the ticket, then comments and transitions it.
+pub async fn write(
+    client: &JiraClient,
+    ticket: &Ticket,
+    catalog: Option<&Catalog>,
+    deadline: Instant,
+) -> Result<Written, Error> {
+    match &ticket.key {
+        Some(key) => update(client, ticket, key, catalog).await,
+        None => create(client, ticket, catalog, deadline).await,
+    }
+}
+
+async fn update(
+    client: &JiraClient,
+    ticket: &Ticket,
+    key: &str,
+    catalog: Option<&Catalog>,
+) -> Result<Written, Error> {
+    let issue = client
+        .issue(key, &["status".to_owned()], false)
+        .await
+        .map_err(|e| not_found(e, key))?;
+    let key = if issue.key.is_empty() {
+        key.to_owned()
+    } else {
+        issue.key.clone()
+    };
+    if key != ticket.key.as_deref().unwrap_or_default() {
+        tracing::info!(
+            "{} has moved; it is now {key}",
+            ticket.key.as_deref().unwrap_or_default()
+        );
+    }
+    let mut body = Map::new();
+    if let Some(summary) = &ticket.summary {
+        body.insert("summary".into(), summary.clone().into());
+    }
+    if let Some(description) = &ticket.description {
+        body.insert("description".into(), client.rich_text(description));
+    }
+    shape_fields(client, ticket, catalog, None, &mut body).await?;
+    let mut update = Map::new();
+    if !ticket.labels.is_empty() {
+        let adds: Vec<Json> = ticket.labels.iter().map(|l| json!({"add": l})).collect();
+        update.insert("labels".into(), Json::Array(adds));
+    }
+    if !body.is_empty() || !update.is_empty() {
+        client
+            .edit_issue(&key, Json::Object(body), Json::Object(update))
+            .await?;
+        tracing::info!("updated {key}");
+    }
+    finish(client, ticket, &key, status_of(&issue), false).await?;
+    Ok(Written {
+        key: Some(key),
+        created: false,
+    })
+}
+
+async fn create(
+    client: &JiraClient,
+    ticket: &Ticket,
+    catalog: Option<&Catalog>,
+    deadline: Instant,
+) -> Result<Written, Error> {
+    let project_key = ticket
+        .project
+        .as_deref()
+        .expect("validated: create has a project");
+    let type_name = ticket
+        .issue_type
+        .as_deref()
+        .expect("validated: create has a type");
+    let label = ticket.dedupe.as_deref().map(dedupe_label);
+
+    if let Some(label) = &label {
+        if let Some(found) = find_by_label(client, project_key, label).await? {
+            tracing::info!(
+                "dedupe: reusing {} (label {label}), created by an earlier attempt",
+                found.key
+            );
+            finish(client, ticket, &found.key, status_of(&found), true).await?;
+            return Ok(Written {
+                key: Some(found.key),
+                created: false,
+            });
+        }
+    }
+
+    let project = client.project(project_key).await.map_err(|e| match e {
+        Error::Status { status: 404, detail, .. } => Error::Mismatch(format!(
+            "project {project_key:?} does not exist or is not visible to this user: {detail} (hint: check ticket.project and the user's Browse projects permission)"
+        )),
+        other => other,
+    })?;
+    let issue_type = project
+        .issue_types
+        .iter()
+        .find(|t| t.name.eq_ignore_ascii_case(type_name) || t.id == type_name)
+        .cloned()
+        .ok_or_else(|| {
+            Error::Mismatch(format!(
+                "project {} has no issue type {type_name:?}; it has: {}",
+                project.key,
+                project
+                    .issue_types
+                    .iter()
+                    .map(|t| t.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?;
+
+    let mut body = Map::new();
+    body.insert("project".into(), json!({"key": project.key}));
+    body.insert("issuetype".into(), json!({"id": issue_type.id}));
+    body.insert(
+        "summary".into(),
+        ticket.summary.clone().unwrap_or_default().into(),
+    );
+    if let Some(description) = &ticket.description {
+        body.insert("description".into(), client.rich_text(description));
+    }
+    let mut labels = ticket.labels.clone();
+    if let Some(label) = &label {
+        if !labels.contains(label) {
+            labels.push(label.clone());
+        }
+    }
+    if !labels.is_empty() {
+        body.insert("labels".into(), json!(labels));
+    }
+    shape_fields(
+        client,
+        ticket,
+        catalog,
+        Some((&project.key, &issue_type)),
+        &mut body,
+    )
+    .await?;
+    let body = Json::Object(body);
+
+    let mut tries = 0;
+    let created = loop {
+        tries += 1;
+        match client.create_issue(body.clone()).await {
+            Ok(Some(created)) => break created,
+            Ok(None) => {
+                tracing::info!("dry run: the ticket would be created now; nothing to wait for");
+                return Ok(Written {
+                    key: None,
+                    created: true,
+                });
+            }
+            Err(Error::Ambiguous { cause, .. }) => {
+                let Some(label) = &label else {
+                    return Err(Error::Mismatch(format!(
+                        "creating the ticket failed ambiguously ({cause}); Jira may have stored it, so jira-gate does not create another (hint: set ticket.dedupe so that retries can find the ticket)"
+                    )));
+                };
+                tracing::info!(
+                    "create answered ambiguously ({cause}); looking for label {label} before trying again"
+                );
+                if let Some(found) = search_with_lag(client, project_key, label, deadline).await? {
+                    tracing::info!("the earlier create went through: {}", found.key);
+                    finish(client, ticket, &found.key, status_of(&found), false).await?;
+                    return Ok(Written {
+                        key: Some(found.key),
+                        created: true,
+                    });
+                }
+                if tries >= 3 {
+                    return Err(Error::Mismatch(format!(
+                        "creating the ticket failed {tries} times: {cause}"
+                    )));
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    tracing::info!(
+        "created {} ({})",
+        created.key,
+        client.browse_url(&created.key)
+    );
+    finish(client, ticket, &created.key, None, false).await?;
+    Ok(Written {
+        key: Some(created.key),
+        created: true,
+    })
+}
+
+/// The oldest ticket of the project carrying the label.
+async fn find_by_label(
+    client: &JiraClient,
+    project: &str,
+    label: &str,
+) -> Result<Option<Issue>, Error> {
+    let query = format!(
+        "project = {} AND labels = {} ORDER BY created ASC",
+        jql::quote(project),
+        jql::quote(label)
+    );
+    let mut found = client.search(&query, &["status", "labels"], 5).await?;
+    if found.len() > 1 {
+        tracing::warn!(
+            "dedupe: {} tickets carry label {label}: {}; using the oldest",
+            found.len(),
+            found
+                .iter()
+                .map(|i| i.key.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    Ok(if found.is_empty() {
+        None
+    } else {
+        Some(found.remove(0))
+    })
+}
+
+/// Searches for the label every two seconds for [`LAG_SEARCH`] (or until the deadline).
+async fn search_with_lag(
+    client: &JiraClient,
+    project: &str,
+    label: &str,
+    deadline: Instant,
+) -> Result<Option<Issue>, Error> {
+    let until = (Instant::now() + LAG_SEARCH).min(deadline);
+    loop {
+        if let Some(found) = find_by_label(client, project, label).await? {
+            return Ok(Some(found));
+        }
+        if Instant::now() + Duration::from_secs(2) >= until {
+            return Ok(None);
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+async fn shape_fields(
+    client: &JiraClient,
+    ticket: &Ticket,
+    catalog: Option<&Catalog>,
+    create: Option<(&str, &IssueType)>,
+    body: &mut Map<String, Json>,
+) -> Result<(), Error> {
+    if ticket.fields.is_empty() {
+        return Ok(());
+    }
+    let catalog = catalog.expect("the caller reads /field when the ticket sets fields");
+    let defs = ticket
+        .fields
+        .iter()
+        .map(|(name, _)| catalog.resolve(name))
+        .collect::<Result<Vec<_>, _>>()?;
+    // Create metadata only when a field needs it: option values are checked against it.
+    let mut meta: Vec<FieldMeta> = Vec::new();
+    if let Some((project, issue_type)) = create {
+        if defs.iter().any(|d| fields::needs_allowed_values(d)) {
+            meta = client.create_fields(project, issue_type).await?;
+            for def in &defs {
+                let on_screen = meta
+                    .iter()
+                    .any(|m| m.field_id.as_deref().or(m.key.as_deref()) == Some(def.id.as_str()));
+                if !on_screen && !meta.is_empty() {
+                    return Err(Error::Mismatch(format!(
+                        "field {:?} ({}) is not on the create screen of {project} / {}",
+                        def.name, def.id, issue_type.name
+                    )));
+                }
+            }
+        }
+    }
+    for ((_, value), def) in ticket.fields.iter().zip(defs) {
+        let allowed = meta
+            .iter()
+            .find(|m| m.field_id.as_deref().or(m.key.as_deref()) == Some(def.id.as_str()));
+        body.insert(
+            def.id.clone(),
+            fields::shape(client, def, value, allowed).await?,
+        );
+    }
+    Ok(())
+}
+
+/// Comment and transition after the ticket exists. On a dedupe reuse the comment is not repeated
+/// and a transition no longer available from the current status is skipped.
+async fn finish(
+    client: &JiraClient,
+    ticket: &Ticket,
+    key: &str,
+    status: Option<String>,
+    reused: bool,
+) -> Result<(), Error> {
+    if let Some(comment) = &ticket.comment {
+        if reused {
+            tracing::info!("dedupe: not repeating the comment on {key}");
+        } else {
+            client.add_comment(key, comment).await?;
+            tracing::info!("commented on {key}");
+        }
+    }
+    if let Some(wanted) = &ticket.transition {
+        let available = client.transitions(key).await?;
+        match pick_transition(&available, wanted) {
+            Some(transition) => {
+                client.do_transition(key, transition).await?;
+                let to = transition
+                    .to
+                    .as_ref()
+                    .map_or(String::new(), |s| format!(" → \"{}\"", s.name));
+                tracing::info!("transitioned {key} with \"{}\"{to}", transition.name);
+            }
+            None if status
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case(wanted)) =>
+            {
+                tracing::info!("{key} is already \"{wanted}\"");
+            }
+            None if reused => {
+                tracing::info!(
+                    "dedupe: transition \"{wanted}\" is not available from {key}'s current status; keeping it"
+                );
+            }
+            None => {
+                return Err(Error::Mismatch(format!(
+                    "no transition named or leading to {wanted:?} is available on {key}{}; available: {}",
+                    status
+                        .map(|s| format!(" (status \"{s}\")"))
+                        .unwrap_or_default(),
+                    describe_transitions(&available)
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A transition by its name, else by its target status name (case-insensitive).
+pub fn pick_transition<'a>(available: &'a [Transition], wanted: &str) -> Option<&'a Transition> {
+    let wanted = wanted.trim();
+    available
+        .iter()
+        .find(|t| t.name.eq_ignore_ascii_case(wanted))
+        .or_else(|| {
+            available.iter().find(|t| {
+                t.to.as_ref()
+                    .is_some_and(|to| to.name.eq_ignore_ascii_case(wanted))
+            })
+        })
+}
+
+/// `"Approve" (→ Approved), "Reject" (→ Rejected)`, or "none".
+pub fn describe_transitions(available: &[Transition]) -> String {
+    if available.is_empty() {
+        return "none (hint: the user may lack the Transition issues permission)".into();
+    }
+    available
+        .iter()
+        .map(|t| match &t.to {
+            Some(to) => format!("\"{}\" (→ {})", t.name, to.name),
+            None => format!("\"{}\"", t.name),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn status_of(issue: &Issue) -> Option<String> {
+    issue
+        .fields
+        .get("status")
+        .and_then(|s| s.get("name"))
+        .and_then(Json::as_str)
+        .map(str::to_owned)
+}
+
+/// A 404 on the issue named in the stanza: say which issue.
+pub fn not_found(error: Error, key: &str) -> Error {
+    match error {
+        Error::Status {
+            status: 404,
+            detail,
+            ..
+        } => Error::Mismatch(format!(
+            "issue {key} does not exist or is not visible to this user: {detail} (hint: check ticket.key / --issue-key and the user's Browse permission)"
+        )),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jira::models::NamedRef;
+
+    #[test]
+    fn dedupe_labels_are_safe_stable_and_distinct() {
+        assert_eq!(dedupe_label("1234-production"), "jira-gate-1234-production");
+        let spaced = dedupe_label("Build 7 / prod");
+        assert!(spaced.starts_with("jira-gate-build-7---prod-"), "{spaced}");
+        assert!(!spaced.contains(' '));
+        assert_eq!(spaced, dedupe_label("Build 7 / prod"), "stable");
+        assert_ne!(
+            dedupe_label("a b"),
+            dedupe_label("a/b"),
+            "distinct keys stay distinct"
+        );
+        assert!(dedupe_label(&"x".repeat(500)).len() < 160);
+        assert_ne!(dedupe_label("ABC"), dedupe_label("abc"));
+    }
+
+    #[test]
+    fn transitions_match_name_then_target() {
+        let list = vec![
+            Transition {
+                id: "21".into(),
+                name: "Request approval".into(),
+                to: Some(NamedRef {
+                    id: None,
+                    name: "Awaiting approval".into(),
+                }),
+            },
+            Transition {
+                id: "11".into(),
+                name: "Start progress".into(),
+                to: Some(NamedRef {
+                    id: None,
+                    name: "In Progress".into(),
+                }),
+            },
+        ];
+        assert_eq!(pick_transition(&list, "request APPROVAL").unwrap().id, "21");
+        assert_eq!(
+            pick_transition(&list, "awaiting approval").unwrap().id,
+            "21"
+        );
+        assert!(pick_transition(&list, "Done").is_none());
+        assert_eq!(
+            describe_transitions(&list),
+            "\"Request approval\" (→ Awaiting approval), \"Start progress\" (→ In Progress)"
+        );
+    }
+}
