@@ -1,0 +1,492 @@
+//! End to end: the built `jira-gate` binary against a `jira-gate sandbox` process, for both
+//! flavors. Each test asserts the exit code, the stderr text a user reads, the result file, and
+//! what the sandbox holds afterwards.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::SandboxProc;
+use serde_json::Value;
+
+/// A run of the binary: exit code, stdout, stderr and the parsed result file.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    result: Option<Value>,
+    elapsed: Duration,
+}
+
+/// Where the step's files live for one test.
+struct Workdir {
+    dir: tempfile::TempDir,
+}
+
+impl Workdir {
+    fn new() -> Self {
+        Workdir { dir: tempfile::tempdir().unwrap() }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.path(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+}
+
+fn command(sandbox: &SandboxProc, work: &Workdir) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_jira-gate"));
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("JIRA_URL", &sandbox.base)
+        .current_dir(work.dir.path())
+        .stdin(Stdio::null());
+    if sandbox.datacenter {
+        cmd.env("JIRA_PAT", "sandbox-pat");
+    } else {
+        cmd.env("JIRA_USER", "ci-bot@example.com").env("JIRA_API_TOKEN", "sandbox-token");
+    }
+    cmd
+}
+
+fn finish(output: &Output, work: &Workdir, started: Instant) -> Run {
+    let result = std::fs::read_to_string(work.path("result.json")).ok().map(|t| serde_json::from_str(&t).unwrap());
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        result,
+        elapsed: started.elapsed(),
+    }
+}
+
+/// Runs `jira-gate run step.yml --result-file result.json EXTRA` with the stanza.
+fn gate(sandbox: &SandboxProc, stanza: &str, extra: &[&str]) -> Run {
+    let work = Workdir::new();
+    gate_in(sandbox, &work, stanza, extra)
+}
+
+fn gate_in(sandbox: &SandboxProc, work: &Workdir, stanza: &str, extra: &[&str]) -> Run {
+    work.write("step.yml", stanza);
+    let started = Instant::now();
+    let output = command(sandbox, work)
+        .args(["run", "step.yml", "--result-file", "result.json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    finish(&output, work, started)
+}
+
+/// The connection block for the flavor.
+fn jira_block(sandbox: &SandboxProc) -> &'static str {
+    if sandbox.datacenter {
+        "jira:\n  url: ${JIRA_URL}\n  auth: { type: pat, token: '${JIRA_PAT}' }\n  request_timeout: 5s\n"
+    } else {
+        "jira:\n  url: ${JIRA_URL}\n  auth: { type: basic, username: '${JIRA_USER}', token: '${JIRA_API_TOKEN}' }\n  request_timeout: 5s\n"
+    }
+}
+
+fn create_stanza(sandbox: &SandboxProc, extra_ticket: &str, approval: &str) -> String {
+    format!(
+        "{}ticket:\n  project: OPS\n  type: Change\n  summary: Deploy checkout-api 1.4.2\n  description: |\n    Pipeline https://ci.example.com/p/1 waits.\n  labels: [deploy]\n  transition: Request approval\n{extra_ticket}{approval}",
+        jira_block(sandbox)
+    )
+}
+
+const WAIT: &str = "approval:\n  approve_when: { status: [Approved, Done] }\n  reject_when: { status: Rejected }\n  interval: 1s\n  max_interval: 2s\n  timeout: 30s\n";
+
+fn assert_no_secret(run: &Run) {
+    for secret in ["sandbox-token", "sandbox-pat", "c2FuZGJveC", "Y2ktYm90QGV4YW1wbGUuY29tOnNhbmRib3gtdG9rZW4"] {
+        assert!(!run.stderr.contains(secret), "secret {secret} in stderr:\n{}", run.stderr);
+        assert!(!run.stdout.contains(secret), "secret {secret} in stdout:\n{}", run.stdout);
+        if let Some(result) = &run.result {
+            assert!(!result.to_string().contains(secret), "secret in result file");
+        }
+    }
+}
+
+fn field<'a>(run: &'a Run, name: &str) -> &'a Value {
+    &run.result.as_ref().unwrap_or_else(|| panic!("no result file; stderr:\n{}", run.stderr))[name]
+}
+
+fn both(test: impl Fn(SandboxProc, &str), args: &[&str]) {
+    test(SandboxProc::cloud(args), "cloud");
+    test(SandboxProc::datacenter(args), "datacenter");
+}
+
+#[test]
+fn approve_exits_0_with_outputs() {
+    both(
+        |sandbox, flavor| {
+            let run = gate(&sandbox, &create_stanza(&sandbox, "", WAIT), &[]);
+            assert_eq!(run.code, 0, "{flavor}: {}", run.stderr);
+            assert!(run.stderr.contains("created OPS-1"), "{}", run.stderr);
+            assert!(run.stderr.contains("transitioned OPS-1 with \"Request approval\""), "{}", run.stderr);
+            assert!(run.stderr.contains("OPS-1 is \"Awaiting approval\""), "{}", run.stderr);
+            let summary = run.stderr.lines().last().unwrap();
+            assert!(summary.starts_with("jira-gate: approved OPS-1 (status \"Approved\", by Alice Approver)"), "{summary}");
+            assert_eq!(field(&run, "decision"), "approved");
+            assert_eq!(field(&run, "issue_key"), "OPS-1");
+            assert_eq!(field(&run, "issue_url"), format!("{}/browse/OPS-1", sandbox.base).as_str());
+            assert_eq!(field(&run, "created"), true);
+            assert_eq!(field(&run, "status"), "Approved");
+            assert_eq!(field(&run, "status_category"), "done");
+            assert_eq!(field(&run, "decided_by"), "Alice Approver");
+            assert!(field(&run, "decided_at").as_str().unwrap().contains('T'));
+            assert!(field(&run, "polls").as_u64().unwrap() >= 1);
+            assert_eq!(field(&run, "exit_code"), 0);
+            assert!(run.stdout.is_empty(), "stdout is for machine output only: {}", run.stdout);
+            assert_eq!(sandbox.issues().len(), 1);
+            assert_no_secret(&run);
+        },
+        &["--approve-after", "2s"],
+    );
+}
+
+#[test]
+fn reject_exits_3() {
+    both(
+        |sandbox, flavor| {
+            let run = gate(&sandbox, &create_stanza(&sandbox, "", WAIT), &[]);
+            assert_eq!(run.code, 3, "{flavor}: {}", run.stderr);
+            assert_eq!(field(&run, "decision"), "rejected");
+            assert_eq!(field(&run, "status"), "Rejected");
+            assert_eq!(field(&run, "resolution"), "Won't Do");
+            assert_eq!(field(&run, "decided_by"), "Bob Builder");
+            assert!(run.stderr.lines().last().unwrap().starts_with("jira-gate: rejected OPS-1"));
+        },
+        &["--reject-after", "1s"],
+    );
+}
+
+#[test]
+fn timeout_exits_4_on_time() {
+    both(
+        |sandbox, flavor| {
+            let approval = WAIT.replace("timeout: 30s", "timeout: 4s");
+            let run = gate(&sandbox, &create_stanza(&sandbox, "", &approval), &[]);
+            assert_eq!(run.code, 4, "{flavor}: {}", run.stderr);
+            assert_eq!(field(&run, "decision"), "timeout");
+            assert_eq!(field(&run, "status"), "Awaiting approval");
+            assert!(run.elapsed < Duration::from_secs(12), "took {:?}", run.elapsed);
+            assert!(field(&run, "message").as_str().unwrap().contains("still pending after 4s"));
+        },
+        &[],
+    );
+}
+
+#[test]
+fn update_by_key_and_decide_on_manual_approval() {
+    both(
+        |sandbox, flavor| {
+            let key = sandbox.create("Existing change", &["existing"]);
+            sandbox.transition(&key, "21");
+            let stanza = format!(
+                "{}ticket:\n  key: ${{JIRA_ISSUE}}\n  summary: Updated by jira-gate\n  labels: [gated]\n  comment: Waiting for you\n{WAIT}",
+                jira_block(&sandbox)
+            );
+            let work = Workdir::new();
+            work.write("step.yml", &stanza);
+            let mut child = command(&sandbox, &work)
+                .env("JIRA_ISSUE", &key)
+                .args(["run", "step.yml", "--result-file", "result.json"])
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(2500));
+            sandbox.set_status_by(&key, "Approved", "alice");
+            let started = Instant::now();
+            let output = child.wait_with_output().unwrap();
+            let run = finish(&output, &work, started);
+            assert_eq!(run.code, 0, "{flavor}: {}", run.stderr);
+            assert_eq!(field(&run, "created"), false);
+            assert_eq!(field(&run, "issue_key"), key.as_str());
+            let issue = sandbox.issues().into_iter().find(|i| i["key"] == key.as_str()).unwrap();
+            assert_eq!(issue["summary"], "Updated by jira-gate");
+            let labels: Vec<&str> = issue["labels"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
+            assert!(labels.contains(&"existing") && labels.contains(&"gated"), "labels are added: {labels:?}");
+            assert_eq!(sandbox.issues().len(), 1, "no ticket created");
+        },
+        &[],
+    );
+}
+
+#[test]
+fn custom_fields_are_shaped_per_flavor() {
+    both(
+        |sandbox, flavor| {
+            let fields = "  fields:\n    Priority: High\n    change risk: low\n    Approvers: [alice@example.com]\n    Risk score: 7\n    customfield_10054: [staging, production]\n    Deployment notes: |\n      line one\n      line two\n    duedate: 2026-12-24\n";
+            let run = gate(&sandbox, &create_stanza(&sandbox, fields, ""), &[]);
+            assert_eq!(run.code, 0, "{flavor}: {}", run.stderr);
+            assert_eq!(field(&run, "decision"), "written");
+            assert_eq!(field(&run, "status"), "Awaiting approval");
+            let api = sandbox.api();
+            let issue = sandbox.get_json(&format!("{api}/issue/OPS-1"), 200);
+            let f = &issue["fields"];
+            assert_eq!(f["priority"]["name"], "High", "{flavor}");
+            assert_eq!(f["customfield_10050"]["value"], "Low", "option value takes Jira's spelling");
+            assert_eq!(f["customfield_10052"][0]["displayName"], "Alice Approver");
+            assert_eq!(f["customfield_10053"], 7.0);
+            assert_eq!(f["customfield_10054"][1]["value"], "production");
+            assert_eq!(f["duedate"], "2026-12-24");
+            if sandbox.datacenter {
+                assert_eq!(f["customfield_10051"], "line one\nline two");
+                assert_eq!(f["description"], "Pipeline https://ci.example.com/p/1 waits.");
+            } else {
+                assert_eq!(f["customfield_10051"]["type"], "doc");
+                assert_eq!(f["description"]["type"], "doc");
+            }
+        },
+        &[],
+    );
+}
+
+#[test]
+fn field_criteria_decide() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let approval = "approval:\n  approve_when:\n    all:\n      - { field: Change risk, equals: Low }\n      - status: Approved\n  reject_when: { field: Change risk, in: [High] }\n  interval: 1s\n  max_interval: 1s\n  timeout: 20s\n";
+    let stanza = create_stanza(&sandbox, "  fields: { Change risk: High }\n", approval);
+    let run = gate(&sandbox, &stanza, &[]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("reject when Change risk in [High]"), "{}", run.stderr);
+    // One request per poll: every poll is a single GET of the issue with only the needed fields.
+    let polls: Vec<Value> = sandbox
+        .requests()
+        .into_iter()
+        .filter(|r| r["method"] == "GET" && r["path"].as_str().unwrap().ends_with("/issue/OPS-1"))
+        .collect();
+    assert!(!polls.is_empty());
+    let query = polls[0]["query"].as_str().unwrap();
+    assert!(query.contains("fields=status%2Cresolution%2Ccustomfield_10050"), "{query}");
+}
+
+#[test]
+fn bad_credentials_exit_5_with_jiras_message_and_no_secret() {
+    both(
+        |sandbox, flavor| {
+            let work = Workdir::new();
+            work.write("step.yml", &create_stanza(&sandbox, "", WAIT));
+            let output = command(&sandbox, &work)
+                .env("JIRA_API_TOKEN", "wrong-token-123")
+                .env("JIRA_PAT", "wrong-token-123")
+                .args(["run", "step.yml", "--result-file", "result.json", "-vv"])
+                .output()
+                .unwrap();
+            let run = finish(&output, &work, Instant::now());
+            assert_eq!(run.code, 5, "{flavor}: {}", run.stderr);
+            assert!(run.stderr.contains("Client must be authenticated to access this resource."), "{}", run.stderr);
+            assert!(run.stderr.contains("Jira refused the credentials"), "{}", run.stderr);
+            assert!(!run.stderr.contains("wrong-token-123"), "token leaked:\n{}", run.stderr);
+            assert!(!run.result.as_ref().unwrap().to_string().contains("wrong-token-123"));
+            assert_eq!(field(&run, "decision"), "error");
+            assert_eq!(sandbox.issues().len(), 0);
+        },
+        &[],
+    );
+}
+
+#[test]
+fn unknown_project_and_issue_exit_5() {
+    both(
+        |sandbox, flavor| {
+            let stanza = create_stanza(&sandbox, "", WAIT).replace("project: OPS", "project: NOPE");
+            let run = gate(&sandbox, &stanza, &[]);
+            assert_eq!(run.code, 5, "{flavor}: {}", run.stderr);
+            assert!(run.stderr.contains("project \"NOPE\" does not exist"), "{}", run.stderr);
+            assert!(run.stderr.contains("No project could be found with key 'NOPE'."), "{}", run.stderr);
+
+            let stanza = format!("{}ticket:\n  key: OPS-999\n{WAIT}", jira_block(&sandbox));
+            let run = gate(&sandbox, &stanza, &[]);
+            assert_eq!(run.code, 5, "{flavor}: {}", run.stderr);
+            assert!(run.stderr.contains("issue OPS-999 does not exist or is not visible"), "{}", run.stderr);
+        },
+        &[],
+    );
+}
+
+#[test]
+fn unknown_transition_lists_the_available_ones() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let stanza = create_stanza(&sandbox, "", WAIT).replace("transition: Request approval", "transition: Ship it");
+    let run = gate(&sandbox, &stanza, &[]);
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no transition named or leading to \"Ship it\"")
+            && run.stderr.contains("\"Request approval\" (→ Awaiting approval)"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn dedupe_reuses_the_ticket_on_a_rerun() {
+    both(
+        |sandbox, flavor| {
+            let stanza = create_stanza(&sandbox, "  dedupe: \"pipeline-42-production\"\n  comment: waiting\n", "");
+            let first = gate(&sandbox, &stanza, &[]);
+            assert_eq!(first.code, 0, "{flavor}: {}", first.stderr);
+            assert_eq!(field(&first, "created"), true);
+            let second = gate(&sandbox, &stanza, &[]);
+            assert_eq!(second.code, 0, "{}", second.stderr);
+            assert_eq!(field(&second, "created"), false);
+            assert_eq!(field(&second, "issue_key"), "OPS-1");
+            assert!(second.stderr.contains("dedupe: reusing OPS-1"), "{}", second.stderr);
+            assert_eq!(sandbox.issues().len(), 1, "exactly one ticket");
+            let labels = &sandbox.issues()[0]["labels"];
+            assert!(labels.as_array().unwrap().iter().any(|l| l == "jira-gate-pipeline-42-production"), "{labels}");
+        },
+        &[],
+    );
+}
+
+#[test]
+fn invalid_stanzas_exit_2_with_location() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let good = create_stanza(&sandbox, "", WAIT);
+    let cases = [
+        (good.replace("  summary:", "  sumary:"), "step.yml:6:3: `ticket.sumary`: unknown field `sumary`", "did you mean `summary`?"),
+        (good.replace("${JIRA_URL}", "${JIRA_SITE}"), "step.yml:2:8", "`JIRA_SITE` is not set"),
+        (good.replace("interval: 1s", "interval: 1 fortnight"), "invalid duration", "90s"),
+        (good.replace("${JIRA_URL}", "http://jira.example.com"), "`jira.url`", "plain http is allowed only to"),
+        (good.replace("  type: Change\n", ""), "`ticket.type`: is required to create", "--issue-key"),
+        (good.replace("status: [Approved, Done]", "jql: 'x = 1'"), "not supported yet", "status"),
+        ("jira: [unclosed".to_owned(), "step.yml:1:", ""),
+    ];
+    for (stanza, want, hint) in cases {
+        let run = gate(&sandbox, &stanza, &[]);
+        assert_eq!(run.code, 2, "{want}: {}", run.stderr);
+        assert!(run.stderr.contains(want), "want {want:?} in:\n{}", run.stderr);
+        assert!(run.stderr.contains(hint), "want hint {hint:?} in:\n{}", run.stderr);
+        assert!(run.stderr.contains("jira-gate: error: "), "{}", run.stderr);
+        assert_eq!(field(&run, "exit_code"), 2);
+    }
+    assert!(sandbox.requests().is_empty(), "an invalid stanza never reaches Jira");
+}
+
+#[test]
+fn dry_run_prints_writes_and_sends_none() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let run = gate(&sandbox, &create_stanza(&sandbox, "", WAIT), &["--dry-run"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let line: Value = serde_json::from_str(run.stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(line["method"], "POST");
+    assert_eq!(line["body"]["fields"]["summary"], "Deploy checkout-api 1.4.2");
+    assert_eq!(sandbox.issues().len(), 0);
+    assert!(sandbox.requests().iter().all(|r| r["method"] == "GET"), "only reads");
+    assert_no_secret(&run);
+}
+
+#[test]
+fn sigterm_cancels_with_exit_6_and_outputs() {
+    let sandbox = SandboxProc::datacenter(&[]);
+    let approval = WAIT.to_owned() + "  on_cancel_comment: cancelled by the pipeline\n";
+    let work = Workdir::new();
+    work.write("step.yml", &create_stanza(&sandbox, "", &approval));
+    let child = command(&sandbox, &work)
+        .args(["run", "step.yml", "--result-file", "result.json"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let signalled = Instant::now();
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let output = child.wait_with_output().unwrap();
+    let run = finish(&output, &work, signalled);
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(run.elapsed < Duration::from_secs(2), "ended {:?} after SIGTERM", run.elapsed);
+    assert_eq!(field(&run, "decision"), "cancelled");
+    assert_eq!(field(&run, "issue_key"), "OPS-1");
+    assert!(run.stderr.contains("SIGTERM received"), "{}", run.stderr);
+    let comments = sandbox.requests().iter().filter(|r| r["method"] == "POST" && r["path"].as_str().unwrap().ends_with("/comment")).count();
+    assert_eq!(comments, 1, "the on_cancel_comment was posted");
+}
+
+#[test]
+fn validate_and_schema_commands() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let work = Workdir::new();
+    work.write("step.yml", &create_stanza(&sandbox, "", WAIT));
+    let output = command(&sandbox, &work).args(["validate", "step.yml"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("step.yml is valid: creates a Change in OPS, then waits up to 30s for status in [Approved, Done]"), "{stderr}");
+
+    let output = Command::new(env!("CARGO_BIN_EXE_jira-gate")).arg("schema").output().unwrap();
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/jira-gate.schema.json")).unwrap();
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        committed,
+        "schemas/jira-gate.schema.json is stale: run `cargo run -- schema > schemas/jira-gate.schema.json`"
+    );
+}
+
+#[test]
+fn shipped_stanzas_validate() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/steps");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        // Stanzas are the YAML files with a top-level `jira:` key; the rest are pipeline examples.
+        if !path.extension().is_some_and(|e| e == "yml" || e == "yaml") || !text.lines().any(|l| l.starts_with("jira:")) {
+            continue;
+        }
+        let output = Command::new(env!("CARGO_BIN_EXE_jira-gate"))
+            .env_clear()
+            .envs([
+                ("JIRA_URL", "https://example.atlassian.net"),
+                ("JIRA_USER", "ci@example.com"),
+                ("JIRA_API_TOKEN", "x"),
+                ("JIRA_PAT", "x"),
+                ("JIRA_ISSUE", "OPS-1"),
+                ("CI_PIPELINE_ID", "1"),
+                ("CI_PROJECT_NAME", "api"),
+                ("CI_COMMIT_SHORT_SHA", "abc123"),
+                ("CI_PIPELINE_URL", "https://ci.example.com/p/1"),
+            ])
+            .arg("validate")
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}: {}", path.display(), String::from_utf8_lossy(&output.stderr));
+        checked += 1;
+    }
+    assert!(checked >= 4, "only {checked} stanzas in steps/");
+}
+
+#[test]
+fn check_reports_each_problem() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let stanza = create_stanza(&sandbox, "  fields: { Change rsik: Low, Priority: High }\n", WAIT).replace("type: Change", "type: Bug");
+    let work = Workdir::new();
+    work.write("step.yml", &stanza);
+    let output = command(&sandbox, &work).args(["check", "step.yml"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(5), "{stderr}");
+    assert!(stderr.contains("ok       credentials: authenticated as CI Bot"), "{stderr}");
+    assert!(stderr.contains("problem  project OPS has no issue type \"Bug\"; it has: Change, Task"), "{stderr}");
+    assert!(stderr.contains("problem  no Jira field is named or has the id \"Change rsik\"; closest: Change risk"), "{stderr}");
+    assert!(stderr.contains("ok       field \"Priority\" is priority"), "{stderr}");
+    assert!(stderr.contains("2 problems found"), "{stderr}");
+    assert_eq!(sandbox.issues().len(), 0, "check writes nothing");
+}
+
+#[test]
+fn demo_runs_the_whole_flow() {
+    let output = Command::new(env!("CARGO_BIN_EXE_jira-gate"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .args(["demo", "--approve-after", "1s"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.lines().last().unwrap().starts_with("jira-gate: approved OPS-1 (status \"Approved\", by Alice Approver)"), "{stderr}");
+}
