@@ -13,8 +13,12 @@ use std::time::{Duration, Instant, SystemTime};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
-use hyper::body::{Bytes, Incoming};
+use hyper::body::{Bytes, Frame, Incoming, SizeHint};
 use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -162,6 +166,38 @@ impl fmt::Display for Dropped {
 }
 
 impl std::error::Error for Dropped {}
+
+/// The body of every answer.
+type Out = BoxBody<Bytes, Dropped>;
+
+/// A body for the `truncate` fault: sends its data, waits a moment so hyper flushes the head and
+/// the data, then fails, which makes hyper close the connection before the announced length.
+struct Truncated {
+    data: Option<Bytes>,
+    pause: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl hyper::body::Body for Truncated {
+    type Data = Bytes;
+    type Error = Dropped;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Dropped>>> {
+        if let Some(data) = self.data.take() {
+            return Poll::Ready(Some(Ok(Frame::data(data))));
+        }
+        match self.pause.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Some(Err(Dropped))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::default()
+    }
+}
 
 /// An answer before the common headers are added.
 #[derive(Debug)]
@@ -333,10 +369,7 @@ fn parse_query(q: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn handle(
-    shared: Arc<Shared>,
-    req: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Dropped> {
+async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Out>, Dropped> {
     let (parts, body) = req.into_parts();
     let body = body
         .collect()
@@ -455,7 +488,7 @@ fn respond(
     reply: Reply,
     extra: &[(String, String)],
     truncate: bool,
-) -> Response<Full<Bytes>> {
+) -> Response<Out> {
     let n = shared.request_ids.fetch_add(1, Ordering::Relaxed);
     let minute = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
@@ -469,12 +502,17 @@ fn respond(
         Body::Empty => (None, Bytes::new()),
     };
     let full_len = bytes.len();
-    let bytes = if truncate {
-        bytes.slice(..full_len / 2)
+    let body: Out = if truncate {
+        let pause = Box::pin(tokio::time::sleep(Duration::from_millis(20)));
+        Truncated {
+            data: Some(bytes.slice(..full_len / 2)),
+            pause,
+        }
+        .boxed()
     } else {
-        bytes
+        Full::new(bytes).map_err(|never| match never {}).boxed()
     };
-    let mut resp = Response::new(Full::new(bytes));
+    let mut resp = Response::new(body);
     *resp.status_mut() =
         StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = resp.headers_mut();
