@@ -4,6 +4,8 @@
 //! [`Report`]. The summary line on stderr, the `--result-file` JSON, GitHub's outputs and GitLab's
 //! dotenv are all renderings of this one value, so they can never disagree.
 
+use std::fmt::Write as _;
+
 use serde::Serialize;
 
 /// How the run ended; the `decision` field of the result.
@@ -105,25 +107,26 @@ impl Report {
         let key = self.issue_key.as_deref().unwrap_or("no issue");
         let mut line = format!("jira-gate: {} {key}", self.decision.as_str());
         if let Some(status) = &self.status {
-            line.push_str(&format!(" (status \"{status}\""));
+            let _ = write!(line, " (status \"{status}\"");
             if let Some(by) = &self.decided_by {
-                line.push_str(&format!(", by {by}"));
+                let _ = write!(line, ", by {by}");
             }
             line.push(')');
         }
         if self.polls > 0 || self.waited_seconds > 0 {
-            line.push_str(&format!(
+            let _ = write!(
+                line,
                 " after {}s, {} poll{}",
                 self.waited_seconds,
                 self.polls,
                 if self.polls == 1 { "" } else { "s" }
-            ));
+            );
         }
         if let Some(url) = &self.issue_url {
-            line.push_str(&format!(" - {url}"));
+            let _ = write!(line, " - {url}");
         }
         if let Some(message) = &self.message {
-            line.push_str(&format!(": {message}"));
+            let _ = write!(line, ": {message}");
         }
         line
     }

@@ -1,73 +1,306 @@
-//! The built-in Jira sandbox. (Placeholder until the sandbox branch lands.)
+//! The built-in Jira sandbox: an in-memory fake Jira served over real HTTP.
+//!
+//! It serves the subset of the Jira REST API that jira-gate uses (SPEC section 5), with Jira's
+//! shapes, error bodies and auth quirks for both Cloud and Data Center, a realistic approval
+//! workflow, scripted approvers and seeded fault injection. `jira-gate sandbox` runs it as its own
+//! process, `jira-gate demo` runs it in-process, and the tests and benchmarks point real clients at
+//! it. The step's own code never imports this module; it only talks HTTP to it.
+
+mod faults;
+mod jql;
+mod server;
+mod state;
 
 use std::net::SocketAddr;
+use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
-/// Options of `jira-gate sandbox`.
+pub use faults::FaultKind;
+
+/// Options of `jira-gate sandbox`; also the in-process configuration.
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
-    /// Address.
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "127.0.0.1:8080",
+        env = "JIRA_GATE_SANDBOX_LISTEN"
+    )]
     pub listen: SocketAddr,
-    /// Flavor.
-    #[arg(long, value_enum, default_value = "cloud")]
+
+    /// Which Jira to imitate: Cloud (REST v3 and v2) or Data Center (REST v2).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FLAVOR",
+        default_value = "cloud",
+        env = "JIRA_GATE_SANDBOX_FLAVOR"
+    )]
     pub flavor: Flavor,
-    /// Approve after.
-    #[arg(long)]
-    pub approve_after: Option<String>,
-    /// Reject after.
-    #[arg(long)]
-    pub reject_after: Option<String>,
+
+    /// The bot's login: email on Cloud (default ci-bot@example.com), username on Data Center
+    /// (default ci-bot).
+    #[arg(long, value_name = "USER", env = "JIRA_GATE_SANDBOX_USER")]
+    pub user: Option<String>,
+
+    /// Cloud API token accepted in Basic auth.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        default_value = "sandbox-token",
+        env = "JIRA_GATE_SANDBOX_TOKEN",
+        hide_env_values = true
+    )]
+    pub token: String,
+
+    /// Data Center password accepted in Basic auth.
+    #[arg(
+        long,
+        value_name = "PASSWORD",
+        default_value = "sandbox-password",
+        env = "JIRA_GATE_SANDBOX_PASSWORD",
+        hide_env_values = true
+    )]
+    pub password: String,
+
+    /// Data Center personal access token accepted as Bearer.
+    #[arg(
+        long,
+        value_name = "PAT",
+        default_value = "sandbox-pat",
+        env = "JIRA_GATE_SANDBOX_PAT",
+        hide_env_values = true
+    )]
+    pub pat: String,
+
+    /// Alice Approver approves an issue this long after it enters "Awaiting approval".
+    ///
+    /// A duration (`5s`) or a range (`5s..60s`): a range picks a time per issue from the seed.
+    #[arg(long, value_name = "DURATION", env = "JIRA_GATE_SANDBOX_APPROVE_AFTER")]
+    pub approve_after: Option<DelayRange>,
+
+    /// Bob Builder rejects an issue this long after it enters "Awaiting approval".
+    ///
+    /// Same syntax as --approve-after. When both are given, the shorter one acts.
+    #[arg(long, value_name = "DURATION", env = "JIRA_GATE_SANDBOX_REJECT_AFTER")]
+    pub reject_after: Option<DelayRange>,
+
+    /// New or changed issues stay invisible to search for this long (Cloud's eventual
+    /// consistency).
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration, env = "JIRA_GATE_SANDBOX_SEARCH_LAG")]
+    pub search_lag: Duration,
+
+    /// Seed of every random choice (faults, approver delays), so runs are reproducible.
+    #[arg(
+        long,
+        value_name = "SEED",
+        default_value_t = 1,
+        env = "JIRA_GATE_SANDBOX_SEED"
+    )]
+    pub seed: u64,
+
+    /// Share of REST requests (0.0 to 1.0) that get a random fault.
+    #[arg(long, value_name = "RATE", default_value_t = 0.0, value_parser = parse_rate, env = "JIRA_GATE_SANDBOX_FAULT_RATE")]
+    pub fault_rate: f64,
+
+    /// Kinds of random faults to draw from.
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_enum,
+        value_delimiter = ',',
+        default_value = "500,502,503,504,429,delay,drop,truncate",
+        env = "JIRA_GATE_SANDBOX_FAULTS"
+    )]
+    pub faults: Vec<FaultKind>,
+
+    /// Key of the sandbox project.
+    #[arg(
+        long,
+        value_name = "KEY",
+        default_value = "OPS",
+        env = "JIRA_GATE_SANDBOX_PROJECT"
+    )]
+    pub project: String,
 }
 
 impl Default for Args {
     fn default() -> Self {
-        Args {
-            listen: "127.0.0.1:8080".parse().unwrap(),
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             flavor: Flavor::Cloud,
+            user: None,
+            token: "sandbox-token".to_owned(),
+            password: "sandbox-password".to_owned(),
+            pat: "sandbox-pat".to_owned(),
             approve_after: None,
             reject_after: None,
+            search_lag: Duration::ZERO,
+            seed: 1,
+            fault_rate: 0.0,
+            faults: FaultKind::ALL.to_vec(),
+            project: "OPS".to_owned(),
         }
     }
 }
 
-/// Flavor.
+impl Args {
+    /// The bot's login: `--user`, or the flavor's default.
+    pub fn effective_user(&self) -> String {
+        self.user.clone().unwrap_or_else(|| match self.flavor {
+            Flavor::Cloud => "ci-bot@example.com".to_owned(),
+            Flavor::Datacenter => "ci-bot".to_owned(),
+        })
+    }
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    let r: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    if (0.0..=1.0).contains(&r) {
+        Ok(r)
+    } else {
+        Err(format!("fault rate {r} is not between 0.0 and 1.0"))
+    }
+}
+
+/// Which Jira the sandbox imitates.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Flavor {
-    /// Cloud.
+    /// Jira Cloud: REST v3 (ADF) and v2, Basic email + API token, `search/jql`.
     Cloud,
-    /// DC.
+    /// Jira Data Center: REST v2 only, Bearer PAT or Basic username + password.
     Datacenter,
 }
 
-/// Running sandbox.
+/// A delay, fixed (`5s`) or a range (`5s..60s`) from which each issue draws its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DelayRange {
+    /// Shortest delay.
+    pub min: Duration,
+    /// Longest delay.
+    pub max: Duration,
+}
+
+impl FromStr for DelayRange {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let parse = |p: &str| {
+            humantime::parse_duration(p.trim()).map_err(|e| format!("invalid duration '{p}': {e}"))
+        };
+        let (min, max) = if let Some((a, b)) = s.split_once("..") {
+            (parse(a)?, parse(b)?)
+        } else {
+            let d = parse(s)?;
+            (d, d)
+        };
+        if min > max {
+            return Err(format!("the range '{s}' ends before it starts"));
+        }
+        Ok(Self { min, max })
+    }
+}
+
+/// A running sandbox. Dropping it stops accepting connections.
 pub struct Sandbox {
     addr: SocketAddr,
+    shared: Arc<server::Shared>,
+    task: tokio::task::AbortHandle,
 }
 
 impl Sandbox {
-    /// Start.
-    #[allow(clippy::unused_async)]
+    /// Binds `args.listen` (port 0 allowed) and serves on the current tokio runtime.
     pub async fn start(args: Args) -> std::io::Result<Sandbox> {
-        let _ = Duration::ZERO;
-        Ok(Sandbox { addr: args.listen })
+        let listener = tokio::net::TcpListener::bind(args.listen).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(server::Shared::new(args, addr));
+        let task = tokio::spawn(server::accept_loop(listener, Arc::clone(&shared))).abort_handle();
+        Ok(Sandbox { addr, shared, task })
     }
-    /// Address.
+
+    /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
-    /// URL.
+
+    /// `http://127.0.0.1:PORT`.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.shared.base.clone()
     }
-    /// Banner.
+
+    /// Human lines: flavor, URL, users and credentials.
     pub fn credentials_banner(&self) -> String {
-        String::new()
+        let a = &self.shared.args;
+        let user = a.effective_user();
+        let mut lines = vec![format!(
+            "jira-gate sandbox: Jira {} at {}",
+            match a.flavor {
+                Flavor::Cloud => "Cloud (REST v3 and v2)",
+                Flavor::Datacenter => "Data Center (REST v2)",
+            },
+            self.base_url()
+        )];
+        match a.flavor {
+            Flavor::Cloud => lines.push(format!("  basic auth: {user} / {}", a.token)),
+            Flavor::Datacenter => {
+                lines.push(format!("  personal access token (Bearer): {}", a.pat));
+                lines.push(format!("  basic auth: {user} / {}", a.password));
+            }
+        }
+        lines.push(format!(
+            "  project {} with issue types Change and Task",
+            a.project
+        ));
+        lines.push("  approvers: Alice Approver (alice), Bob Builder (bob)".to_owned());
+        lines.push(format!(
+            "  control endpoints: {}/_sandbox/issues, /_sandbox/requests, /_sandbox/faults",
+            self.base_url()
+        ));
+        lines.join("\n")
     }
 }
 
-/// Serve.
-#[allow(clippy::unused_async)]
-pub async fn serve(_args: Args) -> std::io::Result<()> {
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// `jira-gate sandbox`: start, print the base URL as the only line on stdout, the banner on
+/// stderr, and serve until SIGINT or SIGTERM.
+pub async fn serve(args: Args) -> std::io::Result<()> {
+    use std::io::Write;
+    let sandbox = Sandbox::start(args).await?;
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}", sandbox.base_url())?;
+        out.flush()?;
+    }
+    eprintln!("{}", sandbox.credentials_banner());
+    shutdown_signal().await;
     Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
