@@ -96,7 +96,7 @@ pub enum Command {
     /// Print the JSON Schema of the stanza
     Schema,
     /// Run the built-in Jira sandbox (a fake Jira for trying stanzas and for tests)
-    Sandbox(crate::sandbox::Args),
+    Sandbox(Box<crate::sandbox::Args>),
     /// The whole flow against an in-process sandbox that approves after a few seconds
     Demo(DemoArgs),
 }

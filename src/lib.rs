@@ -55,7 +55,7 @@ pub async fn run(cli: Cli, env: Env) -> u8 {
             let stanza = load(&file, &global, &env, sink.as_ref());
             step_and_outputs(stanza, &global, sink.as_ref()).await
         }
-        Command::Sandbox(args) => match sandbox::serve(args).await {
+        Command::Sandbox(args) => match sandbox::serve(*args).await {
             Ok(()) => 0,
             Err(e) => report_error(Err(Error::Io {
                 what: "the sandbox failed".into(),
@@ -290,7 +290,10 @@ async fn demo(args: &DemoArgs, global: &Global, env: Env) -> u8 {
         flavor: args.flavor,
         ..sandbox::Args::default()
     };
-    let delay = humantime::format_duration(args.approve_after).to_string();
+    let delay = sandbox::DelayRange {
+        min: args.approve_after,
+        max: args.approve_after,
+    };
     if args.reject {
         sandbox_args.reject_after = Some(delay);
     } else {

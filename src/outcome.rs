@@ -104,8 +104,14 @@ impl Report {
 
     /// The one-line human summary printed on stderr at the end of every run.
     pub fn summary(&self) -> String {
-        let key = self.issue_key.as_deref().unwrap_or("no issue");
-        let mut line = format!("jira-gate: {} {key}", self.decision.as_str());
+        let mut line = match &self.issue_key {
+            Some(key) => format!("jira-gate: {} {key}", self.decision.as_str()),
+            None => format!(
+                "jira-gate: {} (exit {})",
+                self.decision.as_str(),
+                self.exit_code
+            ),
+        };
         if let Some(status) = &self.status {
             let _ = write!(line, " (status \"{status}\"");
             if let Some(by) = &self.decided_by {
@@ -125,7 +131,12 @@ impl Report {
         if let Some(url) = &self.issue_url {
             let _ = write!(line, " - {url}");
         }
-        if let Some(message) = &self.message {
+        // An error's message has its own `jira-gate: error:` line already.
+        if let Some(message) = self
+            .message
+            .as_ref()
+            .filter(|_| self.decision != Decision::Error)
+        {
             let _ = write!(line, ": {message}");
         }
         line

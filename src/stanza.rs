@@ -909,12 +909,13 @@ impl RawStanza {
             project: nonempty(raw.project),
             issue_type: nonempty(raw.issue_type),
             summary: nonempty(raw.summary),
-            description: nonempty(raw.description),
+            // A YAML `|` block ends with a newline the user did not mean to send.
+            description: nonempty(raw.description).map(|d| d.trim_end().to_owned()),
             labels,
             fields: raw.fields.unwrap_or_default().into_iter().collect(),
             dedupe: nonempty(raw.dedupe),
             transition: nonempty(raw.transition),
-            comment: nonempty(raw.comment),
+            comment: nonempty(raw.comment).map(|c| c.trim_end().to_owned()),
         };
         if ticket.key.is_none() {
             for (name, value) in [

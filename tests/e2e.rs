@@ -27,7 +27,9 @@ struct Workdir {
 
 impl Workdir {
     fn new() -> Self {
-        Workdir { dir: tempfile::tempdir().unwrap() }
+        Workdir {
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -51,13 +53,16 @@ fn command(sandbox: &SandboxProc, work: &Workdir) -> Command {
     if sandbox.datacenter {
         cmd.env("JIRA_PAT", "sandbox-pat");
     } else {
-        cmd.env("JIRA_USER", "ci-bot@example.com").env("JIRA_API_TOKEN", "sandbox-token");
+        cmd.env("JIRA_USER", "ci-bot@example.com")
+            .env("JIRA_API_TOKEN", "sandbox-token");
     }
     cmd
 }
 
 fn finish(output: &Output, work: &Workdir, started: Instant) -> Run {
-    let result = std::fs::read_to_string(work.path("result.json")).ok().map(|t| serde_json::from_str(&t).unwrap());
+    let result = std::fs::read_to_string(work.path("result.json"))
+        .ok()
+        .map(|t| serde_json::from_str(&t).unwrap());
     Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -103,17 +108,35 @@ fn create_stanza(sandbox: &SandboxProc, extra_ticket: &str, approval: &str) -> S
 const WAIT: &str = "approval:\n  approve_when: { status: [Approved, Done] }\n  reject_when: { status: Rejected }\n  interval: 1s\n  max_interval: 2s\n  timeout: 30s\n";
 
 fn assert_no_secret(run: &Run) {
-    for secret in ["sandbox-token", "sandbox-pat", "c2FuZGJveC", "Y2ktYm90QGV4YW1wbGUuY29tOnNhbmRib3gtdG9rZW4"] {
-        assert!(!run.stderr.contains(secret), "secret {secret} in stderr:\n{}", run.stderr);
-        assert!(!run.stdout.contains(secret), "secret {secret} in stdout:\n{}", run.stdout);
+    for secret in [
+        "sandbox-token",
+        "sandbox-pat",
+        "c2FuZGJveC",
+        "Y2ktYm90QGV4YW1wbGUuY29tOnNhbmRib3gtdG9rZW4",
+    ] {
+        assert!(
+            !run.stderr.contains(secret),
+            "secret {secret} in stderr:\n{}",
+            run.stderr
+        );
+        assert!(
+            !run.stdout.contains(secret),
+            "secret {secret} in stdout:\n{}",
+            run.stdout
+        );
         if let Some(result) = &run.result {
-            assert!(!result.to_string().contains(secret), "secret in result file");
+            assert!(
+                !result.to_string().contains(secret),
+                "secret in result file"
+            );
         }
     }
 }
 
 fn field<'a>(run: &'a Run, name: &str) -> &'a Value {
-    &run.result.as_ref().unwrap_or_else(|| panic!("no result file; stderr:\n{}", run.stderr))[name]
+    &run.result
+        .as_ref()
+        .unwrap_or_else(|| panic!("no result file; stderr:\n{}", run.stderr))[name]
 }
 
 fn both(test: impl Fn(SandboxProc, &str), args: &[&str]) {
@@ -128,13 +151,30 @@ fn approve_exits_0_with_outputs() {
             let run = gate(&sandbox, &create_stanza(&sandbox, "", WAIT), &[]);
             assert_eq!(run.code, 0, "{flavor}: {}", run.stderr);
             assert!(run.stderr.contains("created OPS-1"), "{}", run.stderr);
-            assert!(run.stderr.contains("transitioned OPS-1 with \"Request approval\""), "{}", run.stderr);
-            assert!(run.stderr.contains("OPS-1 is \"Awaiting approval\""), "{}", run.stderr);
+            assert!(
+                run.stderr
+                    .contains("transitioned OPS-1 with \"Request approval\""),
+                "{}",
+                run.stderr
+            );
+            assert!(
+                run.stderr.contains("OPS-1 is \"Awaiting approval\""),
+                "{}",
+                run.stderr
+            );
             let summary = run.stderr.lines().last().unwrap();
-            assert!(summary.starts_with("jira-gate: approved OPS-1 (status \"Approved\", by Alice Approver)"), "{summary}");
+            assert!(
+                summary.starts_with(
+                    "jira-gate: approved OPS-1 (status \"Approved\", by Alice Approver)"
+                ),
+                "{summary}"
+            );
             assert_eq!(field(&run, "decision"), "approved");
             assert_eq!(field(&run, "issue_key"), "OPS-1");
-            assert_eq!(field(&run, "issue_url"), format!("{}/browse/OPS-1", sandbox.base).as_str());
+            assert_eq!(
+                field(&run, "issue_url"),
+                format!("{}/browse/OPS-1", sandbox.base).as_str()
+            );
             assert_eq!(field(&run, "created"), true);
             assert_eq!(field(&run, "status"), "Approved");
             assert_eq!(field(&run, "status_category"), "done");
@@ -142,7 +182,11 @@ fn approve_exits_0_with_outputs() {
             assert!(field(&run, "decided_at").as_str().unwrap().contains('T'));
             assert!(field(&run, "polls").as_u64().unwrap() >= 1);
             assert_eq!(field(&run, "exit_code"), 0);
-            assert!(run.stdout.is_empty(), "stdout is for machine output only: {}", run.stdout);
+            assert!(
+                run.stdout.is_empty(),
+                "stdout is for machine output only: {}",
+                run.stdout
+            );
             assert_eq!(sandbox.issues().len(), 1);
             assert_no_secret(&run);
         },
@@ -160,7 +204,13 @@ fn reject_exits_3() {
             assert_eq!(field(&run, "status"), "Rejected");
             assert_eq!(field(&run, "resolution"), "Won't Do");
             assert_eq!(field(&run, "decided_by"), "Bob Builder");
-            assert!(run.stderr.lines().last().unwrap().starts_with("jira-gate: rejected OPS-1"));
+            assert!(
+                run.stderr
+                    .lines()
+                    .last()
+                    .unwrap()
+                    .starts_with("jira-gate: rejected OPS-1")
+            );
         },
         &["--reject-after", "1s"],
     );
@@ -175,8 +225,17 @@ fn timeout_exits_4_on_time() {
             assert_eq!(run.code, 4, "{flavor}: {}", run.stderr);
             assert_eq!(field(&run, "decision"), "timeout");
             assert_eq!(field(&run, "status"), "Awaiting approval");
-            assert!(run.elapsed < Duration::from_secs(12), "took {:?}", run.elapsed);
-            assert!(field(&run, "message").as_str().unwrap().contains("still pending after 4s"));
+            assert!(
+                run.elapsed < Duration::from_secs(12),
+                "took {:?}",
+                run.elapsed
+            );
+            assert!(
+                field(&run, "message")
+                    .as_str()
+                    .unwrap()
+                    .contains("still pending after 4s")
+            );
         },
         &[],
     );
@@ -194,7 +253,7 @@ fn update_by_key_and_decide_on_manual_approval() {
             );
             let work = Workdir::new();
             work.write("step.yml", &stanza);
-            let mut child = command(&sandbox, &work)
+            let child = command(&sandbox, &work)
                 .env("JIRA_ISSUE", &key)
                 .args(["run", "step.yml", "--result-file", "result.json"])
                 .stderr(Stdio::piped())
@@ -208,10 +267,22 @@ fn update_by_key_and_decide_on_manual_approval() {
             assert_eq!(run.code, 0, "{flavor}: {}", run.stderr);
             assert_eq!(field(&run, "created"), false);
             assert_eq!(field(&run, "issue_key"), key.as_str());
-            let issue = sandbox.issues().into_iter().find(|i| i["key"] == key.as_str()).unwrap();
+            let issue = sandbox
+                .issues()
+                .into_iter()
+                .find(|i| i["key"] == key.as_str())
+                .unwrap();
             assert_eq!(issue["summary"], "Updated by jira-gate");
-            let labels: Vec<&str> = issue["labels"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
-            assert!(labels.contains(&"existing") && labels.contains(&"gated"), "labels are added: {labels:?}");
+            let labels: Vec<&str> = issue["labels"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l.as_str().unwrap())
+                .collect();
+            assert!(
+                labels.contains(&"existing") && labels.contains(&"gated"),
+                "labels are added: {labels:?}"
+            );
             assert_eq!(sandbox.issues().len(), 1, "no ticket created");
         },
         &[],
@@ -231,14 +302,20 @@ fn custom_fields_are_shaped_per_flavor() {
             let issue = sandbox.get_json(&format!("{api}/issue/OPS-1"), 200);
             let f = &issue["fields"];
             assert_eq!(f["priority"]["name"], "High", "{flavor}");
-            assert_eq!(f["customfield_10050"]["value"], "Low", "option value takes Jira's spelling");
+            assert_eq!(
+                f["customfield_10050"]["value"], "Low",
+                "option value takes Jira's spelling"
+            );
             assert_eq!(f["customfield_10052"][0]["displayName"], "Alice Approver");
             assert_eq!(f["customfield_10053"], 7.0);
             assert_eq!(f["customfield_10054"][1]["value"], "production");
             assert_eq!(f["duedate"], "2026-12-24");
             if sandbox.datacenter {
                 assert_eq!(f["customfield_10051"], "line one\nline two");
-                assert_eq!(f["description"], "Pipeline https://ci.example.com/p/1 waits.");
+                assert_eq!(
+                    f["description"],
+                    "Pipeline https://ci.example.com/p/1 waits."
+                );
             } else {
                 assert_eq!(f["customfield_10051"]["type"], "doc");
                 assert_eq!(f["description"]["type"], "doc");
@@ -255,7 +332,11 @@ fn field_criteria_decide() {
     let stanza = create_stanza(&sandbox, "  fields: { Change risk: High }\n", approval);
     let run = gate(&sandbox, &stanza, &[]);
     assert_eq!(run.code, 3, "{}", run.stderr);
-    assert!(run.stderr.contains("reject when Change risk in [High]"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("reject when Change risk in [High]"),
+        "{}",
+        run.stderr
+    );
     // One request per poll: every poll is a single GET of the issue with only the needed fields.
     let polls: Vec<Value> = sandbox
         .requests()
@@ -264,7 +345,10 @@ fn field_criteria_decide() {
         .collect();
     assert!(!polls.is_empty());
     let query = polls[0]["query"].as_str().unwrap();
-    assert!(query.contains("fields=status%2Cresolution%2Ccustomfield_10050"), "{query}");
+    assert!(
+        query.contains("fields=status%2Cresolution%2Ccustomfield_10050"),
+        "{query}"
+    );
 }
 
 #[test]
@@ -281,10 +365,29 @@ fn bad_credentials_exit_5_with_jiras_message_and_no_secret() {
                 .unwrap();
             let run = finish(&output, &work, Instant::now());
             assert_eq!(run.code, 5, "{flavor}: {}", run.stderr);
-            assert!(run.stderr.contains("Client must be authenticated to access this resource."), "{}", run.stderr);
-            assert!(run.stderr.contains("Jira refused the credentials"), "{}", run.stderr);
-            assert!(!run.stderr.contains("wrong-token-123"), "token leaked:\n{}", run.stderr);
-            assert!(!run.result.as_ref().unwrap().to_string().contains("wrong-token-123"));
+            assert!(
+                run.stderr
+                    .contains("Client must be authenticated to access this resource."),
+                "{}",
+                run.stderr
+            );
+            assert!(
+                run.stderr.contains("Jira refused the credentials"),
+                "{}",
+                run.stderr
+            );
+            assert!(
+                !run.stderr.contains("wrong-token-123"),
+                "token leaked:\n{}",
+                run.stderr
+            );
+            assert!(
+                !run.result
+                    .as_ref()
+                    .unwrap()
+                    .to_string()
+                    .contains("wrong-token-123")
+            );
             assert_eq!(field(&run, "decision"), "error");
             assert_eq!(sandbox.issues().len(), 0);
         },
@@ -299,13 +402,27 @@ fn unknown_project_and_issue_exit_5() {
             let stanza = create_stanza(&sandbox, "", WAIT).replace("project: OPS", "project: NOPE");
             let run = gate(&sandbox, &stanza, &[]);
             assert_eq!(run.code, 5, "{flavor}: {}", run.stderr);
-            assert!(run.stderr.contains("project \"NOPE\" does not exist"), "{}", run.stderr);
-            assert!(run.stderr.contains("No project could be found with key 'NOPE'."), "{}", run.stderr);
+            assert!(
+                run.stderr.contains("project \"NOPE\" does not exist"),
+                "{}",
+                run.stderr
+            );
+            assert!(
+                run.stderr
+                    .contains("No project could be found with key 'NOPE'."),
+                "{}",
+                run.stderr
+            );
 
             let stanza = format!("{}ticket:\n  key: OPS-999\n{WAIT}", jira_block(&sandbox));
             let run = gate(&sandbox, &stanza, &[]);
             assert_eq!(run.code, 5, "{flavor}: {}", run.stderr);
-            assert!(run.stderr.contains("issue OPS-999 does not exist or is not visible"), "{}", run.stderr);
+            assert!(
+                run.stderr
+                    .contains("issue OPS-999 does not exist or is not visible"),
+                "{}",
+                run.stderr
+            );
         },
         &[],
     );
@@ -314,12 +431,16 @@ fn unknown_project_and_issue_exit_5() {
 #[test]
 fn unknown_transition_lists_the_available_ones() {
     let sandbox = SandboxProc::cloud(&[]);
-    let stanza = create_stanza(&sandbox, "", WAIT).replace("transition: Request approval", "transition: Ship it");
+    let stanza = create_stanza(&sandbox, "", WAIT)
+        .replace("transition: Request approval", "transition: Ship it");
     let run = gate(&sandbox, &stanza, &[]);
     assert_eq!(run.code, 5, "{}", run.stderr);
     assert!(
-        run.stderr.contains("no transition named or leading to \"Ship it\"")
-            && run.stderr.contains("\"Request approval\" (→ Awaiting approval)"),
+        run.stderr
+            .contains("no transition named or leading to \"Ship it\"")
+            && run
+                .stderr
+                .contains("\"Request approval\" (→ Awaiting approval)"),
         "{}",
         run.stderr
     );
@@ -329,7 +450,11 @@ fn unknown_transition_lists_the_available_ones() {
 fn dedupe_reuses_the_ticket_on_a_rerun() {
     both(
         |sandbox, flavor| {
-            let stanza = create_stanza(&sandbox, "  dedupe: \"pipeline-42-production\"\n  comment: waiting\n", "");
+            let stanza = create_stanza(
+                &sandbox,
+                "  dedupe: \"pipeline-42-production\"\n  comment: waiting\n",
+                "",
+            );
             let first = gate(&sandbox, &stanza, &[]);
             assert_eq!(first.code, 0, "{flavor}: {}", first.stderr);
             assert_eq!(field(&first, "created"), true);
@@ -337,10 +462,21 @@ fn dedupe_reuses_the_ticket_on_a_rerun() {
             assert_eq!(second.code, 0, "{}", second.stderr);
             assert_eq!(field(&second, "created"), false);
             assert_eq!(field(&second, "issue_key"), "OPS-1");
-            assert!(second.stderr.contains("dedupe: reusing OPS-1"), "{}", second.stderr);
+            assert!(
+                second.stderr.contains("dedupe: reusing OPS-1"),
+                "{}",
+                second.stderr
+            );
             assert_eq!(sandbox.issues().len(), 1, "exactly one ticket");
             let labels = &sandbox.issues()[0]["labels"];
-            assert!(labels.as_array().unwrap().iter().any(|l| l == "jira-gate-pipeline-42-production"), "{labels}");
+            assert!(
+                labels
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|l| l == "jira-gate-pipeline-42-production"),
+                "{labels}"
+            );
         },
         &[],
     );
@@ -351,23 +487,58 @@ fn invalid_stanzas_exit_2_with_location() {
     let sandbox = SandboxProc::cloud(&[]);
     let good = create_stanza(&sandbox, "", WAIT);
     let cases = [
-        (good.replace("  summary:", "  sumary:"), "step.yml:6:3: `ticket.sumary`: unknown field `sumary`", "did you mean `summary`?"),
-        (good.replace("${JIRA_URL}", "${JIRA_SITE}"), "step.yml:2:8", "`JIRA_SITE` is not set"),
-        (good.replace("interval: 1s", "interval: 1 fortnight"), "invalid duration", "90s"),
-        (good.replace("${JIRA_URL}", "http://jira.example.com"), "`jira.url`", "plain http is allowed only to"),
-        (good.replace("  type: Change\n", ""), "`ticket.type`: is required to create", "--issue-key"),
-        (good.replace("status: [Approved, Done]", "jql: 'x = 1'"), "not supported yet", "status"),
+        (
+            good.replace("  summary:", "  sumary:"),
+            "step.yml:8:3: `ticket.sumary`: unknown field `sumary`",
+            "did you mean `summary`?",
+        ),
+        (
+            good.replace("${JIRA_URL}", "${JIRA_SITE}"),
+            "step.yml:2:8",
+            "`JIRA_SITE` is not set",
+        ),
+        (
+            good.replace("interval: 1s", "interval: 1 fortnight"),
+            "invalid duration",
+            "90s",
+        ),
+        (
+            good.replace("${JIRA_URL}", "http://jira.example.com"),
+            "`jira.url`",
+            "plain http is allowed only to",
+        ),
+        (
+            good.replace("  type: Change\n", ""),
+            "`ticket.type`: is required to create",
+            "--issue-key",
+        ),
+        (
+            good.replace("status: [Approved, Done]", "jql: 'x = 1'"),
+            "not supported yet",
+            "status",
+        ),
         ("jira: [unclosed".to_owned(), "step.yml:1:", ""),
     ];
     for (stanza, want, hint) in cases {
         let run = gate(&sandbox, &stanza, &[]);
         assert_eq!(run.code, 2, "{want}: {}", run.stderr);
-        assert!(run.stderr.contains(want), "want {want:?} in:\n{}", run.stderr);
-        assert!(run.stderr.contains(hint), "want hint {hint:?} in:\n{}", run.stderr);
+        assert!(
+            run.stderr.contains(want),
+            "want {want:?} in:\n{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains(hint),
+            "want hint {hint:?} in:\n{}",
+            run.stderr
+        );
         assert!(run.stderr.contains("jira-gate: error: "), "{}", run.stderr);
         assert_eq!(field(&run, "exit_code"), 2);
     }
-    assert!(sandbox.requests().is_empty(), "an invalid stanza never reaches Jira");
+    assert!(
+        sandbox.requests().is_empty(),
+        "an invalid stanza never reaches Jira"
+    );
 }
 
 #[test]
@@ -377,9 +548,15 @@ fn dry_run_prints_writes_and_sends_none() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let line: Value = serde_json::from_str(run.stdout.lines().next().unwrap()).unwrap();
     assert_eq!(line["method"], "POST");
-    assert_eq!(line["body"]["fields"]["summary"], "Deploy checkout-api 1.4.2");
+    assert_eq!(
+        line["body"]["fields"]["summary"],
+        "Deploy checkout-api 1.4.2"
+    );
     assert_eq!(sandbox.issues().len(), 0);
-    assert!(sandbox.requests().iter().all(|r| r["method"] == "GET"), "only reads");
+    assert!(
+        sandbox.requests().iter().all(|r| r["method"] == "GET"),
+        "only reads"
+    );
     assert_no_secret(&run);
 }
 
@@ -396,15 +573,26 @@ fn sigterm_cancels_with_exit_6_and_outputs() {
         .unwrap();
     std::thread::sleep(Duration::from_secs(3));
     let signalled = Instant::now();
-    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     let output = child.wait_with_output().unwrap();
     let run = finish(&output, &work, signalled);
     assert_eq!(run.code, 6, "{}", run.stderr);
-    assert!(run.elapsed < Duration::from_secs(2), "ended {:?} after SIGTERM", run.elapsed);
+    assert!(
+        run.elapsed < Duration::from_secs(2),
+        "ended {:?} after SIGTERM",
+        run.elapsed
+    );
     assert_eq!(field(&run, "decision"), "cancelled");
     assert_eq!(field(&run, "issue_key"), "OPS-1");
     assert!(run.stderr.contains("SIGTERM received"), "{}", run.stderr);
-    let comments = sandbox.requests().iter().filter(|r| r["method"] == "POST" && r["path"].as_str().unwrap().ends_with("/comment")).count();
+    let comments = sandbox
+        .requests()
+        .iter()
+        .filter(|r| r["method"] == "POST" && r["path"].as_str().unwrap().ends_with("/comment"))
+        .count();
     assert_eq!(comments, 1, "the on_cancel_comment was posted");
 }
 
@@ -413,13 +601,23 @@ fn validate_and_schema_commands() {
     let sandbox = SandboxProc::cloud(&[]);
     let work = Workdir::new();
     work.write("step.yml", &create_stanza(&sandbox, "", WAIT));
-    let output = command(&sandbox, &work).args(["validate", "step.yml"]).output().unwrap();
+    let output = command(&sandbox, &work)
+        .args(["validate", "step.yml"])
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("step.yml is valid: creates a Change in OPS, then waits up to 30s for status in [Approved, Done]"), "{stderr}");
 
-    let output = Command::new(env!("CARGO_BIN_EXE_jira-gate")).arg("schema").output().unwrap();
-    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/jira-gate.schema.json")).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_jira-gate"))
+        .arg("schema")
+        .output()
+        .unwrap();
+    let committed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/schemas/jira-gate.schema.json"
+    ))
+    .unwrap();
     assert_eq!(
         String::from_utf8(output.stdout).unwrap(),
         committed,
@@ -435,7 +633,9 @@ fn shipped_stanzas_validate() {
         let path = entry.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();
         // Stanzas are the YAML files with a top-level `jira:` key; the rest are pipeline examples.
-        if !path.extension().is_some_and(|e| e == "yml" || e == "yaml") || !text.lines().any(|l| l.starts_with("jira:")) {
+        if !path.extension().is_some_and(|e| e == "yml" || e == "yaml")
+            || !text.lines().any(|l| l.starts_with("jira:"))
+        {
             continue;
         }
         let output = Command::new(env!("CARGO_BIN_EXE_jira-gate"))
@@ -455,7 +655,13 @@ fn shipped_stanzas_validate() {
             .arg(&path)
             .output()
             .unwrap();
-        assert_eq!(output.status.code(), Some(0), "{}: {}", path.display(), String::from_utf8_lossy(&output.stderr));
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}: {}",
+            path.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
         checked += 1;
     }
     assert!(checked >= 4, "only {checked} stanzas in steps/");
@@ -464,16 +670,38 @@ fn shipped_stanzas_validate() {
 #[test]
 fn check_reports_each_problem() {
     let sandbox = SandboxProc::cloud(&[]);
-    let stanza = create_stanza(&sandbox, "  fields: { Change rsik: Low, Priority: High }\n", WAIT).replace("type: Change", "type: Bug");
+    let stanza = create_stanza(
+        &sandbox,
+        "  fields: { Change rsik: Low, Priority: High }\n",
+        WAIT,
+    )
+    .replace("type: Change", "type: Bug");
     let work = Workdir::new();
     work.write("step.yml", &stanza);
-    let output = command(&sandbox, &work).args(["check", "step.yml"]).output().unwrap();
+    let output = command(&sandbox, &work)
+        .args(["check", "step.yml"])
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(5), "{stderr}");
-    assert!(stderr.contains("ok       credentials: authenticated as CI Bot"), "{stderr}");
-    assert!(stderr.contains("problem  project OPS has no issue type \"Bug\"; it has: Change, Task"), "{stderr}");
-    assert!(stderr.contains("problem  no Jira field is named or has the id \"Change rsik\"; closest: Change risk"), "{stderr}");
-    assert!(stderr.contains("ok       field \"Priority\" is priority"), "{stderr}");
+    assert!(
+        stderr.contains("ok       credentials: authenticated as CI Bot"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("problem  project OPS has no issue type \"Bug\"; it has: Change, Task"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "problem  no Jira field is named or has the id \"Change rsik\"; closest: Change risk"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("ok       field \"Priority\" is priority"),
+        "{stderr}"
+    );
     assert!(stderr.contains("2 problems found"), "{stderr}");
     assert_eq!(sandbox.issues().len(), 0, "check writes nothing");
 }
@@ -488,5 +716,12 @@ fn demo_runs_the_whole_flow() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
-    assert!(stderr.lines().last().unwrap().starts_with("jira-gate: approved OPS-1 (status \"Approved\", by Alice Approver)"), "{stderr}");
+    assert!(
+        stderr
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("jira-gate: approved OPS-1 (status \"Approved\", by Alice Approver)"),
+        "{stderr}"
+    );
 }

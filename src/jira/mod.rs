@@ -1,6 +1,6 @@
 //! The Jira REST client for Cloud (v3, or v2 on request) and Data Center / Server (v2).
 //!
-//! One [`JiraClient`] per run. Every call goes through [`JiraClient::call`], which retries transient
+//! One [`JiraClient`] per run. Every call goes through `JiraClient::call`, which retries transient
 //! failures (connect errors, timeouts, 429, 5xx, a truncated body) with a jittered exponential
 //! backoff and honours `Retry-After`, never past the step's deadline. Permanent answers (400, 401,
 //! 403, 404, 410) fail at once with Jira's own message. Writes that may have been applied but not

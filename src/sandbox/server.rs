@@ -688,6 +688,13 @@ fn rest(shared: &Arc<Shared>, req: &Req, auth: Auth) -> Reply {
                 |p| Reply::json(200, p),
             )
         }
+        ("GET", ["project", key, "statuses"]) => {
+            let statuses = user.and_then(|_| lock(&shared.state).project_statuses(key, base, api));
+            statuses.map_or_else(
+                || Reply::message(404, &format!("No project could be found with key '{key}'.")),
+                |p| Reply::json(200, p),
+            )
+        }
         ("GET", ["issue", "createmeta"]) => match (flavor, user) {
             (Flavor::Datacenter, _) => Reply::message(404, "Issue Does Not Exist"),
             (Flavor::Cloud, Some(_)) => {

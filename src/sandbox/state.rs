@@ -809,6 +809,24 @@ impl State {
         }))
     }
 
+    /// `GET /project/{key}/statuses`: every issue type with the workflow's statuses.
+    pub fn project_statuses(&self, key_or_id: &str, base: &str, api: Api) -> Option<Value> {
+        if !self.is_project(key_or_id) {
+            return None;
+        }
+        let statuses: Vec<Value> = STATUSES.iter().map(|s| status_json(s, base, api)).collect();
+        Some(Value::Array(
+            ISSUE_TYPES
+                .iter()
+                .map(|t| {
+                    let mut entry = issue_type_json(t, base, api);
+                    entry["statuses"] = Value::Array(statuses.clone());
+                    entry
+                })
+                .collect(),
+        ))
+    }
+
     fn is_project(&self, key_or_id: &str) -> bool {
         key_or_id.eq_ignore_ascii_case(&self.project) || key_or_id == PROJECT_ID
     }
