@@ -101,6 +101,7 @@ impl Report {
     }
 
     /// The one-line human summary printed on stderr at the end of every run.
+    #[allow(clippy::format_push_string)] // one short line; readability over one allocation
     pub fn summary(&self) -> String {
         let key = self.issue_key.as_deref().unwrap_or("no issue");
         let mut line = format!("jira-gate: {} {key}", self.decision.as_str());
