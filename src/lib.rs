@@ -71,10 +71,25 @@ fn report_error(result: Result<(), Error>) -> u8 {
     match result {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("jira-gate: error: {e}");
+            eprintln!("jira-gate: error: {}", render(&e));
             e.exit_code()
         }
     }
+}
+
+/// An error with its source chain, each cause once (some messages already include their source).
+pub fn render(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let next = cause.to_string();
+        if !text.contains(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 fn validate(file: &StepFile, global: &Global, env: &Env) -> Result<(), Error> {
@@ -219,10 +234,11 @@ async fn step_and_outputs(
             report
         }
         Err(e) => {
-            eprintln!("jira-gate: error: {e}");
+            let text = render(&e);
+            eprintln!("jira-gate: error: {text}");
             let mut report = Report::new(Decision::Error);
             report.exit_code = e.exit_code();
-            report.message = Some(e.to_string().lines().next().unwrap_or_default().to_owned());
+            report.message = Some(text.lines().next().unwrap_or_default().to_owned());
             report
         }
     };
@@ -241,7 +257,7 @@ async fn step_and_outputs(
         failures.push(e.into());
     }
     for failure in &failures {
-        eprintln!("jira-gate: error: {failure}");
+        eprintln!("jira-gate: error: {}", render(failure));
     }
     if !failures.is_empty() {
         report.exit_code = 1;
