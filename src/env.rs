@@ -69,12 +69,19 @@ impl Env {
     }
 
     /// A variable, falling back to its GitHub input inside GitHub Actions.
+    ///
+    /// An empty variable also falls back (action.yml's `runs.env` sets the mapped variables to
+    /// empty strings for inputs that were not given).
     pub fn get(&self, name: &str) -> Option<String> {
-        if let Some(value) = self.vars.get(name) {
+        let value = self.vars.get(name);
+        if let Some(value) = value.filter(|v| !v.is_empty()) {
             return Some(value.clone());
         }
-        let input = GITHUB_INPUTS.iter().find(|(var, _)| *var == name)?.1;
-        self.github_input(input)
+        GITHUB_INPUTS
+            .iter()
+            .find(|(var, _)| *var == name)
+            .and_then(|(_, input)| self.github_input(input))
+            .or_else(|| value.cloned())
     }
 
     /// A non-empty GitHub input (`INPUT_<NAME>`), only inside GitHub Actions.
@@ -116,7 +123,14 @@ mod tests {
             ("JIRA_USER", "set@example.com"),
             ("INPUT_JIRA-USER", "input@example.com"),
             ("INPUT_JIRA-TOKEN", "tok"),
+            ("JIRA_PAT", ""),
+            ("INPUT_JIRA-PAT", "pat"),
         ]);
+        assert_eq!(
+            env.get("JIRA_PAT").as_deref(),
+            Some("pat"),
+            "an empty variable falls back to its input"
+        );
         assert_eq!(
             env.get("JIRA_GATE_STEP_FILE").as_deref(),
             Some("steps/x.yml")
@@ -135,7 +149,10 @@ mod tests {
             None,
             "empty inputs are absent"
         );
-        assert_eq!(env.secret_values(), vec!["tok".to_owned()]);
+        assert_eq!(
+            env.secret_values(),
+            vec!["tok".to_owned(), "pat".to_owned()]
+        );
     }
 
     #[test]

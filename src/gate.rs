@@ -137,6 +137,11 @@ async fn drive_inner(
         }
     }
 
+    if let Some(key) = &stanza.ticket.key {
+        let mut p = progress.borrow_mut();
+        p.key = Some(key.clone());
+        p.url = Some(client.browse_url(key));
+    }
     let written = step::write(client, &stanza.ticket, catalog.as_ref(), deadline).await?;
     {
         let mut p = progress.borrow_mut();

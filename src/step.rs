@@ -109,7 +109,7 @@ async fn update(
             .await?;
         tracing::info!("updated {key}");
     }
-    finish(client, ticket, &key, status_of(&issue), false).await?;
+    finish(client, ticket, &key, status_of(&issue), Origin::Given).await?;
     Ok(Written {
         key: Some(key),
         created: false,
@@ -138,7 +138,14 @@ async fn create(
                 "dedupe: reusing {} (label {label}), created by an earlier attempt",
                 found.key
             );
-            finish(client, ticket, &found.key, status_of(&found), true).await?;
+            finish(
+                client,
+                ticket,
+                &found.key,
+                status_of(&found),
+                Origin::Reused,
+            )
+            .await?;
             return Ok(Written {
                 key: Some(found.key),
                 created: false,
@@ -222,7 +229,14 @@ async fn create(
                 );
                 if let Some(found) = search_with_lag(client, project_key, label, deadline).await? {
                     tracing::info!("the earlier create went through: {}", found.key);
-                    finish(client, ticket, &found.key, status_of(&found), false).await?;
+                    finish(
+                        client,
+                        ticket,
+                        &found.key,
+                        status_of(&found),
+                        Origin::Created,
+                    )
+                    .await?;
                     return Ok(Written {
                         key: Some(found.key),
                         created: true,
@@ -242,7 +256,7 @@ async fn create(
         created.key,
         client.browse_url(&created.key)
     );
-    finish(client, ticket, &created.key, None, false).await?;
+    finish(client, ticket, &created.key, None, Origin::Created).await?;
     Ok(Written {
         key: Some(created.key),
         created: true,
@@ -344,17 +358,29 @@ async fn shape_fields(
     Ok(())
 }
 
-/// Comment and transition after the ticket exists. On a dedupe reuse the comment is not repeated
-/// and a transition no longer available from the current status is skipped.
+/// Where the ticket came from, which decides how forgiving [`finish`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// This run created it: a missing transition is a configuration error.
+    Created,
+    /// A dedupe search found it: the comment is not repeated.
+    Reused,
+    /// `ticket.key` named it: it may be anywhere in its workflow.
+    Given,
+}
+
+/// Comment and transition after the ticket exists. A created ticket must have the transition; a
+/// reused or given one may have moved past it, so an unavailable transition is only a warning
+/// there and the wait judges the current status. On a dedupe reuse the comment is not repeated.
 async fn finish(
     client: &JiraClient,
     ticket: &Ticket,
     key: &str,
     status: Option<String>,
-    reused: bool,
+    origin: Origin,
 ) -> Result<(), Error> {
     if let Some(comment) = &ticket.comment {
-        if reused {
+        if origin == Origin::Reused {
             tracing::info!("dedupe: not repeating the comment on {key}");
         } else {
             client.add_comment(key, comment).await?;
@@ -378,9 +404,14 @@ async fn finish(
             {
                 tracing::info!("{key} is already \"{wanted}\"");
             }
-            None if reused => {
-                tracing::info!(
-                    "dedupe: transition \"{wanted}\" is not available from {key}'s current status; keeping it"
+            None if origin != Origin::Created => {
+                tracing::warn!(
+                    "transition \"{wanted}\" is not available on {key}{}; leaving the status as it is (available: {})",
+                    status
+                        .as_deref()
+                        .map(|s| format!(" (status \"{s}\")"))
+                        .unwrap_or_default(),
+                    describe_transitions(&available)
                 );
             }
             None => {
