@@ -4,12 +4,13 @@
 //! (exit 5), SIGINT/SIGTERM become `cancelled` (exit 6) with what was known at that moment, so the
 //! outputs are written in every case. The whole run is bounded by the step's timeout.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
 use serde_json::Value as Json;
 use tokio::time::Instant;
 
+use crate::ci::Sink;
 use crate::criteria::{Snapshot, Verdict};
 use crate::jira::fields::Catalog;
 use crate::jira::models::History;
@@ -34,10 +35,34 @@ struct Progress {
     wait_started: Option<Instant>,
 }
 
+/// The setup (connect, write the ticket) as one collapsible log section; the wait's lines stay
+/// visible.
+struct Section<'a> {
+    sink: &'a dyn Sink,
+    open: Cell<bool>,
+}
+
+impl Section<'_> {
+    fn start(&self) {
+        self.sink.section_start(
+            "jira-gate-setup",
+            "jira-gate: connect to Jira and write the ticket",
+        );
+        self.open.set(true);
+    }
+
+    fn end(&self) {
+        if self.open.replace(false) {
+            self.sink.section_end("jira-gate-setup");
+        }
+    }
+}
+
 /// Runs the step to a report. `cancel` resolves when the process is asked to stop.
 pub async fn run(
     stanza: &Stanza,
     dry_run: bool,
+    sink: &dyn Sink,
     cancel: impl std::future::Future<Output = &'static str>,
 ) -> Report {
     let started = Instant::now();
@@ -52,10 +77,16 @@ pub async fn run(
     };
     let progress = RefCell::new(Progress::default());
     let seen = RefCell::new(Seen::default());
+    let section = Section {
+        sink,
+        open: Cell::new(false),
+    };
+    section.start();
     let outcome = tokio::select! {
-        report = drive(stanza, &mut client, deadline, &progress, &seen) => Ok(report),
+        report = drive(stanza, &mut client, deadline, &progress, &seen, &section) => Ok(report),
         signal = cancel => Err(signal),
     };
+    section.end();
     let progress = progress.into_inner();
     let seen = seen.into_inner();
     match outcome {
@@ -89,8 +120,9 @@ async fn drive(
     deadline: Instant,
     progress: &RefCell<Progress>,
     seen: &RefCell<Seen>,
+    section: &Section<'_>,
 ) -> Report {
-    match drive_inner(stanza, client, deadline, progress, seen).await {
+    match drive_inner(stanza, client, deadline, progress, seen, section).await {
         Ok(report) => report,
         Err(e) => {
             // Out of time while Jira was unreachable during the wait is a timeout, not an error.
@@ -112,6 +144,7 @@ async fn drive_inner(
     deadline: Instant,
     progress: &RefCell<Progress>,
     seen: &RefCell<Seen>,
+    section: &Section<'_>,
 ) -> Result<Report, jira::Error> {
     client.connect(stanza.jira.api).await?;
     let client = &*client;
@@ -180,6 +213,7 @@ async fn drive_inner(
         key: &key,
         fields,
     };
+    section.end();
     progress.borrow_mut().wait_started = Some(Instant::now());
     let end = poll::wait(&source, &key, &approval, deadline, seen).await;
     let decision = match end {

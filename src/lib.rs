@@ -227,12 +227,7 @@ async fn step_and_outputs(
     sink: &dyn ci::Sink,
 ) -> u8 {
     let mut report = match stanza {
-        Ok(stanza) => {
-            sink.section_start("jira-gate", "jira-gate");
-            let report = gate::run(&stanza, global.dry_run, shutdown_signal()).await;
-            sink.section_end("jira-gate");
-            report
-        }
+        Ok(stanza) => gate::run(&stanza, global.dry_run, sink, shutdown_signal()).await,
         Err(e) => {
             let text = render(&e);
             eprintln!("jira-gate: error: {text}");

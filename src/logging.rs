@@ -20,9 +20,19 @@ pub fn init(global: &Global) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
-        .with_timer(tracing_subscriber::fmt::time::uptime());
+        .with_timer(Elapsed(std::time::Instant::now()));
     let _ = match global.log_format {
         LogFormat::Text => builder.with_ansi(false).try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
+}
+
+/// Seconds since start with millisecond precision (`   4.161s`): how long the step has been
+/// running is what a pipeline log reader wants; the CI system adds wall-clock times itself.
+struct Elapsed(std::time::Instant);
+
+impl tracing_subscriber::fmt::time::FormatTime for Elapsed {
+    fn format_time(&self, w: &mut tracing_subscriber::fmt::format::Writer<'_>) -> std::fmt::Result {
+        write!(w, "{:>8.3}s", self.0.elapsed().as_secs_f64())
+    }
 }
