@@ -22,6 +22,7 @@ RUN rustup target list --installed | grep -qx "${TARGET}" || rustup target add "
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
+COPY steps/demo.yml ./steps/demo.yml
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
     cargo build --release --locked --target "${TARGET}" \
