@@ -113,13 +113,24 @@ pub struct StepFile {
 #[derive(Debug, Args, Clone)]
 pub struct DemoArgs {
     /// The sandbox's flavor
-    #[arg(long, value_enum, default_value = "cloud")]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "cloud",
+        env = "JIRA_GATE_DEMO_FLAVOR"
+    )]
     pub flavor: crate::sandbox::Flavor,
     /// When the simulated approver approves
-    #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = humantime::parse_duration)]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "3s",
+        value_parser = humantime::parse_duration,
+        env = "JIRA_GATE_DEMO_APPROVE_AFTER"
+    )]
     pub approve_after: Duration,
     /// Make the simulated approver reject instead
-    #[arg(long)]
+    #[arg(long, env = "JIRA_GATE_DEMO_REJECT")]
     pub reject: bool,
 }
 

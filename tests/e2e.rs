@@ -725,3 +725,39 @@ fn demo_runs_the_whole_flow() {
         "{stderr}"
     );
 }
+
+#[test]
+fn createmeta_falls_back_to_the_old_endpoint_on_404() {
+    // Data Center before 8.4 has only `createmeta?expand=projects.issuetypes.fields`: the new
+    // per-project endpoint answers 404 there.
+    let sandbox = SandboxProc::cloud(&[]);
+    sandbox.add_faults(&serde_json::json!([{
+        "method": "GET", "path_prefix": "/rest/api/3/issue/createmeta/OPS/issuetypes/", "kind": "status", "status": 404, "times": 5
+    }]));
+    let run = gate(
+        &sandbox,
+        &create_stanza(&sandbox, "  fields: { Change risk: medium }\n", ""),
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let paths: Vec<String> = sandbox
+        .requests()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["path"].as_str().unwrap(),
+                r["query"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    assert!(
+        paths
+            .iter()
+            .any(|p| p.starts_with("/rest/api/3/issue/createmeta ")
+                && p.contains("expand=projects.issuetypes.fields")),
+        "{paths:#?}"
+    );
+    let issue = sandbox.get_json("/rest/api/3/issue/OPS-1", 200);
+    assert_eq!(issue["fields"]["customfield_10050"]["value"], "Medium");
+}
