@@ -778,7 +778,21 @@ pub fn from_str(text: &str, file: &str, lookup: Lookup<'_>) -> Result<RawStanza,
                 message.drain(..cut);
             }
         }
-        let hint = did_you_mean(&message);
+        // Our Rust type names mean nothing to the user.
+        for raw in [
+            "struct RawStanza",
+            "struct RawJira",
+            "struct RawAuth",
+            "struct RawTicket",
+            "struct RawApproval",
+            "struct RawCriterion",
+        ] {
+            message = message.replace(raw, "a map of keys");
+        }
+        let mut hint = did_you_mean(&message);
+        if text.trim().is_empty() {
+            hint = Some("the stanza is empty; start from one of the files in steps/".into());
+        }
         // The hint names the keys; the long "expected one of" list would only repeat them.
         if let Some(cut) = message.find(", expected ") {
             if hint.is_some() {
