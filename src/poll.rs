@@ -103,6 +103,10 @@ pub async fn wait<S: IssueSource>(
             Err(jira::Error::Unreachable { .. }) if Instant::now() >= deadline => {
                 return End::TimedOut;
             }
+            // A read without a status is not a decision, nor a reason to give up.
+            Err(e @ jira::Error::Protocol { .. }) => {
+                tracing::warn!("ignoring an incomplete read: {e}");
+            }
             Err(e) => return End::Failed(e),
         }
         let gap = schedule.next_gap();

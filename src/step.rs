@@ -383,15 +383,38 @@ async fn finish(
         if origin == Origin::Reused {
             tracing::info!("dedupe: not repeating the comment on {key}");
         } else {
-            client.add_comment(key, comment).await?;
-            tracing::info!("commented on {key}");
+            match client.add_comment(key, comment).await {
+                Ok(()) => tracing::info!("commented on {key}"),
+                // Not worth a second comment, nor failing the gate over.
+                Err(Error::Ambiguous { cause, .. }) => {
+                    tracing::warn!(
+                        "the comment on {key} may not have been added ({cause}); not repeating it"
+                    );
+                }
+                Err(e) => return Err(e),
+            }
         }
     }
     if let Some(wanted) = &ticket.transition {
         let available = client.transitions(key).await?;
         match pick_transition(&available, wanted) {
             Some(transition) => {
-                client.do_transition(key, transition).await?;
+                if let Err(e) = client.do_transition(key, transition).await {
+                    // A retried transition whose first attempt went through is refused with 400;
+                    // the status then already is the target.
+                    let target = transition.to.as_ref().map(|t| t.name.clone());
+                    let now = client
+                        .issue(key, &["status".to_owned()], false)
+                        .await
+                        .ok()
+                        .and_then(|i| status_of(&i));
+                    if !matches!(e, Error::Status { status: 400, .. })
+                        || target.is_none()
+                        || now != target
+                    {
+                        return Err(e);
+                    }
+                }
                 let to = transition
                     .to
                     .as_ref()
