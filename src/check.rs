@@ -41,24 +41,10 @@ pub async fn run(stanza: &Stanza) -> Result<(), Error> {
             Ok(project) => {
                 report(Ok(format!("project {}", project.key)));
                 if let Some(wanted) = &ticket.issue_type {
-                    let found = project
-                        .issue_types
-                        .iter()
-                        .any(|t| t.name.eq_ignore_ascii_case(wanted) || &t.id == wanted);
-                    report(if found {
-                        Ok(format!("issue type {wanted}"))
-                    } else {
-                        Err(jira::Error::Mismatch(format!(
-                            "project {} has no issue type {wanted:?}; it has: {}",
-                            project.key,
-                            project
-                                .issue_types
-                                .iter()
-                                .map(|t| t.name.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )))
-                    });
+                    report(
+                        step::issue_type(&project, wanted)
+                            .map(|t| format!("issue type {} (id {})", t.name, t.id)),
+                    );
                 }
             }
             Err(e) => report(Err(e)),

@@ -12,7 +12,7 @@ use serde_json::{Map, Value as Json, json};
 use tokio::time::Instant;
 
 use crate::jira::fields::{self, Catalog};
-use crate::jira::models::{FieldMeta, Issue, IssueType, Transition};
+use crate::jira::models::{FieldMeta, Issue, IssueType, Project, Transition};
 use crate::jira::{Error, JiraClient, jql};
 use crate::stanza::Ticket;
 
@@ -159,23 +159,7 @@ async fn create(
         )),
         other => other,
     })?;
-    let issue_type = project
-        .issue_types
-        .iter()
-        .find(|t| t.name.eq_ignore_ascii_case(type_name) || t.id == type_name)
-        .cloned()
-        .ok_or_else(|| {
-            Error::Mismatch(format!(
-                "project {} has no issue type {type_name:?}; it has: {}",
-                project.key,
-                project
-                    .issue_types
-                    .iter()
-                    .map(|t| t.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-        })?;
+    let issue_type = issue_type(&project, type_name)?;
 
     let mut body = Map::new();
     body.insert("project".into(), json!({"key": project.key}));
@@ -261,6 +245,27 @@ async fn create(
         key: Some(created.key),
         created: true,
     })
+}
+
+/// The project's issue type with this name (case-insensitive) or id; else the list it has.
+pub fn issue_type(project: &Project, wanted: &str) -> Result<IssueType, Error> {
+    project
+        .issue_types
+        .iter()
+        .find(|t| t.name.eq_ignore_ascii_case(wanted) || t.id == wanted)
+        .cloned()
+        .ok_or_else(|| {
+            let names: Vec<&str> = project
+                .issue_types
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect();
+            Error::Mismatch(format!(
+                "project {} has no issue type {wanted:?}; it has: {}",
+                project.key,
+                names.join(", ")
+            ))
+        })
 }
 
 /// The oldest ticket of the project carrying the label.

@@ -730,7 +730,7 @@ impl JiraClient {
         let mut response = match request.send().await {
             Ok(response) => response,
             Err(e) if e.is_connect() => {
-                return Attempt::NotSent(format!("cannot connect: {}", chain(&e)));
+                return Attempt::NotSent(format!("cannot connect: {}", crate::render(&e)));
             }
             Err(e) if e.is_timeout() => {
                 return Attempt::Lost(format!("no answer within {:.0}s", timeout.as_secs_f64()));
@@ -740,10 +740,10 @@ impl JiraClient {
                     status: StatusCode::BAD_GATEWAY,
                     headers: HeaderMap::new(),
                     body: Value::Null,
-                    raw: format!("redirect refused: {}", chain(&e)),
+                    raw: format!("redirect refused: {}", crate::render(&e)),
                 };
             }
-            Err(e) => return Attempt::Lost(format!("connection failed: {}", chain(&e))),
+            Err(e) => return Attempt::Lost(format!("connection failed: {}", crate::render(&e))),
         };
         let status = response.status();
         if status.is_redirection() {
@@ -790,7 +790,9 @@ impl JiraClient {
                         timeout.as_secs_f64()
                     ));
                 }
-                Err(e) => return Attempt::Lost(format!("the answer was cut off: {}", chain(&e))),
+                Err(e) => {
+                    return Attempt::Lost(format!("the answer was cut off: {}", crate::render(&e)));
+                }
             }
         }
         let raw = String::from_utf8_lossy(&bytes).into_owned();
@@ -833,20 +835,6 @@ fn parse<T: DeserializeOwned>(body: &Value, method: &str, path: &str) -> Result<
         path: path.into(),
         detail: e.to_string(),
     })
-}
-
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let next = cause.to_string();
-        if !text.contains(&next) {
-            text.push_str(": ");
-            text.push_str(&next);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 fn rate_limit_reason(headers: &HeaderMap) -> String {
