@@ -19,10 +19,13 @@ pub fn init(global: &Global) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_timer(Elapsed(std::time::Instant::now()));
+        .with_target(false);
     let _ = match global.log_format {
-        LogFormat::Text => builder.with_ansi(false).try_init(),
+        LogFormat::Text => builder
+            .with_ansi(false)
+            .with_timer(Elapsed(std::time::Instant::now()))
+            .try_init(),
+        // Machines want absolute RFC 3339 times.
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
 }
