@@ -215,7 +215,7 @@ async fn drive_inner(
     };
     section.end();
     progress.borrow_mut().wait_started = Some(Instant::now());
-    let end = poll::wait(&source, &key, &approval, deadline, seen).await;
+    let end = poll::wait(&source, &key, &approval, deadline, !written.created, seen).await;
     let decision = match end {
         End::Decided(Verdict::Approved) => Decision::Approved,
         End::Decided(Verdict::Rejected) => Decision::Rejected,

@@ -52,6 +52,7 @@ pub async fn wait<S: IssueSource>(
     key: &str,
     approval: &Approval,
     deadline: Instant,
+    first_read_now: bool,
     seen: &std::cell::RefCell<Seen>,
 ) -> End {
     let mut schedule = Schedule::with_multiplier(approval.interval, approval.max_interval, 1.5);
@@ -69,6 +70,16 @@ pub async fn wait<S: IssueSource>(
         humantime::format_duration(approval.max_interval),
         humantime::format_duration(approval.timeout),
     );
+    if !first_read_now {
+        // A ticket this run just created cannot be decided yet; a jittered first gap spreads the
+        // polls of pipelines that started together from the first one on.
+        let first = crate::retry::jitter(approval.interval);
+        if Instant::now() + first >= deadline {
+            tokio::time::sleep_until(deadline).await;
+            return End::TimedOut;
+        }
+        tokio::time::sleep(first).await;
+    }
     loop {
         seen.borrow_mut().polls += 1;
         match source.read().await {
@@ -175,6 +186,7 @@ mod tests {
             "OPS-1",
             &approval(3600),
             Instant::now() + Duration::from_secs(3600),
+            true,
             &seen,
         )
         .await;
@@ -191,6 +203,7 @@ mod tests {
             "OPS-1",
             &approval(60),
             Instant::now() + Duration::from_secs(60),
+            true,
             &seen,
         )
         .await;
@@ -204,6 +217,7 @@ mod tests {
             "OPS-1",
             &approval(120),
             start + Duration::from_secs(120),
+            false,
             &seen,
         )
         .await;
@@ -226,6 +240,7 @@ mod tests {
             "OPS-1",
             &approval(600),
             Instant::now() + Duration::from_secs(600),
+            true,
             &seen,
         )
         .await;
