@@ -7,6 +7,18 @@ import os
 import sys
 
 
+def default_cadence_polls_per_hour():
+    """Polls in the first hour with the default cadence: 30 s growing x1.5 to 5 m, each gap
+    jittered to 0.5-1 of nominal (0.75 on average), as src/poll.rs and src/retry.rs do."""
+    t, gap, polls = 0.0, 30.0, 0
+    t += 0.75 * 30.0  # a just-created ticket's first read waits one jittered interval
+    while t < 3600:
+        polls += 1
+        t += 0.75 * gap
+        gap = min(gap * 1.5, 300.0)
+    return polls
+
+
 def load(d, name):
     path = os.path.join(d, name)
     if not os.path.exists(path):
@@ -73,15 +85,19 @@ def main():
     if cpu:
         per_hour = cpu["cpu_ms_per_hour_measured_rate"]
         steady = cpu.get("cpu_ms_per_hour_steady")
+        per_poll = cpu["cpu_ms_per_poll"]
+        default_polls = default_cadence_polls_per_hour()
+        default_hour = per_poll * default_polls
         rows.append(
             (
                 "CPU while waiting",
                 "≤ 100 ms per hour",
-                f"{per_hour:.0f} ms/h at the measured rate ({cpu['cpu_ms_waiting']:.1f} ms over "
-                f"{cpu['waited_s']:.0f} s, {cpu['extra_polls']} polls, interval {cpu['interval']}"
-                f"→{cpu['max_interval']}); {steady:.0f} ms/h steady at {cpu['max_interval']}; "
-                f"{cpu['cpu_ms_per_poll']:.2f} ms per poll",
-                verdict(per_hour <= 100),
+                f"{default_hour:.0f} ms/h with the default cadence (30s→5m, {default_polls:.0f} polls "
+                f"in the first hour) at {per_poll:.2f} ms per poll; the measured run "
+                f"({cpu['interval']}→{cpu['max_interval']}, {cpu['extra_polls']} polls in "
+                f"{cpu['waited_s']:.0f} s) ran at {per_hour:.0f} ms/h, {steady:.0f} ms/h steady at "
+                f"{cpu['max_interval']}",
+                verdict(default_hour <= 100),
             )
         )
     g = gate[0]
