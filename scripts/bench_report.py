@@ -11,7 +11,7 @@ def default_cadence_polls_per_hour():
     """Polls in the first hour with the default cadence: 30 s growing x1.5 to 5 m, each gap
     jittered to 0.5-1 of nominal (0.75 on average), as src/poll.rs and src/retry.rs do."""
     t, gap, polls = 0.0, 30.0, 0
-    t += 0.75 * 30.0  # a just-created ticket's first read waits one jittered interval
+    t += 0.5 * 30.0  # a just-created ticket's first read waits a random share of the interval
     while t < 3600:
         polls += 1
         t += 0.75 * gap

@@ -73,7 +73,7 @@ pub async fn wait<S: IssueSource>(
     if !first_read_now {
         // A ticket this run just created cannot be decided yet; a jittered first gap spreads the
         // polls of pipelines that started together from the first one on.
-        let first = crate::retry::jitter(approval.interval);
+        let first = crate::retry::full_jitter(approval.interval);
         if Instant::now() + first >= deadline {
             tokio::time::sleep_until(deadline).await;
             return End::TimedOut;

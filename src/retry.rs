@@ -59,6 +59,12 @@ impl Schedule {
     }
 }
 
+/// A random share of `nominal`, anywhere in [0, `nominal`] ("full jitter"): for a first gap,
+/// where nothing is known yet and spreading a fleet matters most.
+pub fn full_jitter(nominal: Duration) -> Duration {
+    nominal.mul_f64(rand::thread_rng().gen_range(0.0..=1.0))
+}
+
 /// `nominal` times a random factor in [`JITTER_FLOOR`, 1].
 pub fn jitter(nominal: Duration) -> Duration {
     nominal.mul_f64(rand::thread_rng().gen_range(JITTER_FLOOR..=1.0))
