@@ -137,7 +137,13 @@ async fn drive_inner(
         }
     }
 
-    let written = step::write(client, &stanza.ticket, catalog.as_ref(), deadline).await?;
+    let known = |key: &str, created: bool| {
+        let mut p = progress.borrow_mut();
+        p.key = Some(key.to_owned());
+        p.url = Some(client.browse_url(key));
+        p.created = created;
+    };
+    let written = step::write(client, &stanza.ticket, catalog.as_ref(), deadline, &known).await?;
     {
         let mut p = progress.borrow_mut();
         p.created = written.created;

@@ -56,16 +56,21 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
+/// Told the ticket's key and whether this run created it, as soon as the ticket exists (before the
+/// comment and the transition), so that a cancellation or a later error still reports it.
+pub type Known<'a> = &'a dyn Fn(&str, bool);
+
 /// Creates or updates the ticket, then comments and transitions it.
 pub async fn write(
     client: &JiraClient,
     ticket: &Ticket,
     catalog: Option<&Catalog>,
     deadline: Instant,
+    known: Known<'_>,
 ) -> Result<Written, Error> {
     match &ticket.key {
-        Some(key) => update(client, ticket, key, catalog).await,
-        None => create(client, ticket, catalog, deadline).await,
+        Some(key) => update(client, ticket, key, catalog, known).await,
+        None => create(client, ticket, catalog, deadline, known).await,
     }
 }
 
@@ -74,6 +79,7 @@ async fn update(
     ticket: &Ticket,
     key: &str,
     catalog: Option<&Catalog>,
+    known: Known<'_>,
 ) -> Result<Written, Error> {
     let issue = client
         .issue(key, &["status".to_owned()], false)
@@ -84,6 +90,7 @@ async fn update(
     } else {
         issue.key.clone()
     };
+    known(&key, false);
     if key != ticket.key.as_deref().unwrap_or_default() {
         tracing::info!(
             "{} has moved; it is now {key}",
@@ -121,6 +128,7 @@ async fn create(
     ticket: &Ticket,
     catalog: Option<&Catalog>,
     deadline: Instant,
+    known: Known<'_>,
 ) -> Result<Written, Error> {
     let project_key = ticket
         .project
@@ -138,6 +146,7 @@ async fn create(
                 "dedupe: reusing {} (label {label}), created by an earlier attempt",
                 found.key
             );
+            known(&found.key, false);
             finish(client, ticket, &found.key, status_of(&found), true).await?;
             return Ok(Written {
                 key: Some(found.key),
@@ -222,6 +231,7 @@ async fn create(
                 );
                 if let Some(found) = search_with_lag(client, project_key, label, deadline).await? {
                     tracing::info!("the earlier create went through: {}", found.key);
+                    known(&found.key, true);
                     finish(client, ticket, &found.key, status_of(&found), false).await?;
                     return Ok(Written {
                         key: Some(found.key),
@@ -242,6 +252,7 @@ async fn create(
         created.key,
         client.browse_url(&created.key)
     );
+    known(&created.key, true);
     finish(client, ticket, &created.key, None, false).await?;
     Ok(Written {
         key: Some(created.key),
