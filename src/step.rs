@@ -368,15 +368,39 @@ async fn finish(
         if reused {
             tracing::info!("dedupe: not repeating the comment on {key}");
         } else {
-            client.add_comment(key, comment).await?;
-            tracing::info!("commented on {key}");
+            match client.add_comment(key, comment).await {
+                Ok(()) => tracing::info!("commented on {key}"),
+                // POST comment is not idempotent: repeating it could post it twice, and failing the
+                // gate over a comment whose fate is unknown would be worse than either.
+                Err(Error::Ambiguous { cause, .. }) => tracing::warn!(
+                    "the comment on {key} may or may not have been posted ({cause}); not repeating it"
+                ),
+                Err(e) => return Err(e),
+            }
         }
     }
     if let Some(wanted) = &ticket.transition {
         let available = client.transitions(key).await?;
         match pick_transition(&available, wanted) {
             Some(transition) => {
-                client.do_transition(key, transition).await?;
+                if let Err(e) = client.do_transition(key, transition).await {
+                    // A transition whose answer was lost is retried, and the retry fails with 400
+                    // because the issue has moved on: look before calling that an error.
+                    if !matches!(
+                        e,
+                        Error::Status {
+                            status: 400 | 409,
+                            ..
+                        }
+                    ) || !reached(client, key, transition).await
+                    {
+                        return Err(e);
+                    }
+                    tracing::info!(
+                        "{key} already went through \"{}\" (an earlier attempt was applied)",
+                        transition.name
+                    );
+                }
                 let to = transition
                     .to
                     .as_ref()
@@ -406,6 +430,17 @@ async fn finish(
         }
     }
     Ok(())
+}
+
+/// Whether `key` now has the transition's target status.
+async fn reached(client: &JiraClient, key: &str, transition: &Transition) -> bool {
+    let Some(target) = &transition.to else {
+        return false;
+    };
+    match client.issue(key, &["status".to_owned()], false).await {
+        Ok(issue) => status_of(&issue).is_some_and(|s| s.eq_ignore_ascii_case(&target.name)),
+        Err(_) => false,
+    }
 }
 
 /// A transition by its name, else by its target status name (case-insensitive).
