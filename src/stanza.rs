@@ -683,11 +683,16 @@ pub struct Overrides {
 pub fn from_path(path: &Path, lookup: Lookup<'_>, overrides: &Overrides) -> Result<Stanza, Error> {
     let (name, bytes) = if path.as_os_str() == "-" {
         let mut buf = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut buf).map_err(|source| {
-            Error::Read {
-                path: "<stdin>".into(),
-                source,
-            }
+        // One byte over the limit is enough for `decode` to refuse it; an endless stdin must not
+        // be read into memory.
+        let limit = u64::try_from(MAX_STANZA_BYTES + 1).unwrap_or(u64::MAX);
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(std::io::stdin().lock(), limit),
+            &mut buf,
+        )
+        .map_err(|source| Error::Read {
+            path: "<stdin>".into(),
+            source,
         })?;
         ("<stdin>".to_owned(), buf)
     } else {
