@@ -805,6 +805,25 @@ fn redirects_to_another_host_are_not_followed_with_credentials() {
     record("302 to another host", &run, "not followed");
 }
 
+#[test]
+fn a_redirect_loop_fails_fast() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let here = format!("{}/rest/api/2/serverInfo", sandbox.base);
+    sandbox.add_faults(&json!({"method": "GET", "path_prefix": "/rest/api/2/serverInfo", "kind": "status", "status": 302,
+        "headers": {"Location": here}, "times": 1000}));
+    let run = Work::new().run(&sandbox.base, &stanza("5s", "", "30s"), &[]);
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(run.stderr.contains("redirect"), "{}", run.stderr);
+    assert!(run.elapsed < Duration::from_secs(3), "{:?}", run.elapsed);
+    let hits = requests(&sandbox, "GET", "/rest/api/2/serverInfo").len();
+    assert!(hits <= 6, "{hits} requests");
+    record(
+        "302 loop on the same host",
+        &run,
+        &format!("{hits} requests"),
+    );
+}
+
 /// Peak resident memory of a running process, in KiB, from `/proc`.
 fn peak_rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -915,6 +934,34 @@ fn hostile_stanzas_exit_2_quickly() {
             }
         }
     }
+}
+
+#[test]
+fn an_endless_stdin_is_refused_without_reading_it_all() {
+    let work = Work::new();
+    let started = Instant::now();
+    let output = work
+        .command("http://127.0.0.1:9")
+        .args(["validate", "-"])
+        .stdin(std::fs::File::open("/dev/zero").unwrap())
+        .output()
+        .unwrap();
+    let run = work.finish(&output, started);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("at most"), "{}", run.stderr);
+    assert!(run.elapsed < Duration::from_secs(3), "{:?}", run.elapsed);
+    record("bad input: endless stdin (/dev/zero)", &run, "");
+
+    let started = Instant::now();
+    let output = work
+        .command("http://127.0.0.1:9")
+        .args(["validate", "/dev/zero"])
+        .output()
+        .unwrap();
+    let run = work.finish(&output, started);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.elapsed < Duration::from_secs(3), "{:?}", run.elapsed);
+    record("bad input: FILE is /dev/zero", &run, "");
 }
 
 #[test]
