@@ -170,12 +170,13 @@ async fn drive_inner(
         }
     }
 
-    if let Some(key) = &stanza.ticket.key {
+    let known = |key: &str, created: bool| {
         let mut p = progress.borrow_mut();
-        p.key = Some(key.clone());
+        p.key = Some(key.to_owned());
         p.url = Some(client.browse_url(key));
-    }
-    let written = step::write(client, &stanza.ticket, catalog.as_ref(), deadline).await?;
+        p.created = created;
+    };
+    let written = step::write(client, &stanza.ticket, catalog.as_ref(), deadline, &known).await?;
     {
         let mut p = progress.borrow_mut();
         p.created = written.created;

@@ -151,32 +151,26 @@ fn source(file: &StepFile, env: &Env) -> Result<(String, String), Error> {
 }
 
 fn read_file(path: &Path) -> Result<(String, String), Error> {
-    if path.as_os_str() == "-" {
-        let mut buf = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut buf).map_err(|source| {
-            stanza::Error::Read {
-                path: "<stdin>".into(),
-                source,
-            }
+    // Read at most one byte over the limit, whatever the source says its size is: stdin, a FIFO
+    // or /dev/zero are endless, and `decode` refuses anything over the limit with a message.
+    let limit = u64::try_from(stanza::MAX_STANZA_BYTES + 1).unwrap_or(u64::MAX);
+    let (name, source): (String, Box<dyn std::io::Read>) = if path.as_os_str() == "-" {
+        ("<stdin>".into(), Box::new(std::io::stdin().lock()))
+    } else {
+        let name = path.display().to_string();
+        let file = std::fs::File::open(path).map_err(|source| stanza::Error::Read {
+            path: name.clone(),
+            source,
         })?;
-        return Ok(("<stdin>".into(), stanza::decode("<stdin>", &buf)?));
-    }
-    let name = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|source| stanza::Error::Read {
-        path: name.clone(),
-        source,
-    })?;
-    if meta.len() > stanza::MAX_STANZA_BYTES as u64 {
-        return Err(
-            stanza::decode(&name, &vec![b' '; stanza::MAX_STANZA_BYTES + 1])
-                .unwrap_err()
-                .into(),
-        );
-    }
-    let bytes = std::fs::read(path).map_err(|source| stanza::Error::Read {
-        path: name.clone(),
-        source,
-    })?;
+        (name, Box::new(file))
+    };
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(source, limit), &mut bytes).map_err(
+        |source| stanza::Error::Read {
+            path: name.clone(),
+            source,
+        },
+    )?;
     Ok((name.clone(), stanza::decode(&name, &bytes)?))
 }
 

@@ -683,11 +683,16 @@ pub struct Overrides {
 pub fn from_path(path: &Path, lookup: Lookup<'_>, overrides: &Overrides) -> Result<Stanza, Error> {
     let (name, bytes) = if path.as_os_str() == "-" {
         let mut buf = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut buf).map_err(|source| {
-            Error::Read {
-                path: "<stdin>".into(),
-                source,
-            }
+        // One byte over the limit is enough for `decode` to refuse it; an endless stdin must not
+        // be read into memory.
+        let limit = u64::try_from(MAX_STANZA_BYTES + 1).unwrap_or(u64::MAX);
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(std::io::stdin().lock(), limit),
+            &mut buf,
+        )
+        .map_err(|source| Error::Read {
+            path: "<stdin>".into(),
+            source,
         })?;
         ("<stdin>".to_owned(), buf)
     } else {
@@ -920,7 +925,7 @@ impl RawStanza {
         }
         let ticket = Ticket {
             key: key.map(|k| k.trim().to_owned()),
-            project: nonempty(raw.project),
+            project: nonempty(raw.project).map(|p| p.trim().to_owned()),
             issue_type: nonempty(raw.issue_type),
             summary: nonempty(raw.summary),
             // A YAML `|` block ends with a newline the user did not mean to send.
@@ -946,6 +951,19 @@ impl RawStanza {
                         ),
                     ));
                 }
+            }
+        }
+        if let Some(project) = &ticket.project {
+            // It goes into a URL path and into the dedupe search's JQL: refuse anything that
+            // cannot be a project key or id here, with the stanza's location, not as Jira's 404.
+            if !looks_like_project(project) {
+                return Err(invalid(
+                    "ticket.project",
+                    format!("{project:?} is not a project key"),
+                    Some(
+                        "project keys look like OPS (letters, digits, `_`), or give the numeric id",
+                    ),
+                ));
             }
         }
         if let Some(summary) = &ticket.summary {
@@ -977,6 +995,18 @@ impl RawStanza {
 
 fn nonempty(text: Option<Text>) -> Option<String> {
     text.map(|t| t.value).filter(|v| !v.trim().is_empty())
+}
+
+fn looks_like_project(project: &str) -> bool {
+    let project = project.trim();
+    project.len() <= 255
+        && project
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+        && project
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn looks_like_issue_key(key: &str) -> bool {
@@ -1283,6 +1313,25 @@ approval:
             err.contains("`ticket.type`: is required to create"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn project_must_look_like_a_key() {
+        for bad in [
+            "OPS\\\" OR project = \\\"X",
+            "'OPS\\nX'",
+            "'-OPS'",
+            "'OPS/1'",
+        ] {
+            let text = GOOD.replace("project: OPS", &format!("project: {bad}"));
+            assert!(text.contains(bad), "fixture changed");
+            let err = parse(&text).unwrap_err().to_string();
+            assert!(err.contains("`ticket.project`"), "{bad}: {err}");
+        }
+        for good in ["OPS", "ops_2", "10000"] {
+            let text = GOOD.replace("project: OPS", &format!("project: {good}"));
+            assert!(parse(&text).is_ok(), "{good}");
+        }
     }
 
     #[test]

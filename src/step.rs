@@ -56,16 +56,21 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
+/// Told the ticket's key and whether this run created it, as soon as the ticket exists (before the
+/// comment and the transition), so that a cancellation or a later error still reports it.
+pub type Known<'a> = &'a dyn Fn(&str, bool);
+
 /// Creates or updates the ticket, then comments and transitions it.
 pub async fn write(
     client: &JiraClient,
     ticket: &Ticket,
     catalog: Option<&Catalog>,
     deadline: Instant,
+    known: Known<'_>,
 ) -> Result<Written, Error> {
     match &ticket.key {
-        Some(key) => update(client, ticket, key, catalog).await,
-        None => create(client, ticket, catalog, deadline).await,
+        Some(key) => update(client, ticket, key, catalog, known).await,
+        None => create(client, ticket, catalog, deadline, known).await,
     }
 }
 
@@ -74,6 +79,7 @@ async fn update(
     ticket: &Ticket,
     key: &str,
     catalog: Option<&Catalog>,
+    known: Known<'_>,
 ) -> Result<Written, Error> {
     let issue = client
         .issue(key, &["status".to_owned()], false)
@@ -84,6 +90,7 @@ async fn update(
     } else {
         issue.key.clone()
     };
+    known(&key, false);
     if key != ticket.key.as_deref().unwrap_or_default() {
         tracing::info!(
             "{} has moved; it is now {key}",
@@ -121,6 +128,7 @@ async fn create(
     ticket: &Ticket,
     catalog: Option<&Catalog>,
     deadline: Instant,
+    known: Known<'_>,
 ) -> Result<Written, Error> {
     let project_key = ticket
         .project
@@ -138,6 +146,7 @@ async fn create(
                 "dedupe: reusing {} (label {label}), created by an earlier attempt",
                 found.key
             );
+            known(&found.key, false);
             finish(
                 client,
                 ticket,
@@ -213,6 +222,7 @@ async fn create(
                 );
                 if let Some(found) = search_with_lag(client, project_key, label, deadline).await? {
                     tracing::info!("the earlier create went through: {}", found.key);
+                    known(&found.key, true);
                     finish(
                         client,
                         ticket,
@@ -240,6 +250,7 @@ async fn create(
         created.key,
         client.browse_url(&created.key)
     );
+    known(&created.key, true);
     finish(client, ticket, &created.key, None, Origin::Created).await?;
     Ok(Written {
         key: Some(created.key),
@@ -390,12 +401,11 @@ async fn finish(
         } else {
             match client.add_comment(key, comment).await {
                 Ok(()) => tracing::info!("commented on {key}"),
-                // Not worth a second comment, nor failing the gate over.
-                Err(Error::Ambiguous { cause, .. }) => {
-                    tracing::warn!(
-                        "the comment on {key} may not have been added ({cause}); not repeating it"
-                    );
-                }
+                // POST comment is not idempotent: repeating it could post it twice, and failing the
+                // gate over a comment whose fate is unknown would be worse than either.
+                Err(Error::Ambiguous { cause, .. }) => tracing::warn!(
+                    "the comment on {key} may or may not have been posted ({cause}); not repeating it"
+                ),
                 Err(e) => return Err(e),
             }
         }
@@ -405,20 +415,22 @@ async fn finish(
         match pick_transition(&available, wanted) {
             Some(transition) => {
                 if let Err(e) = client.do_transition(key, transition).await {
-                    // A retried transition whose first attempt went through is refused with 400;
-                    // the status then already is the target.
-                    let target = transition.to.as_ref().map(|t| t.name.clone());
-                    let now = client
-                        .issue(key, &["status".to_owned()], false)
-                        .await
-                        .ok()
-                        .and_then(|i| status_of(&i));
-                    if !matches!(e, Error::Status { status: 400, .. })
-                        || target.is_none()
-                        || now != target
+                    // A transition whose answer was lost is retried, and the retry fails with 400
+                    // because the issue has moved on: look before calling that an error.
+                    if !matches!(
+                        e,
+                        Error::Status {
+                            status: 400 | 409,
+                            ..
+                        }
+                    ) || !reached(client, key, transition).await
                     {
                         return Err(e);
                     }
+                    tracing::info!(
+                        "{key} already went through \"{}\" (an earlier attempt was applied)",
+                        transition.name
+                    );
                 }
                 let to = transition
                     .to
@@ -454,6 +466,17 @@ async fn finish(
         }
     }
     Ok(())
+}
+
+/// Whether `key` now has the transition's target status.
+async fn reached(client: &JiraClient, key: &str, transition: &Transition) -> bool {
+    let Some(target) = &transition.to else {
+        return false;
+    };
+    match client.issue(key, &["status".to_owned()], false).await {
+        Ok(issue) => status_of(&issue).is_some_and(|s| s.eq_ignore_ascii_case(&target.name)),
+        Err(_) => false,
+    }
 }
 
 /// A transition by its name, else by its target status name (case-insensitive).

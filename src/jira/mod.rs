@@ -735,9 +735,10 @@ impl JiraClient {
             Err(e) if e.is_timeout() => {
                 return Attempt::Lost(format!("no answer within {:.0}s", timeout.as_secs_f64()));
             }
+            // A redirect loop is permanent: retrying it until the timeout helps nobody.
             Err(e) if e.is_redirect() => {
                 return Attempt::Answer {
-                    status: StatusCode::BAD_GATEWAY,
+                    status: StatusCode::MISDIRECTED_REQUEST,
                     headers: HeaderMap::new(),
                     body: Value::Null,
                     raw: format!("redirect refused: {}", crate::render(&e)),

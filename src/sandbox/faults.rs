@@ -69,6 +69,12 @@ pub(crate) enum RuleKind {
     StoreThenDrop,
     /// Answer `status` (default 502) with an HTML page instead of JSON.
     NonJson,
+    /// Perform the request, then answer only after `delay_ms` (a write stored but answered too
+    /// late for the client).
+    Late,
+    /// Answer 200 with a JSON-looking body that streams on for a gibibyte (a response-size cap
+    /// test); the request is not performed.
+    Huge,
 }
 
 /// A scripted fault rule, as posted to `/_sandbox/faults`.
@@ -92,7 +98,7 @@ pub(crate) struct Rule {
     /// Extra headers to send.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
-    /// Delay for `delay`.
+    /// Delay for `delay` and `late`.
     #[serde(default)]
     pub delay_ms: u64,
     /// How many requests it applies to.
@@ -121,6 +127,10 @@ pub(crate) enum Fault {
     Truncate,
     /// Perform, then close without answering.
     StoreThenDrop,
+    /// Perform, then wait before answering.
+    Late(Duration),
+    /// Answer 200 with an endless-looking body; do not perform.
+    Huge,
 }
 
 impl Fault {
@@ -135,6 +145,8 @@ impl Fault {
             Fault::Drop => "drop".to_owned(),
             Fault::Truncate => "truncate".to_owned(),
             Fault::StoreThenDrop => "store_then_drop".to_owned(),
+            Fault::Late(d) => format!("late {}ms", d.as_millis()),
+            Fault::Huge => "huge".to_owned(),
         }
     }
 }
@@ -258,7 +270,14 @@ fn rule_fault(rule: &Rule) -> Fault {
                         headers.push(("X-RateLimit-Reset".to_owned(), reset_time(Some(r))));
                     }
                 }
-                headers.extend(extra);
+                // A rule's header replaces a default one of the same name; an empty value
+                // removes it (e.g. a 429 without `X-RateLimit-Reset`).
+                for (name, value) in extra {
+                    headers.retain(|(k, _)| !k.eq_ignore_ascii_case(&name));
+                    if !value.is_empty() {
+                        headers.push((name, value));
+                    }
+                }
             }
             fault
         }
@@ -266,6 +285,8 @@ fn rule_fault(rule: &Rule) -> Fault {
         RuleKind::Drop => Fault::Drop,
         RuleKind::Truncate => Fault::Truncate,
         RuleKind::StoreThenDrop => Fault::StoreThenDrop,
+        RuleKind::Late => Fault::Late(Duration::from_millis(rule.delay_ms)),
+        RuleKind::Huge => Fault::Huge,
     }
 }
 

@@ -199,6 +199,43 @@ impl hyper::body::Body for Truncated {
     }
 }
 
+/// A body for the `huge` fault: `{"pad":"xxxx…` in 64 KiB chunks up to [`HUGE_BYTES`], never
+/// closed properly, so a client without a size cap would hold it all in memory.
+struct Huge {
+    sent: usize,
+}
+
+/// How much the `huge` fault streams before giving up.
+const HUGE_BYTES: usize = 1 << 30;
+
+impl hyper::body::Body for Huge {
+    type Data = Bytes;
+    type Error = Dropped;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Dropped>>> {
+        const CHUNK: usize = 64 * 1024;
+        if self.sent >= HUGE_BYTES {
+            return Poll::Ready(None);
+        }
+        let data = if self.sent == 0 {
+            let mut v = b"{\"pad\":\"".to_vec();
+            v.resize(CHUNK, b'x');
+            Bytes::from(v)
+        } else {
+            Bytes::from(vec![b'x'; CHUNK])
+        };
+        self.sent += data.len();
+        Poll::Ready(Some(Ok(Frame::data(data))))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::default()
+    }
+}
+
 /// An answer before the common headers are added.
 #[derive(Debug)]
 struct Reply {
@@ -418,6 +455,17 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         Some(Fault::StoreThenDrop) => {
             let _ = rest(&shared, &req, auth);
             Err(Dropped)
+        }
+        Some(Fault::Late(d)) => {
+            let reply = rest(&shared, &req, auth);
+            tokio::time::sleep(d).await;
+            Ok(respond(&shared, reply, &auth_headers, false))
+        }
+        Some(Fault::Huge) => {
+            let mut resp = Response::new(Huge { sent: 0 }.boxed());
+            resp.headers_mut()
+                .insert("content-type", HeaderValue::from_static(JSON_TYPE));
+            Ok(resp)
         }
         Some(Fault::Truncate) => Ok(respond(
             &shared,

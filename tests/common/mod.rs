@@ -26,10 +26,16 @@ impl SandboxProc {
     /// Spawns `jira-gate sandbox --listen 127.0.0.1:0 ARGS` with a clean environment and waits for
     /// the base URL on its stdout.
     pub fn start(args: &[&str]) -> Self {
+        Self::start_on("127.0.0.1:0", args)
+    }
+
+    /// Like [`SandboxProc::start`], listening on `listen` (e.g. a port chosen before a step that
+    /// must find Jira unreachable at first).
+    pub fn start_on(listen: &str, args: &[&str]) -> Self {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_jira-gate"));
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .args(["sandbox", "--listen", "127.0.0.1:0"])
+            .args(["sandbox", "--listen", listen])
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

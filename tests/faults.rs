@@ -1,0 +1,1010 @@
+//! The fault matrix of issue 4: each row runs the built binary against a sandbox process with
+//! scripted faults, and asserts the exit code, the number of tickets left in the sandbox, the
+//! timing bound where one is promised, and that no secret reached stdout, stderr or the result file.
+//!
+//! Every row appends its measured time to `$CARGO_TARGET_TMPDIR/fault-matrix.txt`, the source of the
+//! table in docs/RELIABILITY.md.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write as _};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use common::SandboxProc;
+use serde_json::{Value, json};
+
+const USER: &str = "ci-bot@example.com";
+const TOKEN: &str = "sandbox-token";
+
+/// A run of the binary.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    result: Option<Value>,
+    result_text: String,
+    elapsed: Duration,
+}
+
+impl Run {
+    fn field(&self, name: &str) -> &Value {
+        &self
+            .result
+            .as_ref()
+            .unwrap_or_else(|| panic!("no result file; stderr:\n{}", self.stderr))[name]
+    }
+}
+
+struct Work {
+    dir: tempfile::TempDir,
+}
+
+impl Work {
+    fn new() -> Self {
+        Work {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn write(&self, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.path(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    /// `jira-gate ARGS` with a clean environment, the Cloud credentials and `JIRA_URL`.
+    fn command(&self, url: &str) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_jira-gate"));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("JIRA_URL", url)
+            .env("JIRA_USER", USER)
+            .env("JIRA_API_TOKEN", TOKEN)
+            .env("JIRA_PAT", "sandbox-pat")
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// `jira-gate run step.yml --result-file result.json EXTRA`, not waited for.
+    fn spawn(&self, url: &str, stanza: &str, extra: &[&str]) -> Child {
+        self.write("step.yml", stanza);
+        self.command(url)
+            .args(["run", "step.yml", "--result-file", "result.json"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    fn finish(&self, output: &Output, started: Instant) -> Run {
+        let result_text = std::fs::read_to_string(self.path("result.json")).unwrap_or_default();
+        let result = (!result_text.is_empty()).then(|| serde_json::from_str(&result_text).unwrap());
+        let run = Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            result,
+            result_text,
+            elapsed: started.elapsed(),
+        };
+        assert_no_secret(&run);
+        assert_ne!(run.code, 101, "panicked:\n{}", run.stderr);
+        run
+    }
+
+    fn run(&self, url: &str, stanza: &str, extra: &[&str]) -> Run {
+        self.run_env(url, stanza, extra, &[])
+    }
+
+    fn run_env(&self, url: &str, stanza: &str, extra: &[&str], env: &[(&str, &str)]) -> Run {
+        self.write("step.yml", stanza);
+        let _ = std::fs::remove_file(self.path("result.json"));
+        let started = Instant::now();
+        let output = self
+            .command(url)
+            .args(["run", "step.yml", "--result-file", "result.json"])
+            .args(extra)
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        self.finish(&output, started)
+    }
+}
+
+fn secrets() -> Vec<String> {
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    vec![
+        TOKEN.to_owned(),
+        "sandbox-pat".to_owned(),
+        b64(&format!("{USER}:{TOKEN}")),
+        // The token's own base64 (and its prefix, which survives any alignment in a longer text).
+        b64(TOKEN),
+        b64(TOKEN)[..12].to_owned(),
+    ]
+}
+
+fn assert_no_secret(run: &Run) {
+    for secret in secrets() {
+        for (name, text) in [
+            ("stdout", &run.stdout),
+            ("stderr", &run.stderr),
+            ("result file", &run.result_text),
+        ] {
+            assert!(
+                !text.contains(&secret),
+                "secret {secret:?} in {name}:\n{text}"
+            );
+        }
+    }
+}
+
+/// Appends one measured row to the matrix file.
+fn record(row: &str, run: &Run, note: &str) {
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fault-matrix.txt");
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    writeln!(
+        file,
+        "{row}\texit {}\t{:.2}s\t{note}",
+        run.code,
+        run.elapsed.as_secs_f64()
+    )
+    .unwrap();
+}
+
+fn connection(request_timeout: &str) -> String {
+    format!(
+        "jira:\n  url: ${{JIRA_URL}}\n  auth: {{ type: basic, username: '${{JIRA_USER}}', token: '${{JIRA_API_TOKEN}}' }}\n  request_timeout: {request_timeout}\n"
+    )
+}
+
+fn ticket(extra: &str) -> String {
+    format!(
+        "ticket:\n  project: OPS\n  type: Change\n  summary: Deploy checkout-api 1.4.2\n  transition: Request approval\n{extra}"
+    )
+}
+
+fn approval(timeout: &str) -> String {
+    format!(
+        "approval:\n  approve_when: {{ status: Approved }}\n  reject_when: {{ status: Rejected }}\n  interval: 1s\n  max_interval: 2s\n  timeout: {timeout}\n"
+    )
+}
+
+/// A create-and-wait stanza: request timeout, extra ticket lines, approval timeout.
+fn stanza(request_timeout: &str, extra: &str, timeout: &str) -> String {
+    connection(request_timeout) + &ticket(extra) + &approval(timeout)
+}
+
+/// The request log entries for `method` whose path starts with `prefix`.
+fn requests(sandbox: &SandboxProc, method: &str, prefix: &str) -> Vec<Value> {
+    sandbox
+        .requests()
+        .into_iter()
+        .filter(|r| r["method"] == method && r["path"].as_str().unwrap().starts_with(prefix))
+        .collect()
+}
+
+/// Milliseconds between consecutive entries.
+fn gaps(entries: &[Value]) -> Vec<u64> {
+    entries
+        .windows(2)
+        .map(|w| w[1]["t_ms"].as_u64().unwrap() - w[0]["t_ms"].as_u64().unwrap())
+        .collect()
+}
+
+fn tickets(sandbox: &SandboxProc) -> usize {
+    sandbox.issues().len()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Promise 1: transient faults are survived.
+
+#[test]
+fn connection_refused_at_start_is_survived() {
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let work = Work::new();
+    let started = Instant::now();
+    let child = work.spawn(&url, &stanza("5s", "", "40s"), &[]);
+    std::thread::sleep(Duration::from_secs(3));
+    let sandbox = SandboxProc::start_on(&format!("127.0.0.1:{port}"), &["--approve-after", "1s"]);
+    let run = work.finish(&child.wait_with_output().unwrap(), started);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("cannot connect"), "{}", run.stderr);
+    assert!(run.stderr.contains("retrying in"), "{}", run.stderr);
+    assert_eq!(tickets(&sandbox), 1);
+    assert!(run.elapsed < Duration::from_secs(20), "{:?}", run.elapsed);
+    record(
+        "connection refused for 3 s at start",
+        &run,
+        "sandbox started 3 s after the step",
+    );
+}
+
+#[test]
+fn rate_limit_with_retry_after_waits_exactly_that() {
+    let sandbox = SandboxProc::cloud(&["--approve-after", "1s"]);
+    sandbox.add_faults(&json!({"method": "GET", "path_prefix": "/rest/api/3/myself", "kind": "status", "status": 429, "retry_after": "3", "times": 2}));
+    let run = Work::new().run(&sandbox.base, &stanza("5s", "", "40s"), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(tickets(&sandbox), 1);
+    let gaps = gaps(&requests(&sandbox, "GET", "/rest/api/3/myself"));
+    assert_eq!(gaps.len(), 2, "{gaps:?}");
+    for gap in &gaps {
+        assert!(
+            (3000..3600).contains(gap),
+            "Retry-After 3 but waited {gap} ms"
+        );
+    }
+    assert!(run.stderr.contains("HTTP 429"), "{}", run.stderr);
+    record(
+        "429 ×2 with Retry-After: 3",
+        &run,
+        &format!("gaps {gaps:?} ms"),
+    );
+}
+
+#[test]
+fn rate_limit_without_retry_after_backs_off() {
+    let sandbox = SandboxProc::cloud(&["--approve-after", "1s"]);
+    sandbox.add_faults(&json!({"method": "GET", "path_prefix": "/rest/api/3/myself", "kind": "status", "status": 429, "headers": {"X-RateLimit-Reset": ""}, "times": 3}));
+    let run = Work::new().run(&sandbox.base, &stanza("5s", "", "40s"), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(tickets(&sandbox), 1);
+    let gaps = gaps(&requests(&sandbox, "GET", "/rest/api/3/myself"));
+    assert_eq!(gaps.len(), 3, "{gaps:?}");
+    // 1 s, 2 s, 4 s nominal, each jittered to 0.5–1 of nominal (src/retry.rs).
+    for (gap, nominal) in gaps.iter().zip([1000u64, 2000, 4000]) {
+        let low = nominal / 2;
+        let high = nominal + 400;
+        assert!(
+            (low..high).contains(gap),
+            "gap {gap} ms for nominal {nominal}: {gaps:?}"
+        );
+    }
+    record(
+        "429 ×3 without Retry-After",
+        &run,
+        &format!("backoff gaps {gaps:?} ms"),
+    );
+}
+
+#[test]
+fn rate_limit_reset_header_is_honoured() {
+    let sandbox = SandboxProc::cloud(&["--approve-after", "1s"]);
+    let reset = std::time::SystemTime::now() + Duration::from_secs(4);
+    let reset = humantime::format_rfc3339_seconds(reset).to_string();
+    sandbox.add_faults(&json!({"method": "GET", "path_prefix": "/rest/api/3/myself", "kind": "status", "status": 429, "headers": {"X-RateLimit-Reset": reset}, "times": 1}));
+    let run = Work::new().run(&sandbox.base, &stanza("5s", "", "40s"), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let gaps = gaps(&requests(&sandbox, "GET", "/rest/api/3/myself"));
+    assert_eq!(gaps.len(), 1, "{gaps:?}");
+    assert!(
+        (2500..5000).contains(&gaps[0]),
+        "X-RateLimit-Reset in ~4 s; waited {gaps:?} ms"
+    );
+    record(
+        "429 with only X-RateLimit-Reset (+4 s)",
+        &run,
+        &format!("gap {gaps:?} ms"),
+    );
+}
+
+#[test]
+fn server_errors_on_reads_are_retried() {
+    let sandbox = SandboxProc::cloud(&["--approve-after", "2s"]);
+    sandbox.add_faults(&json!([
+        {"method": "GET", "path_prefix": "/rest/api/2/serverInfo", "kind": "status", "status": 503},
+        {"method": "GET", "path_prefix": "/rest/api/3/issue/OPS-1", "kind": "status", "status": 500},
+        {"method": "GET", "path_prefix": "/rest/api/3/issue/OPS-1", "kind": "non_json", "status": 502},
+        {"method": "GET", "path_prefix": "/rest/api/3/issue/OPS-1", "kind": "status", "status": 503},
+        {"method": "GET", "path_prefix": "/rest/api/3/issue/OPS-1", "kind": "non_json", "status": 504},
+    ]));
+    let run = Work::new().run(&sandbox.base, &stanza("5s", "", "60s"), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.field("decision"), "approved");
+    assert_eq!(tickets(&sandbox), 1);
+    let faults: Vec<String> = sandbox
+        .requests()
+        .iter()
+        .filter_map(|r| r["fault"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(faults.len(), 5, "{faults:?}");
+    for code in ["500", "502", "503", "504"] {
+        assert!(
+            run.stderr.contains(&format!("HTTP {code}")),
+            "{code}:\n{}",
+            run.stderr
+        );
+    }
+    record("500/502/503/504 on reads", &run, "5 faults survived");
+}
+
+#[test]
+fn truncated_and_non_json_bodies_are_retried() {
+    let sandbox = SandboxProc::cloud(&["--approve-after", "2s"]);
+    sandbox.add_faults(&json!([
+        {"method": "GET", "path_prefix": "/rest/api/3/myself", "kind": "truncate"},
+        {"method": "GET", "path_prefix": "/rest/api/3/issue/OPS-1/transitions", "kind": "non_json", "status": 200},
+        {"method": "GET", "path_prefix": "/rest/api/3/issue/OPS-1", "kind": "truncate", "times": 2},
+        {"method": "GET", "path_prefix": "/rest/api/3/issue/OPS-1", "kind": "non_json", "status": 200},
+    ]));
+    let run = Work::new().run(&sandbox.base, &stanza("5s", "", "60s"), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(tickets(&sandbox), 1);
+    assert!(run.stderr.contains("not valid JSON"), "{}", run.stderr);
+    record("truncated body ×3, non-JSON 200 ×2", &run, "");
+}
+
+#[test]
+fn request_timeout_is_retried() {
+    let sandbox = SandboxProc::cloud(&["--approve-after", "1s"]);
+    sandbox.add_faults(&json!({"method": "GET", "path_prefix": "/rest/api/3/issue/OPS-1", "kind": "delay", "delay_ms": 6000}));
+    let run = Work::new().run(&sandbox.base, &stanza("2s", "", "60s"), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(tickets(&sandbox), 1);
+    assert!(run.stderr.contains("no answer within 2s"), "{}", run.stderr);
+    assert!(run.elapsed < Duration::from_secs(15), "{:?}", run.elapsed);
+    record("request_timeout 2s vs a 6 s delay", &run, "");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Promise 2: permanent errors fail fast.
+
+#[test]
+fn permanent_errors_fail_fast_without_a_retry_storm() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let dedupe = "  dedupe: perm-1\n";
+    let cases = [
+        (400, "POST", "/rest/api/3/issue", "Bad Request (injected"),
+        (
+            401,
+            "GET",
+            "/rest/api/2/serverInfo",
+            "Unauthorized (injected",
+        ),
+        (403, "GET", "/rest/api/3/project/OPS", "Forbidden (injected"),
+        (404, "GET", "/rest/api/3/project/OPS", "does not exist"),
+        (410, "GET", "/rest/api/3/search/jql", "Gone (injected"),
+    ];
+    for (status, method, path, message) in cases {
+        sandbox.clear_faults();
+        sandbox.add_faults(&json!({"method": method, "path_prefix": path, "kind": "status", "status": status, "times": 100}));
+        let before = sandbox.requests().len();
+        let hits_before = requests(&sandbox, method, path).len();
+        let run = Work::new().run(&sandbox.base, &stanza("5s", dedupe, "60s"), &[]);
+        assert_eq!(run.code, 5, "HTTP {status}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(message),
+            "HTTP {status}: {}",
+            run.stderr
+        );
+        assert_eq!(run.field("decision"), "error");
+        let hits = requests(&sandbox, method, path).len() - hits_before;
+        let total = sandbox.requests().len() - before;
+        assert_eq!(hits, 1, "HTTP {status} on {path} was retried");
+        assert!(total <= 6, "HTTP {status}: {total} requests");
+        assert!(run.elapsed < Duration::from_secs(3), "{:?}", run.elapsed);
+        record(
+            &format!("permanent HTTP {status} on {method} {path}"),
+            &run,
+            &format!("{hits} request to the path, {total} in all"),
+        );
+    }
+    assert_eq!(tickets(&sandbox), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Promise 3: exactly one ticket per dedupe key.
+
+#[test]
+fn create_stored_but_dropped_makes_exactly_one_ticket() {
+    let sandbox = SandboxProc::cloud(&["--search-lag", "3s", "--approve-after", "1s"]);
+    sandbox.add_faults(
+        &json!({"method": "POST", "path_prefix": "/rest/api/3/issue", "kind": "store_then_drop"}),
+    );
+    let run = Work::new().run(
+        &sandbox.base,
+        &stanza("5s", "  dedupe: build-77\n", "90s"),
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(tickets(&sandbox), 1, "{}", run.stderr);
+    assert_eq!(run.field("created"), true);
+    assert_eq!(run.field("issue_key"), "OPS-1");
+    assert!(run.stderr.contains("ambiguously"), "{}", run.stderr);
+    record(
+        "create stored, connection dropped (search lag 3 s)",
+        &run,
+        "1 ticket",
+    );
+}
+
+#[test]
+fn create_answered_after_the_request_timeout_makes_exactly_one_ticket() {
+    let sandbox = SandboxProc::cloud(&["--search-lag", "3s", "--approve-after", "1s"]);
+    // Stored at once, answered after 4 s: the step gave up after 2 s.
+    sandbox.add_faults(&json!({"method": "POST", "path_prefix": "/rest/api/3/issue", "kind": "late", "delay_ms": 4000}));
+    let run = Work::new().run(
+        &sandbox.base,
+        &stanza("2s", "  dedupe: build-78\n", "90s"),
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(tickets(&sandbox), 1, "{}", run.stderr);
+    assert!(run.stderr.contains("ambiguously"), "{}", run.stderr);
+    eprintln!("{}", run.stderr);
+    record(
+        "create answered after request_timeout (search lag 3 s)",
+        &run,
+        "1 ticket",
+    );
+}
+
+#[test]
+fn rerun_with_the_same_dedupe_key_reuses_the_ticket_and_its_status() {
+    let sandbox = SandboxProc::cloud(&["--search-lag", "3s"]);
+    let work = Work::new();
+    let write_only = connection("5s") + &ticket("  dedupe: build-79\n");
+    let first = work.run(&sandbox.base, &write_only, &[]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert_eq!(first.field("created"), true);
+    let key = first.field("issue_key").as_str().unwrap().to_owned();
+    sandbox.set_status(&key, "Approved");
+    std::thread::sleep(Duration::from_millis(3500));
+    let again = work.run(
+        &sandbox.base,
+        &stanza("5s", "  dedupe: build-79\n", "60s"),
+        &[],
+    );
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(again.field("created"), false);
+    assert_eq!(again.field("issue_key"), key.as_str());
+    assert_eq!(again.field("polls"), 1);
+    assert!(
+        again.elapsed < Duration::from_secs(3),
+        "{:?}",
+        again.elapsed
+    );
+    assert_eq!(tickets(&sandbox), 1);
+    record("re-run, ticket already Approved", &again, "reused, 1 poll");
+
+    sandbox.set_status(&key, "Rejected");
+    std::thread::sleep(Duration::from_millis(3500));
+    let rejected = work.run(
+        &sandbox.base,
+        &stanza("5s", "  dedupe: build-79\n", "60s"),
+        &[],
+    );
+    assert_eq!(rejected.code, 3, "{}", rejected.stderr);
+    assert_eq!(tickets(&sandbox), 1);
+    record("re-run, ticket already Rejected", &rejected, "reused");
+}
+
+#[test]
+fn transition_answered_ambiguously_is_not_an_error() {
+    let sandbox = SandboxProc::cloud(&["--approve-after", "4s"]);
+    sandbox.add_faults(&json!({"method": "POST", "path_prefix": "/rest/api/3/issue/OPS-1/transitions", "kind": "store_then_drop"}));
+    let run = Work::new().run(&sandbox.base, &stanza("5s", "", "60s"), &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(tickets(&sandbox), 1);
+    record("transition applied, answer lost", &run, "");
+}
+
+#[test]
+fn comment_answered_ambiguously_is_not_repeated_nor_fatal() {
+    let sandbox = SandboxProc::cloud(&["--approve-after", "1s"]);
+    sandbox.add_faults(&json!({"method": "POST", "path_prefix": "/rest/api/3/issue/OPS-1/comment", "kind": "store_then_drop"}));
+    let run = Work::new().run(
+        &sandbox.base,
+        &stanza("5s", "  comment: waiting\n", "60s"),
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(tickets(&sandbox), 1);
+    assert_eq!(
+        requests(&sandbox, "POST", "/rest/api/3/issue/OPS-1/comment").len(),
+        1,
+        "a comment of unknown fate is not repeated"
+    );
+    assert!(
+        run.stderr.contains("may or may not have been posted"),
+        "{}",
+        run.stderr
+    );
+    record("comment stored, answer lost", &run, "warned, not repeated");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Promise 4: decisions only on a fresh read; a deleted ticket is an error.
+
+#[test]
+fn ticket_deleted_mid_wait_exits_5_saying_so() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let work = Work::new();
+    let started = Instant::now();
+    let child = work.spawn(&sandbox.base, &stanza("5s", "", "60s"), &[]);
+    while tickets(&sandbox) == 0 {
+        assert!(started.elapsed() < Duration::from_secs(20), "no ticket");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let deleted = Instant::now();
+    assert!(sandbox.delete_issue("OPS-1") < 300);
+    let run = work.finish(&child.wait_with_output().unwrap(), deleted);
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(run.stderr.contains("deleted"), "{}", run.stderr);
+    assert!(run.elapsed < Duration::from_secs(5), "{:?}", run.elapsed);
+    assert_eq!(tickets(&sandbox), 0);
+    record("ticket deleted mid-wait", &run, "time after the delete");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Promise 5: the timeout is a hard bound.
+
+#[test]
+fn timeout_holds_while_a_request_hangs() {
+    let sandbox = SandboxProc::cloud(&[]);
+    sandbox.add_faults(&json!([pass_transitions(), {"method": "GET", "path_prefix": "/rest/api/3/issue/OPS-1", "kind": "delay", "delay_ms": 60000, "times": 100}]));
+    let run = Work::new().run(&sandbox.base, &stanza("60s", "", "6s"), &[]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert_eq!(run.field("decision"), "timeout");
+    assert!(
+        run.elapsed >= Duration::from_secs(6) && run.elapsed < Duration::from_secs(9),
+        "{:?}",
+        run.elapsed
+    );
+    assert_eq!(tickets(&sandbox), 1);
+    record("timeout 6s while every read hangs 60 s", &run, "");
+}
+
+#[test]
+fn timeout_holds_while_retry_after_would_carry_past_it() {
+    let sandbox = SandboxProc::cloud(&[]);
+    sandbox.add_faults(&json!([pass_transitions(), {"method": "GET", "path_prefix": "/rest/api/3/issue/OPS-1", "kind": "status", "status": 429, "retry_after": "120", "times": 100}]));
+    let run = Work::new().run(&sandbox.base, &stanza("5s", "", "6s"), &[]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(
+        run.elapsed >= Duration::from_secs(6) && run.elapsed < Duration::from_secs(9),
+        "{:?}",
+        run.elapsed
+    );
+    record("timeout 6s vs Retry-After: 120", &run, "");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Promise 6: cancellation.
+
+/// A rule that lets the one `GET …/transitions` of the write phase through untouched, so that the
+/// next rule on `/issue/OPS-1` hits the wait's reads only.
+fn pass_transitions() -> Value {
+    json!({"method": "GET", "path_prefix": "/rest/api/3/issue/OPS-1/transitions", "kind": "delay", "delay_ms": 0})
+}
+
+fn cancel_with(signal: &str, hang: bool) {
+    let sandbox = SandboxProc::cloud(&[]);
+    if hang {
+        sandbox.add_faults(&json!([pass_transitions(), {"method": "GET", "path_prefix": "/rest/api/3/issue/OPS-1", "kind": "delay", "delay_ms": 60000, "times": 100}]));
+    }
+    let work = Work::new();
+    let child = work.spawn(&sandbox.base, &stanza("30s", "", "60s"), &[]);
+    std::thread::sleep(Duration::from_secs(3));
+    let signalled = Instant::now();
+    Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    let run = work.finish(&child.wait_with_output().unwrap(), signalled);
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(run.elapsed < Duration::from_secs(2), "{:?}", run.elapsed);
+    assert_eq!(run.field("decision"), "cancelled");
+    assert_eq!(run.field("issue_key"), "OPS-1");
+    assert!(
+        run.stderr.contains(&format!("SIG{signal} received")),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(tickets(&sandbox), 1);
+    record(
+        &format!(
+            "SIG{signal} mid-wait{}",
+            if hang { " during a hanging read" } else { "" }
+        ),
+        &run,
+        "time after the signal",
+    );
+}
+
+#[test]
+fn sigterm_during_the_write_phase_reports_the_created_ticket() {
+    let sandbox = SandboxProc::cloud(&[]);
+    sandbox.add_faults(&json!({"method": "GET", "path_prefix": "/rest/api/3/issue/OPS-1/transitions", "kind": "delay", "delay_ms": 60000, "times": 100}));
+    let work = Work::new();
+    let child = work.spawn(&sandbox.base, &stanza("30s", "", "60s"), &[]);
+    std::thread::sleep(Duration::from_secs(2));
+    let signalled = Instant::now();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let run = work.finish(&child.wait_with_output().unwrap(), signalled);
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(run.elapsed < Duration::from_secs(2), "{:?}", run.elapsed);
+    assert_eq!(tickets(&sandbox), 1);
+    assert_eq!(
+        run.field("issue_key"),
+        "OPS-1",
+        "the created ticket is reported"
+    );
+    assert_eq!(run.field("created"), true);
+    record(
+        "SIGTERM after the create, before the transition",
+        &run,
+        "key reported",
+    );
+}
+
+#[test]
+fn sigterm_mid_wait_exits_6() {
+    cancel_with("TERM", false);
+}
+
+#[test]
+fn sigint_mid_wait_exits_6() {
+    cancel_with("INT", false);
+}
+
+#[test]
+fn sigterm_during_a_hanging_request_exits_6() {
+    cancel_with("TERM", true);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Promise 7: secrets.
+
+#[test]
+fn secrets_stay_out_of_verbose_json_dry_run_and_error_output() {
+    let sandbox = SandboxProc::cloud(&["--approve-after", "1s"]);
+    let work = Work::new();
+    let step = stanza("5s", "  comment: hello\n", "30s");
+    for (extra, env) in [
+        (&["-vv"][..], &[][..]),
+        (&["-vv", "--log-format", "json"][..], &[][..]),
+        (&["--dry-run", "-vv"][..], &[][..]),
+        (&[][..], &[("RUST_LOG", "trace")][..]),
+    ] {
+        let run = work.run_env(&sandbox.base, &step, extra, env);
+        assert!(
+            matches!(run.code, 0 | 4),
+            "{extra:?} {env:?}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.is_empty());
+        record(&format!("no secret with {extra:?} {env:?}"), &run, "");
+    }
+    // An error: Jira refuses the credentials.
+    let run = work.run_env(
+        &sandbox.base,
+        &step,
+        &["-vv"],
+        &[("JIRA_API_TOKEN", "sandbox-token-wrong")],
+    );
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(!run.stderr.contains("wrong"), "{}", run.stderr);
+    record("no secret in a 401 error at -vv", &run, "");
+}
+
+#[test]
+fn literal_token_warns_and_token_file_works() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let work = Work::new();
+    let literal = format!(
+        "jira:\n  url: ${{JIRA_URL}}\n  auth: {{ type: basic, username: {USER}, token: {TOKEN} }}\n"
+    ) + &ticket("");
+    let run = work.run(&sandbox.base, &literal, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("written literally"), "{}", run.stderr);
+    record("literal token in the stanza", &run, "warning, no echo");
+
+    let token_file = work.write("token", format!("{TOKEN}\n"));
+    let from_file = format!(
+        "jira:\n  url: ${{JIRA_URL}}\n  auth: {{ type: basic, username: {USER}, token_file: {} }}\n",
+        token_file.display()
+    ) + &ticket("");
+    let run = work.run(&sandbox.base, &from_file, &["-vv"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("literally"), "{}", run.stderr);
+    record("token_file", &run, "");
+    assert_eq!(tickets(&sandbox), 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Promise 8: transport.
+
+#[test]
+fn plain_http_to_a_remote_host_is_refused() {
+    let work = Work::new();
+    let run = work.run("http://jira.example.com", &stanza("5s", "", "30s"), &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("plain http"), "{}", run.stderr);
+    assert!(run.elapsed < Duration::from_secs(2));
+    record("plain http to a non-loopback host", &run, "");
+}
+
+/// A one-shot HTTP server that answers 200 `{}` and remembers each request head.
+fn recorder() -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut head = String::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                head.push_str(&line);
+            }
+            log.lock().unwrap().push(head);
+            let mut stream = stream;
+            let _ = stream.write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
+            );
+        }
+    });
+    (port, seen)
+}
+
+#[test]
+fn redirects_to_another_host_are_not_followed_with_credentials() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let (port, seen) = recorder();
+    sandbox.add_faults(&json!({"method": "GET", "path_prefix": "/rest/api/2/serverInfo", "kind": "status", "status": 302,
+        "headers": {"Location": format!("http://localhost:{port}/rest/api/2/serverInfo")}, "times": 10}));
+    let run = Work::new().run(&sandbox.base, &stanza("5s", "", "30s"), &[]);
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("redirected to another host"),
+        "{}",
+        run.stderr
+    );
+    let heads = seen.lock().unwrap().clone();
+    assert!(
+        heads
+            .iter()
+            .all(|h| !h.to_ascii_lowercase().contains("authorization")),
+        "credentials sent to the other host: {heads:?}"
+    );
+    assert!(heads.is_empty(), "followed the redirect: {heads:?}");
+    assert_eq!(requests(&sandbox, "GET", "/rest/api/2/serverInfo").len(), 1);
+    record("302 to another host", &run, "not followed");
+}
+
+#[test]
+fn a_redirect_loop_fails_fast() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let here = format!("{}/rest/api/2/serverInfo", sandbox.base);
+    sandbox.add_faults(&json!({"method": "GET", "path_prefix": "/rest/api/2/serverInfo", "kind": "status", "status": 302,
+        "headers": {"Location": here}, "times": 1000}));
+    let run = Work::new().run(&sandbox.base, &stanza("5s", "", "30s"), &[]);
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(run.stderr.contains("redirect"), "{}", run.stderr);
+    assert!(run.elapsed < Duration::from_secs(3), "{:?}", run.elapsed);
+    let hits = requests(&sandbox, "GET", "/rest/api/2/serverInfo").len();
+    assert!(hits <= 6, "{hits} requests");
+    record(
+        "302 loop on the same host",
+        &run,
+        &format!("{hits} requests"),
+    );
+}
+
+/// Peak resident memory of a running process, in KiB, from `/proc`.
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+#[test]
+fn huge_response_bodies_are_capped() {
+    let sandbox = SandboxProc::cloud(&[]);
+    sandbox.add_faults(
+        &json!({"method": "GET", "path_prefix": "/rest/api/3/myself", "kind": "huge", "times": 10}),
+    );
+    let work = Work::new();
+    let started = Instant::now();
+    let child = work.spawn(&sandbox.base, &stanza("30s", "", "60s"), &[]);
+    let pid = child.id();
+    let mut peak = 0;
+    let watcher = std::thread::spawn(move || {
+        while let Some(kib) = peak_rss_kib(pid) {
+            peak = peak.max(kib);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        peak
+    });
+    let run = work.finish(&child.wait_with_output().unwrap(), started);
+    let peak = watcher.join().unwrap();
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(run.stderr.contains("larger than 8 MiB"), "{}", run.stderr);
+    assert!(peak < 64 * 1024, "peak RSS {peak} KiB");
+    assert!(run.elapsed < Duration::from_secs(10), "{:?}", run.elapsed);
+    record(
+        "1 GiB response body",
+        &run,
+        &format!("capped at 8 MiB; peak RSS {} MiB", peak / 1024),
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Promise 9: bad input.
+
+#[test]
+fn hostile_stanzas_exit_2_quickly() {
+    let work = Work::new();
+    let base = connection("5s") + &ticket("") + &approval("30s");
+    let mut nested = String::from("approval:\n  approve_when: ");
+    nested.push_str(&"{ all: [ ".repeat(5000));
+    let bomb = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\nh: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\ni: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n";
+    let bomb_in_fields = base.replace(
+        "  transition: Request approval\n",
+        "  transition: Request approval\n  fields:\n    x: &a [lol,lol,lol,lol,lol,lol,lol,lol,lol]\n    y: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n    z: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n    w: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n    v: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n    u: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n    t: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n",
+    );
+    let mut huge = base.clone();
+    huge.push_str(&format!("# {}\n", "x".repeat(300 * 1024)));
+    let mut nul = base.clone().into_bytes();
+    nul.splice(10..10, [0u8]);
+    let mut bad_utf8 = base.clone().into_bytes();
+    bad_utf8.splice(40..40, [0xff, 0xfe]);
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("huge stanza (300 KiB)", huge.into_bytes(), "at most"),
+        ("5000 levels of nesting", nested.into_bytes(), "recursion"),
+        (
+            "billion laughs at the top",
+            bomb.as_bytes().to_vec(),
+            "error",
+        ),
+        (
+            "billion laughs in ticket.fields",
+            bomb_in_fields.into_bytes(),
+            "repetition limit",
+        ),
+        ("NUL byte", nul, "NUL"),
+        ("invalid UTF-8", bad_utf8, "UTF-8"),
+    ];
+    for (name, bytes, message) in cases {
+        for command in ["validate", "run"] {
+            work.write("bad.yml", &bytes);
+            let started = Instant::now();
+            let output = work
+                .command("http://127.0.0.1:9")
+                .args([command, "bad.yml"])
+                .output()
+                .unwrap();
+            let run = work.finish(&output, started);
+            assert_eq!(run.code, 2, "{name} ({command}):\n{}", run.stderr);
+            assert!(
+                run.stderr.to_lowercase().contains(&message.to_lowercase()),
+                "{name} ({command}):\n{}",
+                run.stderr
+            );
+            assert!(
+                run.stderr.len() < 4000,
+                "{name}: {} bytes of stderr",
+                run.stderr.len()
+            );
+            assert!(
+                run.elapsed < Duration::from_secs(3),
+                "{name}: {:?}",
+                run.elapsed
+            );
+            if command == "run" {
+                record(&format!("bad input: {name}"), &run, message);
+            }
+        }
+    }
+}
+
+#[test]
+fn an_endless_stdin_is_refused_without_reading_it_all() {
+    let work = Work::new();
+    let started = Instant::now();
+    let output = work
+        .command("http://127.0.0.1:9")
+        .args(["validate", "-"])
+        .stdin(std::fs::File::open("/dev/zero").unwrap())
+        .output()
+        .unwrap();
+    let run = work.finish(&output, started);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("at most"), "{}", run.stderr);
+    assert!(run.elapsed < Duration::from_secs(3), "{:?}", run.elapsed);
+    record("bad input: endless stdin (/dev/zero)", &run, "");
+
+    let started = Instant::now();
+    let output = work
+        .command("http://127.0.0.1:9")
+        .args(["validate", "/dev/zero"])
+        .output()
+        .unwrap();
+    let run = work.finish(&output, started);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.elapsed < Duration::from_secs(3), "{:?}", run.elapsed);
+    record("bad input: FILE is /dev/zero", &run, "");
+}
+
+#[test]
+fn hostile_interpolated_values_are_refused_or_sent_safely() {
+    let sandbox = SandboxProc::cloud(&["--search-lag", "1s"]);
+    let work = Work::new();
+    let step = connection("5s")
+        + "ticket:\n  project: ${PROJECT}\n  type: Change\n  summary: ${SUMMARY}\n  description: ${SUMMARY}\n  dedupe: ${DEDUPE}\n";
+    let dedupe = "x\" OR labels = \"y\\\\ \n\t' AND";
+    let summary = "Deploy \"quoted\" \\ back\\slash 'single' {\"json\": 1} $$";
+    let env = [("PROJECT", "OPS"), ("SUMMARY", summary), ("DEDUPE", dedupe)];
+    let first = work.run_env(&sandbox.base, &step, &[], &env);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert_eq!(first.field("created"), true);
+    let issues = sandbox.issues();
+    assert_eq!(issues.len(), 1);
+    let stored = issues[0].to_string();
+    let escaped = serde_json::to_string(summary).unwrap();
+    assert!(stored.contains(&escaped[1..escaped.len() - 1]), "{stored}");
+    std::thread::sleep(Duration::from_millis(1500));
+    let again = work.run_env(&sandbox.base, &step, &[], &env);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(again.field("created"), false, "{}", again.stderr);
+    assert_eq!(tickets(&sandbox), 1);
+    record(
+        "quotes, backslashes, newline in dedupe/summary",
+        &again,
+        "rerun found the ticket",
+    );
+
+    for (name, project, summary) in [
+        ("project with a quote", "OPS\" OR project = \"X", "ok"),
+        ("project with a newline", "OPS\nX", "ok"),
+        ("summary with a newline", "OPS", "line one\nline two"),
+    ] {
+        let run = work.run_env(
+            &sandbox.base,
+            &step,
+            &[],
+            &[("PROJECT", project), ("SUMMARY", summary), ("DEDUPE", "z")],
+        );
+        assert_eq!(run.code, 2, "{name}: {}", run.stderr);
+        record(&format!("bad input: {name}"), &run, "refused");
+    }
+    assert_eq!(tickets(&sandbox), 1);
+}
