@@ -888,11 +888,21 @@ impl RawStanza {
                 Some("use a value between 1s and 10m"),
             ));
         }
+        let ca_file = nonempty(self.jira.ca_file).map(PathBuf::from);
+        if let Some(path) = &ca_file {
+            if let Err(e) = std::fs::metadata(path) {
+                return Err(invalid(
+                    "jira.ca_file",
+                    format!("cannot read {}: {e}", path.display()),
+                    Some("point it at the PEM file of the CA that signed Jira's certificate"),
+                ));
+            }
+        }
         let jira = Connection {
             url,
             auth,
             api: self.jira.api.unwrap_or_default(),
-            ca_file: nonempty(self.jira.ca_file).map(PathBuf::from),
+            ca_file,
             request_timeout,
         };
 

@@ -39,6 +39,16 @@ pub enum Error {
         /// The last cause.
         last: String,
     },
+    /// TLS refused the server's certificate.
+    #[error(
+        "TLS to {url} failed: {detail} (hint: TLS is always verified; if Jira uses a private CA, set jira.ca_file to its PEM certificate)"
+    )]
+    Tls {
+        /// The base URL.
+        url: String,
+        /// rustls's reason.
+        detail: String,
+    },
     /// A create or other write was sent, and its outcome is unknown (timeout, reset, 5xx).
     #[error("{method} {path} may or may not have been applied: {cause}")]
     Ambiguous {

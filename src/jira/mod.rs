@@ -88,6 +88,8 @@ enum Attempt {
     NotSent(String),
     /// It may have reached Jira, but no complete answer came back.
     Lost(String),
+    /// TLS refused the server (untrusted or mismatched certificate): permanent.
+    Untrusted(String),
     /// Jira answered.
     Answer {
         status: StatusCode,
@@ -668,6 +670,12 @@ impl JiraClient {
                         detail: error::describe_body(&body, &raw),
                     });
                 }
+                Attempt::Untrusted(detail) => {
+                    return Err(Error::Tls {
+                        url: self.base.clone(),
+                        detail,
+                    });
+                }
                 Attempt::NotSent(cause) => (cause, None),
                 Attempt::Lost(cause) => {
                     if retry == Retry::UnlessSent {
@@ -730,7 +738,14 @@ impl JiraClient {
         let mut response = match request.send().await {
             Ok(response) => response,
             Err(e) if e.is_connect() => {
-                return Attempt::NotSent(format!("cannot connect: {}", crate::render(&e)));
+                let cause = crate::render(&e);
+                // A certificate problem does not heal by waiting; retrying it until the timeout
+                // would only hide it.
+                let lower = cause.to_lowercase();
+                if lower.contains("certificate") || lower.contains("fatal alert") {
+                    return Attempt::Untrusted(cause);
+                }
+                return Attempt::NotSent(format!("cannot connect: {cause}"));
             }
             Err(e) if e.is_timeout() => {
                 return Attempt::Lost(format!("no answer within {:.0}s", timeout.as_secs_f64()));
