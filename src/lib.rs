@@ -194,7 +194,7 @@ fn parse(name: &str, text: &str, global: &Global, env: &Env) -> Result<Stanza, E
                 .transpose()?,
         },
     };
-    Ok(stanza::from_str(text, name, &lookup)?.validate(name, &lookup, &overrides)?)
+    Ok(stanza::from_str(text, name, &lookup)?.validate(name, &overrides)?)
 }
 
 /// Loads the stanza for `run`/`check`: masks every secret first (GitHub needs the masks before

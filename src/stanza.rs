@@ -17,7 +17,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use schemars::JsonSchema;
@@ -679,34 +679,6 @@ pub struct Overrides {
     pub timeout: Option<Duration>,
 }
 
-/// Reads a stanza from a file (`-` is stdin) and validates it.
-pub fn from_path(path: &Path, lookup: Lookup<'_>, overrides: &Overrides) -> Result<Stanza, Error> {
-    let (name, bytes) = if path.as_os_str() == "-" {
-        let mut buf = Vec::new();
-        // One byte over the limit is enough for `decode` to refuse it; an endless stdin must not
-        // be read into memory.
-        let limit = u64::try_from(MAX_STANZA_BYTES + 1).unwrap_or(u64::MAX);
-        std::io::Read::read_to_end(
-            &mut std::io::Read::take(std::io::stdin().lock(), limit),
-            &mut buf,
-        )
-        .map_err(|source| Error::Read {
-            path: "<stdin>".into(),
-            source,
-        })?;
-        ("<stdin>".to_owned(), buf)
-    } else {
-        let name = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| Error::Read {
-            path: name.clone(),
-            source,
-        })?;
-        (name, bytes)
-    };
-    let text = decode(&name, &bytes)?;
-    from_str(&text, &name, lookup)?.validate(&name, lookup, overrides)
-}
-
 /// Checks size, NUL bytes and UTF-8 before any YAML parsing.
 pub fn decode(file: &str, bytes: &[u8]) -> Result<String, Error> {
     let located = |offset: usize, message: String, hint: &str| {
@@ -856,12 +828,7 @@ fn did_you_mean(message: &str) -> Option<String> {
 impl RawStanza {
     /// Applies the contract's rules and the overrides; the result is ready to run.
     #[allow(clippy::too_many_lines)]
-    pub fn validate(
-        self,
-        file: &str,
-        lookup: Lookup<'_>,
-        overrides: &Overrides,
-    ) -> Result<Stanza, Error> {
+    pub fn validate(self, file: &str, overrides: &Overrides) -> Result<Stanza, Error> {
         let invalid = |key: &str, message: String, hint: Option<&str>| Error::Invalid {
             file: file.to_owned(),
             key: key.to_owned(),
@@ -872,7 +839,7 @@ impl RawStanza {
 
         let url =
             validate_url(&self.jira.url.value).map_err(|(m, h)| invalid("jira.url", m, Some(h)))?;
-        let auth = validate_auth(self.jira.auth, lookup, &mut warnings, file)
+        let auth = validate_auth(self.jira.auth, &mut warnings, file)
             .map_err(|(k, m, h)| invalid(k, m, Some(h)))?;
         let request_timeout = self
             .jira
@@ -1090,12 +1057,7 @@ fn is_loopback(url: &reqwest::Url) -> bool {
 
 type Problem = (&'static str, String, &'static str);
 
-fn validate_auth(
-    raw: RawAuth,
-    lookup: Lookup<'_>,
-    warnings: &mut Vec<String>,
-    file: &str,
-) -> Result<Auth, Problem> {
+fn validate_auth(raw: RawAuth, warnings: &mut Vec<String>, file: &str) -> Result<Auth, Problem> {
     let token = match (raw.token, raw.token_file) {
         (Some(_), Some(_)) => {
             return Err((
@@ -1145,7 +1107,6 @@ fn validate_auth(
             ));
         }
     };
-    let _ = lookup;
     match raw.kind {
         AuthType::Basic => {
             let username = raw
@@ -1281,7 +1242,7 @@ approval:
 ";
 
     fn parse(text: &str) -> Result<Stanza, Error> {
-        from_str(text, "step.yml", &env)?.validate("step.yml", &env, &Overrides::default())
+        from_str(text, "step.yml", &env)?.validate("step.yml", &Overrides::default())
     }
 
     #[test]
@@ -1437,7 +1398,7 @@ approval:
         };
         let stanza = from_str(GOOD, "s", &env)
             .unwrap()
-            .validate("s", &env, &overrides)
+            .validate("s", &overrides)
             .unwrap();
         let approval = stanza.approval.unwrap();
         assert_eq!(approval.interval, Duration::from_secs(5));

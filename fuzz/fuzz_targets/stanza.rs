@@ -24,6 +24,6 @@ fuzz_target!(|data: &[u8]| {
     };
     let _ = interpolate(&text, &lookup);
     if let Ok(raw) = stanza::from_str(&text, "fuzz.yml", &lookup) {
-        let _ = raw.validate("fuzz.yml", &lookup, &Overrides::default());
+        let _ = raw.validate("fuzz.yml", &Overrides::default());
     }
 });
