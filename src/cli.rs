@@ -45,7 +45,7 @@ pub struct Global {
         short,
         long,
         global = true,
-        env = "JIRA_GATE_QUIET",
+        env = "JIRA_GATE_QUIET", value_parser = clap::builder::FalseyValueParser::new(),
         conflicts_with = "verbose"
     )]
     pub quiet: bool,
@@ -53,7 +53,7 @@ pub struct Global {
     #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true, value_name = "FORMAT", env = "JIRA_GATE_LOG_FORMAT")]
     pub log_format: LogFormat,
     /// Read from Jira but print the writes as JSON lines on stdout instead of sending them
-    #[arg(long, global = true, env = "JIRA_GATE_DRY_RUN")]
+    #[arg(long, global = true, env = "JIRA_GATE_DRY_RUN", value_parser = clap::builder::FalseyValueParser::new())]
     pub dry_run: bool,
     /// Overall timeout (overrides approval.timeout), e.g. 30m
     #[arg(long, global = true, value_name = "DURATION", value_parser = humantime::parse_duration, env = "JIRA_GATE_TIMEOUT")]
@@ -130,7 +130,7 @@ pub struct DemoArgs {
     )]
     pub approve_after: Duration,
     /// Make the simulated approver reject instead
-    #[arg(long, env = "JIRA_GATE_DEMO_REJECT")]
+    #[arg(long, env = "JIRA_GATE_DEMO_REJECT", value_parser = clap::builder::FalseyValueParser::new())]
     pub reject: bool,
 }
 

@@ -561,6 +561,29 @@ fn dry_run_prints_writes_and_sends_none() {
 }
 
 #[test]
+fn options_also_come_from_variables() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let work = Workdir::new();
+    work.write("gate.yml", &create_stanza(&sandbox, "", WAIT));
+    let output = command(&sandbox, &work)
+        .envs([
+            ("JIRA_GATE_STEP_FILE", "gate.yml"),
+            ("JIRA_GATE_DRY_RUN", "1"),
+            ("JIRA_GATE_RESULT_FILE", "result.json"),
+            ("JIRA_GATE_QUIET", "yes"),
+        ])
+        .arg("run")
+        .output()
+        .unwrap();
+    let run = finish(&output, &work, Instant::now());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("\"dry_run\":true"), "{}", run.stdout);
+    assert!(!run.stderr.contains(" INFO "), "quiet: {}", run.stderr);
+    assert_eq!(field(&run, "decision"), "written");
+    assert_eq!(sandbox.issues().len(), 0);
+}
+
+#[test]
 fn sigterm_cancels_with_exit_6_and_outputs() {
     let sandbox = SandboxProc::datacenter(&[]);
     let approval = WAIT.to_owned() + "  on_cancel_comment: cancelled by the pipeline\n";
