@@ -177,12 +177,6 @@ async fn drive_inner(
         p.created = created;
     };
     let written = step::write(client, &stanza.ticket, catalog.as_ref(), deadline, &known).await?;
-    {
-        let mut p = progress.borrow_mut();
-        p.created = written.created;
-        p.url = written.key.as_deref().map(|k| client.browse_url(k));
-        p.key.clone_from(&written.key);
-    }
     let Some(key) = written.key else {
         let mut report = base_report(Decision::Written, &progress.borrow(), &seen.borrow());
         report.message = Some("dry run: nothing was written".into());
