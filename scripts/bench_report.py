@@ -120,9 +120,15 @@ def main():
                 f"all requests: busiest {fleet['rate_busiest']}/s vs mean {fleet['rate_mean']:.1f}/s "
                 f"= {fleet['busiest_over_mean']:.1f}× (start-up burst); status reads against their 10 s local mean: "
                 f"{local:.1f}×; decisions {fleet['decisions']}",
-                verdict(
-                    fleet["busiest_over_mean"] <= 2
-                    and fleet["decisions"].get("approved", 0) == fleet["n"]
+                # The target is about polls spread by jitter; the start-up burst of steps started
+                # in the same second is reported beside it, and judged separately.
+                (
+                    "polls: "
+                    + verdict(
+                        local <= 2 and fleet["decisions"].get("approved", 0) == fleet["n"]
+                    )
+                    + "; whole run with the start-up burst: "
+                    + verdict(fleet["busiest_over_mean"] <= 2)
                 ),
             )
         )
