@@ -20,9 +20,6 @@ use crate::poll::{self, End, IssueSource, Seen};
 use crate::stanza::Stanza;
 use crate::step;
 
-/// Without an `approval` section the step still gets this long to reach Jira through retries.
-pub const WRITE_ONLY_BUDGET: Duration = Duration::from_secs(5 * 60);
-
 /// How long a cancelled step may spend on its `on_cancel_comment`.
 const CANCEL_COMMENT_BUDGET: Duration = Duration::from_millis(1500);
 
@@ -66,12 +63,10 @@ pub async fn run(
     cancel: impl std::future::Future<Output = &'static str>,
 ) -> Report {
     let started = Instant::now();
-    let budget = stanza
-        .approval
-        .as_ref()
-        .map_or(WRITE_ONLY_BUDGET, |a| a.timeout);
-    let deadline = started + budget;
-    let mut client = match JiraClient::new(&stanza.jira, deadline, dry_run) {
+    let deadline = started + stanza.budget;
+    // The wait makes one last read at the deadline; the client may finish it within the grace.
+    let mut client = match JiraClient::new(&stanza.jira, deadline + poll::FINAL_READ_GRACE, dry_run)
+    {
         Ok(client) => client,
         Err(e) => return error_report(&e.to_string(), &Progress::default(), &Seen::default()),
     };
@@ -125,12 +120,12 @@ async fn drive(
     match drive_inner(stanza, client, deadline, progress, seen, section).await {
         Ok(report) => report,
         Err(e) => {
-            // Out of time while Jira was unreachable during the wait is a timeout, not an error.
+            // Out of time while Jira kept failing during the wait: the ticket was still pending
+            // as far as anyone knows, so it is a timeout, with the cause.
             let waiting = progress.borrow().wait_started.is_some();
-            if waiting && matches!(e, jira::Error::Unreachable { .. }) && Instant::now() >= deadline
-            {
+            if waiting && matches!(e, jira::Error::Unreachable { .. }) {
                 let mut report = base_report(Decision::Timeout, &progress.borrow(), &seen.borrow());
-                report.message = Some(format!("timed out; Jira was unreachable at the end: {e}"));
+                report.message = Some(format!("timed out while Jira was failing: {e}"));
                 return report;
             }
             error_report(&e.to_string(), &progress.borrow(), &seen.borrow())

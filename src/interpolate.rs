@@ -42,18 +42,20 @@ pub fn interpolate(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Resul
             out.push('$');
             rest = tail;
         } else if let Some(body) = after.strip_prefix('{') {
-            let end = body.find('}').ok_or_else(|| {
-                Error::Syntax(format!("`${{` without a closing `}}` in {:?}", short(text)))
-            })?;
+            // The value is not quoted: it may be a secret.
+            let end = body
+                .find('}')
+                .ok_or_else(|| Error::Syntax("`${` without a closing `}`".to_owned()))?;
             let inner = &body[..end];
             let (name, default) = match inner.split_once(":-") {
                 Some((name, default)) => (name, Some(default)),
                 None => (inner, None),
             };
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(Error::Syntax(format!(
-                    "`${{{inner}}}` is not a variable reference; names use letters, digits and `_`"
-                )));
+                return Err(Error::Syntax(
+                    "a `${...}` reference names no variable; names use letters, digits and `_`"
+                        .to_owned(),
+                ));
             }
             match (lookup(name), default) {
                 (Some(value), Some(default)) if value.is_empty() => out.push_str(default),
@@ -69,10 +71,6 @@ pub fn interpolate(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Resul
     }
     out.push_str(rest);
     Ok(out)
-}
-
-fn short(text: &str) -> String {
-    text.chars().take(60).collect()
 }
 
 #[cfg(test)]

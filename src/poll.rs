@@ -40,7 +40,7 @@ pub enum End {
 /// What the wait saw; kept outside the future so a cancelled wait still reports it.
 #[derive(Debug, Default, Clone)]
 pub struct Seen {
-    /// Reads made.
+    /// Successful reads.
     pub polls: u32,
     /// The last successful read.
     pub last: Option<Snapshot>,
@@ -70,20 +70,18 @@ pub async fn wait<S: IssueSource>(
         humantime::format_duration(approval.max_interval),
         humantime::format_duration(approval.timeout),
     );
+    // At the deadline there is one last read, so an approval in the last gap is not missed; the
+    // client's own deadline leaves it `FINAL_READ_GRACE`.
+    let mut last_round = false;
     if !first_read_now {
         // A ticket this run just created cannot be decided yet; a jittered first gap spreads the
         // polls of pipelines that started together from the first one on.
-        let first = crate::retry::full_jitter(approval.interval);
-        if Instant::now() + first >= deadline {
-            tokio::time::sleep_until(deadline).await;
-            return End::TimedOut;
-        }
-        tokio::time::sleep(first).await;
+        last_round = sleep_within(crate::retry::full_jitter(approval.interval), deadline).await;
     }
     loop {
-        seen.borrow_mut().polls += 1;
         match source.read().await {
             Ok(snapshot) => {
+                seen.borrow_mut().polls += 1;
                 let verdict =
                     criteria::decide(&approval.approve, approval.reject.as_ref(), &snapshot);
                 let changed = seen
@@ -111,21 +109,30 @@ pub async fn wait<S: IssueSource>(
                     return End::Decided(verdict);
                 }
             }
-            Err(jira::Error::Unreachable { .. }) if Instant::now() >= deadline => {
-                return End::TimedOut;
-            }
             // A read without a status is not a decision, nor a reason to give up.
             Err(e @ jira::Error::Protocol { .. }) => {
                 tracing::warn!("ignoring an incomplete read: {e}");
             }
             Err(e) => return End::Failed(e),
         }
-        let gap = schedule.next_gap();
-        if Instant::now() + gap >= deadline {
-            tokio::time::sleep_until(deadline).await;
+        if last_round {
             return End::TimedOut;
         }
+        last_round = sleep_within(schedule.next_gap(), deadline).await;
+    }
+}
+
+/// How long the last read at the deadline may take, past the deadline.
+pub const FINAL_READ_GRACE: Duration = Duration::from_secs(2);
+
+/// Sleeps for `gap`, or only until `deadline` when that comes first; true in the second case.
+async fn sleep_within(gap: Duration, deadline: Instant) -> bool {
+    if Instant::now() + gap >= deadline {
+        tokio::time::sleep_until(deadline).await;
+        true
+    } else {
         tokio::time::sleep(gap).await;
+        false
     }
 }
 

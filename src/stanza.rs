@@ -585,7 +585,14 @@ pub struct Stanza {
     pub approval: Option<Approval>,
     /// Warnings found while validating (e.g. a literal token).
     pub warnings: Vec<String>,
+    /// How long the whole step may take: `approval.timeout`, else `--timeout`, else
+    /// [`WRITE_ONLY_BUDGET`] for a step without an approval section.
+    pub budget: Duration,
 }
+
+/// Without an `approval` section (and without `--timeout`) the step still gets this long to reach
+/// Jira through retries.
+pub const WRITE_ONLY_BUDGET: Duration = Duration::from_secs(5 * 60);
 
 /// A validated connection.
 #[derive(Debug, Clone)]
@@ -805,10 +812,12 @@ fn referenced_names(text: &str) -> Vec<String> {
 /// For serde's "unknown field `x`, expected one of `a`, `b`" (and unknown variants), the closest
 /// expected name.
 fn did_you_mean(message: &str) -> Option<String> {
-    let (got, expected) = if let Some(rest) = message.strip_prefix("unknown field `") {
-        rest.split_once("`, expected ")?
+    let (got, expected, what) = if let Some(rest) = message.strip_prefix("unknown field `") {
+        let (got, expected) = rest.split_once("`, expected ")?;
+        (got, expected, "keys")
     } else if let Some(rest) = message.strip_prefix("unknown variant `") {
-        rest.split_once("`, expected ")?
+        let (got, expected) = rest.split_once("`, expected ")?;
+        (got, expected, "values")
     } else {
         return None;
     };
@@ -821,7 +830,7 @@ fn did_you_mean(message: &str) -> Option<String> {
     if best.0 <= limit {
         Some(format!("did you mean `{}`?", best.1))
     } else {
-        Some(format!("valid keys here: {}", candidates.join(", ")))
+        Some(format!("valid {what} here: {}", candidates.join(", ")))
     }
 }
 
@@ -857,11 +866,19 @@ impl RawStanza {
         }
         let ca_file = nonempty(self.jira.ca_file).map(PathBuf::from);
         if let Some(path) = &ca_file {
-            if let Err(e) = std::fs::metadata(path) {
-                return Err(invalid(
+            let hint = Some("point it at the PEM file of the CA that signed Jira's certificate");
+            let pem = std::fs::read(path).map_err(|e| {
+                invalid(
                     "jira.ca_file",
                     format!("cannot read {}: {e}", path.display()),
-                    Some("point it at the PEM file of the CA that signed Jira's certificate"),
+                    hint,
+                )
+            })?;
+            if !reqwest::Certificate::from_pem_bundle(&pem).is_ok_and(|certs| !certs.is_empty()) {
+                return Err(invalid(
+                    "jira.ca_file",
+                    format!("{} holds no PEM certificate", path.display()),
+                    hint,
                 ));
             }
         }
@@ -960,12 +977,18 @@ impl RawStanza {
                     .map_err(|(k, m, h)| invalid(&k, m, h.as_deref()))?,
             ),
         };
+        let budget = approval
+            .as_ref()
+            .map(|a| a.timeout)
+            .or(overrides.timeout)
+            .unwrap_or(WRITE_ONLY_BUDGET);
         Ok(Stanza {
             file: file.to_owned(),
             jira,
             ticket,
             approval,
             warnings,
+            budget,
         })
     }
 }
@@ -1058,7 +1081,7 @@ fn is_loopback(url: &reqwest::Url) -> bool {
 type Problem = (&'static str, String, &'static str);
 
 fn validate_auth(raw: RawAuth, warnings: &mut Vec<String>, file: &str) -> Result<Auth, Problem> {
-    let token = match (raw.token, raw.token_file) {
+    let token: Secret = match (raw.token, raw.token_file) {
         (Some(_), Some(_)) => {
             return Err((
                 "jira.auth",
@@ -1067,7 +1090,7 @@ fn validate_auth(raw: RawAuth, warnings: &mut Vec<String>, file: &str) -> Result
             ));
         }
         (Some(text), None) => {
-            if text.value.is_empty() {
+            if text.value.trim().is_empty() {
                 return Err((
                     "jira.auth.token",
                     "is empty".into(),
@@ -1079,7 +1102,8 @@ fn validate_auth(raw: RawAuth, warnings: &mut Vec<String>, file: &str) -> Result
                     "{file}: `jira.auth.token` is written literally in the file; anyone who can read the file can use it (hint: write `${{JIRA_API_TOKEN}}` and keep the token in a CI secret)"
                 ));
             }
-            Secret::new(text.value)
+            // A secret pasted with a trailing newline is still the secret.
+            Secret::new(text.value.trim())
         }
         (None, Some(path)) => {
             let contents = std::fs::read_to_string(&path.value).map_err(|e| {
@@ -1107,6 +1131,14 @@ fn validate_auth(raw: RawAuth, warnings: &mut Vec<String>, file: &str) -> Result
             ));
         }
     };
+    // It goes into an HTTP header: only visible ASCII. Never echo it.
+    if !token.expose().bytes().all(|b| b.is_ascii_graphic()) {
+        return Err((
+            "jira.auth.token",
+            "contains spaces, line breaks or non-ASCII characters, which no Jira token has".into(),
+            "check the secret's value; surrounding whitespace is already trimmed",
+        ));
+    }
     match raw.kind {
         AuthType::Basic => {
             let username = raw

@@ -91,7 +91,7 @@ async fn update(
         issue.key.clone()
     };
     known(&key, false);
-    if key != ticket.key.as_deref().unwrap_or_default() {
+    if !key.eq_ignore_ascii_case(ticket.key.as_deref().unwrap_or_default()) {
         tracing::info!(
             "{} has moved; it is now {key}",
             ticket.key.as_deref().unwrap_or_default()

@@ -118,7 +118,8 @@ pub fn describe_body(body: &serde_json::Value, raw: &str) -> String {
         if trimmed.is_empty() {
             out.push_str("(empty body)");
         } else {
-            out.extend(trimmed.chars().take(300));
+            let flat = trimmed.split_whitespace().collect::<Vec<_>>().join(" ");
+            out.extend(flat.chars().take(300));
         }
     }
     out

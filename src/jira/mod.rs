@@ -34,6 +34,9 @@ use models::{
 use crate::retry::Schedule;
 use crate::stanza::{ApiChoice, Auth, Connection};
 
+/// The shortest wait before a retry the server asked for (`Retry-After: 0`).
+pub const MIN_SERVER_WAIT: Duration = Duration::from_secs(1);
+
 /// Responses larger than this are refused (a huge or endless body cannot exhaust memory).
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
@@ -199,7 +202,15 @@ impl JiraClient {
     /// credentials with `/myself` (wrong credentials often do not give 401 elsewhere:
     /// API-NOTES §0.4).
     pub async fn connect(&mut self, choice: ApiChoice) -> Result<User, Error> {
-        let info: ServerInfo = self.get("/rest/api/2/serverInfo", &[]).await?;
+        let info: ServerInfo = match self.get("/rest/api/2/serverInfo", &[]).await {
+            Err(Error::Status { status: 404, .. }) => {
+                return Err(Error::Mismatch(format!(
+                    "{} does not answer /rest/api/2/serverInfo, so it is not a Jira base URL (hint: Cloud: https://your-domain.atlassian.net; Data Center: include the context path, e.g. https://example.com/jira)",
+                    self.base
+                )));
+            }
+            other => other?,
+        };
         let cloud = info
             .deployment_type
             .as_deref()
@@ -545,7 +556,6 @@ impl JiraClient {
             .collect();
         match (exact.as_slice(), users.as_slice()) {
             ([one], _) => Ok((*one).clone()),
-            ([], [one]) => Ok(one.clone()),
             ([], []) => Err(Error::Mismatch(format!(
                 "no Jira user matches {query:?} (hint: use the email, username or account id)"
             ))),
@@ -650,7 +660,11 @@ impl JiraClient {
                         });
                     }
                     (
-                        format!("HTTP {}", status.as_u16()),
+                        format!(
+                            "HTTP {}: {}",
+                            status.as_u16(),
+                            error::describe_body(&body, &raw)
+                        ),
                         retry_after(&headers, false),
                     )
                 }
@@ -688,7 +702,10 @@ impl JiraClient {
                     (cause, None)
                 }
             };
-            let wait = server_wait.unwrap_or_else(|| schedule.next_gap());
+            // The server's wait counts, but never below a second: `Retry-After: 0` or a reset
+            // time in the past would otherwise make a tight loop against a Jira that is refusing.
+            let backoff = schedule.next_gap();
+            let wait = server_wait.map_or(backoff, |w| w.max(MIN_SERVER_WAIT));
             let remaining = self.deadline.saturating_duration_since(Instant::now());
             if wait >= remaining {
                 tracing::info!(
