@@ -8,6 +8,7 @@
 use serde_json::Value as Json;
 use tokio::time::Instant;
 
+use crate::criteria::Criteria;
 use crate::error::Error;
 use crate::jira::fields::Catalog;
 use crate::jira::{self, JiraClient};
@@ -26,6 +27,7 @@ pub async fn run(stanza: &Stanza) -> Result<(), Error> {
             eprintln!("  problem  {e}");
         }
     };
+    let note = |line: String| eprintln!("  note     {line}");
     eprintln!("jira-gate check: {}", stanza.jira.url);
     // Without working credentials nothing else can be checked.
     let user = client.connect(stanza.jira.api).await?;
@@ -54,12 +56,7 @@ pub async fn run(stanza: &Stanza) -> Result<(), Error> {
     let mut names: Vec<String> = ticket.fields.iter().map(|(name, _)| name.clone()).collect();
     if let Some(approval) = &stanza.approval {
         names.extend(approval.approve.field_names());
-        names.extend(
-            approval
-                .reject
-                .iter()
-                .flat_map(crate::criteria::Criteria::field_names),
-        );
+        names.extend(approval.reject.iter().flat_map(Criteria::field_names));
     }
     if !names.is_empty() {
         match client.fields().await {
@@ -94,8 +91,59 @@ pub async fn run(stanza: &Stanza) -> Result<(), Error> {
             }
             Err(e) => report(Err(step::not_found(e, key))),
         }
-    } else if let (Some(wanted), Some(project)) = (&ticket.transition, &ticket.project) {
-        report(check_status_name(client, project, wanted).await);
+    }
+
+    // Status names: those of the criteria can never match if the project has no such status;
+    // a transition name can only be verified once the ticket exists.
+    let project = ticket.project.clone().or_else(|| {
+        ticket
+            .key
+            .as_deref()
+            .and_then(|k| k.rsplit_once('-'))
+            .map(|(p, _)| p.to_owned())
+    });
+    let wanted: Vec<String> = stanza
+        .approval
+        .iter()
+        .flat_map(|a| {
+            a.approve
+                .status_names()
+                .into_iter()
+                .chain(a.reject.iter().flat_map(Criteria::status_names))
+        })
+        .collect();
+    if let Some(project) = project
+        .filter(|_| !wanted.is_empty() || (ticket.key.is_none() && ticket.transition.is_some()))
+    {
+        match project_status_names(client, &project).await {
+            Ok(names) => {
+                for status in &wanted {
+                    report(if names.iter().any(|n| n.eq_ignore_ascii_case(status)) {
+                        Ok(format!("status {status:?} exists in {project}"))
+                    } else {
+                        Err(jira::Error::Mismatch(format!(
+                            "the criteria name status {status:?}, which {project} does not have, so they can never match; its statuses: {}",
+                            names.join(", ")
+                        )))
+                    });
+                }
+                if let (None, Some(transition)) = (&ticket.key, &ticket.transition) {
+                    // Neither ok nor a problem: only the run itself can tell.
+                    note(
+                        if names.iter().any(|n| n.eq_ignore_ascii_case(transition)) {
+                            format!(
+                                "transition {transition:?} names a status of {project}; whether it is available is known once the ticket exists"
+                            )
+                        } else {
+                            format!(
+                                "transition {transition:?} is not a status of {project}; if it is a transition's name, it is checked when the ticket exists"
+                            )
+                        },
+                    );
+                }
+            }
+            Err(e) => report(Err(e)),
+        }
     }
 
     if problems == 0 {
@@ -130,12 +178,11 @@ async fn check_transition(
     }
 }
 
-/// Before the ticket exists, the best check is whether the name is a status of the project.
-async fn check_status_name(
+/// Every status name of the project's workflows (`GET /project/{key}/statuses`).
+async fn project_status_names(
     client: &JiraClient,
     project: &str,
-    wanted: &str,
-) -> Result<String, jira::Error> {
+) -> Result<Vec<String>, jira::Error> {
     let types: Json = client.project_statuses(project).await?;
     let mut names: Vec<String> = Vec::new();
     for issue_type in types.as_array().into_iter().flatten() {
@@ -152,14 +199,5 @@ async fn check_status_name(
             }
         }
     }
-    if names.iter().any(|n| n.eq_ignore_ascii_case(wanted)) {
-        Ok(format!(
-            "transition {wanted:?} names a status of {project}; its availability is checked when the ticket exists"
-        ))
-    } else {
-        Ok(format!(
-            "transition {wanted:?} is not a status of {project} (statuses: {}); if it is a transition name it is checked when the ticket exists",
-            names.join(", ")
-        ))
-    }
+    Ok(names)
 }

@@ -279,6 +279,17 @@ impl Criteria {
         out
     }
 
+    /// The status names the criteria compare with (for `check`).
+    pub fn status_names(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.walk(&mut |c| {
+            if let Criteria::Status(names) = c {
+                out.extend(names.iter().cloned());
+            }
+        });
+        out
+    }
+
     /// The field ids a poll must read for these criteria.
     pub fn field_ids(&self) -> Vec<String> {
         let mut out = Vec::new();

@@ -696,7 +696,10 @@ fn check_reports_each_problem() {
     let stanza = create_stanza(
         &sandbox,
         "  fields: { Change rsik: Low, Priority: High }\n",
-        WAIT,
+        &WAIT.replace(
+            "reject_when: { status: Rejected }",
+            "reject_when: { status: Rejeted }",
+        ),
     )
     .replace("type: Change", "type: Bug");
     let work = Workdir::new();
@@ -725,7 +728,19 @@ fn check_reports_each_problem() {
         stderr.contains("ok       field \"Priority\" is priority"),
         "{stderr}"
     );
-    assert!(stderr.contains("2 problems found"), "{stderr}");
+    assert!(
+        stderr.contains("problem  the criteria name status \"Rejeted\", which OPS does not have"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("ok       status \"Approved\" exists in OPS"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("note     transition \"Request approval\" is not a status of OPS"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("3 problems found"), "{stderr}");
     assert_eq!(sandbox.issues().len(), 0, "check writes nothing");
 }
 
