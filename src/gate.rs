@@ -177,14 +177,14 @@ async fn drive_inner(
         report.message = Some("dry run: nothing was written".into());
         return Ok(report);
     };
-    let Some(approval) = approval else {
+    let (Some(approval), false) = (approval, client.is_dry_run()) else {
         let issue = read(client, &key, &[]).await?;
         seen.borrow_mut().last = Some(issue);
-        return Ok(base_report(
-            Decision::Written,
-            &progress.borrow(),
-            &seen.borrow(),
-        ));
+        let mut report = base_report(Decision::Written, &progress.borrow(), &seen.borrow());
+        if client.is_dry_run() {
+            report.message = Some("dry run: the writes are printed on stdout; not waiting".into());
+        }
+        return Ok(report);
     };
 
     let mut fields = vec!["status".to_owned(), "resolution".to_owned()];

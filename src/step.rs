@@ -114,7 +114,9 @@ async fn update(
         client
             .edit_issue(&key, Json::Object(body), Json::Object(update))
             .await?;
-        tracing::info!("updated {key}");
+        if !client.is_dry_run() {
+            tracing::info!("updated {key}");
+        }
     }
     finish(client, ticket, &key, status_of(&issue), Origin::Given).await?;
     Ok(Written {
@@ -205,7 +207,22 @@ async fn create(
         match client.create_issue(body.clone()).await {
             Ok(Some(created)) => break created,
             Ok(None) => {
-                tracing::info!("dry run: the ticket would be created now; nothing to wait for");
+                let then: Vec<String> = [
+                    ticket.comment.as_ref().map(|_| "comment on it".to_owned()),
+                    ticket
+                        .transition
+                        .as_ref()
+                        .map(|t| format!("apply the transition {t:?}")),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                if !then.is_empty() {
+                    tracing::info!(
+                        "dry run: after the create, jira-gate would {}",
+                        then.join(" and ")
+                    );
+                }
                 return Ok(Written {
                     key: None,
                     created: true,
@@ -400,6 +417,7 @@ async fn finish(
             tracing::info!("dedupe: not repeating the comment on {key}");
         } else {
             match client.add_comment(key, comment).await {
+                Ok(()) if client.is_dry_run() => {}
                 Ok(()) => tracing::info!("commented on {key}"),
                 // POST comment is not idempotent: repeating it could post it twice, and failing the
                 // gate over a comment whose fate is unknown would be worse than either.
@@ -436,7 +454,9 @@ async fn finish(
                     .to
                     .as_ref()
                     .map_or(String::new(), |s| format!(" → \"{}\"", s.name));
-                tracing::info!("transitioned {key} with \"{}\"{to}", transition.name);
+                if !client.is_dry_run() {
+                    tracing::info!("transitioned {key} with \"{}\"{to}", transition.name);
+                }
             }
             None if status
                 .as_deref()

@@ -558,6 +558,35 @@ fn dry_run_prints_writes_and_sends_none() {
         "only reads"
     );
     assert_no_secret(&run);
+
+    // An update under --dry-run prints its writes, reads, and does not wait.
+    let key = sandbox.create("Existing", &[]);
+    let stanza = format!(
+        "{}ticket:\n  key: {key}\n  summary: New summary\n  comment: hello\n  transition: Request approval\n{WAIT}",
+        jira_block(&sandbox)
+    );
+    let run = gate(&sandbox, &stanza, &["--dry-run"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let methods: Vec<String> = run
+        .stdout
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["method"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(methods, ["PUT", "POST", "POST"], "{}", run.stdout);
+    assert!(!run.stderr.contains("INFO updated"), "{}", run.stderr);
+    assert_eq!(field(&run, "decision"), "written");
+    assert!(
+        field(&run, "message")
+            .as_str()
+            .unwrap()
+            .contains("not waiting")
+    );
+    assert_eq!(sandbox.status_of(&key), "To Do", "nothing was sent");
 }
 
 #[test]

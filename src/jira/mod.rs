@@ -294,6 +294,11 @@ impl JiraClient {
         }
     }
 
+    /// True under `--dry-run`: writes are printed, not sent.
+    pub fn is_dry_run(&self) -> bool {
+        self.dry_run
+    }
+
     /// The deployment found by [`JiraClient::connect`].
     pub fn deployment(&self) -> Deployment {
         self.deployment
