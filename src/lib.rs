@@ -45,15 +45,35 @@ pub async fn run(cli: Cli, env: Env) -> u8 {
         Command::Validate(file) => report_error(validate(&file, &global, &env)),
         Command::Check(file) => {
             let sink = ci::detect(&|n| env.get(n));
-            match load(&file, &global, &env, sink.as_ref()) {
+            mask_early(&env, sink.as_ref());
+            match source(&file, &env)
+                .and_then(|(name, text)| load(&name, &text, &global, &env, sink.as_ref()))
+            {
                 Ok(stanza) => report_error(check::run(&stanza).await),
                 Err(e) => report_error(Err(e)),
             }
         }
         Command::Run(file) => {
+            // Signal handlers first: a SIGTERM while the stanza is still being read (a slow stdin
+            // or FIFO) must end with exit 6 and outputs, not the default kill.
+            let mut shutdown = Shutdown::install();
             let sink = ci::detect(&|n| env.get(n));
-            let stanza = load(&file, &global, &env, sink.as_ref());
-            step_and_outputs(stanza, &global, sink.as_ref()).await
+            mask_early(&env, sink.as_ref());
+            let read = {
+                let (file, env) = (file.clone(), env.clone());
+                tokio::task::spawn_blocking(move || source(&file, &env))
+            };
+            let stanza = tokio::select! {
+                read = read => read
+                    .unwrap_or_else(|e| Err(Error::Usage(format!("reading the stanza failed: {e}"))))
+                    .and_then(|(name, text)| load(&name, &text, &global, &env, sink.as_ref())),
+                signal = shutdown.recv() => {
+                    let mut report = Report::new(Decision::Cancelled);
+                    report.message = Some(format!("cancelled by {signal} while reading the stanza"));
+                    return outputs(report, &global, sink.as_ref());
+                }
+            };
+            step_and_outputs(stanza, &global, sink.as_ref(), &mut shutdown).await
         }
         Command::Sandbox(args) => match sandbox::serve(*args).await {
             Ok(()) => 0,
@@ -197,15 +217,25 @@ fn parse(name: &str, text: &str, global: &Global, env: &Env) -> Result<Stanza, E
     Ok(stanza::from_str(text, name, &lookup)?.validate(name, &overrides)?)
 }
 
-/// Loads the stanza for `run`/`check`: masks every secret first (GitHub needs the masks before
-/// anything else is printed), then prints the stanza's warnings.
-fn load(file: &StepFile, global: &Global, env: &Env, sink: &dyn ci::Sink) -> Result<Stanza, Error> {
+/// Masks the values of the variables known to hold secrets; called before anything else is
+/// printed (GitHub needs the masks first).
+fn mask_early(env: &Env, sink: &dyn ci::Sink) {
     let early = env.secret_values();
     sink.mask(&early.iter().map(String::as_str).collect::<Vec<_>>());
-    let (name, text) = source(file, env)?;
-    let stanza = parse(&name, &text, global, env)?;
+}
+
+/// Parses the stanza for `run`/`check` and masks its token (the variables known to hold secrets
+/// were masked by [`mask_early`] before anything else was printed), then prints its warnings.
+fn load(
+    name: &str,
+    text: &str,
+    global: &Global,
+    env: &Env,
+    sink: &dyn ci::Sink,
+) -> Result<Stanza, Error> {
+    let stanza = parse(name, text, global, env)?;
     let token = stanza.jira.auth.secret().expose();
-    if !early.iter().any(|s| s == token) {
+    if !env.secret_values().iter().any(|s| s == token) {
         sink.mask(&[token]);
     }
     for warning in &stanza.warnings {
@@ -219,9 +249,10 @@ async fn step_and_outputs(
     stanza: Result<Stanza, Error>,
     global: &Global,
     sink: &dyn ci::Sink,
+    shutdown: &mut Shutdown,
 ) -> u8 {
-    let mut report = match stanza {
-        Ok(stanza) => gate::run(&stanza, global.dry_run, sink, shutdown_signal()).await,
+    let report = match stanza {
+        Ok(stanza) => gate::run(&stanza, global.dry_run, sink, shutdown.recv()).await,
         Err(e) => {
             let text = render(&e);
             eprintln!("jira-gate: error: {text}");
@@ -236,6 +267,12 @@ async fn step_and_outputs(
             eprintln!("jira-gate: error: {message}");
         }
     }
+    outputs(report, global, sink)
+}
+
+/// Writes the result file and the CI outputs, prints the summary line; returns the exit code
+/// (1 when an output could not be written).
+fn outputs(mut report: Report, global: &Global, sink: &dyn ci::Sink) -> u8 {
     let mut failures = Vec::new();
     if let Some(path) = &global.result_file {
         if let Err(e) = write_result(path, &report) {
@@ -264,26 +301,46 @@ fn write_result(path: &Path, report: &Report) -> Result<(), Error> {
     })
 }
 
-/// Resolves on SIGINT or SIGTERM (GitLab sends SIGTERM when a job is cancelled) with its name.
-pub async fn shutdown_signal() -> &'static str {
+/// SIGINT and SIGTERM (GitLab sends SIGTERM when a job is cancelled). The handlers are installed
+/// by [`Shutdown::install`], at once, so that a signal is never met by the default action (which
+/// would end the process without outputs).
+pub struct Shutdown {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut int)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-        ) else {
-            return std::future::pending().await;
-        };
-        tokio::select! {
-            _ = term.recv() => "SIGTERM",
-            _ = int.recv() => "SIGINT",
+    streams: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Shutdown {
+    /// Installs the handlers (inside the runtime).
+    pub fn install() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let streams = signal(SignalKind::terminate())
+                .ok()
+                .zip(signal(SignalKind::interrupt()).ok());
+            Shutdown { streams }
         }
+        #[cfg(not(unix))]
+        Shutdown {}
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-        "Ctrl-C"
+
+    /// Resolves with the signal's name when one arrives.
+    pub async fn recv(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            let Some((term, int)) = self.streams.as_mut() else {
+                return std::future::pending().await;
+            };
+            tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        }
     }
 }
 
@@ -325,7 +382,7 @@ async fn demo(args: &DemoArgs, global: &Global, env: Env) -> u8 {
     let env = env.with_overrides(demo_env(&sandbox, args.flavor));
     let sink = ci::detect(&|n| env.get(n));
     let stanza = parse("steps/demo.yml", DEMO_STANZA, global, &env);
-    step_and_outputs(stanza, global, sink.as_ref()).await
+    step_and_outputs(stanza, global, sink.as_ref(), &mut Shutdown::install()).await
 }
 
 /// The variables `steps/demo.yml` interpolates, pointing at the sandbox's default credentials.

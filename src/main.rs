@@ -22,5 +22,7 @@ fn main() -> ExitCode {
         }
     };
     let code = runtime.block_on(jira_gate::run(cli, Env::from_process()));
+    // Do not wait for a blocking read that a signal interrupted (a stanza from a silent FIFO).
+    runtime.shutdown_background();
     ExitCode::from(code)
 }

@@ -828,3 +828,40 @@ fn createmeta_falls_back_to_the_old_endpoint_on_404() {
     let issue = sandbox.get_json("/rest/api/3/issue/OPS-1", 200);
     assert_eq!(issue["fields"]["customfield_10050"]["value"], "Medium");
 }
+
+#[test]
+fn sigterm_while_the_stanza_is_read_is_a_clean_cancel() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let work = Workdir::new();
+    let fifo = work.path("step.fifo");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    // Nobody writes to the FIFO: the read blocks until the signal.
+    let child = command(&sandbox, &work)
+        .args(["run", "step.fifo", "--result-file", "result.json"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let signalled = Instant::now();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let run = finish(&output, &work, signalled);
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(run.elapsed < Duration::from_secs(2), "{:?}", run.elapsed);
+    assert_eq!(field(&run, "decision"), "cancelled");
+    assert!(
+        run.stderr
+            .contains("cancelled by SIGTERM while reading the stanza"),
+        "{}",
+        run.stderr
+    );
+}

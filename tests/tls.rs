@@ -154,9 +154,9 @@ fn tls_is_verified_and_ca_file_adds_a_trust_anchor() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("jira-gate: approved OPS-1"), "{stderr}");
 
-    // A file that holds no certificate is a clear error.
+    // A file that holds no certificate is a stanza error, found before any request.
     std::fs::write(dir.path().join("empty.pem"), "not a certificate\n").unwrap();
     let (code, stderr, _) = run(dir.path(), &proxy.1, Some("empty.pem"));
-    assert_eq!(code, 5, "{stderr}");
+    assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("empty.pem"), "{stderr}");
 }
