@@ -15,7 +15,6 @@ pub mod fields;
 pub mod jql;
 pub mod models;
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -114,7 +113,6 @@ pub struct JiraClient {
     request_timeout: Duration,
     deadline: Instant,
     dry_run: bool,
-    requests: AtomicU32,
 }
 
 impl JiraClient {
@@ -194,7 +192,6 @@ impl JiraClient {
             request_timeout: conn.request_timeout,
             deadline,
             dry_run,
-            requests: AtomicU32::new(0),
         })
     }
 
@@ -304,25 +301,11 @@ impl JiraClient {
         self.deployment
     }
 
-    /// The REST version in use.
-    pub fn api(&self) -> Api {
-        self.api
-    }
-
-    /// The site's base URL.
-    pub fn base(&self) -> &str {
-        &self.base
-    }
-
     /// `<base>/browse/<key>`.
     pub fn browse_url(&self, key: &str) -> String {
         format!("{}/browse/{key}", self.base)
     }
 
-    /// How many HTTP requests were sent so far (retries included).
-    pub fn request_count(&self) -> u32 {
-        self.requests.load(Ordering::Relaxed)
-    }
 
     /// Moves the deadline (the wait's timeout is known after setup).
     pub fn set_deadline(&mut self, deadline: Instant) {
@@ -741,7 +724,6 @@ impl JiraClient {
         body: Option<&Value>,
         timeout: Duration,
     ) -> Attempt {
-        self.requests.fetch_add(1, Ordering::Relaxed);
         let mut request = self
             .http
             .request(method.clone(), format!("{}{path}", self.base))
