@@ -148,19 +148,8 @@ async fn create(
                 "dedupe: reusing {} (label {label}), created by an earlier attempt",
                 found.key
             );
-            known(&found.key, false);
-            finish(
-                client,
-                ticket,
-                &found.key,
-                status_of(&found),
-                Origin::Reused,
-            )
-            .await?;
-            return Ok(Written {
-                key: Some(found.key),
-                created: false,
-            });
+            let status = status_of(&found);
+            return adopt(client, ticket, found.key, status, Origin::Reused, known).await;
         }
     }
 
@@ -239,19 +228,8 @@ async fn create(
                 );
                 if let Some(found) = search_with_lag(client, project_key, label, deadline).await? {
                     tracing::info!("the earlier create went through: {}", found.key);
-                    known(&found.key, true);
-                    finish(
-                        client,
-                        ticket,
-                        &found.key,
-                        status_of(&found),
-                        Origin::Created,
-                    )
-                    .await?;
-                    return Ok(Written {
-                        key: Some(found.key),
-                        created: true,
-                    });
+                    let status = status_of(&found);
+                    return adopt(client, ticket, found.key, status, Origin::Created, known).await;
                 }
                 if tries >= 3 {
                     return Err(Error::Mismatch(format!(
@@ -267,12 +245,7 @@ async fn create(
         created.key,
         client.browse_url(&created.key)
     );
-    known(&created.key, true);
-    finish(client, ticket, &created.key, None, Origin::Created).await?;
-    Ok(Written {
-        key: Some(created.key),
-        created: true,
-    })
+    adopt(client, ticket, created.key, None, Origin::Created, known).await
 }
 
 /// The project's issue type with this name (case-insensitive) or id; else the list it has.
@@ -389,6 +362,24 @@ async fn shape_fields(
         );
     }
     Ok(())
+}
+
+/// Reports a ticket this run created or reused as soon as it exists, then comments and transitions.
+async fn adopt(
+    client: &JiraClient,
+    ticket: &Ticket,
+    key: String,
+    status: Option<String>,
+    origin: Origin,
+    known: Known<'_>,
+) -> Result<Written, Error> {
+    let created = origin == Origin::Created;
+    known(&key, created);
+    finish(client, ticket, &key, status, origin).await?;
+    Ok(Written {
+        key: Some(key),
+        created,
+    })
 }
 
 /// Where the ticket came from, which decides how forgiving [`finish`] is.

@@ -306,7 +306,6 @@ impl JiraClient {
         format!("{}/browse/{key}", self.base)
     }
 
-
     /// Moves the deadline (the wait's timeout is known after setup).
     pub fn set_deadline(&mut self, deadline: Instant) {
         self.deadline = deadline;
