@@ -389,6 +389,10 @@ pub struct RawStanza {
     /// When to approve or reject. Omit it to only create/update the ticket and exit 0.
     #[serde(default)]
     pub approval: Option<RawApproval>,
+    /// Found while parsing: variables referenced without a default that are set but empty.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub warnings: Vec<String>,
 }
 
 /// The connection (Harness calls it the Jira connector).
@@ -746,6 +750,25 @@ pub fn from_str(text: &str, file: &str, lookup: Lookup<'_>) -> Result<RawStanza,
     let result =
         serde_path_to_error::deserialize::<_, RawStanza>(serde_yaml::Deserializer::from_str(text));
     LOOKUP.with(|cell| *cell.borrow_mut() = None);
+    // `${NAME}` of a set but empty variable is allowed (as in the shell) but rarely meant: a CI
+    // variable defined from a missing secret or setting is empty, not unset.
+    let empty: Vec<String> = references(text)
+        .into_iter()
+        .filter(|(name, has_default)| !has_default && lookup(name).is_some_and(|v| v.is_empty()))
+        .map(|(name, _)| name)
+        .fold(Vec::new(), |mut seen, name| {
+            if !seen.contains(&name) {
+                seen.push(name);
+            }
+            seen
+        });
+    let result = result.map(|mut raw| {
+        raw.warnings = empty
+            .iter()
+            .map(|name| format!("{file}: `{name}` is set but empty, so `${{{name}}}` is an empty string (hint: check the variable, or write `${{{name}:-}}` if empty is meant)"))
+            .collect();
+        raw
+    });
     result.map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
@@ -798,15 +821,28 @@ pub fn from_str(text: &str, file: &str, lookup: Lookup<'_>) -> Result<RawStanza,
     })
 }
 
-fn referenced_names(text: &str) -> Vec<String> {
+/// The names referenced as `${NAME}` or `${NAME:-default}`, each with whether it has a default.
+/// `$${` is a literal and references nothing.
+fn references(text: &str) -> Vec<(String, bool)> {
     let mut names = Vec::new();
     let mut rest = text;
-    while let Some(pos) = rest.find("${") {
-        rest = &rest[pos + 2..];
-        let end = rest.find(['}', ':']).unwrap_or(rest.len());
-        names.push(rest[..end].to_owned());
+    while let Some(pos) = rest.find('$') {
+        let after = &rest[pos + 1..];
+        if let Some(tail) = after.strip_prefix('$') {
+            rest = tail;
+        } else if let Some(body) = after.strip_prefix('{') {
+            let end = body.find(['}', ':']).unwrap_or(body.len());
+            names.push((body[..end].to_owned(), body[end..].starts_with(":-")));
+            rest = &body[end..];
+        } else {
+            rest = after;
+        }
     }
     names
+}
+
+fn referenced_names(text: &str) -> Vec<String> {
+    references(text).into_iter().map(|(name, _)| name).collect()
 }
 
 /// For serde's "unknown field `x`, expected one of `a`, `b`" (and unknown variants), the closest
@@ -844,7 +880,7 @@ impl RawStanza {
             message,
             hint: hint.map(str::to_owned),
         };
-        let mut warnings = Vec::new();
+        let mut warnings = self.warnings;
 
         let url =
             validate_url(&self.jira.url.value).map_err(|(m, h)| invalid("jira.url", m, Some(h)))?;
@@ -1372,6 +1408,25 @@ approval:
         ] {
             assert_eq!(validate_url(url).is_ok(), ok, "{url}");
         }
+    }
+
+    #[test]
+    fn set_but_empty_variables_warn() {
+        let lookup = |name: &str| match name {
+            "EMPTY" => Some(String::new()),
+            other => env(other),
+        };
+        let text = GOOD.replace(
+            "summary: Deploy",
+            "summary: Deploy ${EMPTY} $${EMPTY} ${EMPTY:-x}",
+        );
+        let stanza = from_str(&text, "s.yml", &lookup)
+            .unwrap()
+            .validate("s.yml", &Overrides::default())
+            .unwrap();
+        assert_eq!(stanza.warnings.len(), 1, "{:?}", stanza.warnings);
+        assert!(stanza.warnings[0].contains("`EMPTY` is set but empty"));
+        assert_eq!(stanza.ticket.summary.as_deref(), Some("Deploy  ${EMPTY} x"));
     }
 
     #[test]
