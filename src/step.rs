@@ -104,7 +104,7 @@ async fn update(
     if let Some(description) = &ticket.description {
         body.insert("description".into(), client.rich_text(description));
     }
-    shape_fields(client, ticket, catalog, None, &mut body).await?;
+    shape_fields(client, ticket, catalog, Screen::Edit(&key), &mut body).await?;
     let mut update = Map::new();
     if !ticket.labels.is_empty() {
         let adds: Vec<Json> = ticket.labels.iter().map(|l| json!({"add": l})).collect();
@@ -184,7 +184,7 @@ async fn create(
         client,
         ticket,
         catalog,
-        Some((&project.key, &issue_type)),
+        Screen::Create(&project.key, &issue_type),
         &mut body,
     )
     .await?;
@@ -318,11 +318,19 @@ async fn search_with_lag(
     }
 }
 
+/// Which screen's metadata tells the allowed values: the create screen of a project's issue type,
+/// or an existing issue's edit screen.
+#[derive(Debug, Clone, Copy)]
+enum Screen<'a> {
+    Create(&'a str, &'a IssueType),
+    Edit(&'a str),
+}
+
 async fn shape_fields(
     client: &JiraClient,
     ticket: &Ticket,
     catalog: Option<&Catalog>,
-    create: Option<(&str, &IssueType)>,
+    screen: Screen<'_>,
     body: &mut Map<String, Json>,
 ) -> Result<(), Error> {
     if ticket.fields.is_empty() {
@@ -334,21 +342,29 @@ async fn shape_fields(
         .iter()
         .map(|(name, _)| catalog.resolve(name))
         .collect::<Result<Vec<_>, _>>()?;
-    // Create metadata only when a field needs it: option values are checked against it.
+    // Screen metadata only when a field needs it: option values are checked against it.
     let mut meta: Vec<FieldMeta> = Vec::new();
-    if let Some((project, issue_type)) = create {
-        if defs.iter().any(|d| fields::needs_allowed_values(d)) {
-            meta = client.create_fields(project, issue_type).await?;
-            for def in &defs {
-                let on_screen = meta
-                    .iter()
-                    .any(|m| m.field_id.as_deref().or(m.key.as_deref()) == Some(def.id.as_str()));
-                if !on_screen && !meta.is_empty() {
-                    return Err(Error::Mismatch(format!(
-                        "field {:?} ({}) is not on the create screen of {project} / {}",
-                        def.name, def.id, issue_type.name
-                    )));
-                }
+    if defs.iter().any(|d| fields::needs_allowed_values(d)) {
+        let (screen_name, fetched) = match screen {
+            Screen::Create(project, issue_type) => (
+                format!("the create screen of {project} / {}", issue_type.name),
+                client.create_fields(project, issue_type).await?,
+            ),
+            Screen::Edit(key) => (
+                format!("the edit screen of {key}"),
+                client.edit_fields(key).await?,
+            ),
+        };
+        meta = fetched;
+        for def in &defs {
+            let on_screen = meta
+                .iter()
+                .any(|m| m.field_id.as_deref().or(m.key.as_deref()) == Some(def.id.as_str()));
+            if !on_screen && !meta.is_empty() {
+                return Err(Error::Mismatch(format!(
+                    "field {:?} ({}) is not on {screen_name}",
+                    def.name, def.id
+                )));
             }
         }
     }

@@ -865,3 +865,39 @@ fn sigterm_while_the_stanza_is_read_is_a_clean_cancel() {
         run.stderr
     );
 }
+
+#[test]
+fn option_values_on_update_take_jiras_spelling_from_editmeta() {
+    both(
+        |sandbox, flavor| {
+            let key = sandbox.create("Existing", &[]);
+            let stanza = format!(
+                "{}ticket:\n  key: {key}\n  fields: {{ Change risk: high }}\n",
+                jira_block(&sandbox)
+            );
+            let run = gate(&sandbox, &stanza, &[]);
+            assert_eq!(run.code, 0, "{flavor}: {}", run.stderr);
+            let issue = sandbox.get_json(&format!("{}/issue/{key}", sandbox.api()), 200);
+            assert_eq!(
+                issue["fields"]["customfield_10050"]["value"], "High",
+                "{flavor}"
+            );
+
+            let stanza = stanza.replace("high", "huge");
+            let run = gate(&sandbox, &stanza, &[]);
+            assert_eq!(run.code, 5, "{}", run.stderr);
+            assert!(
+                run.stderr
+                    .contains("\"huge\" is not an option of field \"Change risk\""),
+                "{}",
+                run.stderr
+            );
+            assert!(
+                run.stderr.contains("allowed: Low, Medium, High"),
+                "{}",
+                run.stderr
+            );
+        },
+        &[],
+    );
+}

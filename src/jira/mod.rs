@@ -390,6 +390,13 @@ impl JiraClient {
         }
     }
 
+    /// `GET /issue/{key}/editmeta`: the edit screen's fields (`{"fields": {id: meta}}`).
+    pub async fn edit_fields(&self, key: &str) -> Result<Vec<FieldMeta>, Error> {
+        let path = self.rest(&format!("issue/{}/editmeta", segment(key)));
+        let body: Value = self.get(&path, &[]).await?;
+        metas_by_id(body.get("fields"), &path)
+    }
+
     async fn create_fields_old(
         &self,
         project: &str,
@@ -402,20 +409,7 @@ impl JiraClient {
             ("expand", "projects.issuetypes.fields".to_owned()),
         ];
         let body: Value = self.get(&path, &query).await?;
-        let fields = body
-            .pointer("/projects/0/issuetypes/0/fields")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
-        fields
-            .into_iter()
-            .map(|(id, mut meta)| {
-                if let Some(obj) = meta.as_object_mut() {
-                    obj.entry("fieldId").or_insert(Value::String(id));
-                }
-                parse(&meta, "GET", &path)
-            })
-            .collect()
+        metas_by_id(body.pointer("/projects/0/issuetypes/0/fields"), &path)
     }
 
     /// `POST /issue`. Not retried once it may have reached Jira: see [`Error::Ambiguous`].
@@ -839,6 +833,23 @@ impl JiraClient {
             },
         }
     }
+}
+
+/// Field metadata given as a map by field id (old createmeta, editmeta), as a list.
+fn metas_by_id(fields: Option<&Value>, path: &str) -> Result<Vec<FieldMeta>, Error> {
+    let fields = fields
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    fields
+        .into_iter()
+        .map(|(id, mut meta)| {
+            if let Some(obj) = meta.as_object_mut() {
+                obj.entry("fieldId").or_insert(Value::String(id));
+            }
+            parse(&meta, "GET", path)
+        })
+        .collect()
 }
 
 /// Percent-encodes one path segment (issue keys and project keys are plain, but stanzas are input).

@@ -800,6 +800,10 @@ fn rest(shared: &Arc<Shared>, req: &Req, auth: Auth) -> Reply {
                 Err(e) => Reply::error(&e),
             }
         }
+        ("GET", ["issue", key, "editmeta"]) => match user {
+            Some(_) => lock(&shared.state).editmeta(key, base, api).into(),
+            None => Reply::message(404, state::ISSUE_NOT_FOUND),
+        },
         ("GET", ["issue", key, "transitions"]) => match user {
             Some(_) => lock(&shared.state).transitions(key, base, api).into(),
             None => Reply::message(404, state::ISSUE_NOT_FOUND),

@@ -1462,6 +1462,24 @@ impl State {
     }
 
     /// `GET /issue/{key}/transitions`.
+    /// `GET /issue/{key}/editmeta`: the edit screen's fields, keyed by id (as Jira answers).
+    pub fn editmeta(&self, key: &str, base: &str, api: Api) -> Result<Value, JiraError> {
+        self.find_or_404(key)?;
+        let fields: Map<String, Value> = self
+            .create_fields(base, api)
+            .into_iter()
+            .filter(|(id, _)| !matches!(*id, "project" | "issuetype"))
+            .map(|(id, mut v)| {
+                if let Some(o) = v.as_object_mut() {
+                    o.remove("fieldId");
+                }
+                (id.to_owned(), v)
+            })
+            .collect();
+        Ok(json!({ "fields": fields }))
+    }
+
+    /// The transitions available from the issue's current status.
     pub fn transitions(&self, key: &str, base: &str, api: Api) -> Result<Value, JiraError> {
         let idx = self.find_or_404(key)?;
         let current = self.issues[idx].status;
