@@ -72,8 +72,80 @@ pub fn jitter(nominal: Duration) -> Duration {
 
 #[cfg(test)]
 mod tests {
-    use super::{JITTER_FLOOR, Schedule};
+    use super::{JITTER_FLOOR, Schedule, full_jitter, jitter};
     use std::time::Duration;
+
+    /// How many draws the distribution tests take.
+    const DRAWS: u32 = 10_000;
+
+    /// The slack the distribution tests allow around an expected share or mean, as a fraction of
+    /// the range drawn from. By Hoeffding's inequality a correct implementation misses one such
+    /// bound with probability at most `2·exp(−2·DRAWS·SLACK²)` = `2·exp(−50)` ≈ 4e−22; with the 23
+    /// bounds below the tests fail by chance with probability under 1e−20.
+    const SLACK: f64 = 0.05;
+
+    /// `count` as a share of [`DRAWS`].
+    fn share_of_draws(count: usize) -> f64 {
+        f64::from(u32::try_from(count).unwrap()) / f64::from(DRAWS)
+    }
+
+    /// `DRAWS` gaps from `draw(nominal)`, as shares of a 10 s nominal gap.
+    fn shares(draw: fn(Duration) -> Duration) -> Vec<f64> {
+        let nominal = Duration::from_secs(10);
+        (0..DRAWS)
+            .map(|_| draw(nominal).as_secs_f64() / nominal.as_secs_f64())
+            .collect()
+    }
+
+    /// Asserts that `shares` look uniform on [`low`, `high`]: all inside, the mean in the middle,
+    /// and each tenth of the range holding a tenth of the draws (within [`SLACK`]).
+    fn assert_uniform(shares: &[f64], low: f64, high: f64) {
+        assert_eq!(shares.len(), DRAWS as usize);
+        for share in shares {
+            assert!(
+                (low - 1e-9..=high + 1e-9).contains(share),
+                "{share} outside [{low}, {high}]"
+            );
+        }
+        let width = high - low;
+        let mean = shares.iter().sum::<f64>() / f64::from(DRAWS);
+        let middle = low + width / 2.0;
+        assert!(
+            (mean - middle).abs() < SLACK * width,
+            "mean share {mean}, want {middle}"
+        );
+        for tenth in 0..10 {
+            let from = low + width * f64::from(tenth) / 10.0;
+            let to = from + width / 10.0;
+            let inside = shares.iter().filter(|s| (from..to).contains(*s)).count();
+            assert!(
+                (share_of_draws(inside) - 0.1).abs() < SLACK,
+                "{inside} of {DRAWS} draws in [{from:.2}, {to:.2}), want about a tenth"
+            );
+        }
+    }
+
+    #[test]
+    fn full_jitter_is_uniform_over_the_whole_gap() {
+        assert_uniform(&shares(full_jitter), 0.0, 1.0);
+    }
+
+    #[test]
+    fn the_first_poll_after_a_create_is_not_immediate() {
+        // The wait loop sleeps `full_jitter(interval)` before its first poll. Expected share of
+        // draws under 1 % of the interval: 0.01; bound 0.01 + SLACK (see SLACK for the odds).
+        let shares = shares(full_jitter);
+        let immediate = shares.iter().filter(|s| **s < 0.01).count();
+        assert!(
+            share_of_draws(immediate) < 0.01 + SLACK,
+            "{immediate} of {DRAWS} first polls came within 1 % of the interval"
+        );
+    }
+
+    #[test]
+    fn jitter_is_uniform_between_the_floor_and_the_nominal_gap() {
+        assert_uniform(&shares(jitter), JITTER_FLOOR, 1.0);
+    }
 
     #[test]
     fn gaps_grow_to_the_ceiling_and_never_pass_it() {
