@@ -9,9 +9,9 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
 use common::SandboxProc;
+use common::run::Workdir;
 use serde_json::Value;
 
 fn spec() -> Option<Value> {
@@ -67,23 +67,15 @@ fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
 }
 
 fn gate(sandbox: &SandboxProc, stanza: &str, extra: &[&str]) -> (i32, String, String) {
-    let work = tempfile::tempdir().unwrap();
-    std::fs::write(work.path().join("step.yml"), stanza).unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_jira-gate"))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("JIRA_URL", &sandbox.base)
-        .current_dir(work.path())
-        .stdin(Stdio::null())
-        .args(["run", "step.yml"])
-        .args(extra)
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    let work = Workdir::new();
+    work.write("step.yml", stanza);
+    let run = work.run(
+        work.command()
+            .env("JIRA_URL", &sandbox.base)
+            .args(["run", "step.yml"])
+            .args(extra),
+    );
+    (run.code, run.stdout, run.stderr)
 }
 
 const CONNECTION: &str = "jira:\n  url: ${JIRA_URL}\n  auth: { type: basic, username: ci-bot@example.com, token: sandbox-token }\n";

@@ -4,89 +4,22 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::SandboxProc;
+use common::run::{Run, Workdir, jira_gate};
 use serde_json::Value;
-
-/// A run of the binary: exit code, stdout, stderr and the parsed result file.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-    result: Option<Value>,
-    elapsed: Duration,
-}
-
-/// Where the step's files live for one test.
-struct Workdir {
-    dir: tempfile::TempDir,
-}
-
-impl Workdir {
-    fn new() -> Self {
-        Workdir {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.path(name);
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-}
-
-fn command(sandbox: &SandboxProc, work: &Workdir) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_jira-gate"));
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("JIRA_URL", &sandbox.base)
-        .current_dir(work.dir.path())
-        .stdin(Stdio::null());
-    if sandbox.datacenter {
-        cmd.env("JIRA_PAT", "sandbox-pat");
-    } else {
-        cmd.env("JIRA_USER", "ci-bot@example.com")
-            .env("JIRA_API_TOKEN", "sandbox-token");
-    }
-    cmd
-}
-
-fn finish(output: &Output, work: &Workdir, started: Instant) -> Run {
-    let result = std::fs::read_to_string(work.path("result.json"))
-        .ok()
-        .map(|t| serde_json::from_str(&t).unwrap());
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        result,
-        elapsed: started.elapsed(),
-    }
-}
 
 /// Runs `jira-gate run step.yml --result-file result.json EXTRA` with the stanza.
 fn gate(sandbox: &SandboxProc, stanza: &str, extra: &[&str]) -> Run {
     let work = Workdir::new();
-    gate_in(sandbox, &work, stanza, extra)
-}
-
-fn gate_in(sandbox: &SandboxProc, work: &Workdir, stanza: &str, extra: &[&str]) -> Run {
     work.write("step.yml", stanza);
-    let started = Instant::now();
-    let output = command(sandbox, work)
-        .args(["run", "step.yml", "--result-file", "result.json"])
-        .args(extra)
-        .output()
-        .unwrap();
-    finish(&output, work, started)
+    work.run(
+        work.command_for(sandbox)
+            .args(["run", "step.yml", "--result-file", "result.json"])
+            .args(extra),
+    )
 }
 
 /// The connection block for the flavor.
@@ -106,38 +39,6 @@ fn create_stanza(sandbox: &SandboxProc, extra_ticket: &str, approval: &str) -> S
 }
 
 const WAIT: &str = "approval:\n  approve_when: { status: [Approved, Done] }\n  reject_when: { status: Rejected }\n  interval: 1s\n  max_interval: 2s\n  timeout: 30s\n";
-
-fn assert_no_secret(run: &Run) {
-    for secret in [
-        "sandbox-token",
-        "sandbox-pat",
-        "c2FuZGJveC",
-        "Y2ktYm90QGV4YW1wbGUuY29tOnNhbmRib3gtdG9rZW4",
-    ] {
-        assert!(
-            !run.stderr.contains(secret),
-            "secret {secret} in stderr:\n{}",
-            run.stderr
-        );
-        assert!(
-            !run.stdout.contains(secret),
-            "secret {secret} in stdout:\n{}",
-            run.stdout
-        );
-        if let Some(result) = &run.result {
-            assert!(
-                !result.to_string().contains(secret),
-                "secret in result file"
-            );
-        }
-    }
-}
-
-fn field<'a>(run: &'a Run, name: &str) -> &'a Value {
-    &run.result
-        .as_ref()
-        .unwrap_or_else(|| panic!("no result file; stderr:\n{}", run.stderr))[name]
-}
 
 fn both(test: impl Fn(SandboxProc, &str), args: &[&str]) {
     test(SandboxProc::cloud(args), "cloud");
@@ -169,26 +70,25 @@ fn approve_exits_0_with_outputs() {
                 ),
                 "{summary}"
             );
-            assert_eq!(field(&run, "decision"), "approved");
-            assert_eq!(field(&run, "issue_key"), "OPS-1");
+            assert_eq!(run.field("decision"), "approved");
+            assert_eq!(run.field("issue_key"), "OPS-1");
             assert_eq!(
-                field(&run, "issue_url"),
+                run.field("issue_url"),
                 format!("{}/browse/OPS-1", sandbox.base).as_str()
             );
-            assert_eq!(field(&run, "created"), true);
-            assert_eq!(field(&run, "status"), "Approved");
-            assert_eq!(field(&run, "status_category"), "done");
-            assert_eq!(field(&run, "decided_by"), "Alice Approver");
-            assert!(field(&run, "decided_at").as_str().unwrap().contains('T'));
-            assert!(field(&run, "polls").as_u64().unwrap() >= 1);
-            assert_eq!(field(&run, "exit_code"), 0);
+            assert_eq!(run.field("created"), true);
+            assert_eq!(run.field("status"), "Approved");
+            assert_eq!(run.field("status_category"), "done");
+            assert_eq!(run.field("decided_by"), "Alice Approver");
+            assert!(run.field("decided_at").as_str().unwrap().contains('T'));
+            assert!(run.field("polls").as_u64().unwrap() >= 1);
+            assert_eq!(run.field("exit_code"), 0);
             assert!(
                 run.stdout.is_empty(),
                 "stdout is for machine output only: {}",
                 run.stdout
             );
             assert_eq!(sandbox.issues().len(), 1);
-            assert_no_secret(&run);
         },
         &["--approve-after", "2s"],
     );
@@ -200,10 +100,10 @@ fn reject_exits_3() {
         |sandbox, flavor| {
             let run = gate(&sandbox, &create_stanza(&sandbox, "", WAIT), &[]);
             assert_eq!(run.code, 3, "{flavor}: {}", run.stderr);
-            assert_eq!(field(&run, "decision"), "rejected");
-            assert_eq!(field(&run, "status"), "Rejected");
-            assert_eq!(field(&run, "resolution"), "Won't Do");
-            assert_eq!(field(&run, "decided_by"), "Bob Builder");
+            assert_eq!(run.field("decision"), "rejected");
+            assert_eq!(run.field("status"), "Rejected");
+            assert_eq!(run.field("resolution"), "Won't Do");
+            assert_eq!(run.field("decided_by"), "Bob Builder");
             assert!(
                 run.stderr
                     .lines()
@@ -223,15 +123,15 @@ fn timeout_exits_4_on_time() {
             let approval = WAIT.replace("timeout: 30s", "timeout: 4s");
             let run = gate(&sandbox, &create_stanza(&sandbox, "", &approval), &[]);
             assert_eq!(run.code, 4, "{flavor}: {}", run.stderr);
-            assert_eq!(field(&run, "decision"), "timeout");
-            assert_eq!(field(&run, "status"), "Awaiting approval");
+            assert_eq!(run.field("decision"), "timeout");
+            assert_eq!(run.field("status"), "Awaiting approval");
             assert!(
                 run.elapsed < Duration::from_secs(12),
                 "took {:?}",
                 run.elapsed
             );
             assert!(
-                field(&run, "message")
+                run.field("message")
                     .as_str()
                     .unwrap()
                     .contains("still pending after 4s")
@@ -253,7 +153,8 @@ fn update_by_key_and_decide_on_manual_approval() {
             );
             let work = Workdir::new();
             work.write("step.yml", &stanza);
-            let child = command(&sandbox, &work)
+            let child = work
+                .command_for(&sandbox)
                 .env("JIRA_ISSUE", &key)
                 .args(["run", "step.yml", "--result-file", "result.json"])
                 .stderr(Stdio::piped())
@@ -263,10 +164,10 @@ fn update_by_key_and_decide_on_manual_approval() {
             sandbox.set_status_by(&key, "Approved", "alice");
             let started = Instant::now();
             let output = child.wait_with_output().unwrap();
-            let run = finish(&output, &work, started);
+            let run = work.finish(&output, started);
             assert_eq!(run.code, 0, "{flavor}: {}", run.stderr);
-            assert_eq!(field(&run, "created"), false);
-            assert_eq!(field(&run, "issue_key"), key.as_str());
+            assert_eq!(run.field("created"), false);
+            assert_eq!(run.field("issue_key"), key.as_str());
             let issue = sandbox
                 .issues()
                 .into_iter()
@@ -296,8 +197,8 @@ fn custom_fields_are_shaped_per_flavor() {
             let fields = "  fields:\n    Priority: High\n    change risk: low\n    Approvers: [alice@example.com]\n    Risk score: 7\n    customfield_10054: [staging, production]\n    Deployment notes: |\n      line one\n      line two\n    duedate: 2026-12-24\n";
             let run = gate(&sandbox, &create_stanza(&sandbox, fields, ""), &[]);
             assert_eq!(run.code, 0, "{flavor}: {}", run.stderr);
-            assert_eq!(field(&run, "decision"), "written");
-            assert_eq!(field(&run, "status"), "Awaiting approval");
+            assert_eq!(run.field("decision"), "written");
+            assert_eq!(run.field("status"), "Awaiting approval");
             let api = sandbox.api();
             let issue = sandbox.get_json(&format!("{api}/issue/OPS-1"), 200);
             let f = &issue["fields"];
@@ -356,14 +257,13 @@ fn bad_credentials_exit_5_with_jiras_message_and_no_secret() {
     both(
         |sandbox, flavor| {
             let work = Workdir::new();
-            work.write("step.yml", &create_stanza(&sandbox, "", WAIT));
-            let output = command(&sandbox, &work)
-                .env("JIRA_API_TOKEN", "wrong-token-123")
-                .env("JIRA_PAT", "wrong-token-123")
-                .args(["run", "step.yml", "--result-file", "result.json", "-vv"])
-                .output()
-                .unwrap();
-            let run = finish(&output, &work, Instant::now());
+            work.write("step.yml", create_stanza(&sandbox, "", WAIT));
+            let run = work.run(
+                work.command_for(&sandbox)
+                    .env("JIRA_API_TOKEN", "wrong-token-123")
+                    .env("JIRA_PAT", "wrong-token-123")
+                    .args(["run", "step.yml", "--result-file", "result.json", "-vv"]),
+            );
             assert_eq!(run.code, 5, "{flavor}: {}", run.stderr);
             assert!(
                 run.stderr
@@ -388,7 +288,7 @@ fn bad_credentials_exit_5_with_jiras_message_and_no_secret() {
                     .to_string()
                     .contains("wrong-token-123")
             );
-            assert_eq!(field(&run, "decision"), "error");
+            assert_eq!(run.field("decision"), "error");
             assert_eq!(sandbox.issues().len(), 0);
         },
         &[],
@@ -457,11 +357,11 @@ fn dedupe_reuses_the_ticket_on_a_rerun() {
             );
             let first = gate(&sandbox, &stanza, &[]);
             assert_eq!(first.code, 0, "{flavor}: {}", first.stderr);
-            assert_eq!(field(&first, "created"), true);
+            assert_eq!(first.field("created"), true);
             let second = gate(&sandbox, &stanza, &[]);
             assert_eq!(second.code, 0, "{}", second.stderr);
-            assert_eq!(field(&second, "created"), false);
-            assert_eq!(field(&second, "issue_key"), "OPS-1");
+            assert_eq!(second.field("created"), false);
+            assert_eq!(second.field("issue_key"), "OPS-1");
             assert!(
                 second.stderr.contains("dedupe: reusing OPS-1"),
                 "{}",
@@ -533,7 +433,7 @@ fn invalid_stanzas_exit_2_with_location() {
             run.stderr
         );
         assert!(run.stderr.contains("jira-gate: error: "), "{}", run.stderr);
-        assert_eq!(field(&run, "exit_code"), 2);
+        assert_eq!(run.field("exit_code"), 2);
     }
     assert!(
         sandbox.requests().is_empty(),
@@ -557,7 +457,6 @@ fn dry_run_prints_writes_and_sends_none() {
         sandbox.requests().iter().all(|r| r["method"] == "GET"),
         "only reads"
     );
-    assert_no_secret(&run);
 
     // An update under --dry-run prints its writes, reads, and does not wait.
     let key = sandbox.create("Existing", &[]);
@@ -579,9 +478,9 @@ fn dry_run_prints_writes_and_sends_none() {
         .collect();
     assert_eq!(methods, ["PUT", "POST", "POST"], "{}", run.stdout);
     assert!(!run.stderr.contains("INFO updated"), "{}", run.stderr);
-    assert_eq!(field(&run, "decision"), "written");
+    assert_eq!(run.field("decision"), "written");
     assert!(
-        field(&run, "message")
+        run.field("message")
             .as_str()
             .unwrap()
             .contains("not waiting")
@@ -593,22 +492,21 @@ fn dry_run_prints_writes_and_sends_none() {
 fn options_also_come_from_variables() {
     let sandbox = SandboxProc::cloud(&[]);
     let work = Workdir::new();
-    work.write("gate.yml", &create_stanza(&sandbox, "", WAIT));
-    let output = command(&sandbox, &work)
-        .envs([
-            ("JIRA_GATE_STEP_FILE", "gate.yml"),
-            ("JIRA_GATE_DRY_RUN", "1"),
-            ("JIRA_GATE_RESULT_FILE", "result.json"),
-            ("JIRA_GATE_QUIET", "yes"),
-        ])
-        .arg("run")
-        .output()
-        .unwrap();
-    let run = finish(&output, &work, Instant::now());
+    work.write("gate.yml", create_stanza(&sandbox, "", WAIT));
+    let run = work.run(
+        work.command_for(&sandbox)
+            .envs([
+                ("JIRA_GATE_STEP_FILE", "gate.yml"),
+                ("JIRA_GATE_DRY_RUN", "1"),
+                ("JIRA_GATE_RESULT_FILE", "result.json"),
+                ("JIRA_GATE_QUIET", "yes"),
+            ])
+            .arg("run"),
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("\"dry_run\":true"), "{}", run.stdout);
     assert!(!run.stderr.contains(" INFO "), "quiet: {}", run.stderr);
-    assert_eq!(field(&run, "decision"), "written");
+    assert_eq!(run.field("decision"), "written");
     assert_eq!(sandbox.issues().len(), 0);
 }
 
@@ -617,8 +515,9 @@ fn sigterm_cancels_with_exit_6_and_outputs() {
     let sandbox = SandboxProc::datacenter(&[]);
     let approval = WAIT.to_owned() + "  on_cancel_comment: cancelled by the pipeline\n";
     let work = Workdir::new();
-    work.write("step.yml", &create_stanza(&sandbox, "", &approval));
-    let child = command(&sandbox, &work)
+    work.write("step.yml", create_stanza(&sandbox, "", &approval));
+    let child = work
+        .command_for(&sandbox)
         .args(["run", "step.yml", "--result-file", "result.json"])
         .stderr(Stdio::piped())
         .spawn()
@@ -630,15 +529,15 @@ fn sigterm_cancels_with_exit_6_and_outputs() {
         .status()
         .unwrap();
     let output = child.wait_with_output().unwrap();
-    let run = finish(&output, &work, signalled);
+    let run = work.finish(&output, signalled);
     assert_eq!(run.code, 6, "{}", run.stderr);
     assert!(
         run.elapsed < Duration::from_secs(2),
         "ended {:?} after SIGTERM",
         run.elapsed
     );
-    assert_eq!(field(&run, "decision"), "cancelled");
-    assert_eq!(field(&run, "issue_key"), "OPS-1");
+    assert_eq!(run.field("decision"), "cancelled");
+    assert_eq!(run.field("issue_key"), "OPS-1");
     assert!(run.stderr.contains("SIGTERM received"), "{}", run.stderr);
     let comments = sandbox
         .requests()
@@ -652,8 +551,9 @@ fn sigterm_cancels_with_exit_6_and_outputs() {
 fn validate_and_schema_commands() {
     let sandbox = SandboxProc::cloud(&[]);
     let work = Workdir::new();
-    work.write("step.yml", &create_stanza(&sandbox, "", WAIT));
-    let output = command(&sandbox, &work)
+    work.write("step.yml", create_stanza(&sandbox, "", WAIT));
+    let output = work
+        .command_for(&sandbox)
         .args(["validate", "step.yml"])
         .output()
         .unwrap();
@@ -661,10 +561,7 @@ fn validate_and_schema_commands() {
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("step.yml is valid: creates a Change in OPS, then waits up to 30s for status in [Approved, Done]"), "{stderr}");
 
-    let output = Command::new(env!("CARGO_BIN_EXE_jira-gate"))
-        .arg("schema")
-        .output()
-        .unwrap();
+    let output = jira_gate().arg("schema").output().unwrap();
     let committed = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/schemas/jira-gate.schema.json"
@@ -690,8 +587,7 @@ fn shipped_stanzas_validate() {
         {
             continue;
         }
-        let output = Command::new(env!("CARGO_BIN_EXE_jira-gate"))
-            .env_clear()
+        let output = jira_gate()
             .envs([
                 ("JIRA_URL", "https://example.atlassian.net"),
                 ("JIRA_USER", "ci@example.com"),
@@ -733,7 +629,8 @@ fn check_reports_each_problem() {
     .replace("type: Change", "type: Bug");
     let work = Workdir::new();
     work.write("step.yml", &stanza);
-    let output = command(&sandbox, &work)
+    let output = work
+        .command_for(&sandbox)
         .args(["check", "step.yml"])
         .output()
         .unwrap();
@@ -775,9 +672,7 @@ fn check_reports_each_problem() {
 
 #[test]
 fn demo_runs_the_whole_flow() {
-    let output = Command::new(env!("CARGO_BIN_EXE_jira-gate"))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+    let output = jira_gate()
         .args(["demo", "--approve-after", "1s"])
         .output()
         .unwrap();
@@ -842,7 +737,8 @@ fn sigterm_while_the_stanza_is_read_is_a_clean_cancel() {
             .success()
     );
     // Nobody writes to the FIFO: the read blocks until the signal.
-    let child = command(&sandbox, &work)
+    let child = work
+        .command_for(&sandbox)
         .args(["run", "step.fifo", "--result-file", "result.json"])
         .stderr(Stdio::piped())
         .spawn()
@@ -854,10 +750,10 @@ fn sigterm_while_the_stanza_is_read_is_a_clean_cancel() {
         .status()
         .unwrap();
     let output = child.wait_with_output().unwrap();
-    let run = finish(&output, &work, signalled);
+    let run = work.finish(&output, signalled);
     assert_eq!(run.code, 6, "{}", run.stderr);
     assert!(run.elapsed < Duration::from_secs(2), "{:?}", run.elapsed);
-    assert_eq!(field(&run, "decision"), "cancelled");
+    assert_eq!(run.field("decision"), "cancelled");
     assert!(
         run.stderr
             .contains("cancelled by SIGTERM while reading the stanza"),

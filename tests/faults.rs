@@ -10,143 +10,51 @@ mod common;
 use std::io::{BufRead, BufReader, Write as _};
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use common::SandboxProc;
+use common::run::{PAT, Run, TOKEN, USER, Workdir};
 use serde_json::{Value, json};
 
-const USER: &str = "ci-bot@example.com";
-const TOKEN: &str = "sandbox-token";
-
-/// A run of the binary.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-    result: Option<Value>,
-    result_text: String,
-    elapsed: Duration,
+/// `jira-gate` in `work` with `JIRA_URL` and every credential (Cloud's and Data Center's) set,
+/// whether or not a sandbox answers at `url`.
+fn command(work: &Workdir, url: &str) -> Command {
+    let mut cmd = work.command();
+    cmd.env("JIRA_URL", url)
+        .env("JIRA_USER", USER)
+        .env("JIRA_API_TOKEN", TOKEN)
+        .env("JIRA_PAT", PAT);
+    cmd
 }
 
-impl Run {
-    fn field(&self, name: &str) -> &Value {
-        &self
-            .result
-            .as_ref()
-            .unwrap_or_else(|| panic!("no result file; stderr:\n{}", self.stderr))[name]
-    }
+/// `jira-gate run step.yml --result-file result.json EXTRA`, not waited for.
+fn spawn(work: &Workdir, url: &str, stanza: &str, extra: &[&str]) -> Child {
+    work.write("step.yml", stanza);
+    command(work, url)
+        .args(["run", "step.yml", "--result-file", "result.json"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
 }
 
-struct Work {
-    dir: tempfile::TempDir,
+/// The same, waited for.
+fn gate(work: &Workdir, url: &str, stanza: &str, extra: &[&str]) -> Run {
+    gate_env(work, url, stanza, extra, &[])
 }
 
-impl Work {
-    fn new() -> Self {
-        Work {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn write(&self, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
-        let path = self.path(name);
-        std::fs::write(&path, bytes).unwrap();
-        path
-    }
-
-    /// `jira-gate ARGS` with a clean environment, the Cloud credentials and `JIRA_URL`.
-    fn command(&self, url: &str) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_jira-gate"));
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("JIRA_URL", url)
-            .env("JIRA_USER", USER)
-            .env("JIRA_API_TOKEN", TOKEN)
-            .env("JIRA_PAT", "sandbox-pat")
-            .current_dir(self.dir.path())
-            .stdin(Stdio::null());
-        cmd
-    }
-
-    /// `jira-gate run step.yml --result-file result.json EXTRA`, not waited for.
-    fn spawn(&self, url: &str, stanza: &str, extra: &[&str]) -> Child {
-        self.write("step.yml", stanza);
-        self.command(url)
+/// The same with extra variables.
+fn gate_env(work: &Workdir, url: &str, stanza: &str, extra: &[&str], env: &[(&str, &str)]) -> Run {
+    work.write("step.yml", stanza);
+    work.run(
+        command(work, url)
             .args(["run", "step.yml", "--result-file", "result.json"])
             .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-    }
-
-    fn finish(&self, output: &Output, started: Instant) -> Run {
-        let result_text = std::fs::read_to_string(self.path("result.json")).unwrap_or_default();
-        let result = (!result_text.is_empty()).then(|| serde_json::from_str(&result_text).unwrap());
-        let run = Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-            result,
-            result_text,
-            elapsed: started.elapsed(),
-        };
-        assert_no_secret(&run);
-        assert_ne!(run.code, 101, "panicked:\n{}", run.stderr);
-        run
-    }
-
-    fn run(&self, url: &str, stanza: &str, extra: &[&str]) -> Run {
-        self.run_env(url, stanza, extra, &[])
-    }
-
-    fn run_env(&self, url: &str, stanza: &str, extra: &[&str], env: &[(&str, &str)]) -> Run {
-        self.write("step.yml", stanza);
-        let _ = std::fs::remove_file(self.path("result.json"));
-        let started = Instant::now();
-        let output = self
-            .command(url)
-            .args(["run", "step.yml", "--result-file", "result.json"])
-            .args(extra)
-            .envs(env.iter().copied())
-            .output()
-            .unwrap();
-        self.finish(&output, started)
-    }
-}
-
-fn secrets() -> Vec<String> {
-    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
-    vec![
-        TOKEN.to_owned(),
-        "sandbox-pat".to_owned(),
-        b64(&format!("{USER}:{TOKEN}")),
-        // The token's own base64 (and its prefix, which survives any alignment in a longer text).
-        b64(TOKEN),
-        b64(TOKEN)[..12].to_owned(),
-    ]
-}
-
-fn assert_no_secret(run: &Run) {
-    for secret in secrets() {
-        for (name, text) in [
-            ("stdout", &run.stdout),
-            ("stderr", &run.stderr),
-            ("result file", &run.result_text),
-        ] {
-            assert!(
-                !text.contains(&secret),
-                "secret {secret:?} in {name}:\n{text}"
-            );
-        }
-    }
+            .envs(env.iter().copied()),
+    )
 }
 
 /// Appends one measured row to the matrix file.
@@ -225,9 +133,9 @@ fn free_port() -> u16 {
 fn connection_refused_at_start_is_survived() {
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
-    let work = Work::new();
+    let work = Workdir::new();
     let started = Instant::now();
-    let child = work.spawn(&url, &stanza("5s", "", "40s"), &[]);
+    let child = spawn(&work, &url, &stanza("5s", "", "40s"), &[]);
     std::thread::sleep(Duration::from_secs(3));
     let sandbox = SandboxProc::start_on(&format!("127.0.0.1:{port}"), &["--approve-after", "1s"]);
     let run = work.finish(&child.wait_with_output().unwrap(), started);
@@ -247,7 +155,12 @@ fn connection_refused_at_start_is_survived() {
 fn rate_limit_with_retry_after_waits_exactly_that() {
     let sandbox = SandboxProc::cloud(&["--approve-after", "1s"]);
     sandbox.add_faults(&json!({"method": "GET", "path_prefix": "/rest/api/3/myself", "kind": "status", "status": 429, "retry_after": "3", "times": 2}));
-    let run = Work::new().run(&sandbox.base, &stanza("5s", "", "40s"), &[]);
+    let run = gate(
+        &Workdir::new(),
+        &sandbox.base,
+        &stanza("5s", "", "40s"),
+        &[],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(tickets(&sandbox), 1);
     let gaps = gaps(&requests(&sandbox, "GET", "/rest/api/3/myself"));
@@ -270,7 +183,12 @@ fn rate_limit_with_retry_after_waits_exactly_that() {
 fn rate_limit_without_retry_after_backs_off() {
     let sandbox = SandboxProc::cloud(&["--approve-after", "1s"]);
     sandbox.add_faults(&json!({"method": "GET", "path_prefix": "/rest/api/3/myself", "kind": "status", "status": 429, "headers": {"X-RateLimit-Reset": ""}, "times": 3}));
-    let run = Work::new().run(&sandbox.base, &stanza("5s", "", "40s"), &[]);
+    let run = gate(
+        &Workdir::new(),
+        &sandbox.base,
+        &stanza("5s", "", "40s"),
+        &[],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(tickets(&sandbox), 1);
     let gaps = gaps(&requests(&sandbox, "GET", "/rest/api/3/myself"));
@@ -297,7 +215,12 @@ fn rate_limit_reset_header_is_honoured() {
     let reset = std::time::SystemTime::now() + Duration::from_secs(4);
     let reset = humantime::format_rfc3339_seconds(reset).to_string();
     sandbox.add_faults(&json!({"method": "GET", "path_prefix": "/rest/api/3/myself", "kind": "status", "status": 429, "headers": {"X-RateLimit-Reset": reset}, "times": 1}));
-    let run = Work::new().run(&sandbox.base, &stanza("5s", "", "40s"), &[]);
+    let run = gate(
+        &Workdir::new(),
+        &sandbox.base,
+        &stanza("5s", "", "40s"),
+        &[],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let gaps = gaps(&requests(&sandbox, "GET", "/rest/api/3/myself"));
     assert_eq!(gaps.len(), 1, "{gaps:?}");
@@ -322,7 +245,12 @@ fn server_errors_on_reads_are_retried() {
         {"method": "GET", "path_prefix": "/rest/api/3/issue/OPS-1", "kind": "status", "status": 503},
         {"method": "GET", "path_prefix": "/rest/api/3/issue/OPS-1", "kind": "non_json", "status": 504},
     ]));
-    let run = Work::new().run(&sandbox.base, &stanza("5s", "", "60s"), &[]);
+    let run = gate(
+        &Workdir::new(),
+        &sandbox.base,
+        &stanza("5s", "", "60s"),
+        &[],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.field("decision"), "approved");
     assert_eq!(tickets(&sandbox), 1);
@@ -351,7 +279,12 @@ fn truncated_and_non_json_bodies_are_retried() {
         {"method": "GET", "path_prefix": "/rest/api/3/issue/OPS-1", "kind": "truncate", "times": 2},
         {"method": "GET", "path_prefix": "/rest/api/3/issue/OPS-1", "kind": "non_json", "status": 200},
     ]));
-    let run = Work::new().run(&sandbox.base, &stanza("5s", "", "60s"), &[]);
+    let run = gate(
+        &Workdir::new(),
+        &sandbox.base,
+        &stanza("5s", "", "60s"),
+        &[],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(tickets(&sandbox), 1);
     assert!(run.stderr.contains("not valid JSON"), "{}", run.stderr);
@@ -362,7 +295,12 @@ fn truncated_and_non_json_bodies_are_retried() {
 fn request_timeout_is_retried() {
     let sandbox = SandboxProc::cloud(&["--approve-after", "1s"]);
     sandbox.add_faults(&json!({"method": "GET", "path_prefix": "/rest/api/3/issue/OPS-1", "kind": "delay", "delay_ms": 6000}));
-    let run = Work::new().run(&sandbox.base, &stanza("2s", "", "60s"), &[]);
+    let run = gate(
+        &Workdir::new(),
+        &sandbox.base,
+        &stanza("2s", "", "60s"),
+        &[],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(tickets(&sandbox), 1);
     assert!(run.stderr.contains("no answer within 2s"), "{}", run.stderr);
@@ -394,7 +332,12 @@ fn permanent_errors_fail_fast_without_a_retry_storm() {
         sandbox.add_faults(&json!({"method": method, "path_prefix": path, "kind": "status", "status": status, "times": 100}));
         let before = sandbox.requests().len();
         let hits_before = requests(&sandbox, method, path).len();
-        let run = Work::new().run(&sandbox.base, &stanza("5s", dedupe, "60s"), &[]);
+        let run = gate(
+            &Workdir::new(),
+            &sandbox.base,
+            &stanza("5s", dedupe, "60s"),
+            &[],
+        );
         assert_eq!(run.code, 5, "HTTP {status}: {}", run.stderr);
         assert!(
             run.stderr.contains(message),
@@ -425,7 +368,8 @@ fn create_stored_but_dropped_makes_exactly_one_ticket() {
     sandbox.add_faults(
         &json!({"method": "POST", "path_prefix": "/rest/api/3/issue", "kind": "store_then_drop"}),
     );
-    let run = Work::new().run(
+    let run = gate(
+        &Workdir::new(),
         &sandbox.base,
         &stanza("5s", "  dedupe: build-77\n", "90s"),
         &[],
@@ -447,7 +391,8 @@ fn create_answered_after_the_request_timeout_makes_exactly_one_ticket() {
     let sandbox = SandboxProc::cloud(&["--search-lag", "3s", "--approve-after", "1s"]);
     // Stored at once, answered after 4 s: the step gave up after 2 s.
     sandbox.add_faults(&json!({"method": "POST", "path_prefix": "/rest/api/3/issue", "kind": "late", "delay_ms": 4000}));
-    let run = Work::new().run(
+    let run = gate(
+        &Workdir::new(),
         &sandbox.base,
         &stanza("2s", "  dedupe: build-78\n", "90s"),
         &[],
@@ -466,15 +411,16 @@ fn create_answered_after_the_request_timeout_makes_exactly_one_ticket() {
 #[test]
 fn rerun_with_the_same_dedupe_key_reuses_the_ticket_and_its_status() {
     let sandbox = SandboxProc::cloud(&["--search-lag", "3s"]);
-    let work = Work::new();
+    let work = Workdir::new();
     let write_only = connection("5s") + &ticket("  dedupe: build-79\n");
-    let first = work.run(&sandbox.base, &write_only, &[]);
+    let first = gate(&work, &sandbox.base, &write_only, &[]);
     assert_eq!(first.code, 0, "{}", first.stderr);
     assert_eq!(first.field("created"), true);
     let key = first.field("issue_key").as_str().unwrap().to_owned();
     sandbox.set_status(&key, "Approved");
     std::thread::sleep(Duration::from_millis(3500));
-    let again = work.run(
+    let again = gate(
+        &work,
         &sandbox.base,
         &stanza("5s", "  dedupe: build-79\n", "60s"),
         &[],
@@ -493,7 +439,8 @@ fn rerun_with_the_same_dedupe_key_reuses_the_ticket_and_its_status() {
 
     sandbox.set_status(&key, "Rejected");
     std::thread::sleep(Duration::from_millis(3500));
-    let rejected = work.run(
+    let rejected = gate(
+        &work,
         &sandbox.base,
         &stanza("5s", "  dedupe: build-79\n", "60s"),
         &[],
@@ -507,7 +454,12 @@ fn rerun_with_the_same_dedupe_key_reuses_the_ticket_and_its_status() {
 fn transition_answered_ambiguously_is_not_an_error() {
     let sandbox = SandboxProc::cloud(&["--approve-after", "4s"]);
     sandbox.add_faults(&json!({"method": "POST", "path_prefix": "/rest/api/3/issue/OPS-1/transitions", "kind": "store_then_drop"}));
-    let run = Work::new().run(&sandbox.base, &stanza("5s", "", "60s"), &[]);
+    let run = gate(
+        &Workdir::new(),
+        &sandbox.base,
+        &stanza("5s", "", "60s"),
+        &[],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(tickets(&sandbox), 1);
     record("transition applied, answer lost", &run, "");
@@ -517,7 +469,8 @@ fn transition_answered_ambiguously_is_not_an_error() {
 fn comment_answered_ambiguously_is_not_repeated_nor_fatal() {
     let sandbox = SandboxProc::cloud(&["--approve-after", "1s"]);
     sandbox.add_faults(&json!({"method": "POST", "path_prefix": "/rest/api/3/issue/OPS-1/comment", "kind": "store_then_drop"}));
-    let run = Work::new().run(
+    let run = gate(
+        &Workdir::new(),
         &sandbox.base,
         &stanza("5s", "  comment: waiting\n", "60s"),
         &[],
@@ -543,9 +496,9 @@ fn comment_answered_ambiguously_is_not_repeated_nor_fatal() {
 #[test]
 fn ticket_deleted_mid_wait_exits_5_saying_so() {
     let sandbox = SandboxProc::cloud(&[]);
-    let work = Work::new();
+    let work = Workdir::new();
     let started = Instant::now();
-    let child = work.spawn(&sandbox.base, &stanza("5s", "", "60s"), &[]);
+    let child = spawn(&work, &sandbox.base, &stanza("5s", "", "60s"), &[]);
     while tickets(&sandbox) == 0 {
         assert!(started.elapsed() < Duration::from_secs(20), "no ticket");
         std::thread::sleep(Duration::from_millis(100));
@@ -568,7 +521,12 @@ fn ticket_deleted_mid_wait_exits_5_saying_so() {
 fn timeout_holds_while_a_request_hangs() {
     let sandbox = SandboxProc::cloud(&[]);
     sandbox.add_faults(&json!([pass_transitions(), {"method": "GET", "path_prefix": "/rest/api/3/issue/OPS-1", "kind": "delay", "delay_ms": 60000, "times": 100}]));
-    let run = Work::new().run(&sandbox.base, &stanza("60s", "", "6s"), &[]);
+    let run = gate(
+        &Workdir::new(),
+        &sandbox.base,
+        &stanza("60s", "", "6s"),
+        &[],
+    );
     assert_eq!(run.code, 4, "{}", run.stderr);
     assert_eq!(run.field("decision"), "timeout");
     assert!(
@@ -584,7 +542,7 @@ fn timeout_holds_while_a_request_hangs() {
 fn timeout_holds_while_retry_after_would_carry_past_it() {
     let sandbox = SandboxProc::cloud(&[]);
     sandbox.add_faults(&json!([pass_transitions(), {"method": "GET", "path_prefix": "/rest/api/3/issue/OPS-1", "kind": "status", "status": 429, "retry_after": "120", "times": 100}]));
-    let run = Work::new().run(&sandbox.base, &stanza("5s", "", "6s"), &[]);
+    let run = gate(&Workdir::new(), &sandbox.base, &stanza("5s", "", "6s"), &[]);
     assert_eq!(run.code, 4, "{}", run.stderr);
     assert!(
         run.elapsed >= Duration::from_secs(6) && run.elapsed < Duration::from_secs(9),
@@ -608,8 +566,8 @@ fn cancel_with(signal: &str, hang: bool) {
     if hang {
         sandbox.add_faults(&json!([pass_transitions(), {"method": "GET", "path_prefix": "/rest/api/3/issue/OPS-1", "kind": "delay", "delay_ms": 60000, "times": 100}]));
     }
-    let work = Work::new();
-    let child = work.spawn(&sandbox.base, &stanza("30s", "", "60s"), &[]);
+    let work = Workdir::new();
+    let child = spawn(&work, &sandbox.base, &stanza("30s", "", "60s"), &[]);
     std::thread::sleep(Duration::from_secs(3));
     let signalled = Instant::now();
     Command::new("kill")
@@ -641,8 +599,8 @@ fn cancel_with(signal: &str, hang: bool) {
 fn sigterm_during_the_write_phase_reports_the_created_ticket() {
     let sandbox = SandboxProc::cloud(&[]);
     sandbox.add_faults(&json!({"method": "GET", "path_prefix": "/rest/api/3/issue/OPS-1/transitions", "kind": "delay", "delay_ms": 60000, "times": 100}));
-    let work = Work::new();
-    let child = work.spawn(&sandbox.base, &stanza("30s", "", "60s"), &[]);
+    let work = Workdir::new();
+    let child = spawn(&work, &sandbox.base, &stanza("30s", "", "60s"), &[]);
     std::thread::sleep(Duration::from_secs(2));
     let signalled = Instant::now();
     Command::new("kill")
@@ -687,7 +645,7 @@ fn sigterm_during_a_hanging_request_exits_6() {
 #[test]
 fn secrets_stay_out_of_verbose_json_dry_run_and_error_output() {
     let sandbox = SandboxProc::cloud(&["--approve-after", "1s"]);
-    let work = Work::new();
+    let work = Workdir::new();
     let step = stanza("5s", "  comment: hello\n", "30s");
     for (extra, env) in [
         (&["-vv"][..], &[][..]),
@@ -695,7 +653,7 @@ fn secrets_stay_out_of_verbose_json_dry_run_and_error_output() {
         (&["--dry-run", "-vv"][..], &[][..]),
         (&[][..], &[("RUST_LOG", "trace")][..]),
     ] {
-        let run = work.run_env(&sandbox.base, &step, extra, env);
+        let run = gate_env(&work, &sandbox.base, &step, extra, env);
         assert!(
             matches!(run.code, 0 | 4),
             "{extra:?} {env:?}: {}",
@@ -705,7 +663,8 @@ fn secrets_stay_out_of_verbose_json_dry_run_and_error_output() {
         record(&format!("no secret with {extra:?} {env:?}"), &run, "");
     }
     // An error: Jira refuses the credentials.
-    let run = work.run_env(
+    let run = gate_env(
+        &work,
         &sandbox.base,
         &step,
         &["-vv"],
@@ -719,11 +678,11 @@ fn secrets_stay_out_of_verbose_json_dry_run_and_error_output() {
 #[test]
 fn literal_token_warns_and_token_file_works() {
     let sandbox = SandboxProc::cloud(&[]);
-    let work = Work::new();
+    let work = Workdir::new();
     let literal = format!(
         "jira:\n  url: ${{JIRA_URL}}\n  auth: {{ type: basic, username: {USER}, token: {TOKEN} }}\n"
     ) + &ticket("");
-    let run = work.run(&sandbox.base, &literal, &[]);
+    let run = gate(&work, &sandbox.base, &literal, &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("written literally"), "{}", run.stderr);
     record("literal token in the stanza", &run, "warning, no echo");
@@ -733,7 +692,7 @@ fn literal_token_warns_and_token_file_works() {
         "jira:\n  url: ${{JIRA_URL}}\n  auth: {{ type: basic, username: {USER}, token_file: {} }}\n",
         token_file.display()
     ) + &ticket("");
-    let run = work.run(&sandbox.base, &from_file, &["-vv"]);
+    let run = gate(&work, &sandbox.base, &from_file, &["-vv"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(!run.stderr.contains("literally"), "{}", run.stderr);
     record("token_file", &run, "");
@@ -745,8 +704,13 @@ fn literal_token_warns_and_token_file_works() {
 
 #[test]
 fn plain_http_to_a_remote_host_is_refused() {
-    let work = Work::new();
-    let run = work.run("http://jira.example.com", &stanza("5s", "", "30s"), &[]);
+    let work = Workdir::new();
+    let run = gate(
+        &work,
+        "http://jira.example.com",
+        &stanza("5s", "", "30s"),
+        &[],
+    );
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("plain http"), "{}", run.stderr);
     assert!(run.elapsed < Duration::from_secs(2));
@@ -786,7 +750,12 @@ fn redirects_to_another_host_are_not_followed_with_credentials() {
     let (port, seen) = recorder();
     sandbox.add_faults(&json!({"method": "GET", "path_prefix": "/rest/api/2/serverInfo", "kind": "status", "status": 302,
         "headers": {"Location": format!("http://localhost:{port}/rest/api/2/serverInfo")}, "times": 10}));
-    let run = Work::new().run(&sandbox.base, &stanza("5s", "", "30s"), &[]);
+    let run = gate(
+        &Workdir::new(),
+        &sandbox.base,
+        &stanza("5s", "", "30s"),
+        &[],
+    );
     assert_eq!(run.code, 5, "{}", run.stderr);
     assert!(
         run.stderr.contains("redirected to another host"),
@@ -811,7 +780,12 @@ fn a_redirect_loop_fails_fast() {
     let here = format!("{}/rest/api/2/serverInfo", sandbox.base);
     sandbox.add_faults(&json!({"method": "GET", "path_prefix": "/rest/api/2/serverInfo", "kind": "status", "status": 302,
         "headers": {"Location": here}, "times": 1000}));
-    let run = Work::new().run(&sandbox.base, &stanza("5s", "", "30s"), &[]);
+    let run = gate(
+        &Workdir::new(),
+        &sandbox.base,
+        &stanza("5s", "", "30s"),
+        &[],
+    );
     assert_eq!(run.code, 5, "{}", run.stderr);
     assert!(run.stderr.contains("redirect"), "{}", run.stderr);
     assert!(run.elapsed < Duration::from_secs(3), "{:?}", run.elapsed);
@@ -842,9 +816,9 @@ fn huge_response_bodies_are_capped() {
     sandbox.add_faults(
         &json!({"method": "GET", "path_prefix": "/rest/api/3/myself", "kind": "huge", "times": 10}),
     );
-    let work = Work::new();
+    let work = Workdir::new();
     let started = Instant::now();
-    let child = work.spawn(&sandbox.base, &stanza("30s", "", "60s"), &[]);
+    let child = spawn(&work, &sandbox.base, &stanza("30s", "", "60s"), &[]);
     let pid = child.id();
     let mut peak = 0;
     let watcher = std::thread::spawn(move || {
@@ -872,7 +846,7 @@ fn huge_response_bodies_are_capped() {
 
 #[test]
 fn hostile_stanzas_exit_2_quickly() {
-    let work = Work::new();
+    let work = Workdir::new();
     let base = connection("5s") + &ticket("") + &approval("30s");
     let mut nested = String::from("approval:\n  approve_when: ");
     nested.push_str(&"{ all: [ ".repeat(5000));
@@ -904,19 +878,13 @@ fn hostile_stanzas_exit_2_quickly() {
         ("invalid UTF-8", bad_utf8, "UTF-8"),
     ];
     for (name, bytes, message) in cases {
-        for command in ["validate", "run"] {
+        for subcommand in ["validate", "run"] {
             work.write("bad.yml", &bytes);
-            let started = Instant::now();
-            let output = work
-                .command("http://127.0.0.1:9")
-                .args([command, "bad.yml"])
-                .output()
-                .unwrap();
-            let run = work.finish(&output, started);
-            assert_eq!(run.code, 2, "{name} ({command}):\n{}", run.stderr);
+            let run = work.run(command(&work, "http://127.0.0.1:9").args([subcommand, "bad.yml"]));
+            assert_eq!(run.code, 2, "{name} ({subcommand}):\n{}", run.stderr);
             assert!(
                 run.stderr.to_lowercase().contains(&message.to_lowercase()),
-                "{name} ({command}):\n{}",
+                "{name} ({subcommand}):\n{}",
                 run.stderr
             );
             assert!(
@@ -929,7 +897,7 @@ fn hostile_stanzas_exit_2_quickly() {
                 "{name}: {:?}",
                 run.elapsed
             );
-            if command == "run" {
+            if subcommand == "run" {
                 record(&format!("bad input: {name}"), &run, message);
             }
         }
@@ -938,27 +906,18 @@ fn hostile_stanzas_exit_2_quickly() {
 
 #[test]
 fn an_endless_stdin_is_refused_without_reading_it_all() {
-    let work = Work::new();
-    let started = Instant::now();
-    let output = work
-        .command("http://127.0.0.1:9")
-        .args(["validate", "-"])
-        .stdin(std::fs::File::open("/dev/zero").unwrap())
-        .output()
-        .unwrap();
-    let run = work.finish(&output, started);
+    let work = Workdir::new();
+    let run = work.run(
+        command(&work, "http://127.0.0.1:9")
+            .args(["validate", "-"])
+            .stdin(std::fs::File::open("/dev/zero").unwrap()),
+    );
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("at most"), "{}", run.stderr);
     assert!(run.elapsed < Duration::from_secs(3), "{:?}", run.elapsed);
     record("bad input: endless stdin (/dev/zero)", &run, "");
 
-    let started = Instant::now();
-    let output = work
-        .command("http://127.0.0.1:9")
-        .args(["validate", "/dev/zero"])
-        .output()
-        .unwrap();
-    let run = work.finish(&output, started);
+    let run = work.run(command(&work, "http://127.0.0.1:9").args(["validate", "/dev/zero"]));
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.elapsed < Duration::from_secs(3), "{:?}", run.elapsed);
     record("bad input: FILE is /dev/zero", &run, "");
@@ -967,13 +926,13 @@ fn an_endless_stdin_is_refused_without_reading_it_all() {
 #[test]
 fn hostile_interpolated_values_are_refused_or_sent_safely() {
     let sandbox = SandboxProc::cloud(&["--search-lag", "1s"]);
-    let work = Work::new();
+    let work = Workdir::new();
     let step = connection("5s")
         + "ticket:\n  project: ${PROJECT}\n  type: Change\n  summary: ${SUMMARY}\n  description: ${SUMMARY}\n  dedupe: ${DEDUPE}\n";
     let dedupe = "x\" OR labels = \"y\\\\ \n\t' AND";
     let summary = "Deploy \"quoted\" \\ back\\slash 'single' {\"json\": 1} $$";
     let env = [("PROJECT", "OPS"), ("SUMMARY", summary), ("DEDUPE", dedupe)];
-    let first = work.run_env(&sandbox.base, &step, &[], &env);
+    let first = gate_env(&work, &sandbox.base, &step, &[], &env);
     assert_eq!(first.code, 0, "{}", first.stderr);
     assert_eq!(first.field("created"), true);
     let issues = sandbox.issues();
@@ -982,7 +941,7 @@ fn hostile_interpolated_values_are_refused_or_sent_safely() {
     let escaped = serde_json::to_string(summary).unwrap();
     assert!(stored.contains(&escaped[1..escaped.len() - 1]), "{stored}");
     std::thread::sleep(Duration::from_millis(1500));
-    let again = work.run_env(&sandbox.base, &step, &[], &env);
+    let again = gate_env(&work, &sandbox.base, &step, &[], &env);
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert_eq!(again.field("created"), false, "{}", again.stderr);
     assert_eq!(tickets(&sandbox), 1);
@@ -997,7 +956,8 @@ fn hostile_interpolated_values_are_refused_or_sent_safely() {
         ("project with a newline", "OPS\nX", "ok"),
         ("summary with a newline", "OPS", "line one\nline two"),
     ] {
-        let run = work.run_env(
+        let run = gate_env(
+            &work,
             &sandbox.base,
             &step,
             &[],

@@ -8,12 +8,13 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use common::SandboxProc;
+use common::run::{PAT, Workdir};
 
 #[test]
 fn proxy_variables_are_honoured() {
     let sandbox = SandboxProc::datacenter(&["--approve-after", "1s"]);
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("proxy.log");
+    let work = Workdir::new();
+    let log = work.path("proxy.log");
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/support/forward_proxy.py"
@@ -31,25 +32,20 @@ fn proxy_variables_are_honoured() {
         .unwrap();
     let url = url.trim().to_owned();
     let stanza = "jira:\n  url: ${JIRA_URL}\n  auth: { type: pat, token: '${JIRA_PAT}' }\nticket: { project: OPS, type: Change, summary: via proxy, transition: Request approval }\napproval:\n  approve_when: { status: Approved }\n  interval: 1s\n  max_interval: 1s\n  timeout: 30s\n";
-    std::fs::write(dir.path().join("step.yml"), stanza).unwrap();
+    work.write("step.yml", stanza);
     let run = |extra: &[(&str, &str)]| {
-        let output = Command::new(env!("CARGO_BIN_EXE_jira-gate"))
-            .env_clear()
-            .env("JIRA_URL", &sandbox.base)
-            .env("JIRA_PAT", "sandbox-pat")
-            .envs(extra.iter().copied())
-            .current_dir(dir.path())
-            .args(["run", "step.yml"])
-            .output()
-            .unwrap();
-        (
-            output.status.code(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        )
+        let run = work.run(
+            work.command()
+                .env("JIRA_URL", &sandbox.base)
+                .env("JIRA_PAT", PAT)
+                .envs(extra.iter().copied())
+                .args(["run", "step.yml"]),
+        );
+        (run.code, run.stderr)
     };
 
     let (code, stderr) = run(&[("HTTP_PROXY", url.as_str())]);
-    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(code, 0, "{stderr}");
     let seen = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(
         seen.contains(&format!("GET {}/rest/api/2/serverInfo", sandbox.base)),
@@ -62,7 +58,7 @@ fn proxy_variables_are_honoured() {
 
     std::fs::write(&log, "").unwrap();
     let (code, stderr) = run(&[("HTTP_PROXY", url.as_str()), ("NO_PROXY", "127.0.0.1")]);
-    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(code, 0, "{stderr}");
     assert_eq!(
         std::fs::read_to_string(&log).unwrap(),
         "",

@@ -7,9 +7,10 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::SandboxProc;
+use common::run::{TOKEN, USER, Workdir};
 
 struct Proxy(Child, String);
 
@@ -105,38 +106,31 @@ fn start_proxy(dir: &Path, upstream: &str) -> Proxy {
     Proxy(child, line.trim().to_owned())
 }
 
-fn run(dir: &Path, url: &str, ca_file: Option<&str>) -> (i32, String, Duration) {
+fn run(work: &Workdir, url: &str, ca_file: Option<&str>) -> (i32, String, Duration) {
     let ca = ca_file
         .map(|f| format!("  ca_file: {f}\n"))
         .unwrap_or_default();
     let stanza = format!(
-        "jira:\n  url: {url}\n  auth: {{ type: basic, username: ci-bot@example.com, token: '${{JIRA_API_TOKEN}}' }}\n{ca}ticket: {{ project: OPS, type: Change, summary: TLS, transition: Request approval }}\napproval:\n  approve_when: {{ status: Approved }}\n  interval: 1s\n  max_interval: 1s\n  timeout: 60s\n"
+        "jira:\n  url: {url}\n  auth: {{ type: basic, username: {USER}, token: '${{JIRA_API_TOKEN}}' }}\n{ca}ticket: {{ project: OPS, type: Change, summary: TLS, transition: Request approval }}\napproval:\n  approve_when: {{ status: Approved }}\n  interval: 1s\n  max_interval: 1s\n  timeout: 60s\n"
     );
-    std::fs::write(dir.join("step.yml"), stanza).unwrap();
-    let started = Instant::now();
-    let output = Command::new(env!("CARGO_BIN_EXE_jira-gate"))
-        .env_clear()
-        .env("JIRA_API_TOKEN", "sandbox-token")
-        .current_dir(dir)
-        .args(["run", "step.yml"])
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-        started.elapsed(),
-    )
+    work.write("step.yml", stanza);
+    let run = work.run(
+        work.command()
+            .env("JIRA_API_TOKEN", TOKEN)
+            .args(["run", "step.yml"]),
+    );
+    (run.code, run.stderr, run.elapsed)
 }
 
 #[test]
 fn tls_is_verified_and_ca_file_adds_a_trust_anchor() {
     let sandbox = SandboxProc::cloud(&["--approve-after", "1s"]);
-    let dir = tempfile::tempdir().unwrap();
-    make_certificates(dir.path());
-    let proxy = start_proxy(dir.path(), &sandbox.base);
+    let work = Workdir::new();
+    make_certificates(work.dir());
+    let proxy = start_proxy(work.dir(), &sandbox.base);
 
     // Without the CA the certificate is refused at once, not retried until the timeout.
-    let (code, stderr, elapsed) = run(dir.path(), &proxy.1, None);
+    let (code, stderr, elapsed) = run(&work, &proxy.1, None);
     assert_eq!(code, 5, "{stderr}");
     assert!(
         stderr.contains("TLS to https://127.0.0.1:") && stderr.contains("jira.ca_file"),
@@ -150,13 +144,13 @@ fn tls_is_verified_and_ca_file_adds_a_trust_anchor() {
     assert!(sandbox.requests().is_empty(), "nothing reached Jira");
 
     // With it, the whole step runs over TLS.
-    let (code, stderr, _) = run(dir.path(), &proxy.1, Some("ca.pem"));
+    let (code, stderr, _) = run(&work, &proxy.1, Some("ca.pem"));
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("jira-gate: approved OPS-1"), "{stderr}");
 
     // A file that holds no certificate is a stanza error, found before any request.
-    std::fs::write(dir.path().join("empty.pem"), "not a certificate\n").unwrap();
-    let (code, stderr, _) = run(dir.path(), &proxy.1, Some("empty.pem"));
+    work.write("empty.pem", "not a certificate\n");
+    let (code, stderr, _) = run(&work, &proxy.1, Some("empty.pem"));
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("empty.pem"), "{stderr}");
 }

@@ -5,8 +5,12 @@
 //! `datacenter` shortcuts); the child is killed when the value is dropped.
 #![allow(dead_code)]
 
+pub mod run;
+
+use run::{PAT, TOKEN, USER, jira_gate};
+
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use reqwest::blocking::{Client, RequestBuilder, Response};
@@ -32,12 +36,9 @@ impl SandboxProc {
     /// Like [`SandboxProc::start`], listening on `listen` (e.g. a port chosen before a step that
     /// must find Jira unreachable at first).
     pub fn start_on(listen: &str, args: &[&str]) -> Self {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_jira-gate"));
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .args(["sandbox", "--listen", listen])
+        let mut cmd = jira_gate();
+        cmd.args(["sandbox", "--listen", listen])
             .args(args)
-            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
         let mut child = cmd.spawn().expect("spawn jira-gate sandbox");
@@ -97,9 +98,9 @@ impl SandboxProc {
     /// Adds the default credentials of the flavor (Cloud Basic email:token, DC Bearer PAT).
     pub fn auth(&self, rb: RequestBuilder) -> RequestBuilder {
         if self.datacenter {
-            rb.bearer_auth("sandbox-pat")
+            rb.bearer_auth(PAT)
         } else {
-            rb.basic_auth("ci-bot@example.com", Some("sandbox-token"))
+            rb.basic_auth(USER, Some(TOKEN))
         }
     }
 
