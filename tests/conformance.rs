@@ -2,7 +2,8 @@
 //! `../shared/jira/fixtures/jira-cli`) and of Atlassian's `OpenAPI` document.
 //!
 //! Shapes, not values: every key a fixture has must be in ours with the same JSON type,
-//! recursively. When the shared folder is absent (a user's clone) the tests say so and pass.
+//! recursively. When the shared folder is absent (a user's clone) the tests say so and pass; under
+//! `CI=true` they fail instead.
 
 mod common;
 
@@ -12,13 +13,7 @@ use common::SandboxProc;
 use serde_json::{Value, json};
 
 fn fixtures() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/jira/fixtures");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("conformance: {} is absent, nothing checked", dir.display());
-        None
-    }
+    common::fixtures::shared_fixtures("conformance")
 }
 
 fn fixture(dir: &std::path::Path, name: &str) -> Value {

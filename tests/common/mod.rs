@@ -5,6 +5,7 @@
 //! `datacenter` shortcuts); the child is killed when the value is dropped.
 #![allow(dead_code)]
 
+pub mod fixtures;
 pub mod run;
 
 use run::{PAT, TOKEN, USER, jira_gate};
