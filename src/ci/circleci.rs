@@ -1,0 +1,103 @@
+//! CircleCI: `export JIRA_GATE_DECISION='approved'` lines appended to `$BASH_ENV`, which CircleCI
+//! sources before each later `run` step of the job. Values are single-quoted for the shell, so
+//! nothing in them is expanded or run. `$BASH_ENV` is shared by every step: appended to, never
+//! truncated. CircleCI masks project and context variables itself.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use super::{Error, Sink, append, check_writable, fields, shell_quote};
+use crate::outcome::Report;
+
+/// The sink; `bash_env` is `$BASH_ENV` (always set by CircleCI; nothing is written without it).
+pub(super) struct CircleCi {
+    bash_env: Option<PathBuf>,
+}
+
+impl CircleCi {
+    pub(super) fn new(bash_env: Option<PathBuf>) -> Self {
+        CircleCi { bash_env }
+    }
+}
+
+impl Sink for CircleCi {
+    fn name(&self) -> &'static str {
+        "circleci"
+    }
+
+    fn mask(&self, _secrets: &[&str]) {}
+
+    fn section_start(&self, _id: &str, _title: &str) {}
+
+    fn section_end(&self, _id: &str) {}
+
+    fn finish(&self, report: &Report) -> Result<(), Error> {
+        match &self.bash_env {
+            Some(path) => append("CircleCI BASH_ENV", path, &exports(report)),
+            None => Ok(()),
+        }
+    }
+
+    fn preflight(&self) -> Result<(), Error> {
+        match &self.bash_env {
+            Some(path) => check_writable("CircleCI BASH_ENV", path),
+            None => Ok(()),
+        }
+    }
+}
+
+/// One `export` line per output. A leading line break keeps a file without a final one intact.
+fn exports(report: &Report) -> String {
+    let mut out = String::from("\n");
+    for (name, value) in fields(report) {
+        let _ = writeln!(
+            out,
+            "export JIRA_GATE_{}={}",
+            name.to_ascii_uppercase(),
+            shell_quote(&value)
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::Decision;
+    use proptest::prelude::*;
+
+    #[test]
+    fn appends_export_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bash_env");
+        std::fs::write(&path, "export EARLIER=1").unwrap();
+        let sink = CircleCi::new(Some(path.clone()));
+        sink.preflight().unwrap();
+        let mut r = Report::new(Decision::Timeout);
+        r.decided_by = Some("$(rm -rf /) 'quoted'".into());
+        sink.finish(&r).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.starts_with("export EARLIER=1\nexport JIRA_GATE_DECISION='timeout'\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("export JIRA_GATE_DECIDED_BY='$(rm -rf /) '\\''quoted'\\'''\n"),
+            "{text}"
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// bash reads a quoted word back as the original value (no NUL: shells cannot hold it).
+        #[test]
+        fn shell_quoting_round_trips(value in "[^\u{0}]{0,40}") {
+            let output = std::process::Command::new("bash")
+                .arg("-c")
+                .arg(format!("printf %s {}", shell_quote(&value)))
+                .output()
+                .unwrap();
+            prop_assert_eq!(String::from_utf8_lossy(&output.stdout), value);
+        }
+    }
+}
