@@ -446,3 +446,50 @@ fn unwritable_outputs_stop_the_step_before_jira() {
     }
     assert!(sandbox.issues().is_empty(), "no ticket was created");
 }
+
+/// The stanzas the new pipeline examples run are valid: `steps/any-ci-change-approval.yml` with
+/// the variables the examples set, and the Woodpecker example's inline stanza once Woodpecker has
+/// turned `$$` into `$`.
+#[test]
+fn example_stanzas_validate() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let validate = |vars: &[(&str, &str)], args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_jira-gate"))
+            .env_clear()
+            .envs([
+                ("JIRA_URL", "https://example.atlassian.net"),
+                ("JIRA_USER", "ci-bot@example.com"),
+                ("JIRA_API_TOKEN", "t"),
+            ])
+            .envs(vars.iter().copied())
+            .current_dir(root)
+            .stdin(Stdio::null())
+            .arg("validate")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let output = validate(
+        &[("PIPELINE_RUN_ID", "42")],
+        &["steps/any-ci-change-approval.yml"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+
+    let woodpecker: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(root.join("steps/woodpecker.yml")).unwrap())
+            .unwrap();
+    let inline = woodpecker["steps"][0]["settings"]["step"]
+        .as_str()
+        .unwrap()
+        .replace("$$", "$");
+    let output = validate(
+        &[
+            ("JIRA_GATE_STEP", &inline),
+            ("CI_COMMIT_SHA", "abc"),
+            ("CI_PIPELINE_URL", "https://ci.example.com/1"),
+            ("CI_PIPELINE_NUMBER", "1"),
+        ],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+}
