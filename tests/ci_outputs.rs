@@ -76,6 +76,11 @@ fn github_actions_outputs() {
         stdout.contains("::notice title=jira-gate::approved OPS-1"),
         "{stdout}"
     );
+    let group = stdout
+        .find("::group::jira-gate: connect to Jira and write the ticket\n")
+        .expect("the setup is a group");
+    let end = stdout.find("::endgroup::\n").expect("the group is closed");
+    assert!(group < end, "{stdout}");
     assert!(!stderr.contains("sandbox-token"), "{stderr}");
 
     let outputs = std::fs::read_to_string(&output_file).unwrap();

@@ -95,16 +95,6 @@ pub enum Error {
         /// What GitLab would do with it, and what to do instead.
         reason: String,
     },
-    /// A value the target format cannot carry; nothing was written.
-    #[error("refusing to write {key} as {target}: {reason}")]
-    Unsafe {
-        /// The format, in words ("a Tekton result", ...).
-        target: &'static str,
-        /// The output's name.
-        key: String,
-        /// Why, and what to do instead.
-        reason: String,
-    },
     /// `JIRA_GATE_CI` names no system this build knows.
     #[error(
         "JIRA_GATE_CI={value:?} is not a CI system jira-gate knows; use one of: {}",
@@ -301,38 +291,29 @@ impl Sink for Quiet {
     }
 }
 
-/// Whether a field only informs (who, when, which status) or is one a pipeline branches on. Only
-/// informational values are ever changed to fit a format (issue 8 #3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Decides,
-    Informs,
-}
-
 /// The output fields of SPEC section 3 in their canonical order, `snake_case` names, missing
-/// values as empty strings, informational values made single-line by [`sanitize`]. Each sink
-/// renames them to its own convention.
+/// values as empty strings. Each sink renames them to its own convention.
+///
+/// `status`, `status_category`, `resolution`, `decided_by` and `decided_at` only inform (nothing
+/// branches on who approved): they go through [`sanitize`], so every format can carry them. The
+/// others are what a pipeline decides on and are never changed; a format that cannot carry one
+/// refuses it (issue 8 #3).
 fn fields(report: &Report) -> [(&'static str, String); 12] {
-    fields_with_kind(report).map(|(name, value, _)| (name, value))
-}
-
-fn fields_with_kind(report: &Report) -> [(&'static str, String, Kind); 12] {
-    use Kind::{Decides, Informs};
     let info = |v: &Option<String>| sanitize(v.as_deref().unwrap_or_default());
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     [
-        ("decision", report.decision.as_str().to_owned(), Decides),
-        ("issue_key", opt(&report.issue_key), Decides),
-        ("issue_url", opt(&report.issue_url), Decides),
-        ("created", report.created.to_string(), Decides),
-        ("status", info(&report.status), Informs),
-        ("status_category", info(&report.status_category), Informs),
-        ("resolution", info(&report.resolution), Informs),
-        ("decided_by", info(&report.decided_by), Informs),
-        ("decided_at", info(&report.decided_at), Informs),
-        ("waited_seconds", report.waited_seconds.to_string(), Decides),
-        ("polls", report.polls.to_string(), Decides),
-        ("exit_code", report.exit_code.to_string(), Decides),
+        ("decision", report.decision.as_str().to_owned()),
+        ("issue_key", opt(&report.issue_key)),
+        ("issue_url", opt(&report.issue_url)),
+        ("created", report.created.to_string()),
+        ("status", info(&report.status)),
+        ("status_category", info(&report.status_category)),
+        ("resolution", info(&report.resolution)),
+        ("decided_by", info(&report.decided_by)),
+        ("decided_at", info(&report.decided_at)),
+        ("waited_seconds", report.waited_seconds.to_string()),
+        ("polls", report.polls.to_string()),
+        ("exit_code", report.exit_code.to_string()),
     ]
 }
 
@@ -562,14 +543,18 @@ mod tests {
         assert_eq!(sanitize("plain"), "plain");
         let mut r = Report::new(Decision::Approved);
         r.decided_by = Some("Jane \n".into());
+        r.status = Some(" Approved".into());
+        r.status_category = Some("done\n".into());
+        r.resolution = Some("Won't\nDo".into());
+        r.decided_at = Some("2025-01-01T00:00:00Z\r\n".into());
         r.issue_key = Some("OPS-1 ".into());
-        let f = fields_with_kind(&r);
-        assert_eq!(f[7], ("decided_by", "Jane".to_owned(), Kind::Informs));
-        assert_eq!(
-            f[1],
-            ("issue_key", "OPS-1 ".to_owned(), Kind::Decides),
-            "never changed"
-        );
+        let f = fields(&r);
+        assert_eq!(f[4], ("status", "Approved".to_owned()));
+        assert_eq!(f[5], ("status_category", "done".to_owned()));
+        assert_eq!(f[6], ("resolution", "Won't Do".to_owned()));
+        assert_eq!(f[7], ("decided_by", "Jane".to_owned()));
+        assert_eq!(f[8], ("decided_at", "2025-01-01T00:00:00Z".to_owned()));
+        assert_eq!(f[1], ("issue_key", "OPS-1 ".to_owned()), "never changed");
     }
 
     #[test]
