@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use super::{Error, Sink, check_dir, fields, replace};
+use super::{Error, Sink, check_dir, check_writable, fields, replace};
 use crate::outcome::Report;
 
 /// Where Argo's output parameters are read from, unless `JIRA_GATE_ARGO_OUTPUTS` says otherwise.
@@ -17,6 +17,9 @@ pub(super) struct ResultFiles {
     name: &'static str,
     what: &'static str,
     dir: PathBuf,
+    /// Argo's directory is ours to create; Tekton's is mounted by Tekton, and a missing one means
+    /// a wrong `--tekton-results` (creating `/tekton/results` on a host would hide that).
+    create: bool,
 }
 
 impl ResultFiles {
@@ -25,6 +28,7 @@ impl ResultFiles {
             name: "tekton",
             what: "Tekton result",
             dir,
+            create: false,
         }
     }
 
@@ -33,6 +37,7 @@ impl ResultFiles {
             name: "argo",
             what: "Argo output parameter",
             dir,
+            create: true,
         }
     }
 }
@@ -50,7 +55,9 @@ impl Sink for ResultFiles {
     fn section_end(&self, _id: &str) {}
 
     fn finish(&self, report: &Report) -> Result<(), Error> {
-        check_dir(self.what, &self.dir, "decision")?;
+        if self.create {
+            check_dir(self.what, &self.dir, "decision")?;
+        }
         for (name, value) in fields(report) {
             replace(self.what, &self.dir.join(name.replace('_', "-")), &value)?;
         }
@@ -58,7 +65,11 @@ impl Sink for ResultFiles {
     }
 
     fn preflight(&self) -> Result<(), Error> {
-        check_dir(self.what, &self.dir, "decision")
+        if self.create {
+            check_dir(self.what, &self.dir, "decision")
+        } else {
+            check_writable(self.what, &self.dir.join("decision"))
+        }
     }
 }
 
@@ -91,6 +102,25 @@ mod tests {
         assert_eq!(std::fs::read_dir(&out).unwrap().count(), 12);
         sink.finish(&Report::new(Decision::Rejected)).unwrap();
         assert_eq!(read("decision"), "rejected", "replaced, not appended");
+    }
+
+    #[test]
+    fn a_missing_tekton_directory_is_not_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let results = dir.path().join("results");
+        let err = ResultFiles::tekton(results.clone())
+            .preflight()
+            .unwrap_err();
+        assert!(err.to_string().contains("results/decision"), "{err}");
+        assert!(!results.exists());
+        std::fs::create_dir(&results).unwrap();
+        let sink = ResultFiles::tekton(results.clone());
+        sink.preflight().unwrap();
+        sink.finish(&Report::new(Decision::Approved)).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(results.join("decision")).unwrap(),
+            "approved"
+        );
     }
 
     #[test]
