@@ -41,8 +41,8 @@ use crate::outcome::Report;
 ///
 /// Object-safe and `Send + Sync`, so a `Box<dyn Sink>` can live across `.await` points.
 pub trait Sink: Send + Sync {
-    /// The system's name, as `JIRA_GATE_CI` spells it (`"github"`, `"gitlab"`, ...), or
-    /// `"generic"`.
+    /// The system's name, as `JIRA_GATE_CI` spells it (`"github"`, `"gitlab"`, ...), `"generic"`,
+    /// or `"unknown"` for a `JIRA_GATE_CI` value that names no system.
     fn name(&self) -> &'static str;
 
     /// Called once, before anything else is printed. GitHub prints `::add-mask::` for each
