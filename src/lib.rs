@@ -210,6 +210,7 @@ fn parse(name: &str, text: &str, global: &Global, env: &Env) -> Result<Stanza, E
             Some(t) => Some(t),
             None => env
                 .github_input("timeout")
+                .or_else(|| env.plugin_setting("timeout"))
                 .map(|t| {
                     humantime::parse_duration(t.trim()).map_err(|e| {
                         Error::Usage(format!("input `timeout` {t:?} is not a duration: {e}"))

@@ -362,6 +362,23 @@ fn woodpecker_plugin_settings() {
         serde_json::from_str(&std::fs::read_to_string(work.path().join("result.json")).unwrap())
             .unwrap();
     assert_eq!(result["decision"], "approved");
+
+    // The `timeout` setting is read like GitHub's `timeout` input.
+    let output = Command::new(env!("CARGO_BIN_EXE_jira-gate"))
+        .env_clear()
+        .envs([
+            ("DRONE", "true"),
+            ("PLUGIN_STEP_FILE", "other.yml"),
+            ("PLUGIN_TIMEOUT", "soon"),
+        ])
+        .current_dir(work.path())
+        .stdin(Stdio::null())
+        .arg("validate")
+        .output()
+        .unwrap();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("input `timeout` \"soon\""), "{stderr}");
 }
 
 /// `JIRA_GATE_CI` overrides detection; an unknown value stops the step before Jira with the valid
