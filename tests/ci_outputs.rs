@@ -241,7 +241,8 @@ fn gitlab_dotenv_path_and_write_failure() {
     );
     assert!(
         stderr.contains("cannot write the GitLab dotenv file out/gate.env")
-            && stderr.contains("No such file or directory"),
+            && stderr.contains("No such file or directory")
+            && stderr.contains("found before Jira was touched"),
         "{stderr}"
     );
     assert!(

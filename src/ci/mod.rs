@@ -95,6 +95,15 @@ pub enum Error {
         /// What GitLab would do with it, and what to do instead.
         reason: String,
     },
+    /// Found by [`preflight`]: an output file that cannot be written, before Jira was touched.
+    #[error(
+        "{reason} (found before Jira was touched: create the directory, fix the permissions or \
+         point the output elsewhere)"
+    )]
+    NotWritable {
+        /// The [`Error::File`] rendered with its OS error.
+        reason: String,
+    },
     /// `JIRA_GATE_CI` names no system this build knows.
     #[error(
         "JIRA_GATE_CI={value:?} is not a CI system jira-gate knows; use one of: {}",
@@ -179,9 +188,15 @@ pub fn detect_with(env: &dyn Fn(&str) -> Option<String>, options: &Options) -> B
 
 /// Checks, before Jira is touched, that the sink's files and the `--result-file` can be written.
 pub fn preflight(sink: &dyn Sink, result_file: Option<&Path>) -> Result<(), Error> {
-    sink.preflight()?;
+    let hint = |e: Error| match e {
+        Error::File { .. } => Error::NotWritable {
+            reason: crate::render(&e),
+        },
+        other => other,
+    };
+    sink.preflight().map_err(hint)?;
     if let Some(path) = result_file {
-        check_writable("result", path)?;
+        check_writable("result", path).map_err(hint)?;
     }
     Ok(())
 }
