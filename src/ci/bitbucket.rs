@@ -4,10 +4,9 @@
 //! Both files are the pipe's own, so a retried step replaces them. Outside a pipe the variable is
 //! unset and nothing is written: use `--result-file` there.
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use super::{Error, Sink, check_dir, fields, replace, shell_quote};
+use super::{Error, Sink, check_dir, replace, shell_assignments};
 use crate::outcome::Report;
 
 /// The sink; `storage` is `$BITBUCKET_PIPE_SHARED_STORAGE_DIR`.
@@ -45,7 +44,7 @@ impl Sink for Bitbucket {
         replace(
             "Bitbucket pipe result",
             &dir.join("result.env"),
-            &env_file(report),
+            &shell_assignments(report, ""),
         )?;
         let mut json = serde_json::to_string_pretty(report).unwrap_or_default();
         json.push('\n');
@@ -58,20 +57,6 @@ impl Sink for Bitbucket {
             None => Ok(()),
         }
     }
-}
-
-/// `JIRA_GATE_NAME='value'` lines that `sh` and `bash` read back exactly.
-fn env_file(report: &Report) -> String {
-    let mut out = String::new();
-    for (name, value) in fields(report) {
-        let _ = writeln!(
-            out,
-            "JIRA_GATE_{}={}",
-            name.to_ascii_uppercase(),
-            shell_quote(&value)
-        );
-    }
-    out
 }
 
 #[cfg(test)]

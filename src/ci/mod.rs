@@ -412,6 +412,22 @@ fn shell_quote(value: &str) -> String {
     format!("'{}'", value.replace('\'', "'\\''"))
 }
 
+/// One `PREFIXJIRA_GATE_NAME='value'` line per output, for files a shell reads with `source`
+/// (`prefix` is `export ` for CircleCI's `$BASH_ENV`, empty for Bitbucket's `result.env`).
+fn shell_assignments(report: &Report, prefix: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for (name, value) in fields(report) {
+        let _ = writeln!(
+            out,
+            "{prefix}JIRA_GATE_{}={}",
+            name.to_ascii_uppercase(),
+            shell_quote(&value)
+        );
+    }
+    out
+}
+
 /// Writes to stdout in one go; a closed stdout is not worth failing the step for.
 fn print_stdout(text: &str) {
     use std::io::Write as _;
@@ -432,6 +448,7 @@ fn print_stderr(text: &str) {
 mod tests {
     use super::*;
     use crate::outcome::Decision;
+    use proptest::prelude::*;
     use std::collections::HashMap;
 
     fn system_for(
@@ -660,5 +677,19 @@ mod tests {
         assert!(text.contains("GitHub output"), "{text}");
         assert!(text.contains("missing-dir"), "{text}");
         assert!(std::error::Error::source(&err).is_some());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// bash reads a quoted word back as the original value (no NUL: shells cannot hold it).
+        #[test]
+        fn shell_quoting_round_trips(value in "[^\u{0}]{0,40}") {
+            let output = std::process::Command::new("bash")
+                .arg("-c")
+                .arg(format!("printf %s {}", shell_quote(&value)))
+                .output()
+                .unwrap();
+            prop_assert_eq!(String::from_utf8_lossy(&output.stdout), value);
+        }
     }
 }
