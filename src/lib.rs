@@ -44,7 +44,7 @@ pub async fn run(cli: Cli, env: Env) -> u8 {
         }
         Command::Validate(file) => report_error(validate(&file, &global, &env)),
         Command::Check(file) => {
-            let sink = ci::detect(&|n| env.get(n));
+            let sink = ci::detect_with(&|n| env.get(n), &ci_options(&global));
             mask_early(&env, sink.as_ref());
             match source(&file, &env)
                 .and_then(|(name, text)| load(&name, &text, &global, &env, sink.as_ref()))
@@ -57,8 +57,12 @@ pub async fn run(cli: Cli, env: Env) -> u8 {
             // Signal handlers first: a SIGTERM while the stanza is still being read (a slow stdin
             // or FIFO) must end with exit 6 and outputs, not the default kill.
             let mut shutdown = Shutdown::install();
-            let sink = ci::detect(&|n| env.get(n));
+            let sink = ci::detect_with(&|n| env.get(n), &ci_options(&global));
             mask_early(&env, sink.as_ref());
+            // Issue 8 #11: outputs that cannot be written are found before Jira is touched.
+            if let Err(e) = ci::preflight(sink.as_ref(), global.result_file.as_deref()) {
+                return report_error(Err(Error::Usage(render(&e))));
+            }
             let read = {
                 let (file, env) = (file.clone(), env.clone());
                 tokio::task::spawn_blocking(move || source(&file, &env))
@@ -206,6 +210,7 @@ fn parse(name: &str, text: &str, global: &Global, env: &Env) -> Result<Stanza, E
             Some(t) => Some(t),
             None => env
                 .github_input("timeout")
+                .or_else(|| env.plugin_setting("timeout"))
                 .map(|t| {
                     humantime::parse_duration(t.trim()).map_err(|e| {
                         Error::Usage(format!("input `timeout` {t:?} is not a duration: {e}"))
@@ -215,6 +220,14 @@ fn parse(name: &str, text: &str, global: &Global, env: &Env) -> Result<Stanza, E
         },
     };
     Ok(stanza::from_str(text, name, &lookup)?.validate(name, &overrides)?)
+}
+
+/// What the command line adds to CI detection.
+fn ci_options(global: &Global) -> ci::Options {
+    ci::Options {
+        quiet: global.quiet,
+        tekton_results: global.tekton_results.clone(),
+    }
 }
 
 /// Masks the values of the variables known to hold secrets; called before anything else is
@@ -274,19 +287,20 @@ async fn step_and_outputs(
 /// (1 when an output could not be written).
 fn outputs(mut report: Report, global: &Global, sink: &dyn ci::Sink) -> u8 {
     let mut failures = Vec::new();
+    // The CI outputs first: when they fail the exit code becomes 1, and the result file must say
+    // the same (issue 8 #3).
+    if let Err(e) = sink.finish(&report) {
+        failures.push(Error::from(e));
+        report.exit_code = 1;
+    }
     if let Some(path) = &global.result_file {
         if let Err(e) = write_result(path, &report) {
             failures.push(e);
+            report.exit_code = 1;
         }
-    }
-    if let Err(e) = sink.finish(&report) {
-        failures.push(e.into());
     }
     for failure in &failures {
         eprintln!("jira-gate: error: {}", render(failure));
-    }
-    if !failures.is_empty() {
-        report.exit_code = 1;
     }
     eprintln!("{}", report.summary());
     report.exit_code
@@ -380,7 +394,7 @@ async fn demo(args: &DemoArgs, global: &Global, env: Env) -> u8 {
         humantime::format_duration(args.approve_after)
     );
     let env = env.with_overrides(demo_env(&sandbox, args.flavor));
-    let sink = ci::detect(&|n| env.get(n));
+    let sink = ci::detect_with(&|n| env.get(n), &ci_options(global));
     let stanza = parse("steps/demo.yml", DEMO_STANZA, global, &env);
     step_and_outputs(stanza, global, sink.as_ref(), &mut Shutdown::install()).await
 }
