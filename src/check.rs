@@ -8,11 +8,10 @@
 use serde_json::Value as Json;
 use tokio::time::Instant;
 
-use crate::criteria::Criteria;
 use crate::error::Error;
 use crate::jira::fields::Catalog;
 use crate::jira::{self, JiraClient};
-use crate::stanza::Stanza;
+use crate::stanza::{Approval, Stanza};
 use crate::step;
 
 /// Runs every check; `Ok` when all pass.
@@ -38,11 +37,11 @@ pub async fn run(stanza: &Stanza) -> Result<(), Error> {
     let client = &client;
     let ticket = &stanza.ticket;
 
-    if let Some(project_key) = &ticket.project {
+    if let Some(project_key) = ticket.project() {
         match client.project(project_key).await {
             Ok(project) => {
                 report(Ok(format!("project {}", project.key)));
-                if let Some(wanted) = &ticket.issue_type {
+                if let Some(wanted) = ticket.issue_type() {
                     report(
                         step::issue_type(&project, wanted)
                             .map(|t| format!("issue type {} (id {})", t.name, t.id)),
@@ -55,8 +54,7 @@ pub async fn run(stanza: &Stanza) -> Result<(), Error> {
 
     let mut names: Vec<String> = ticket.fields.iter().map(|(name, _)| name.clone()).collect();
     if let Some(approval) = &stanza.approval {
-        names.extend(approval.approve.field_names());
-        names.extend(approval.reject.iter().flat_map(Criteria::field_names));
+        names.extend(approval.field_names());
     }
     if !names.is_empty() {
         match client.fields().await {
@@ -74,7 +72,7 @@ pub async fn run(stanza: &Stanza) -> Result<(), Error> {
         }
     }
 
-    if let Some(key) = &ticket.key {
+    if let Some(key) = ticket.key() {
         match client.issue(key, &["status".to_owned()], false).await {
             Ok(issue) => {
                 let status = issue
@@ -95,25 +93,19 @@ pub async fn run(stanza: &Stanza) -> Result<(), Error> {
 
     // Status names: those of the criteria can never match if the project has no such status;
     // a transition name can only be verified once the ticket exists.
-    let project = ticket.project.clone().or_else(|| {
+    let project = ticket.project().map(str::to_owned).or_else(|| {
         ticket
-            .key
-            .as_deref()
+            .key()
             .and_then(|k| k.rsplit_once('-'))
             .map(|(p, _)| p.to_owned())
     });
     let wanted: Vec<String> = stanza
         .approval
         .iter()
-        .flat_map(|a| {
-            a.approve
-                .status_names()
-                .into_iter()
-                .chain(a.reject.iter().flat_map(Criteria::status_names))
-        })
+        .flat_map(Approval::status_names)
         .collect();
     if let Some(project) = project
-        .filter(|_| !wanted.is_empty() || (ticket.key.is_none() && ticket.transition.is_some()))
+        .filter(|_| !wanted.is_empty() || (ticket.key().is_none() && ticket.transition.is_some()))
     {
         match project_status_names(client, &project).await {
             Ok(names) => {
@@ -127,7 +119,7 @@ pub async fn run(stanza: &Stanza) -> Result<(), Error> {
                         )))
                     });
                 }
-                if let (None, Some(transition)) = (&ticket.key, &ticket.transition) {
+                if let (None, Some(transition)) = (ticket.key(), &ticket.transition) {
                     // Neither ok nor a problem: only the run itself can tell.
                     note(
                         if names.iter().any(|n| n.eq_ignore_ascii_case(transition)) {

@@ -11,7 +11,7 @@ use serde_json::Value as Json;
 use tokio::time::Instant;
 
 use crate::ci::Sink;
-use crate::criteria::{Snapshot, Verdict};
+use crate::criteria::{Criteria, Snapshot, Verdict};
 use crate::jira::fields::Catalog;
 use crate::jira::models::History;
 use crate::jira::{self, Deployment, JiraClient};
@@ -144,26 +144,26 @@ async fn drive_inner(
     client.connect(stanza.jira.api).await?;
     let client = &*client;
 
-    let mut approval = stanza.approval.clone();
     let needs_catalog = !stanza.ticket.fields.is_empty()
-        || approval.as_ref().is_some_and(|a| {
-            !a.approve.field_names().is_empty()
-                || a.reject
-                    .as_ref()
-                    .is_some_and(|r| !r.field_names().is_empty())
-        });
+        || stanza
+            .approval
+            .as_ref()
+            .is_some_and(|a| !a.field_names().is_empty());
     let catalog = if needs_catalog {
         Some(Catalog::new(client.fields().await?))
     } else {
         None
     };
-    if let (Some(approval), Some(catalog)) = (approval.as_mut(), catalog.as_ref()) {
-        let mut resolve = |name: &str| catalog.resolve(name).map(|d| d.id.clone());
-        approval.approve.resolve_fields(&mut resolve)?;
-        if let Some(reject) = approval.reject.as_mut() {
-            reject.resolve_fields(&mut resolve)?;
-        }
-    }
+    // Without a catalog no criterion names a field, so nothing is looked up.
+    let mut resolve = |name: &str| match &catalog {
+        Some(catalog) => catalog.resolve(name).map(|d| d.id.clone()),
+        None => Ok(name.to_owned()),
+    };
+    let approval = stanza
+        .approval
+        .as_ref()
+        .map(|a| a.resolve(&mut resolve))
+        .transpose()?;
 
     let known = |key: &str, created: bool| {
         let mut p = progress.borrow_mut();
@@ -188,12 +188,12 @@ async fn drive_inner(
     };
 
     let mut fields = vec!["status".to_owned(), "resolution".to_owned()];
-    for id in approval.approve.field_ids().into_iter().chain(
-        approval
-            .reject
-            .iter()
-            .flat_map(crate::criteria::Criteria::field_ids),
-    ) {
+    for id in approval
+        .approve
+        .field_ids()
+        .into_iter()
+        .chain(approval.reject.iter().flat_map(Criteria::field_ids))
+    {
         if !fields.contains(&id) {
             fields.push(id);
         }

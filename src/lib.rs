@@ -12,7 +12,6 @@ pub mod criteria;
 pub mod env;
 pub mod error;
 pub mod gate;
-pub mod interpolate;
 pub mod jira;
 pub mod logging;
 pub mod outcome;
@@ -22,6 +21,7 @@ pub mod sandbox;
 pub mod secret;
 pub mod stanza;
 pub mod step;
+pub mod value;
 
 use std::path::{Path, PathBuf};
 
@@ -29,7 +29,7 @@ use cli::{Cli, Command, DemoArgs, Global, StepFile};
 use env::Env;
 use error::Error;
 use outcome::{Decision, Report};
-use stanza::{Overrides, Stanza};
+use stanza::{Overrides, Stanza, Target};
 
 /// The stanza `demo` runs (also shipped as `steps/demo.yml`).
 pub const DEMO_STANZA: &str = include_str!("../steps/demo.yml");
@@ -125,12 +125,14 @@ fn validate(file: &StepFile, global: &Global, env: &Env) -> Result<(), Error> {
 /// One line on what the stanza will do.
 fn describe(stanza: &Stanza) -> String {
     let ticket = &stanza.ticket;
-    let write = match &ticket.key {
-        Some(key) => format!("updates {key}"),
-        None => format!(
-            "creates a {} in {}{}",
-            ticket.issue_type.as_deref().unwrap_or("?"),
-            ticket.project.as_deref().unwrap_or("?"),
+    let write = match &ticket.target {
+        Target::Update { key, .. } => format!("updates {key}"),
+        Target::Create {
+            project,
+            issue_type,
+            ..
+        } => format!(
+            "creates a {issue_type} in {project}{}",
             if ticket.dedupe.is_some() {
                 " (deduplicated)"
             } else {

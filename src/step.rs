@@ -14,7 +14,7 @@ use tokio::time::Instant;
 use crate::jira::fields::{self, Catalog};
 use crate::jira::models::{FieldMeta, Issue, IssueType, Project, Transition};
 use crate::jira::{Error, JiraClient, jql};
-use crate::stanza::Ticket;
+use crate::stanza::{Target, Ticket};
 
 /// How long to keep searching for a ticket whose create was answered ambiguously.
 pub const LAG_SEARCH: Duration = Duration::from_secs(30);
@@ -68,10 +68,28 @@ pub async fn write(
     deadline: Instant,
     known: Known<'_>,
 ) -> Result<Written, Error> {
-    match &ticket.key {
-        Some(key) => update(client, ticket, key, catalog, known).await,
-        None => create(client, ticket, catalog, deadline, known).await,
+    match &ticket.target {
+        Target::Update { key, .. } => update(client, ticket, key, catalog, known).await,
+        Target::Create {
+            project,
+            issue_type,
+            summary,
+        } => {
+            let new = NewIssue {
+                project,
+                issue_type,
+                summary,
+            };
+            create(client, ticket, &new, catalog, deadline, known).await
+        }
     }
+}
+
+/// What creating an issue needs, as the validated stanza gives it.
+struct NewIssue<'a> {
+    project: &'a str,
+    issue_type: &'a str,
+    summary: &'a str,
 }
 
 async fn update(
@@ -81,6 +99,7 @@ async fn update(
     catalog: Option<&Catalog>,
     known: Known<'_>,
 ) -> Result<Written, Error> {
+    let given = key;
     let issue = client
         .issue(key, &["status".to_owned()], false)
         .await
@@ -91,15 +110,12 @@ async fn update(
         issue.key.clone()
     };
     known(&key, false);
-    if !key.eq_ignore_ascii_case(ticket.key.as_deref().unwrap_or_default()) {
-        tracing::info!(
-            "{} has moved; it is now {key}",
-            ticket.key.as_deref().unwrap_or_default()
-        );
+    if !key.eq_ignore_ascii_case(given) {
+        tracing::info!("{given} has moved; it is now {key}");
     }
     let mut body = Map::new();
-    if let Some(summary) = &ticket.summary {
-        body.insert("summary".into(), summary.clone().into());
+    if let Some(summary) = ticket.summary() {
+        body.insert("summary".into(), summary.into());
     }
     if let Some(description) = &ticket.description {
         body.insert("description".into(), client.rich_text(description));
@@ -128,18 +144,13 @@ async fn update(
 async fn create(
     client: &JiraClient,
     ticket: &Ticket,
+    new: &NewIssue<'_>,
     catalog: Option<&Catalog>,
     deadline: Instant,
     known: Known<'_>,
 ) -> Result<Written, Error> {
-    let project_key = ticket
-        .project
-        .as_deref()
-        .expect("validated: create has a project");
-    let type_name = ticket
-        .issue_type
-        .as_deref()
-        .expect("validated: create has a type");
+    let project_key = new.project;
+    let type_name = new.issue_type;
     let label = ticket.dedupe.as_deref().map(dedupe_label);
 
     if let Some(label) = &label {
@@ -164,10 +175,7 @@ async fn create(
     let mut body = Map::new();
     body.insert("project".into(), json!({"key": project.key}));
     body.insert("issuetype".into(), json!({"id": issue_type.id}));
-    body.insert(
-        "summary".into(),
-        ticket.summary.clone().unwrap_or_default().into(),
-    );
+    body.insert("summary".into(), new.summary.into());
     if let Some(description) = &ticket.description {
         body.insert("description".into(), client.rich_text(description));
     }
