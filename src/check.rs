@@ -10,14 +10,14 @@ use tokio::time::Instant;
 
 use crate::error::Error;
 use crate::jira::fields::Catalog;
+use crate::jira::workflow;
 use crate::jira::{self, JiraClient};
 use crate::stanza::{Approval, Stanza};
-use crate::step;
 
 /// Runs every check; `Ok` when all pass.
 pub async fn run(stanza: &Stanza) -> Result<(), Error> {
     let deadline = Instant::now() + stanza.jira.request_timeout * 3;
-    let mut client = JiraClient::new(&stanza.jira, deadline, true)?;
+    let mut client = JiraClient::new(&stanza.jira, deadline)?;
     let mut problems = 0usize;
     let mut report = |result: Result<String, jira::Error>| match result {
         Ok(line) => eprintln!("  ok       {line}"),
@@ -29,7 +29,7 @@ pub async fn run(stanza: &Stanza) -> Result<(), Error> {
     let note = |line: String| eprintln!("  note     {line}");
     eprintln!("jira-gate check: {}", stanza.jira.url);
     // Without working credentials nothing else can be checked.
-    let user = client.connect(stanza.jira.api).await?;
+    let user = client.connect().await?;
     report(Ok(format!(
         "credentials: authenticated as {}",
         user.label()
@@ -43,7 +43,7 @@ pub async fn run(stanza: &Stanza) -> Result<(), Error> {
                 report(Ok(format!("project {}", project.key)));
                 if let Some(wanted) = ticket.issue_type() {
                     report(
-                        step::issue_type(&project, wanted)
+                        workflow::issue_type(&project, wanted)
                             .map(|t| format!("issue type {} (id {})", t.name, t.id)),
                     );
                 }
@@ -87,7 +87,7 @@ pub async fn run(stanza: &Stanza) -> Result<(), Error> {
                     report(check_transition(client, key, wanted, &status).await);
                 }
             }
-            Err(e) => report(Err(step::not_found(e, key))),
+            Err(e) => report(Err(workflow::not_found(e, key))),
         }
     }
 
@@ -157,7 +157,7 @@ async fn check_transition(
     status: &str,
 ) -> Result<String, jira::Error> {
     let available = client.transitions(key).await?;
-    match step::pick_transition(&available, wanted) {
+    match workflow::pick_transition(&available, wanted) {
         Some(t) => Ok(format!(
             "transition {wanted:?} is available on {key} (id {})",
             t.id
@@ -165,7 +165,7 @@ async fn check_transition(
         None if status.eq_ignore_ascii_case(wanted) => Ok(format!("{key} is already \"{status}\"")),
         None => Err(jira::Error::Mismatch(format!(
             "no transition named or leading to {wanted:?} from {key}'s status \"{status}\"; available: {}",
-            step::describe_transitions(&available)
+            workflow::describe_transitions(&available)
         ))),
     }
 }

@@ -12,6 +12,7 @@ use tokio::time::Instant;
 
 use crate::ci::Sink;
 use crate::criteria::{Criteria, Snapshot, Verdict};
+use crate::dry_run::Writer;
 use crate::jira::fields::Catalog;
 use crate::jira::models::History;
 use crate::jira::{self, Deployment, JiraClient};
@@ -65,8 +66,7 @@ pub async fn run(
     let started = Instant::now();
     let deadline = started + stanza.budget;
     // The wait makes one last read at the deadline; the client may finish it within the grace.
-    let mut client = match JiraClient::new(&stanza.jira, deadline + poll::FINAL_READ_GRACE, dry_run)
-    {
+    let mut client = match JiraClient::new(&stanza.jira, deadline + poll::FINAL_READ_GRACE) {
         Ok(client) => client,
         Err(e) => return error_report(&e.to_string(), &Progress::default(), &Seen::default()),
     };
@@ -78,7 +78,7 @@ pub async fn run(
     };
     section.start();
     let outcome = tokio::select! {
-        report = drive(stanza, &mut client, deadline, &progress, &seen, &section) => Ok(report),
+        report = drive(stanza, &mut client, dry_run, deadline, &progress, &seen, &section) => Ok(report),
         signal = cancel => Err(signal),
     };
     section.end();
@@ -96,8 +96,11 @@ pub async fn run(
                 .and_then(|a| a.on_cancel_comment.as_deref());
             if let (Some(comment), Some(key)) = (comment, &progress.key) {
                 client.set_deadline(Instant::now() + CANCEL_COMMENT_BUDGET);
-                match tokio::time::timeout(CANCEL_COMMENT_BUDGET, client.add_comment(key, comment))
-                    .await
+                match tokio::time::timeout(
+                    CANCEL_COMMENT_BUDGET,
+                    Writer::new(&client, dry_run).add_comment(key, comment),
+                )
+                .await
                 {
                     Ok(Ok(())) => tracing::info!("commented on {key}: cancelled"),
                     Ok(Err(e)) => tracing::warn!("could not comment on {key}: {e}"),
@@ -112,12 +115,13 @@ pub async fn run(
 async fn drive(
     stanza: &Stanza,
     client: &mut JiraClient,
+    dry_run: bool,
     deadline: Instant,
     progress: &RefCell<Progress>,
     seen: &RefCell<Seen>,
     section: &Section<'_>,
 ) -> Report {
-    match drive_inner(stanza, client, deadline, progress, seen, section).await {
+    match drive_inner(stanza, client, dry_run, deadline, progress, seen, section).await {
         Ok(report) => report,
         Err(e) => {
             // Out of time while Jira kept failing during the wait: the ticket was still pending
@@ -136,12 +140,13 @@ async fn drive(
 async fn drive_inner(
     stanza: &Stanza,
     client: &mut JiraClient,
+    dry_run: bool,
     deadline: Instant,
     progress: &RefCell<Progress>,
     seen: &RefCell<Seen>,
     section: &Section<'_>,
 ) -> Result<Report, jira::Error> {
-    client.connect(stanza.jira.api).await?;
+    client.connect().await?;
     let client = &*client;
 
     let needs_catalog = !stanza.ticket.fields.is_empty()
@@ -171,17 +176,24 @@ async fn drive_inner(
         p.url = Some(client.browse_url(key));
         p.created = created;
     };
-    let written = step::write(client, &stanza.ticket, catalog.as_ref(), deadline, &known).await?;
+    let written = step::write(
+        &Writer::new(client, dry_run),
+        &stanza.ticket,
+        catalog.as_ref(),
+        deadline,
+        &known,
+    )
+    .await?;
     let Some(key) = written.key else {
         let mut report = base_report(Decision::Written, &progress.borrow(), &seen.borrow());
         report.message = Some("dry run: nothing was written".into());
         return Ok(report);
     };
-    let (Some(approval), false) = (approval, client.is_dry_run()) else {
+    let (Some(approval), false) = (approval, dry_run) else {
         let issue = read(client, &key, &[]).await?;
         seen.borrow_mut().last = Some(issue);
         let mut report = base_report(Decision::Written, &progress.borrow(), &seen.borrow());
-        if client.is_dry_run() {
+        if dry_run {
             report.message = Some("dry run: the writes are printed on stdout; not waiting".into());
         }
         return Ok(report);

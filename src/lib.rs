@@ -9,6 +9,7 @@ pub mod check;
 pub mod ci;
 pub mod cli;
 pub mod criteria;
+pub mod dry_run;
 pub mod env;
 pub mod error;
 pub mod gate;
@@ -98,19 +99,7 @@ fn report_error(result: Result<(), Error>) -> u8 {
 }
 
 /// An error with its source chain, each cause once (some messages already include their source).
-pub fn render(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let next = cause.to_string();
-        if !text.contains(&next) {
-            text.push_str(": ");
-            text.push_str(&next);
-        }
-        source = cause.source();
-    }
-    text
-}
+pub use jira::error::chain as render;
 
 fn validate(file: &StepFile, global: &Global, env: &Env) -> Result<(), Error> {
     let (name, text) = source(file, env)?;

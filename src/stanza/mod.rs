@@ -30,12 +30,10 @@ pub use crate::value::Value;
 pub use error::Error;
 pub use load::{MAX_STANZA_BYTES, decode, from_str, json_schema};
 pub use model::{
-    Approval, Auth, Connection, DEFAULT_INTERVAL, DEFAULT_MAX_INTERVAL, DEFAULT_REQUEST_TIMEOUT,
-    DEFAULT_TIMEOUT, Overrides, Stanza, Target, Ticket, WRITE_ONLY_BUDGET,
+    Approval, DEFAULT_INTERVAL, DEFAULT_MAX_INTERVAL, DEFAULT_REQUEST_TIMEOUT, DEFAULT_TIMEOUT,
+    Overrides, Stanza, Target, Ticket, WRITE_ONLY_BUDGET,
 };
-pub use raw::{
-    ApiChoice, AuthType, RawApproval, RawAuth, RawCriterion, RawJira, RawStanza, RawTicket,
-};
+pub use raw::{AuthType, RawApproval, RawAuth, RawCriterion, RawJira, RawStanza, RawTicket};
 pub use scalars::{Names, Span, Text};
 
 #[cfg(test)]

@@ -2,12 +2,10 @@
 //! holds here: a ticket to create has its project, type and summary; `interval <= max_interval <=
 //! timeout`; the URL is https unless loopback.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use super::raw::ApiChoice;
 use crate::criteria::{Criteria, Named};
-use crate::secret::Secret;
+use crate::jira::ClientConfig;
 use crate::value::Value;
 
 /// Default first gap between polls.
@@ -26,7 +24,7 @@ pub struct Stanza {
     /// The file it came from (for messages).
     pub file: String,
     /// The connection.
-    pub jira: Connection,
+    pub jira: ClientConfig,
     /// The ticket.
     pub ticket: Ticket,
     /// The wait; `None` means create/update only.
@@ -41,47 +39,6 @@ pub struct Stanza {
 /// Without an `approval` section (and without `--timeout`) the step still gets this long to reach
 /// Jira through retries.
 pub const WRITE_ONLY_BUDGET: Duration = Duration::from_secs(5 * 60);
-
-/// A validated connection.
-#[derive(Debug, Clone)]
-pub struct Connection {
-    /// Base URL without a trailing slash.
-    pub url: String,
-    /// Credentials.
-    pub auth: Auth,
-    /// Which REST API.
-    pub api: ApiChoice,
-    /// Extra trust anchor.
-    pub ca_file: Option<PathBuf>,
-    /// Per-request timeout.
-    pub request_timeout: Duration,
-}
-
-/// Validated credentials.
-#[derive(Debug, Clone)]
-pub enum Auth {
-    /// Basic auth.
-    Basic {
-        /// Email (Cloud) or username (Data Center).
-        username: String,
-        /// API token or password.
-        token: Secret,
-    },
-    /// Bearer personal access token.
-    Pat {
-        /// The token.
-        token: Secret,
-    },
-}
-
-impl Auth {
-    /// The secret, for CI masking.
-    pub fn secret(&self) -> &Secret {
-        match self {
-            Auth::Basic { token, .. } | Auth::Pat { token } => token,
-        }
-    }
-}
 
 /// What to do with the ticket.
 #[derive(Debug, Clone)]

@@ -7,6 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer};
 
 use super::scalars::{Names, Span, Text};
+use crate::jira::ApiChoice;
 use crate::value::Value;
 
 /// A jira-gate step definition (native format, version 1).
@@ -45,19 +46,6 @@ pub struct RawJira {
     /// Timeout of one HTTP request (default 30s).
     #[serde(default)]
     pub request_timeout: Option<Span>,
-}
-
-/// Which REST API to speak.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ApiChoice {
-    /// Ask `/rest/api/2/serverInfo`: Cloud gets v3, Data Center and Server v2.
-    #[default]
-    Auto,
-    /// REST v2 (plain-text descriptions). Data Center, or Cloud if wanted.
-    V2,
-    /// REST v3 (Atlassian Document Format). Cloud only.
-    V3,
 }
 
 /// How to authenticate.

@@ -6,12 +6,13 @@ use std::time::Duration;
 
 use super::error::Error;
 use super::model::{
-    Approval, Auth, Connection, DEFAULT_INTERVAL, DEFAULT_MAX_INTERVAL, DEFAULT_REQUEST_TIMEOUT,
-    DEFAULT_TIMEOUT, Overrides, Stanza, Target, Ticket, WRITE_ONLY_BUDGET,
+    Approval, DEFAULT_INTERVAL, DEFAULT_MAX_INTERVAL, DEFAULT_REQUEST_TIMEOUT, DEFAULT_TIMEOUT,
+    Overrides, Stanza, Target, Ticket, WRITE_ONLY_BUDGET,
 };
 use super::raw::{AuthType, RawApproval, RawAuth, RawCriterion, RawJira, RawStanza, RawTicket};
 use super::scalars::{Names, Text};
 use crate::criteria::{Criteria, FieldTest, Named};
+use crate::jira::{Auth, ClientConfig};
 use crate::secret::Secret;
 
 /// A broken rule: the key path, what is wrong, what to do. The file is added by
@@ -68,7 +69,7 @@ fn validate_connection(
     raw: RawJira,
     warnings: &mut Vec<String>,
     file: &str,
-) -> Result<Connection, Problem> {
+) -> Result<ClientConfig, Problem> {
     let url = validate_url(&raw.url.value).map_err(|(m, h)| problem("jira.url", m, Some(h)))?;
     let auth =
         validate_auth(raw.auth, warnings, file).map_err(|(k, m, h)| problem(k, m, Some(h)))?;
@@ -101,7 +102,7 @@ fn validate_connection(
             ));
         }
     }
-    Ok(Connection {
+    Ok(ClientConfig {
         url,
         auth,
         api: raw.api.unwrap_or_default(),
