@@ -4,7 +4,6 @@
 //! (exit 5), SIGINT/SIGTERM become `cancelled` (exit 6) with what was known at that moment, so the
 //! outputs are written in every case. The whole run is bounded by the step's timeout.
 
-use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
 use serde_json::Value as Json;
@@ -17,44 +16,13 @@ use crate::jira::fields::Catalog;
 use crate::jira::models::History;
 use crate::jira::{self, Deployment, JiraClient};
 use crate::outcome::{Decision, Report};
-use crate::poll::{self, End, IssueSource, Seen};
+use crate::poll::{self, End, IssueSource};
 use crate::stanza::Stanza;
 use crate::step;
+use crate::tracker::Tracker;
 
 /// How long a cancelled step may spend on its `on_cancel_comment`.
 const CANCEL_COMMENT_BUDGET: Duration = Duration::from_millis(1500);
-
-/// What is known so far, kept outside the run's future so a cancellation can report it.
-#[derive(Debug, Default)]
-struct Progress {
-    key: Option<String>,
-    url: Option<String>,
-    created: bool,
-    wait_started: Option<Instant>,
-}
-
-/// The setup (connect, write the ticket) as one collapsible log section; the wait's lines stay
-/// visible.
-struct Section<'a> {
-    sink: &'a dyn Sink,
-    open: Cell<bool>,
-}
-
-impl Section<'_> {
-    fn start(&self) {
-        self.sink.section_start(
-            "jira-gate-setup",
-            "jira-gate: connect to Jira and write the ticket",
-        );
-        self.open.set(true);
-    }
-
-    fn end(&self) {
-        if self.open.replace(false) {
-            self.sink.section_end("jira-gate-setup");
-        }
-    }
-}
 
 /// Runs the step to a report. `cancel` resolves when the process is asked to stop.
 pub async fn run(
@@ -65,51 +33,50 @@ pub async fn run(
 ) -> Report {
     let started = Instant::now();
     let deadline = started + stanza.budget;
+    let mut tracker = Tracker::new(sink);
     // The wait makes one last read at the deadline; the client may finish it within the grace.
     let mut client = match JiraClient::new(&stanza.jira, deadline + poll::FINAL_READ_GRACE) {
         Ok(client) => client,
-        Err(e) => return error_report(&e.to_string(), &Progress::default(), &Seen::default()),
+        Err(e) => return tracker.error(&e.to_string()),
     };
-    let progress = RefCell::new(Progress::default());
-    let seen = RefCell::new(Seen::default());
-    let section = Section {
-        sink,
-        open: Cell::new(false),
-    };
-    section.start();
+    tracker.section_start();
+    // When `cancel` wins, the run's future is dropped and `tracker` holds what was known.
     let outcome = tokio::select! {
-        report = drive(stanza, &mut client, dry_run, deadline, &progress, &seen, &section) => Ok(report),
+        report = drive(stanza, &mut client, dry_run, deadline, &mut tracker) => Ok(report),
         signal = cancel => Err(signal),
     };
-    section.end();
-    let progress = progress.into_inner();
-    let seen = seen.into_inner();
+    tracker.section_end();
     match outcome {
         Ok(report) => report,
-        Err(signal) => {
-            tracing::warn!("{signal} received; stopping");
-            let mut report = base_report(Decision::Cancelled, &progress, &seen);
-            report.message = Some(format!("cancelled by {signal}"));
-            let comment = stanza
-                .approval
-                .as_ref()
-                .and_then(|a| a.on_cancel_comment.as_deref());
-            if let (Some(comment), Some(key)) = (comment, &progress.key) {
-                client.set_deadline(Instant::now() + CANCEL_COMMENT_BUDGET);
-                match tokio::time::timeout(
-                    CANCEL_COMMENT_BUDGET,
-                    Writer::new(&client, dry_run).add_comment(key, comment),
-                )
-                .await
-                {
-                    Ok(Ok(())) => tracing::info!("commented on {key}: cancelled"),
-                    Ok(Err(e)) => tracing::warn!("could not comment on {key}: {e}"),
-                    Err(_) => tracing::warn!("could not comment on {key} in time"),
-                }
-            }
-            report
+        Err(signal) => cancelled(stanza, &mut client, dry_run, &tracker, signal).await,
+    }
+}
+
+/// The report of a run a signal stopped, after the `on_cancel_comment` (within a short budget).
+async fn cancelled(
+    stanza: &Stanza,
+    client: &mut JiraClient,
+    dry_run: bool,
+    tracker: &Tracker<'_>,
+    signal: &str,
+) -> Report {
+    tracing::warn!("{signal} received; stopping");
+    let mut report = tracker.report(Decision::Cancelled);
+    report.message = Some(format!("cancelled by {signal}"));
+    let comment = stanza
+        .approval
+        .as_ref()
+        .and_then(|a| a.on_cancel_comment.as_deref());
+    if let (Some(comment), Some(key)) = (comment, tracker.key()) {
+        client.set_deadline(Instant::now() + CANCEL_COMMENT_BUDGET);
+        let writer = Writer::new(client, dry_run);
+        match tokio::time::timeout(CANCEL_COMMENT_BUDGET, writer.add_comment(key, comment)).await {
+            Ok(Ok(())) => tracing::info!("commented on {key}: cancelled"),
+            Ok(Err(e)) => tracing::warn!("could not comment on {key}: {e}"),
+            Err(_) => tracing::warn!("could not comment on {key} in time"),
         }
     }
+    report
 }
 
 async fn drive(
@@ -117,22 +84,19 @@ async fn drive(
     client: &mut JiraClient,
     dry_run: bool,
     deadline: Instant,
-    progress: &RefCell<Progress>,
-    seen: &RefCell<Seen>,
-    section: &Section<'_>,
+    tracker: &mut Tracker<'_>,
 ) -> Report {
-    match drive_inner(stanza, client, dry_run, deadline, progress, seen, section).await {
+    match drive_inner(stanza, client, dry_run, deadline, tracker).await {
         Ok(report) => report,
         Err(e) => {
             // Out of time while Jira kept failing during the wait: the ticket was still pending
             // as far as anyone knows, so it is a timeout, with the cause.
-            let waiting = progress.borrow().wait_started.is_some();
-            if waiting && matches!(e, jira::Error::Unreachable { .. }) {
-                let mut report = base_report(Decision::Timeout, &progress.borrow(), &seen.borrow());
+            if tracker.waiting() && matches!(e, jira::Error::Unreachable { .. }) {
+                let mut report = tracker.report(Decision::Timeout);
                 report.message = Some(format!("timed out while Jira was failing: {e}"));
                 return report;
             }
-            error_report(&e.to_string(), &progress.borrow(), &seen.borrow())
+            tracker.error(&e.to_string())
         }
     }
 }
@@ -142,9 +106,7 @@ async fn drive_inner(
     client: &mut JiraClient,
     dry_run: bool,
     deadline: Instant,
-    progress: &RefCell<Progress>,
-    seen: &RefCell<Seen>,
-    section: &Section<'_>,
+    tracker: &mut Tracker<'_>,
 ) -> Result<Report, jira::Error> {
     client.connect().await?;
     let client = &*client;
@@ -170,29 +132,23 @@ async fn drive_inner(
         .map(|a| a.resolve(&mut resolve))
         .transpose()?;
 
-    let known = |key: &str, created: bool| {
-        let mut p = progress.borrow_mut();
-        p.key = Some(key.to_owned());
-        p.url = Some(client.browse_url(key));
-        p.created = created;
-    };
     let written = step::write(
         &Writer::new(client, dry_run),
         &stanza.ticket,
         catalog.as_ref(),
         deadline,
-        &known,
+        tracker,
     )
     .await?;
     let Some(key) = written.key else {
-        let mut report = base_report(Decision::Written, &progress.borrow(), &seen.borrow());
+        let mut report = tracker.report(Decision::Written);
         report.message = Some("dry run: nothing was written".into());
         return Ok(report);
     };
     let (Some(approval), false) = (approval, dry_run) else {
         let issue = read(client, &key, &[]).await?;
-        seen.borrow_mut().last = Some(issue);
-        let mut report = base_report(Decision::Written, &progress.borrow(), &seen.borrow());
+        tracker.seen.last = Some(issue);
+        let mut report = tracker.report(Decision::Written);
         if dry_run {
             report.message = Some("dry run: the writes are printed on stdout; not waiting".into());
         }
@@ -215,9 +171,17 @@ async fn drive_inner(
         key: &key,
         fields,
     };
-    section.end();
-    progress.borrow_mut().wait_started = Some(Instant::now());
-    let end = poll::wait(&source, &key, &approval, deadline, !written.created, seen).await;
+    tracker.section_end();
+    tracker.start_wait();
+    let end = poll::wait(
+        &source,
+        &key,
+        &approval,
+        deadline,
+        !written.created,
+        &mut tracker.seen,
+    )
+    .await;
     let decision = match end {
         End::Decided(Verdict::Approved) => Decision::Approved,
         End::Decided(Verdict::Rejected) => Decision::Rejected,
@@ -231,7 +195,7 @@ async fn drive_inner(
         }
         End::Failed(e) => return Err(e),
     };
-    let mut report = base_report(decision, &progress.borrow(), &seen.borrow());
+    let mut report = tracker.report(decision);
     match decision {
         Decision::Approved | Decision::Rejected => match decided_by(client, &key).await {
             Ok(Some(history)) => {
@@ -343,27 +307,6 @@ fn parse_jira_time(text: &str) -> Option<i64> {
     let utc = humantime::parse_rfc3339_weak(&stamp.replace('T', " ")).ok()?;
     let millis = i64::try_from(utc.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis()).ok()?;
     Some(millis - sign * (hours * 60 + minutes) * 60_000)
-}
-
-fn base_report(decision: Decision, progress: &Progress, seen: &Seen) -> Report {
-    let mut report = Report::new(decision);
-    report.issue_key.clone_from(&progress.key);
-    report.issue_url.clone_from(&progress.url);
-    report.created = progress.created;
-    report.polls = seen.polls;
-    report.waited_seconds = progress.wait_started.map_or(0, |t| t.elapsed().as_secs());
-    if let Some(last) = &seen.last {
-        report.status = Some(last.status.clone());
-        report.status_category = Some(last.category.clone()).filter(|c| !c.is_empty());
-        report.resolution.clone_from(&last.resolution);
-    }
-    report
-}
-
-fn error_report(message: &str, progress: &Progress, seen: &Seen) -> Report {
-    let mut report = base_report(Decision::Error, progress, seen);
-    report.message = Some(message.to_owned());
-    report
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ use crate::jira::workflow::{
 };
 use crate::jira::{Error, JiraClient, jql};
 use crate::stanza::{Target, Ticket};
+use crate::tracker::Tracker;
 
 /// How long to keep searching for a ticket whose create was answered ambiguously.
 pub const LAG_SEARCH: Duration = Duration::from_secs(30);
@@ -60,20 +61,16 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-/// Told the ticket's key and whether this run created it, as soon as the ticket exists (before the
-/// comment and the transition), so that a cancellation or a later error still reports it.
-pub type Known<'a> = &'a dyn Fn(&str, bool);
-
 /// Creates or updates the ticket, then comments and transitions it.
 pub async fn write(
     writer: &Writer<'_>,
     ticket: &Ticket,
     catalog: Option<&Catalog>,
     deadline: Instant,
-    known: Known<'_>,
+    tracker: &mut Tracker<'_>,
 ) -> Result<Written, Error> {
     match &ticket.target {
-        Target::Update { key, .. } => update(writer, ticket, key, catalog, known).await,
+        Target::Update { key, .. } => update(writer, ticket, key, catalog, tracker).await,
         Target::Create {
             project,
             issue_type,
@@ -84,7 +81,7 @@ pub async fn write(
                 issue_type,
                 summary,
             };
-            create(writer, ticket, &new, catalog, deadline, known).await
+            create(writer, ticket, &new, catalog, deadline, tracker).await
         }
     }
 }
@@ -101,7 +98,7 @@ async fn update(
     ticket: &Ticket,
     key: &str,
     catalog: Option<&Catalog>,
-    known: Known<'_>,
+    tracker: &mut Tracker<'_>,
 ) -> Result<Written, Error> {
     let client = writer.client();
     let given = key;
@@ -114,7 +111,7 @@ async fn update(
     } else {
         issue.key.clone()
     };
-    known(&key, false);
+    tracker.ticket(&key, client.browse_url(&key), false);
     if !key.eq_ignore_ascii_case(given) {
         tracing::info!("{given} has moved; it is now {key}");
     }
@@ -152,7 +149,7 @@ async fn create(
     new: &NewIssue<'_>,
     catalog: Option<&Catalog>,
     deadline: Instant,
-    known: Known<'_>,
+    tracker: &mut Tracker<'_>,
 ) -> Result<Written, Error> {
     let client = writer.client();
     let project_key = new.project;
@@ -166,7 +163,7 @@ async fn create(
                 found.key
             );
             let status = status_of(&found);
-            return adopt(writer, ticket, found.key, status, Origin::Reused, known).await;
+            return adopt(writer, ticket, found.key, status, Origin::Reused, tracker).await;
         }
     }
 
@@ -243,7 +240,8 @@ async fn create(
                 if let Some(found) = search_with_lag(client, project_key, label, deadline).await? {
                     tracing::info!("the earlier create went through: {}", found.key);
                     let status = status_of(&found);
-                    return adopt(writer, ticket, found.key, status, Origin::Created, known).await;
+                    return adopt(writer, ticket, found.key, status, Origin::Created, tracker)
+                        .await;
                 }
                 if tries >= 3 {
                     return Err(Error::Mismatch(format!(
@@ -259,7 +257,7 @@ async fn create(
         created.key,
         client.browse_url(&created.key)
     );
-    adopt(writer, ticket, created.key, None, Origin::Created, known).await
+    adopt(writer, ticket, created.key, None, Origin::Created, tracker).await
 }
 
 /// The oldest ticket of the project carrying the label.
@@ -380,10 +378,10 @@ async fn adopt(
     key: String,
     status: Option<String>,
     origin: Origin,
-    known: Known<'_>,
+    tracker: &mut Tracker<'_>,
 ) -> Result<Written, Error> {
     let created = origin == Origin::Created;
-    known(&key, created);
+    tracker.ticket(&key, writer.client().browse_url(&key), created);
     finish(writer, ticket, &key, status, origin).await?;
     Ok(Written {
         key: Some(key),

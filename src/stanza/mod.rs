@@ -15,8 +15,8 @@
 //! `${NAME}`), [`load`] (bytes to [`RawStanza`]), [`validate`] (rules, criteria trees),
 //! [`model`] (the validated [`Stanza`]) and [`error`].
 //!
-//! Precedence, lowest first: built-in defaults, the stanza, `JIRA_GATE_*` variables, command-line
-//! options (clap merges the last two; [`Overrides`] carries them here).
+//! Which source wins (flag > variable > stanza > default) is written down once, in `crate::input`;
+//! [`Overrides`] carries the flags and variables here.
 
 pub mod error;
 pub mod interpolate;
