@@ -17,7 +17,7 @@ use crate::jira::models::History;
 use crate::jira::{self, Deployment, JiraClient};
 use crate::outcome::{Decision, Report};
 use crate::poll::{self, End, IssueSource};
-use crate::stanza::Stanza;
+use crate::stanza::{Approval, Stanza};
 use crate::step;
 use crate::tracker::Tracker;
 
@@ -111,27 +111,7 @@ async fn drive_inner(
     client.connect().await?;
     let client = &*client;
 
-    let needs_catalog = !stanza.ticket.fields.is_empty()
-        || stanza
-            .approval
-            .as_ref()
-            .is_some_and(|a| !a.field_names().is_empty());
-    let catalog = if needs_catalog {
-        Some(Catalog::new(client.fields().await?))
-    } else {
-        None
-    };
-    // Without a catalog no criterion names a field, so nothing is looked up.
-    let mut resolve = |name: &str| match &catalog {
-        Some(catalog) => catalog.resolve(name).map(|d| d.id.clone()),
-        None => Ok(name.to_owned()),
-    };
-    let approval = stanza
-        .approval
-        .as_ref()
-        .map(|a| a.resolve(&mut resolve))
-        .transpose()?;
-
+    let (catalog, approval) = resolve_fields(client, stanza).await?;
     let written = step::write(
         &Writer::new(client, dry_run),
         &stanza.ticket,
@@ -155,21 +135,10 @@ async fn drive_inner(
         return Ok(report);
     };
 
-    let mut fields = vec!["status".to_owned(), "resolution".to_owned()];
-    for id in approval
-        .approve
-        .field_ids()
-        .into_iter()
-        .chain(approval.reject.iter().flat_map(Criteria::field_ids))
-    {
-        if !fields.contains(&id) {
-            fields.push(id);
-        }
-    }
     let source = Poller {
         client,
         key: &key,
-        fields,
+        fields: poll_fields(&approval),
     };
     tracker.section_end();
     tracker.start_wait();
@@ -213,6 +182,51 @@ async fn drive_inner(
         }
     }
     Ok(report)
+}
+
+/// Reads Jira's field list when the ticket or the criteria name fields, and resolves the
+/// criteria's field names to ids.
+async fn resolve_fields(
+    client: &JiraClient,
+    stanza: &Stanza,
+) -> Result<(Option<Catalog>, Option<Approval>), jira::Error> {
+    let needs_catalog = !stanza.ticket.fields.is_empty()
+        || stanza
+            .approval
+            .as_ref()
+            .is_some_and(|a| !a.field_names().is_empty());
+    let catalog = if needs_catalog {
+        Some(Catalog::new(client.fields().await?))
+    } else {
+        None
+    };
+    // Without a catalog no criterion names a field, so nothing is looked up.
+    let mut resolve = |name: &str| match &catalog {
+        Some(catalog) => catalog.resolve(name).map(|d| d.id.clone()),
+        None => Ok(name.to_owned()),
+    };
+    let approval = stanza
+        .approval
+        .as_ref()
+        .map(|a| a.resolve(&mut resolve))
+        .transpose()?;
+    Ok((catalog, approval))
+}
+
+/// The fields a poll reads: status and resolution, and those the criteria test.
+fn poll_fields(approval: &Approval) -> Vec<String> {
+    let mut fields = vec!["status".to_owned(), "resolution".to_owned()];
+    for id in approval
+        .approve
+        .field_ids()
+        .into_iter()
+        .chain(approval.reject.iter().flat_map(Criteria::field_ids))
+    {
+        if !fields.contains(&id) {
+            fields.push(id);
+        }
+    }
+    fields
 }
 
 /// Reads the poll's fields in one request.

@@ -207,22 +207,7 @@ async fn create(
         match writer.create_issue(body.clone()).await {
             Ok(Some(created)) => break created,
             Ok(None) => {
-                let then: Vec<String> = [
-                    ticket.comment.as_ref().map(|_| "comment on it".to_owned()),
-                    ticket
-                        .transition
-                        .as_ref()
-                        .map(|t| format!("apply the transition {t:?}")),
-                ]
-                .into_iter()
-                .flatten()
-                .collect();
-                if !then.is_empty() {
-                    tracing::info!(
-                        "dry run: after the create, jira-gate would {}",
-                        then.join(" and ")
-                    );
-                }
+                log_dry_run_followups(ticket);
                 return Ok(Written {
                     key: None,
                     created: true,
@@ -258,6 +243,27 @@ async fn create(
         client.browse_url(&created.key)
     );
     adopt(writer, ticket, created.key, None, Origin::Created, tracker).await
+}
+
+/// Under `--dry-run` no ticket exists after the create, so its comment and transition are only
+/// described.
+fn log_dry_run_followups(ticket: &Ticket) {
+    let then: Vec<String> = [
+        ticket.comment.as_ref().map(|_| "comment on it".to_owned()),
+        ticket
+            .transition
+            .as_ref()
+            .map(|t| format!("apply the transition {t:?}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !then.is_empty() {
+        tracing::info!(
+            "dry run: after the create, jira-gate would {}",
+            then.join(" and ")
+        );
+    }
 }
 
 /// The oldest ticket of the project carrying the label.

@@ -14,44 +14,81 @@ use crate::jira::workflow;
 use crate::jira::{self, JiraClient};
 use crate::stanza::{Approval, Stanza};
 
+/// The lines `check` prints, and how many were problems.
+#[derive(Default)]
+struct Tally {
+    problems: usize,
+}
+
+impl Tally {
+    fn report(&mut self, result: Result<String, jira::Error>) {
+        match result {
+            Ok(line) => eprintln!("  ok       {line}"),
+            Err(e) => {
+                self.problems += 1;
+                eprintln!("  problem  {e}");
+            }
+        }
+    }
+}
+
+/// A line that is neither ok nor a problem: only the run itself can tell.
+fn note(line: &str) {
+    eprintln!("  note     {line}");
+}
+
 /// Runs every check; `Ok` when all pass.
 pub async fn run(stanza: &Stanza) -> Result<(), Error> {
     let deadline = Instant::now() + stanza.jira.request_timeout * 3;
     let mut client = JiraClient::new(&stanza.jira, deadline)?;
-    let mut problems = 0usize;
-    let mut report = |result: Result<String, jira::Error>| match result {
-        Ok(line) => eprintln!("  ok       {line}"),
-        Err(e) => {
-            problems += 1;
-            eprintln!("  problem  {e}");
-        }
-    };
-    let note = |line: String| eprintln!("  note     {line}");
+    let mut tally = Tally::default();
     eprintln!("jira-gate check: {}", stanza.jira.url);
     // Without working credentials nothing else can be checked.
     let user = client.connect().await?;
-    report(Ok(format!(
+    tally.report(Ok(format!(
         "credentials: authenticated as {}",
         user.label()
     )));
     let client = &client;
-    let ticket = &stanza.ticket;
+    check_project(client, stanza, &mut tally).await;
+    check_fields(client, stanza, &mut tally).await;
+    check_issue(client, stanza, &mut tally).await;
+    check_statuses(client, stanza, &mut tally).await;
+    let problems = tally.problems;
+    if problems == 0 {
+        eprintln!("jira-gate check: all good");
+        Ok(())
+    } else {
+        Err(jira::Error::Mismatch(format!(
+            "{problems} problem{} found",
+            if problems == 1 { "" } else { "s" }
+        ))
+        .into())
+    }
+}
 
+/// The project and the issue type.
+async fn check_project(client: &JiraClient, stanza: &Stanza, tally: &mut Tally) {
+    let ticket = &stanza.ticket;
     if let Some(project_key) = ticket.project() {
         match client.project(project_key).await {
             Ok(project) => {
-                report(Ok(format!("project {}", project.key)));
+                tally.report(Ok(format!("project {}", project.key)));
                 if let Some(wanted) = ticket.issue_type() {
-                    report(
+                    tally.report(
                         workflow::issue_type(&project, wanted)
                             .map(|t| format!("issue type {} (id {})", t.name, t.id)),
                     );
                 }
             }
-            Err(e) => report(Err(e)),
+            Err(e) => tally.report(Err(e)),
         }
     }
+}
 
+/// Every field name, of the ticket and of the criteria.
+async fn check_fields(client: &JiraClient, stanza: &Stanza, tally: &mut Tally) {
+    let ticket = &stanza.ticket;
     let mut names: Vec<String> = ticket.fields.iter().map(|(name, _)| name.clone()).collect();
     if let Some(approval) = &stanza.approval {
         names.extend(approval.field_names());
@@ -61,17 +98,21 @@ pub async fn run(stanza: &Stanza) -> Result<(), Error> {
             Ok(defs) => {
                 let catalog = Catalog::new(defs);
                 for name in names {
-                    report(
+                    tally.report(
                         catalog
                             .resolve(&name)
                             .map(|d| format!("field {name:?} is {}", d.id)),
                     );
                 }
             }
-            Err(e) => report(Err(e)),
+            Err(e) => tally.report(Err(e)),
         }
     }
+}
 
+/// The issue to update, and its transition.
+async fn check_issue(client: &JiraClient, stanza: &Stanza, tally: &mut Tally) {
+    let ticket = &stanza.ticket;
     if let Some(key) = ticket.key() {
         match client.issue(key, &["status".to_owned()], false).await {
             Ok(issue) => {
@@ -82,15 +123,19 @@ pub async fn run(stanza: &Stanza) -> Result<(), Error> {
                     .and_then(Json::as_str)
                     .unwrap_or("?")
                     .to_owned();
-                report(Ok(format!("issue {key} (status \"{status}\")")));
+                tally.report(Ok(format!("issue {key} (status \"{status}\")")));
                 if let Some(wanted) = &ticket.transition {
-                    report(check_transition(client, key, wanted, &status).await);
+                    tally.report(check_transition(client, key, wanted, &status).await);
                 }
             }
-            Err(e) => report(Err(workflow::not_found(e, key))),
+            Err(e) => tally.report(Err(workflow::not_found(e, key))),
         }
     }
+}
 
+/// The criteria's status names (and a transition to apply after a create) against the project's statuses.
+async fn check_statuses(client: &JiraClient, stanza: &Stanza, tally: &mut Tally) {
+    let ticket = &stanza.ticket;
     // Status names: those of the criteria can never match if the project has no such status;
     // a transition name can only be verified once the ticket exists.
     let project = ticket.project().map(str::to_owned).or_else(|| {
@@ -110,7 +155,7 @@ pub async fn run(stanza: &Stanza) -> Result<(), Error> {
         match project_status_names(client, &project).await {
             Ok(names) => {
                 for status in &wanted {
-                    report(if names.iter().any(|n| n.eq_ignore_ascii_case(status)) {
+                    tally.report(if names.iter().any(|n| n.eq_ignore_ascii_case(status)) {
                         Ok(format!("status {status:?} exists in {project}"))
                     } else {
                         Err(jira::Error::Mismatch(format!(
@@ -122,7 +167,7 @@ pub async fn run(stanza: &Stanza) -> Result<(), Error> {
                 if let (None, Some(transition)) = (ticket.key(), &ticket.transition) {
                     // Neither ok nor a problem: only the run itself can tell.
                     note(
-                        if names.iter().any(|n| n.eq_ignore_ascii_case(transition)) {
+                        &if names.iter().any(|n| n.eq_ignore_ascii_case(transition)) {
                             format!(
                                 "transition {transition:?} names a status of {project}; whether it is available is known once the ticket exists"
                             )
@@ -134,19 +179,8 @@ pub async fn run(stanza: &Stanza) -> Result<(), Error> {
                     );
                 }
             }
-            Err(e) => report(Err(e)),
+            Err(e) => tally.report(Err(e)),
         }
-    }
-
-    if problems == 0 {
-        eprintln!("jira-gate check: all good");
-        Ok(())
-    } else {
-        Err(jira::Error::Mismatch(format!(
-            "{problems} problem{} found",
-            if problems == 1 { "" } else { "s" }
-        ))
-        .into())
     }
 }
 

@@ -59,6 +59,17 @@ enum Attempt {
     },
 }
 
+/// What one attempt means for the call.
+enum Next {
+    /// The call is over: Jira's answer, or a failure that waiting does not heal.
+    Done(Result<Reply, Error>),
+    /// A transient failure: try again, after the server's wait if it named one.
+    Retry {
+        cause: String,
+        server_wait: Option<Duration>,
+    },
+}
+
 /// How requests reach one Jira site: the HTTP client, the base URL, the credentials and the time
 /// left.
 #[derive(Debug)]
@@ -134,80 +145,9 @@ impl Transport {
                     self.request_timeout.min(remaining),
                 )
                 .await;
-            let (cause, server_wait) = match attempt {
-                Attempt::Answer {
-                    status,
-                    headers,
-                    body,
-                    ..
-                } if status.is_success() => {
-                    return Ok(Reply { headers, body });
-                }
-                Attempt::Answer {
-                    status, headers, ..
-                } if status == StatusCode::TOO_MANY_REQUESTS => (
-                    format!("HTTP 429 ({})", rate_limit_reason(&headers)),
-                    retry_after(&headers, true),
-                ),
-                Attempt::Answer {
-                    status,
-                    headers,
-                    body,
-                    raw,
-                } if status.is_server_error() => {
-                    if retry == Retry::UnlessSent {
-                        return Err(Error::Ambiguous {
-                            method: method.to_string(),
-                            path: path.to_owned(),
-                            cause: format!(
-                                "HTTP {}: {}",
-                                status.as_u16(),
-                                error::describe_body(&body, &raw)
-                            ),
-                        });
-                    }
-                    (
-                        format!(
-                            "HTTP {}: {}",
-                            status.as_u16(),
-                            error::describe_body(&body, &raw)
-                        ),
-                        retry_after(&headers, false),
-                    )
-                }
-                Attempt::Answer {
-                    status, body, raw, ..
-                } if status == StatusCode::UNAUTHORIZED => {
-                    return Err(self
-                        .unauthorized(format!("HTTP 401: {}", error::describe_body(&body, &raw))));
-                }
-                Attempt::Answer {
-                    status, body, raw, ..
-                } => {
-                    return Err(Error::Status {
-                        method: method.to_string(),
-                        path: path.to_owned(),
-                        status: status.as_u16(),
-                        detail: error::describe_body(&body, &raw),
-                    });
-                }
-                Attempt::Untrusted(detail) => {
-                    return Err(Error::Tls {
-                        url: self.base.clone(),
-                        detail,
-                    });
-                }
-                Attempt::NotSent(cause) => (cause, None),
-                Attempt::Lost(cause) => {
-                    if retry == Retry::UnlessSent {
-                        return Err(Error::Ambiguous {
-                            method: method.to_string(),
-                            path: path.to_owned(),
-                            cause,
-                        });
-                    }
-                    (cause, None)
-                }
+            let (cause, server_wait) = match self.judge(attempt, &method, path, retry) {
+                Next::Done(result) => return result,
+                Next::Retry { cause, server_wait } => (cause, server_wait),
             };
             // The server's wait counts, but never below a second: `Retry-After: 0` or a reset
             // time in the past would otherwise make a tight loop against a Jira that is refusing.
@@ -235,6 +175,75 @@ impl Transport {
         }
     }
 
+    /// What one attempt means for the call: its end, or a transient failure worth another try.
+    fn judge(&self, attempt: Attempt, method: &Method, path: &str, retry: Retry) -> Next {
+        match attempt {
+            Attempt::Answer {
+                status,
+                headers,
+                body,
+                ..
+            } if status.is_success() => Next::Done(Ok(Reply { headers, body })),
+            Attempt::Answer {
+                status, headers, ..
+            } if status == StatusCode::TOO_MANY_REQUESTS => Next::Retry {
+                cause: format!("HTTP 429 ({})", rate_limit_reason(&headers)),
+                server_wait: retry_after(&headers, true),
+            },
+            Attempt::Answer {
+                status,
+                headers,
+                body,
+                raw,
+            } if status.is_server_error() => {
+                let cause = format!(
+                    "HTTP {}: {}",
+                    status.as_u16(),
+                    error::describe_body(&body, &raw)
+                );
+                if retry == Retry::UnlessSent {
+                    return Next::Done(Err(Error::Ambiguous {
+                        method: method.to_string(),
+                        path: path.to_owned(),
+                        cause,
+                    }));
+                }
+                Next::Retry {
+                    cause,
+                    server_wait: retry_after(&headers, false),
+                }
+            }
+            Attempt::Answer {
+                status, body, raw, ..
+            } if status == StatusCode::UNAUTHORIZED => Next::Done(Err(
+                self.unauthorized(format!("HTTP 401: {}", error::describe_body(&body, &raw)))
+            )),
+            Attempt::Answer {
+                status, body, raw, ..
+            } => Next::Done(Err(Error::Status {
+                method: method.to_string(),
+                path: path.to_owned(),
+                status: status.as_u16(),
+                detail: error::describe_body(&body, &raw),
+            })),
+            Attempt::Untrusted(detail) => Next::Done(Err(Error::Tls {
+                url: self.base.clone(),
+                detail,
+            })),
+            Attempt::Lost(cause) if retry == Retry::UnlessSent => {
+                Next::Done(Err(Error::Ambiguous {
+                    method: method.to_string(),
+                    path: path.to_owned(),
+                    cause,
+                }))
+            }
+            Attempt::NotSent(cause) | Attempt::Lost(cause) => Next::Retry {
+                cause,
+                server_wait: None,
+            },
+        }
+    }
+
     async fn attempt(
         &self,
         method: &Method,
@@ -258,7 +267,7 @@ impl Transport {
                 .body(serde_json::to_vec(body).expect("JSON serializes"));
         }
         tracing::debug!("{method} {path}");
-        let mut response = match request.send().await {
+        let response = match request.send().await {
             Ok(response) => response,
             Err(e) if e.is_connect() => {
                 let cause = error::chain(&e);
@@ -305,59 +314,69 @@ impl Transport {
         if let Some(id) = headers.get("x-arequestid").and_then(|v| v.to_str().ok()) {
             tracing::debug!("{method} {path} → {} (X-AREQUESTID {id})", status.as_u16());
         }
-        let mut bytes = Vec::new();
-        loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) => {
-                    if bytes.len() + chunk.len() > MAX_BODY_BYTES {
-                        return Attempt::Answer {
-                            status: StatusCode::PAYLOAD_TOO_LARGE,
-                            headers,
-                            body: Value::Null,
-                            raw: format!(
-                                "the answer is larger than {} MiB; refused",
-                                MAX_BODY_BYTES >> 20
-                            ),
-                        };
-                    }
-                    bytes.extend_from_slice(&chunk);
+        read_answer(response, status, headers, timeout).await
+    }
+}
+
+/// Reads the body of an answer (at most [`MAX_BODY_BYTES`]) and parses it as JSON.
+async fn read_answer(
+    mut response: reqwest::Response,
+    status: StatusCode,
+    headers: HeaderMap,
+    timeout: Duration,
+) -> Attempt {
+    let mut bytes = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if bytes.len() + chunk.len() > MAX_BODY_BYTES {
+                    return Attempt::Answer {
+                        status: StatusCode::PAYLOAD_TOO_LARGE,
+                        headers,
+                        body: Value::Null,
+                        raw: format!(
+                            "the answer is larger than {} MiB; refused",
+                            MAX_BODY_BYTES >> 20
+                        ),
+                    };
                 }
-                Ok(None) => break,
-                Err(e) if e.is_timeout() => {
-                    return Attempt::Lost(format!(
-                        "the answer did not complete within {:.0}s",
-                        timeout.as_secs_f64()
-                    ));
-                }
-                Err(e) => {
-                    return Attempt::Lost(format!("the answer was cut off: {}", error::chain(&e)));
-                }
+                bytes.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) if e.is_timeout() => {
+                return Attempt::Lost(format!(
+                    "the answer did not complete within {:.0}s",
+                    timeout.as_secs_f64()
+                ));
+            }
+            Err(e) => {
+                return Attempt::Lost(format!("the answer was cut off: {}", error::chain(&e)));
             }
         }
-        let raw = String::from_utf8_lossy(&bytes).into_owned();
-        let parsed = if bytes.iter().all(u8::is_ascii_whitespace) {
-            Ok(Value::Null)
-        } else {
-            serde_json::from_slice(&bytes)
-        };
-        match parsed {
-            Ok(body) => Attempt::Answer {
-                status,
-                headers,
-                body,
-                raw,
-            },
-            // A 2xx whose body is not JSON is a cut or garbled answer: worth another try.
-            Err(e) if status.is_success() => {
-                Attempt::Lost(format!("the answer is not valid JSON ({e})"))
-            }
-            Err(_) => Attempt::Answer {
-                status,
-                headers,
-                body: Value::Null,
-                raw,
-            },
+    }
+    let raw = String::from_utf8_lossy(&bytes).into_owned();
+    let parsed = if bytes.iter().all(u8::is_ascii_whitespace) {
+        Ok(Value::Null)
+    } else {
+        serde_json::from_slice(&bytes)
+    };
+    match parsed {
+        Ok(body) => Attempt::Answer {
+            status,
+            headers,
+            body,
+            raw,
+        },
+        // A 2xx whose body is not JSON is a cut or garbled answer: worth another try.
+        Err(e) if status.is_success() => {
+            Attempt::Lost(format!("the answer is not valid JSON ({e})"))
         }
+        Err(_) => Attempt::Answer {
+            status,
+            headers,
+            body: Value::Null,
+            raw,
+        },
     }
 }
 
