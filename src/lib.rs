@@ -3,7 +3,7 @@
 //! The step reads one YAML stanza, creates or updates a Jira ticket, waits for its status to meet
 //! the approval or rejection criteria and ends with an exit code the pipeline acts on. `main.rs`
 //! only parses the command line, starts the runtime and returns the code; the work starts in
-//! [`commands::run`].
+//! [`commands::run()`].
 
 pub mod ci;
 pub mod cli;

@@ -1,4 +1,4 @@
-//! One file per command. [`run`] picks the command and returns how the process exits; `main`
+//! One file per command. [`run()`] picks the command and returns how the process exits; `main`
 //! does the rest.
 
 pub mod check;

@@ -1,7 +1,7 @@
 //! [`JiraClient`]: one connection to one Jira site, set up from its own [`ClientConfig`]. It finds
 //! out which Jira answers ([`JiraClient::connect`]) and which REST version to speak; the API calls
 //! themselves are grouped by resource in `meta.rs`, `issues.rs` and `users.rs`, and every request
-//! goes through the [`Transport`].
+//! goes through the transport (`transport.rs`).
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -1,5 +1,5 @@
-//! The transport under the Jira API calls: one logical request ([`Transport::call`]) made of
-//! attempts ([`Transport::attempt`]), with transient failures (connect errors, timeouts, 429, 5xx,
+//! The transport under the Jira API calls: one logical request (`Transport::call`) made of
+//! attempts (`Transport::attempt`), with transient failures (connect errors, timeouts, 429, 5xx,
 //! a truncated body) retried on a jittered exponential backoff that honours `Retry-After`, never
 //! past the step's deadline. Permanent answers (400, 401, 403, 404, 410) fail at once with Jira's
 //! own message. Writes that may have been applied but not answered (a create that timed out) are

@@ -5,7 +5,7 @@
 //! an empty `summary` or `key` would silently change what the step does.
 //!
 //! The lookup reaches the `Deserialize` impls of the scalar types through a thread-local that
-//! [`scoped`] installs for one parse, so serde_yaml attaches the location of the value to any
+//! `scoped` installs for one parse, so serde_yaml attaches the location of the value to any
 //! error they raise.
 
 use std::cell::RefCell;
