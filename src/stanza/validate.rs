@@ -496,7 +496,7 @@ fn build_criteria(mut raw: RawCriterion, key: &str) -> Result<Criteria<Named>, P
             "the criterion is empty".into(),
             Some("for example `{ status: Approved }`"),
         )),
-        1 => Ok(parts.pop().expect("one part")),
+        1 => Ok(parts.remove(0)),
         _ => Ok(Criteria::All(parts)),
     }
 }
