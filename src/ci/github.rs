@@ -387,7 +387,7 @@ mod tests {
     #[test]
     fn an_error_annotation_carries_the_message() {
         let mut r = Report::new(Decision::Error);
-        r.exit_code = 5;
+        r.exit_code = crate::exit::Exit::Jira;
         r.message = Some("jira answered 401: bad credentials".into());
         assert_eq!(
             annotation(&r),

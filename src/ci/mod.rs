@@ -190,7 +190,7 @@ pub fn detect_with(env: &dyn Fn(&str) -> Option<String>, options: &Options) -> B
 pub fn preflight(sink: &dyn Sink, result_file: Option<&Path>) -> Result<(), Error> {
     let hint = |e: Error| match e {
         Error::File { .. } => Error::NotWritable {
-            reason: crate::render(&e),
+            reason: crate::error::render(&e),
         },
         other => other,
     };
