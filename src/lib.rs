@@ -18,14 +18,16 @@ pub mod logging;
 pub mod outcome;
 pub mod poll;
 pub mod retry;
-pub mod sandbox;
+/// The built-in Jira (the `sandbox` and `demo` commands), from the `jira-sandbox` crate.
+#[cfg(feature = "sandbox")]
+pub use jira_sandbox as sandbox;
 pub mod secret;
 pub mod stanza;
 pub mod step;
 
 use std::path::{Path, PathBuf};
 
-use cli::{Cli, Command, DemoArgs, Global, StepFile};
+use cli::{Cli, Command, Global, StepFile};
 use env::Env;
 use error::Error;
 use outcome::{Decision, Report};
@@ -75,6 +77,7 @@ pub async fn run(cli: Cli, env: Env) -> u8 {
             };
             step_and_outputs(stanza, &global, sink.as_ref(), &mut shutdown).await
         }
+        #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => match sandbox::serve(*args).await {
             Ok(()) => 0,
             Err(e) => report_error(Err(Error::Io {
@@ -82,6 +85,7 @@ pub async fn run(cli: Cli, env: Env) -> u8 {
                 source: e,
             })),
         },
+        #[cfg(feature = "sandbox")]
         Command::Demo(args) => demo(&args, &global, env).await,
     }
 }
@@ -344,9 +348,10 @@ impl Shutdown {
     }
 }
 
+#[cfg(feature = "sandbox")]
 /// `jira-gate demo`: an in-process sandbox that approves (or rejects) after a few seconds, and the
 /// real step against it.
-async fn demo(args: &DemoArgs, global: &Global, env: Env) -> u8 {
+async fn demo(args: &cli::DemoArgs, global: &Global, env: Env) -> u8 {
     let mut sandbox_args = sandbox::Args {
         listen: "127.0.0.1:0".parse().expect("a literal address"),
         flavor: args.flavor,
@@ -385,6 +390,7 @@ async fn demo(args: &DemoArgs, global: &Global, env: Env) -> u8 {
     step_and_outputs(stanza, global, sink.as_ref(), &mut Shutdown::install()).await
 }
 
+#[cfg(feature = "sandbox")]
 /// The variables `steps/demo.yml` interpolates, pointing at the sandbox's default credentials.
 fn demo_env(sandbox: &sandbox::Sandbox, flavor: sandbox::Flavor) -> Vec<(String, String)> {
     let (user, token) = match flavor {

@@ -8,11 +8,11 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::SandboxProc;
+use common::TestSandbox;
 use serde_json::{Value, json};
 
 fn fixtures() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/jira/fixtures");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/jira/fixtures");
     if dir.is_dir() {
         Some(dir)
     } else {
@@ -79,7 +79,7 @@ fn assert_shape(real: &Value, ours: &Value, what: &str) {
     );
 }
 
-fn seeded(sb: &SandboxProc) -> String {
+fn seeded(sb: &TestSandbox) -> String {
     let v3 = sb.api() == "/rest/api/3";
     let description = if v3 {
         json!({"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [{"type": "text", "text": "d"}]}]})
@@ -99,8 +99,8 @@ fn seeded(sb: &SandboxProc) -> String {
 #[test]
 fn bodies_have_the_shapes_of_real_jira() {
     let Some(dir) = fixtures() else { return };
-    let cloud = SandboxProc::cloud(&[]);
-    let dc = SandboxProc::datacenter(&[]);
+    let cloud = TestSandbox::cloud(&[]);
+    let dc = TestSandbox::datacenter(&[]);
     let serverinfo = fixture(&dir, "serverinfo.json");
     assert_shape(
         &serverinfo,
@@ -313,7 +313,7 @@ fn answers_match_the_openapi_spec() {
         ["bad.id: expected string, got number"],
         "the checker can fail"
     );
-    let sb = SandboxProc::cloud(&[]);
+    let sb = TestSandbox::cloud(&[]);
 
     let (s, created) = sb.send(
         "POST",

@@ -5,7 +5,7 @@
 //! criterion). Anything else is rejected with Jira's "Error in the JQL Query" 400, so a client that
 //! depends on more JQL finds out in tests rather than against a real Jira.
 
-use super::state::Issue;
+use crate::state::Issue;
 
 /// A field the subset can compare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use std::time::{Instant, SystemTime};
 
 use serde_json::{Map, Value, json};
 
-use super::Flavor;
+use crate::Flavor;
 
 /// Jira's 404 body for an issue that does not exist or cannot be seen.
 pub(crate) const ISSUE_NOT_FOUND: &str =

@@ -29,12 +29,12 @@ use rand::{Rng, SeedableRng};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::faults::{Fault, Faults, Rule};
-use super::jql;
-use super::state::{
+use crate::faults::{Fault, Faults, Rule};
+use crate::jql;
+use crate::state::{
     self, ALICE, APPROVED, AWAITING, Api, BOB, BOT, FieldSel, JiraError, REJECTED, State,
 };
-use super::{Args, DelayRange, Flavor};
+use crate::{Args, DelayRange, Flavor};
 
 const NOT_AUTHENTICATED: &str = "Client must be authenticated to access this resource.";
 const SEARCH_REMOVED: &str = "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046";

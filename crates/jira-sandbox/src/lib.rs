@@ -4,7 +4,9 @@
 //! shapes, error bodies and auth quirks for both Cloud and Data Center, a realistic approval
 //! workflow, scripted approvers and seeded fault injection. `jira-gate sandbox` runs it as its own
 //! process, `jira-gate demo` runs it in-process, and the tests and benchmarks point real clients at
-//! it. The step's own code never imports this module; it only talks HTTP to it.
+//! it. The step's own code never imports this crate; it only talks HTTP to it. This crate never
+//! imports jira-gate either: a test double must check the client with code of its own (ADF, dates,
+//! JQL), not with the client's.
 
 mod faults;
 mod jql;
