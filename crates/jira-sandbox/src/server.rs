@@ -427,7 +427,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         return Ok(respond(&shared, reply, &[], false));
     }
     let t_ms = shared.elapsed_ms();
-    let fault = lock(&shared.faults).decide(&req.method, &req.path);
+    let fault = lock(&shared.faults).decide(&req.method, &req.path, SystemTime::now());
     let mut log = LogEntry {
         t_ms,
         method: req.method.clone(),
