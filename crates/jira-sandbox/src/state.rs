@@ -117,7 +117,7 @@ pub(crate) struct Status {
 }
 
 /// The statuses of the sandbox workflow.
-pub(crate) const STATUSES: [Status; 6] = [
+pub(crate) const STATUSES: [Status; 7] = [
     Status {
         id: "10000",
         name: "To Do",
@@ -148,6 +148,13 @@ pub(crate) const STATUSES: [Status; 6] = [
         name: "Done",
         category: 3,
     },
+    // Many real workflows close an issue nobody will act on as "Won't Do" (done category,
+    // resolution Won't Do); the shipped stanzas reject on it (issue 8, defect 5).
+    Status {
+        id: WONT_DO,
+        name: "Won't Do",
+        category: 3,
+    },
 ];
 /// Status id of "To Do", where new issues start.
 const TO_DO: &str = "10000";
@@ -157,6 +164,8 @@ pub(crate) const AWAITING: &str = "10100";
 pub(crate) const APPROVED: &str = "10101";
 /// Status id of "Rejected".
 pub(crate) const REJECTED: &str = "10102";
+/// Status id of "Won't Do".
+const WONT_DO: &str = "10103";
 
 struct Transition {
     id: &'static str,
@@ -165,7 +174,7 @@ struct Transition {
     to: &'static str,
 }
 
-const TRANSITIONS: [Transition; 6] = [
+const TRANSITIONS: [Transition; 7] = [
     Transition {
         id: "11",
         name: "Start progress",
@@ -199,8 +208,14 @@ const TRANSITIONS: [Transition; 6] = [
     Transition {
         id: "61",
         name: "Reopen",
-        from: &[REJECTED, "10001"],
+        from: &[REJECTED, "10001", WONT_DO],
         to: TO_DO,
+    },
+    Transition {
+        id: "71",
+        name: "Won't Do",
+        from: &["10000", "3", AWAITING],
+        to: WONT_DO,
     },
 ];
 
@@ -1558,7 +1573,7 @@ impl State {
             to_string: Some(target.name.to_owned()),
         }];
         let new_resolution = match to {
-            REJECTED => Some(Some("10001")),
+            REJECTED | WONT_DO => Some(Some("10001")),
             "10001" => Some(Some("10000")),
             TO_DO => Some(None),
             _ => None,

@@ -384,8 +384,9 @@ fn workflow_transitions_and_resolutions() {
         .iter()
         .map(|t| t["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, ["11", "21"]);
+    assert_eq!(ids, ["11", "21", "71"]);
     assert_eq!(t["transitions"][1]["to"]["name"], "Awaiting approval");
+    assert_eq!(t["transitions"][2]["to"]["name"], "Won't Do");
 
     let (s, e) = sb.send(
         "POST",
@@ -427,6 +428,21 @@ fn workflow_transitions_and_resolutions() {
     sb.transition(&key, "51");
     let v = sb.get_json(&format!("/rest/api/3/issue/{key}?fields=resolution"), 200);
     assert_eq!(v["fields"]["resolution"]["name"], "Done");
+
+    // "Won't Do": a done-category status with resolution Won't Do, reachable while waiting for
+    // approval, and reopened like Rejected (issue 8, defect 5).
+    let key = sb.create("nobody will do this", &[]);
+    sb.transition(&key, "21");
+    sb.transition(&key, "71");
+    let v = sb.get_json(
+        &format!("/rest/api/3/issue/{key}?fields=status,resolution"),
+        200,
+    );
+    assert_eq!(v["fields"]["status"]["name"], "Won't Do");
+    assert_eq!(v["fields"]["status"]["statusCategory"]["key"], "done");
+    assert_eq!(v["fields"]["resolution"]["name"], "Won't Do");
+    sb.transition(&key, "61");
+    assert_eq!(sb.status_of(&key), "To Do");
 }
 
 fn status_moves(histories: &Value) -> Vec<String> {
