@@ -214,8 +214,13 @@ pub struct Sandbox {
 
 impl Sandbox {
     /// Binds `args.listen` (port 0 allowed) and serves on the current tokio runtime.
+    ///
+    /// A failed bind names the address, and for a taken port says how to get a free one
+    /// (issue 8, defect 14).
     pub async fn start(args: Args) -> std::io::Result<Sandbox> {
-        let listener = tokio::net::TcpListener::bind(args.listen).await?;
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .map_err(|e| bind_error(args.listen, &e))?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(server::Shared::new(args, addr));
         let task = tokio::spawn(server::accept_loop(listener, Arc::clone(&shared))).abort_handle();
@@ -262,6 +267,20 @@ impl Sandbox {
         ));
         lines.join("\n")
     }
+}
+
+/// The error of a failed bind of `addr`: the address, the OS's reason and a hint.
+fn bind_error(addr: SocketAddr, e: &std::io::Error) -> std::io::Error {
+    let hint = match e.kind() {
+        std::io::ErrorKind::AddrInUse => {
+            "; another process (an earlier sandbox?) uses that port: `--listen 127.0.0.1:0` picks a free port and prints the URL"
+        }
+        std::io::ErrorKind::PermissionDenied => {
+            "; ports below 1024 need privileges: use a higher port, or `--listen 127.0.0.1:0` for a free one"
+        }
+        _ => "",
+    };
+    std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}{hint}"))
 }
 
 impl Drop for Sandbox {

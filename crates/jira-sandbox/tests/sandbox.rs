@@ -1002,3 +1002,30 @@ fn random_faults_are_reproducible_from_the_seed() {
     assert_eq!(r.status(), 429);
     assert_eq!(header(&r, "Retry-After").as_deref(), Some("1"));
 }
+
+#[test]
+fn a_taken_port_is_named_with_a_hint() {
+    let sb = TestSandbox::cloud(&[]);
+    let addr: std::net::SocketAddr = sb.base.trim_start_matches("http://").parse().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let args = jira_sandbox::Args {
+        listen: addr,
+        ..jira_sandbox::Args::default()
+    };
+    let Err(e) = runtime.block_on(jira_sandbox::Sandbox::start(args)) else {
+        panic!("a second sandbox on {addr} started");
+    };
+    let message = e.to_string();
+    assert_eq!(e.kind(), std::io::ErrorKind::AddrInUse);
+    assert!(
+        message.starts_with(&format!("cannot listen on {addr}: ")),
+        "{message}"
+    );
+    assert!(
+        message.contains("`--listen 127.0.0.1:0` picks a free port"),
+        "{message}"
+    );
+}
