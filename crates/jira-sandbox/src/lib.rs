@@ -8,6 +8,7 @@
 //! imports jira-gate either: a test double must check the client with code of its own (ADF, dates,
 //! JQL), not with the client's.
 
+mod browse;
 mod faults;
 mod jql;
 mod server;

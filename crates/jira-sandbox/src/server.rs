@@ -29,6 +29,7 @@ use rand::{Rng, SeedableRng};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::browse;
 use crate::faults::{Fault, Faults, Rule};
 use crate::jql;
 use crate::state::{
@@ -426,6 +427,10 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         let reply = control(&shared, &req);
         return Ok(respond(&shared, reply, &[], false));
     }
+    if let Some(key) = req.path.strip_prefix("/browse/") {
+        let reply = browse(&shared, &percent_decode(key));
+        return Ok(respond(&shared, reply, &[], false));
+    }
     let t_ms = shared.elapsed_ms();
     let fault = lock(&shared.faults).decide(&req.method, &req.path, SystemTime::now());
     let mut log = LogEntry {
@@ -581,6 +586,24 @@ fn respond(
         put(k, v);
     }
     resp
+}
+
+/// `/browse/KEY`: the issue's HTML page for a person (no auth, no faults, not logged).
+fn browse(shared: &Shared, key: &str) -> Reply {
+    let st = lock(&shared.state);
+    let (status, html) = match st.find(key) {
+        Some(idx) => {
+            let issue = &st.issues[idx];
+            let rows = st.browse_rows(idx);
+            (200, browse::issue_page(&issue.key, issue.summary(), &rows))
+        }
+        None => (404, browse::not_found_page(key)),
+    };
+    Reply {
+        status,
+        headers: Vec::new(),
+        body: Body::Html(html),
+    }
 }
 
 /// The `/_sandbox/` control endpoints (no auth, not logged).

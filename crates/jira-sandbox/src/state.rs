@@ -991,6 +991,26 @@ impl State {
         json!({"expand": "projects", "projects": [project]})
     }
 
+    /// The issue as (field name, text) rows for its `/browse/KEY` page: type, status and
+    /// resolution, every other field that has a value, then the dates.
+    pub fn browse_rows(&self, idx: usize) -> Vec<(&'static str, String)> {
+        let issue = &self.issues[idx];
+        let resolution = issue.resolution.map_or("Unresolved", |r| resolution(r).1);
+        let mut rows = vec![
+            ("Issue Type", issue.issue_type_name().to_owned()),
+            ("Status", issue.status_name().to_owned()),
+            ("Resolution", resolution.to_owned()),
+        ];
+        for def in FIELDS.iter().filter(|f| f.id != "summary") {
+            if let Some(v) = issue.values.get(def.id) {
+                rows.push((def.name, self.val_string(v)));
+            }
+        }
+        rows.push(("Created", jira_time(issue.created)));
+        rows.push(("Updated", jira_time(issue.updated)));
+        rows
+    }
+
     /// Finds an issue by key (case-insensitive) or numeric id.
     pub fn find(&self, key_or_id: &str) -> Option<usize> {
         self.issues

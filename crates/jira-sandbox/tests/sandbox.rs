@@ -1029,3 +1029,51 @@ fn a_taken_port_is_named_with_a_hint() {
         "{message}"
     );
 }
+
+#[test]
+fn browse_shows_the_issue_as_html() {
+    let sb = TestSandbox::cloud(&[]);
+    let key = sb.create("Deploy <b>checkout</b> & \"cart\"", &["deploy"]);
+    sb.transition(&key, "21");
+    let r = sb
+        .client()
+        .get(sb.url(&format!("/browse/{key}")))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        header(&r, "content-type").as_deref(),
+        Some("text/html;charset=UTF-8")
+    );
+    let page = r.text().unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"), "{page}");
+    assert!(
+        page.contains(&format!(
+            "<h1>{key}: Deploy &lt;b&gt;checkout&lt;/b&gt; &amp; &quot;cart&quot;</h1>"
+        )),
+        "{page}"
+    );
+    assert!(!page.contains("<b>checkout"), "unescaped summary: {page}");
+    assert!(
+        page.contains("<p>Status: <strong>Awaiting approval</strong></p>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<tr><th>Labels</th><td>deploy</td></tr>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<tr><th>Issue Type</th><td>Change</td></tr>"),
+        "{page}"
+    );
+
+    let r = sb.client().get(sb.url("/browse/OPS-999")).send().unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(
+        header(&r, "content-type").as_deref(),
+        Some("text/html;charset=UTF-8")
+    );
+    let page = r.text().unwrap();
+    assert!(page.contains("<h1>Issue not found</h1>"), "{page}");
+    assert!(page.contains("OPS-999"), "{page}");
+}
