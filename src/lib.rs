@@ -376,7 +376,7 @@ async fn demo(args: &cli::DemoArgs, global: &Global, env: Env) -> u8 {
         }
     };
     eprintln!(
-        "jira-gate demo: a sandbox Jira ({:?}) runs at {}",
+        "jira-gate demo: a sandbox Jira ({}) runs at {}",
         args.flavor,
         sandbox.base_url()
     );

@@ -47,3 +47,20 @@ fn a_taken_port_is_named_with_a_hint() {
         "{stderr}"
     );
 }
+
+#[test]
+fn demo_names_data_center_in_two_words() {
+    let output = Command::new(env!("CARGO_BIN_EXE_jira-gate"))
+        .env_clear()
+        .args(["demo", "--flavor", "datacenter", "--approve-after", "0s"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run jira-gate demo");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr
+            .starts_with("jira-gate demo: a sandbox Jira (Data Center) runs at http://127.0.0.1:"),
+        "{stderr}"
+    );
+}

@@ -177,6 +177,16 @@ pub enum Flavor {
     Datacenter,
 }
 
+/// Atlassian's names: "Cloud" and "Data Center" (two words), as `demo` shows them.
+impl std::fmt::Display for Flavor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Flavor::Cloud => "Cloud",
+            Flavor::Datacenter => "Data Center",
+        })
+    }
+}
+
 /// A delay, fixed (`5s`) or a range (`5s..60s`) from which each issue draws its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DelayRange {
@@ -324,5 +334,16 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flavors_have_atlassians_names() {
+        assert_eq!(Flavor::Cloud.to_string(), "Cloud");
+        assert_eq!(Flavor::Datacenter.to_string(), "Data Center");
     }
 }
