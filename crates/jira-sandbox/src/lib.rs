@@ -11,6 +11,7 @@
 mod browse;
 mod faults;
 mod jql;
+mod routes;
 mod server;
 mod state;
 

@@ -1,5 +1,5 @@
-//! The sandbox's HTTP side: the hyper accept loop, authentication, routing of the REST API and of
-//! the `/_sandbox/` control endpoints, fault application and the request log.
+//! The sandbox's HTTP side: the hyper accept loop, authentication, fault application, the request
+//! log and the rendering of every answer. Routing is `routes/` (axum's router, by resource).
 //!
 //! Requests are answered on whatever tokio runtime started the sandbox (a current-thread runtime is
 //! enough: nothing blocks). The state lock is a plain mutex held only inside synchronous code, so
@@ -29,18 +29,11 @@ use rand::{Rng, SeedableRng};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::browse;
-use crate::faults::{Fault, Faults, Rule};
-use crate::jql;
-use crate::state::{
-    self, ALICE, APPROVED, AWAITING, Api, BOB, BOT, FieldSel, JiraError, REJECTED, State,
-};
+use crate::faults::{Fault, Faults};
+use crate::routes::Routes;
+use crate::state::{ALICE, APPROVED, AWAITING, BOB, BOT, JiraError, REJECTED, State};
 use crate::{Args, DelayRange, Flavor};
 
-const NOT_AUTHENTICATED: &str = "Client must be authenticated to access this resource.";
-const SEARCH_REMOVED: &str = "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046";
-const UNBOUNDED: &str =
-    "Unbounded JQL queries are not allowed here. Please add a search restriction to your query.";
 const JSON_TYPE: &str = "application/json;charset=UTF-8";
 
 /// Everything the connections share.
@@ -49,16 +42,20 @@ pub(crate) struct Shared {
     pub args: Args,
     /// `http://127.0.0.1:PORT`.
     pub base: String,
-    state: Mutex<State>,
-    faults: Mutex<Faults>,
-    log: Mutex<Vec<LogEntry>>,
+    /// The issues and users.
+    pub state: Mutex<State>,
+    /// The fault injector.
+    pub faults: Mutex<Faults>,
+    /// The request log.
+    pub log: Mutex<Vec<LogEntry>>,
+    routes: Routes,
     started: Instant,
     request_ids: AtomicU64,
 }
 
 /// One line of the request log (`GET /_sandbox/requests`).
 #[derive(Debug, Clone, Serialize)]
-struct LogEntry {
+pub(crate) struct LogEntry {
     t_ms: u64,
     method: String,
     path: String,
@@ -69,7 +66,8 @@ struct LogEntry {
     fault: Option<String>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+/// Locks a mutex; a panic elsewhere while it was held does not stop the sandbox.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
@@ -86,6 +84,7 @@ impl Shared {
             log: Mutex::new(Vec::new()),
             started: Instant::now(),
             request_ids: AtomicU64::new(1),
+            routes: Routes::new(),
         }
     }
 
@@ -94,7 +93,7 @@ impl Shared {
     }
 
     /// Schedules the scripted approver for an issue that just entered "Awaiting approval".
-    fn schedule_approver(self: &Arc<Self>, idx: usize, st: &State) {
+    pub fn schedule_approver(self: &Arc<Self>, idx: usize, st: &State) {
         let issue = &st.issues[idx];
         let (id, round) = (issue.id, issue.approval_round);
         let mut rng =
@@ -238,14 +237,14 @@ impl hyper::body::Body for Huge {
 }
 
 /// An answer before the common headers are added.
-#[derive(Debug)]
-struct Reply {
+#[derive(Debug, Clone)]
+pub(crate) struct Reply {
     status: u16,
     headers: Vec<(String, String)>,
     body: Body,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Body {
     Json(Value),
     Html(String),
@@ -253,7 +252,8 @@ enum Body {
 }
 
 impl Reply {
-    fn json(status: u16, body: Value) -> Self {
+    /// A JSON answer.
+    pub fn json(status: u16, body: Value) -> Self {
         Self {
             status,
             headers: Vec::new(),
@@ -261,7 +261,8 @@ impl Reply {
         }
     }
 
-    fn empty(status: u16) -> Self {
+    /// An answer without a body.
+    pub fn empty(status: u16) -> Self {
         Self {
             status,
             headers: Vec::new(),
@@ -269,11 +270,22 @@ impl Reply {
         }
     }
 
-    fn error(e: &JiraError) -> Self {
+    /// An HTML page.
+    pub fn html(status: u16, page: String) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            body: Body::Html(page),
+        }
+    }
+
+    /// Jira's `ErrorCollection` for `e`.
+    pub fn error(e: &JiraError) -> Self {
         Self::json(e.status, e.body())
     }
 
-    fn message(status: u16, message: &str) -> Self {
+    /// An `ErrorCollection` with one message.
+    pub fn message(status: u16, message: &str) -> Self {
         Self::error(&JiraError::message(status, message))
     }
 }
@@ -289,7 +301,7 @@ impl From<Result<Value, JiraError>> for Reply {
 
 /// Who the request authenticated as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Auth {
+pub(crate) enum Auth {
     User(usize),
     /// Credentials were sent and are wrong.
     Failed,
@@ -297,7 +309,8 @@ enum Auth {
 }
 
 impl Auth {
-    fn user(self) -> Option<usize> {
+    /// The user, when the credentials were right.
+    pub fn user(self) -> Option<usize> {
         match self {
             Auth::User(u) => Some(u),
             _ => None,
@@ -337,30 +350,36 @@ fn authenticate(args: &Args, headers: &HeaderMap) -> Auth {
 }
 
 /// A parsed request.
-struct Req {
-    method: String,
-    path: String,
+pub(crate) struct Req {
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// The path, not decoded.
+    pub path: String,
     query: Vec<(String, String)>,
     headers: HeaderMap,
-    body: Bytes,
+    /// The whole body.
+    pub body: Bytes,
 }
 
 impl Req {
-    fn param(&self, name: &str) -> Option<&str> {
+    /// The first value of a query parameter.
+    pub fn param(&self, name: &str) -> Option<&str> {
         self.query
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     }
 
-    fn params<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    /// Every value of a query parameter.
+    pub fn params<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.query
             .iter()
             .filter(move |(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     }
 
-    fn json(&self) -> Result<Value, JiraError> {
+    /// The body as JSON (`null` when empty), or Jira's 400.
+    pub fn json(&self) -> Result<Value, JiraError> {
         if self.body.is_empty() {
             return Ok(Value::Null);
         }
@@ -423,12 +442,9 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         headers: parts.headers,
         body,
     };
-    if req.path == "/_sandbox" || req.path.starts_with("/_sandbox/") {
-        let reply = control(&shared, &req);
-        return Ok(respond(&shared, reply, &[], false));
-    }
-    if let Some(key) = req.path.strip_prefix("/browse/") {
-        let reply = browse(&shared, &percent_decode(key));
+    let req = Arc::new(req);
+    if Routes::is_local(&req.path) {
+        let reply = shared.routes.local(&shared, req).await;
         return Ok(respond(&shared, reply, &[], false));
     }
     let t_ms = shared.elapsed_ms();
@@ -458,11 +474,11 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
             Ok(respond(&shared, reply, &auth_headers, false))
         }
         Some(Fault::StoreThenDrop) => {
-            let _ = rest(&shared, &req, auth);
+            let _ = shared.routes.rest(&shared, req, auth).await;
             Err(Dropped)
         }
         Some(Fault::Late(d)) => {
-            let reply = rest(&shared, &req, auth);
+            let reply = shared.routes.rest(&shared, req, auth).await;
             tokio::time::sleep(d).await;
             Ok(respond(&shared, reply, &auth_headers, false))
         }
@@ -472,18 +488,14 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
                 .insert("content-type", HeaderValue::from_static(JSON_TYPE));
             Ok(resp)
         }
-        Some(Fault::Truncate) => Ok(respond(
-            &shared,
-            rest(&shared, &req, auth),
-            &auth_headers,
-            true,
-        )),
-        Some(Fault::Delay(_)) | None => Ok(respond(
-            &shared,
-            rest(&shared, &req, auth),
-            &auth_headers,
-            false,
-        )),
+        Some(Fault::Truncate) => {
+            let reply = shared.routes.rest(&shared, req, auth).await;
+            Ok(respond(&shared, reply, &auth_headers, true))
+        }
+        Some(Fault::Delay(_)) | None => {
+            let reply = shared.routes.rest(&shared, req, auth).await;
+            Ok(respond(&shared, reply, &auth_headers, false))
+        }
     };
     log.status = result.as_ref().ok().map(|r| r.status().as_u16());
     lock(&shared.log).push(log);
@@ -588,474 +600,6 @@ fn respond(
     resp
 }
 
-/// `/browse/KEY`: the issue's HTML page for a person (no auth, no faults, not logged).
-fn browse(shared: &Shared, key: &str) -> Reply {
-    let st = lock(&shared.state);
-    let (status, html) = match st.find(key) {
-        Some(idx) => {
-            let issue = &st.issues[idx];
-            let rows = st.browse_rows(idx);
-            (200, browse::issue_page(&issue.key, issue.summary(), &rows))
-        }
-        None => (404, browse::not_found_page(key)),
-    };
-    Reply {
-        status,
-        headers: Vec::new(),
-        body: Body::Html(html),
-    }
-}
-
-/// The `/_sandbox/` control endpoints (no auth, not logged).
-fn control(shared: &Arc<Shared>, req: &Req) -> Reply {
-    let segs: Vec<&str> = req
-        .path
-        .trim_start_matches("/_sandbox")
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .collect();
-    match (req.method.as_str(), segs.as_slice()) {
-        ("GET", ["issues"]) => {
-            let st = lock(&shared.state);
-            let list: Vec<Value> = st
-                .issues
-                .iter()
-                .map(|i| {
-                    json!({"key": i.key, "id": i.id.to_string(), "status": i.status_name(), "labels": i.labels(), "summary": i.summary()})
-                })
-                .collect();
-            Reply::json(200, Value::Array(list))
-        }
-        ("POST", ["issues", key, "status"]) => set_status(shared, key, req),
-        ("DELETE", ["issues", key]) => {
-            if lock(&shared.state).delete(key) {
-                Reply::empty(204)
-            } else {
-                Reply::json(404, json!({"error": format!("no issue {key}")}))
-            }
-        }
-        ("GET", ["requests"]) => Reply::json(200, json!(*lock(&shared.log))),
-        ("DELETE", ["requests"]) => {
-            lock(&shared.log).clear();
-            Reply::empty(204)
-        }
-        ("POST", ["faults"]) => {
-            let parsed: Result<Vec<Rule>, _> =
-                serde_json::from_slice::<Value>(&req.body).and_then(|v| {
-                    if v.is_array() {
-                        serde_json::from_value(v)
-                    } else {
-                        serde_json::from_value(v).map(|r| vec![r])
-                    }
-                });
-            match parsed {
-                Ok(rules) => {
-                    let n = rules.len();
-                    lock(&shared.faults).add(rules);
-                    Reply::json(200, json!({"added": n}))
-                }
-                Err(e) => Reply::json(400, json!({"error": format!("invalid fault rules: {e}")})),
-            }
-        }
-        ("DELETE", ["faults"]) => {
-            lock(&shared.faults).clear();
-            Reply::empty(204)
-        }
-        _ => Reply::json(
-            404,
-            json!({"error": format!("no control endpoint {} {}", req.method, req.path)}),
-        ),
-    }
-}
-
-fn set_status(shared: &Arc<Shared>, key: &str, req: &Req) -> Reply {
-    let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
-    let Some(target) = body
-        .get("status")
-        .and_then(Value::as_str)
-        .and_then(state::status_by_name)
-    else {
-        return Reply::json(
-            400,
-            json!({"error": "body must be {\"status\": NAME, \"by\": USER} with a known status"}),
-        );
-    };
-    let mut st = lock(&shared.state);
-    let by = body.get("by").and_then(Value::as_str).unwrap_or("alice");
-    let Some(author) = st.user_by_name(by) else {
-        return Reply::json(
-            400,
-            json!({"error": format!("unknown user {by}: use ci-bot, alice or bob")}),
-        );
-    };
-    let Some(idx) = st.find(key) else {
-        return Reply::json(404, json!({"error": format!("no issue {key}")}));
-    };
-    if let Some(idx) = st.move_to(idx, target.id, author) {
-        shared.schedule_approver(idx, &st);
-    }
-    let i = &st.issues[idx];
-    Reply::json(200, json!({"key": i.key, "status": i.status_name()}))
-}
-
-/// The REST API: one arm per endpoint, so the whole surface reads in one place.
-#[allow(clippy::too_many_lines)]
-fn rest(shared: &Arc<Shared>, req: &Req, auth: Auth) -> Reply {
-    let flavor = shared.args.flavor;
-    let not_found = || {
-        Reply::json(
-            404,
-            json!({"message": format!("null for uri: {}{}", shared.base, req.path), "status-code": 404}),
-        )
-    };
-    let Some(rest) = req.path.strip_prefix("/rest/api/") else {
-        return not_found();
-    };
-    let (version, tail) = rest.split_once('/').unwrap_or((rest, ""));
-    let v3 = match (version, flavor) {
-        ("2" | "latest", _) => false,
-        ("3", Flavor::Cloud) => true,
-        _ => return not_found(),
-    };
-    let api = Api { flavor, v3 };
-    let segs: Vec<&str> = tail.split('/').filter(|s| !s.is_empty()).collect();
-    let base = shared.base.as_str();
-    let user = auth.user();
-    let method = req.method.as_str();
-    let needs_auth = || Reply::message(401, NOT_AUTHENTICATED);
-    if user.is_none()
-        && matches!(method, "POST" | "PUT" | "DELETE")
-        && segs.first() != Some(&"search")
-    {
-        return needs_auth();
-    }
-    match (method, segs.as_slice()) {
-        ("GET", ["serverInfo"]) => Reply::json(200, server_info(base, flavor)),
-        ("GET", ["myself"]) => match user {
-            Some(u) => Reply::json(200, lock(&shared.state).myself(u, base, api)),
-            None => needs_auth(),
-        },
-        ("GET", ["user", "search"]) => match user {
-            Some(_) => {
-                let q = req
-                    .param("query")
-                    .or_else(|| req.param("username"))
-                    .unwrap_or("");
-                Reply::json(200, lock(&shared.state).user_search(q, base, api))
-            }
-            None => needs_auth(),
-        },
-        ("GET", ["field"]) => match user {
-            Some(_) => Reply::json(
-                200,
-                Value::Array(state::FIELDS.iter().map(state::FieldDef::details).collect()),
-            ),
-            None => needs_auth(),
-        },
-        ("GET", ["project", key]) => {
-            let project = user.and_then(|_| lock(&shared.state).project_json(key, base, api));
-            project.map_or_else(
-                || Reply::message(404, &format!("No project could be found with key '{key}'.")),
-                |p| Reply::json(200, p),
-            )
-        }
-        ("GET", ["project", key, "statuses"]) => {
-            let statuses = user.and_then(|_| lock(&shared.state).project_statuses(key, base, api));
-            statuses.map_or_else(
-                || Reply::message(404, &format!("No project could be found with key '{key}'.")),
-                |p| Reply::json(200, p),
-            )
-        }
-        ("GET", ["issue", "createmeta"]) => match (flavor, user) {
-            (Flavor::Datacenter, _) => Reply::message(404, "Issue Does Not Exist"),
-            (Flavor::Cloud, Some(_)) => {
-                Reply::json(200, lock(&shared.state).createmeta_old(base, api))
-            }
-            (Flavor::Cloud, None) => needs_auth(),
-        },
-        ("GET", ["issue", "createmeta", project, "issuetypes"]) => match user {
-            Some(_) => lock(&shared.state)
-                .createmeta_types(project, base, api)
-                .into(),
-            None => needs_auth(),
-        },
-        ("GET", ["issue", "createmeta", project, "issuetypes", type_id]) => match user {
-            Some(_) => lock(&shared.state)
-                .createmeta_fields(project, type_id, base, api)
-                .into(),
-            None => needs_auth(),
-        },
-        ("POST", ["issue"]) => create(shared, req, api),
-        ("GET", ["issue", key]) => get_issue(shared, req, key, user, api),
-        ("PUT", ["issue", key]) => {
-            let body = match req.json() {
-                Ok(b) => b,
-                Err(e) => return Reply::error(&e),
-            };
-            match lock(&shared.state).edit(key, &body, api, user.unwrap_or(BOT)) {
-                Ok(()) => Reply::empty(204),
-                Err(e) => Reply::error(&e),
-            }
-        }
-        ("GET", ["issue", key, "changelog"]) if flavor == Flavor::Cloud => {
-            if user.is_none() {
-                return Reply::message(404, state::ISSUE_NOT_FOUND);
-            }
-            let start = req
-                .param("startAt")
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(0);
-            let max = req
-                .param("maxResults")
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(100)
-                .clamp(1, 100);
-            lock(&shared.state)
-                .changelog_page(key, start, max, base, api)
-                .into()
-        }
-        ("POST", ["issue", key, "comment"]) => {
-            let result = req.json().and_then(|b| {
-                lock(&shared.state).add_comment(key, &b, base, api, user.unwrap_or(BOT))
-            });
-            match result {
-                Ok(c) => Reply::json(201, c),
-                Err(e) => Reply::error(&e),
-            }
-        }
-        ("GET", ["issue", key, "editmeta"]) => match user {
-            Some(_) => lock(&shared.state).editmeta(key, base, api).into(),
-            None => Reply::message(404, state::ISSUE_NOT_FOUND),
-        },
-        ("GET", ["issue", key, "transitions"]) => match user {
-            Some(_) => lock(&shared.state).transitions(key, base, api).into(),
-            None => Reply::message(404, state::ISSUE_NOT_FOUND),
-        },
-        ("POST", ["issue", key, "transitions"]) => {
-            let body = match req.json() {
-                Ok(b) => b,
-                Err(e) => return Reply::error(&e),
-            };
-            let mut st = lock(&shared.state);
-            match st.do_transition(key, &body, api, user.unwrap_or(BOT)) {
-                Ok(entered) => {
-                    if let Some(idx) = entered {
-                        shared.schedule_approver(idx, &st);
-                    }
-                    Reply::empty(204)
-                }
-                Err(e) => Reply::error(&e),
-            }
-        }
-        ("GET" | "POST", ["search", "jql"]) if flavor == Flavor::Cloud => {
-            search(shared, req, user, api)
-        }
-        ("GET" | "POST", ["search"]) => match flavor {
-            Flavor::Cloud => Reply::message(410, SEARCH_REMOVED),
-            Flavor::Datacenter => search(shared, req, user, api),
-        },
-        _ => not_found(),
-    }
-}
-
-fn server_info(base: &str, flavor: Flavor) -> Value {
-    let now = state::jira_time(SystemTime::now());
-    let (version, numbers, deployment, build) = match flavor {
-        Flavor::Cloud => ("1001.0.0-SNAPSHOT", [1001, 0, 0], "Cloud", 100_289),
-        Flavor::Datacenter => ("10.3.13", [10, 3, 13], "Server", 10_030_013),
-    };
-    json!({
-        "baseUrl": base, "version": version, "versionNumbers": numbers, "deploymentType": deployment,
-        "buildNumber": build, "buildDate": "2026-01-15T00:00:00.000+0000", "serverTime": now,
-        "scmInfo": "0000000000000000000000000000000000000000", "serverTitle": "jira-gate sandbox",
-        "defaultLocale": {"locale": "en_US"},
-    })
-}
-
-fn create(shared: &Arc<Shared>, req: &Req, api: Api) -> Reply {
-    let body = match req.json() {
-        Ok(b) => b,
-        Err(e) => return Reply::error(&e),
-    };
-    let mut st = lock(&shared.state);
-    match st.create(&body, api) {
-        Ok(idx) => {
-            let i = &st.issues[idx];
-            let v = if api.v3 { 3 } else { 2 };
-            Reply::json(
-                201,
-                json!({"id": i.id.to_string(), "key": i.key, "self": format!("{}/rest/api/{v}/issue/{}", shared.base, i.id)}),
-            )
-        }
-        Err(e) => Reply::error(&e),
-    }
-}
-
-fn get_issue(shared: &Shared, req: &Req, key: &str, user: Option<usize>, api: Api) -> Reply {
-    let st = lock(&shared.state);
-    let Some(idx) = st.find(key).filter(|_| user.is_some()) else {
-        return Reply::message(404, state::ISSUE_NOT_FOUND);
-    };
-    let sel = FieldSel::parse(req.params("fields"), FieldSel::All);
-    let changelog = req
-        .params("expand")
-        .any(|e| e.split(',').any(|x| x.trim() == "changelog"));
-    Reply::json(200, st.issue_json(idx, &sel, changelog, &shared.base, api))
-}
-
-/// Search parameters from the query string (GET) or the JSON body (POST).
-struct SearchParams {
-    jql: String,
-    fields: FieldSel,
-    max: Option<usize>,
-    start: usize,
-    token: Option<String>,
-    changelog: bool,
-}
-
-fn search_params(req: &Req, default: FieldSel) -> Result<SearchParams, JiraError> {
-    if req.method == "POST" {
-        let body = req.json()?;
-        let fields: Vec<String> = match body.get("fields") {
-            Some(Value::Array(a)) => a
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect(),
-            Some(Value::String(s)) => vec![s.clone()],
-            _ => Vec::new(),
-        };
-        let expand = match body.get("expand") {
-            Some(Value::String(s)) => s.clone(),
-            Some(Value::Array(a)) => a
-                .iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join(","),
-            _ => String::new(),
-        };
-        let num = |k: &str| {
-            body.get(k)
-                .and_then(Value::as_u64)
-                .and_then(|n| usize::try_from(n).ok())
-        };
-        Ok(SearchParams {
-            jql: body
-                .get("jql")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned(),
-            fields: FieldSel::parse(fields.iter().map(String::as_str), default),
-            max: num("maxResults"),
-            start: num("startAt").unwrap_or(0),
-            token: body
-                .get("nextPageToken")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            changelog: expand.split(',').any(|e| e.trim() == "changelog"),
-        })
-    } else {
-        let num = |k: &str| req.param(k).and_then(|s| s.parse().ok());
-        Ok(SearchParams {
-            jql: req.param("jql").unwrap_or("").to_owned(),
-            fields: FieldSel::parse(req.params("fields"), default),
-            max: num("maxResults"),
-            start: num("startAt").unwrap_or(0),
-            token: req.param("nextPageToken").map(str::to_owned),
-            changelog: req
-                .params("expand")
-                .any(|e| e.split(',').any(|x| x.trim() == "changelog")),
-        })
-    }
-}
-
-fn search(shared: &Shared, req: &Req, user: Option<usize>, api: Api) -> Reply {
-    let cloud = api.flavor == Flavor::Cloud;
-    let default = if cloud {
-        FieldSel::IdOnly
-    } else {
-        FieldSel::All
-    };
-    let p = match search_params(req, default) {
-        Ok(p) => p,
-        Err(e) => return Reply::error(&e),
-    };
-    let query = match jql::parse(&p.jql) {
-        Ok(q) => q,
-        Err(e) => return Reply::message(400, &e),
-    };
-    if cloud && query.unbounded() {
-        return Reply::message(400, UNBOUNDED);
-    }
-    let st = lock(&shared.state);
-    let lag = shared.args.search_lag;
-    let mut hits: Vec<usize> = (0..st.issues.len())
-        .filter(|_| user.is_some())
-        .filter(|&i| {
-            st.issues[i].changed_at.elapsed() >= lag && query.matches(&st.issues[i], &st.project)
-        })
-        .collect();
-    hits.sort_by_key(|&i| (st.issues[i].created(), st.issues[i].id));
-    if query.order_desc != Some(false) {
-        hits.reverse();
-    }
-    let render = |i: usize| {
-        if cloud && p.fields == FieldSel::IdOnly && !p.changelog {
-            json!({"id": st.issues[i].id.to_string()})
-        } else {
-            st.issue_json(i, &p.fields, p.changelog, &shared.base, api)
-        }
-    };
-    if cloud {
-        let offset = match p.token.as_deref().map(decode_token) {
-            None => 0,
-            Some(Some(n)) => n,
-            Some(None) => {
-                return Reply::message(400, "The provided next page token is invalid or expired.");
-            }
-        };
-        let cap = if p.fields == FieldSel::IdOnly {
-            5000
-        } else {
-            100
-        };
-        let max = p.max.unwrap_or(50).clamp(1, cap);
-        let page: Vec<Value> = hits
-            .iter()
-            .skip(offset)
-            .take(max)
-            .map(|&i| render(i))
-            .collect();
-        let next = offset + page.len();
-        let mut body = json!({"issues": page, "isLast": next >= hits.len()});
-        if next < hits.len() {
-            body["nextPageToken"] = json!(BASE64.encode(format!("sandbox-offset:{next}")));
-        }
-        Reply::json(200, body)
-    } else {
-        let max = p.max.unwrap_or(50).min(1000);
-        let page: Vec<Value> = hits
-            .iter()
-            .skip(p.start)
-            .take(max)
-            .map(|&i| render(i))
-            .collect();
-        Reply::json(
-            200,
-            json!({"expand": "schema,names", "startAt": p.start, "maxResults": max, "total": hits.len(), "issues": page}),
-        )
-    }
-}
-
-fn decode_token(t: &str) -> Option<usize> {
-    let bytes = BASE64.decode(t).ok()?;
-    String::from_utf8(bytes)
-        .ok()?
-        .strip_prefix("sandbox-offset:")?
-        .parse()
-        .ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1074,12 +618,5 @@ mod tests {
             ]
         );
         assert_eq!(percent_decode("100%"), "100%");
-    }
-
-    #[test]
-    fn page_tokens_round_trip() {
-        let t = BASE64.encode("sandbox-offset:50");
-        assert_eq!(decode_token(&t), Some(50));
-        assert_eq!(decode_token("garbage"), None);
     }
 }
