@@ -170,6 +170,8 @@ fn adf(text: &str) -> Value {
 }
 
 #[test]
+// One issue's life, step by step: each step depends on the state the previous one left.
+#[allow(clippy::too_many_lines)]
 fn cloud_create_get_edit_comment_and_rich_text_rules() {
     let sb = TestSandbox::cloud(&[]);
     let (status, created) = sb.send(
@@ -273,6 +275,8 @@ fn cloud_create_get_edit_comment_and_rich_text_rules() {
 }
 
 #[test]
+// One list of (invalid body, Jira's answer) pairs per flavor, easier to compare in one place.
+#[allow(clippy::too_many_lines)]
 fn create_validation_matches_jira() {
     let sb = TestSandbox::cloud(&[]);
     let (s, e) = sb.send("POST", "/rest/api/3/issue", &json!({"fields": {}}));

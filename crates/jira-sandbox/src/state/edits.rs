@@ -2,7 +2,6 @@
 //! (errors keyed by field id, Jira's own messages) and turned into typed changes for the store.
 
 use std::collections::BTreeMap;
-use std::time::{Instant, SystemTime};
 
 use serde_json::{Map, Value};
 
@@ -11,10 +10,8 @@ use crate::Flavor;
 use super::{
     ADF_REQUIRED, Api, JiraError, STRING_REQUIRED,
     adf::adf_text,
-    catalog::{
-        BOT, FieldDef, ISSUE_TYPES, Kind, PRIORITIES, PROJECT_ID, TO_DO, TRANSITIONS, field_def,
-    },
-    store::{Change, Issue, State, Val, apply_change, edit_list},
+    catalog::{FieldDef, ISSUE_TYPES, Kind, PRIORITIES, PROJECT_ID, TRANSITIONS, field_def},
+    store::{Change, State, Val, edit_list},
 };
 
 /// Parses rich text for the API version: ADF on v3, a string on v2.
@@ -85,6 +82,34 @@ pub(super) fn cannot_set(id: &str) -> String {
     format!("Field '{id}' cannot be set. It is not on the appropriate screen, or unknown.")
 }
 
+/// The issue type a create names (by id or name), or an error keyed `issuetype`.
+pub(super) fn issue_type(
+    fields: &Map<String, Value>,
+    errors: &mut BTreeMap<String, String>,
+) -> Option<&'static str> {
+    match fields.get("issuetype") {
+        None | Some(Value::Null) => {
+            errors.insert("issuetype".to_owned(), "Specify an issue type".to_owned());
+            None
+        }
+        Some(t) => {
+            let found = ISSUE_TYPES.iter().find(|it| {
+                t.get("id").and_then(Value::as_str) == Some(it.0)
+                    || t.get("name")
+                        .and_then(Value::as_str)
+                        .is_some_and(|n| n.eq_ignore_ascii_case(it.1))
+            });
+            if found.is_none() {
+                errors.insert(
+                    "issuetype".to_owned(),
+                    "Specify a valid issue type".to_owned(),
+                );
+            }
+            found.map(|it| it.0)
+        }
+    }
+}
+
 impl State {
     pub(super) fn find_user(&self, raw: &Value, api: Api) -> Result<usize, String> {
         match api.flavor {
@@ -135,27 +160,7 @@ impl State {
                 );
             }
         }
-        let issue_type = match fields.get("issuetype") {
-            None | Some(Value::Null) => {
-                errors.insert("issuetype".to_owned(), "Specify an issue type".to_owned());
-                None
-            }
-            Some(t) => {
-                let found = ISSUE_TYPES.iter().find(|it| {
-                    t.get("id").and_then(Value::as_str) == Some(it.0)
-                        || t.get("name")
-                            .and_then(Value::as_str)
-                            .is_some_and(|n| n.eq_ignore_ascii_case(it.1))
-                });
-                if found.is_none() {
-                    errors.insert(
-                        "issuetype".to_owned(),
-                        "Specify a valid issue type".to_owned(),
-                    );
-                }
-                found.map(|it| it.0)
-            }
-        };
+        let issue_type = issue_type(fields, &mut errors);
         if fields
             .get("summary")
             .and_then(Value::as_str)
@@ -183,33 +188,7 @@ impl State {
         if !errors.is_empty() {
             return Err(JiraError::fields(errors));
         }
-        let now = SystemTime::now();
-        let number = self.next_number;
-        self.next_number += 1;
-        let mut issue = Issue {
-            id: 10000 + number - 1,
-            key: format!("{}-{number}", self.project),
-            issue_type: issue_type.unwrap_or(ISSUE_TYPES[0].0),
-            status: TO_DO,
-            resolution: None,
-            values: BTreeMap::from([("reporter", Val::User(BOT))]),
-            created: now,
-            updated: now,
-            category_changed: now,
-            changed_at: Instant::now(),
-            approval_round: 0,
-            history: Vec::new(),
-            comments: Vec::new(),
-        };
-        for (def, val) in changes {
-            apply_change(&mut issue, def, val);
-        }
-        self.issues.push(issue);
-        let idx = self.issues.len() - 1;
-        for body in comments {
-            self.add_comment_text(idx, BOT, body);
-        }
-        Ok(idx)
+        Ok(self.insert(issue_type.unwrap_or(ISSUE_TYPES[0].0), changes, comments))
     }
 
     pub(super) fn project_ref_ok(&self, p: &Value) -> bool {

@@ -10,8 +10,8 @@ use crate::Flavor;
 use super::{
     ISSUE_NOT_FOUND, JiraError,
     catalog::{
-        AWAITING, FieldDef, ISSUE_TYPES, PROJECT_ID, REJECTED, TO_DO, User, WONT_DO, resolution,
-        status,
+        AWAITING, BOT, FieldDef, ISSUE_TYPES, PROJECT_ID, REJECTED, TO_DO, User, WONT_DO,
+        resolution, status,
     },
 };
 
@@ -325,6 +325,43 @@ impl State {
         if !items.is_empty() {
             self.push_history(idx, author, items);
         }
+    }
+
+    /// Stores a new issue of `issue_type` in To Do with validated `changes` and `comments` by the
+    /// bot; returns its index.
+    pub(super) fn insert(
+        &mut self,
+        issue_type: &'static str,
+        changes: Vec<Change>,
+        comments: Vec<String>,
+    ) -> usize {
+        let now = SystemTime::now();
+        let number = self.next_number;
+        self.next_number += 1;
+        let mut issue = Issue {
+            id: 10000 + number - 1,
+            key: format!("{}-{number}", self.project),
+            issue_type,
+            status: TO_DO,
+            resolution: None,
+            values: BTreeMap::from([("reporter", Val::User(BOT))]),
+            created: now,
+            updated: now,
+            category_changed: now,
+            changed_at: Instant::now(),
+            approval_round: 0,
+            history: Vec::new(),
+            comments: Vec::new(),
+        };
+        for (def, val) in changes {
+            apply_change(&mut issue, def, val);
+        }
+        self.issues.push(issue);
+        let idx = self.issues.len() - 1;
+        for body in comments {
+            self.add_comment_text(idx, BOT, body);
+        }
+        idx
     }
 }
 
