@@ -105,8 +105,10 @@ pub enum Command {
     Check(StepFile),
     /// Print the JSON Schema of the stanza
     Schema,
+    #[cfg(feature = "sandbox")]
     /// Run the built-in Jira sandbox (a fake Jira for trying stanzas and for tests)
     Sandbox(Box<crate::sandbox::Args>),
+    #[cfg(feature = "sandbox")]
     /// The whole flow against an in-process sandbox that approves after a few seconds
     Demo(DemoArgs),
 }
@@ -119,6 +121,7 @@ pub struct StepFile {
     pub file: Option<PathBuf>,
 }
 
+#[cfg(feature = "sandbox")]
 /// Options of `demo`.
 #[derive(Debug, Args, Clone)]
 pub struct DemoArgs {

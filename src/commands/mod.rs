@@ -2,8 +2,10 @@
 //! does the rest.
 
 pub mod check;
+#[cfg(feature = "sandbox")]
 pub mod demo;
 pub mod run;
+#[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod schema;
 pub mod validate;
@@ -32,7 +34,9 @@ pub async fn run(cli: Cli, env: Env) -> Exit {
             }
         }
         Command::Run(file) => run::run(file, &global, &env).await,
+        #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => sandbox::run(*args).await,
+        #[cfg(feature = "sandbox")]
         Command::Demo(args) => demo::run(&args, &global, env).await,
     }
 }
