@@ -519,16 +519,22 @@ fn ticket_deleted_mid_wait_exits_5_saying_so() {
 // ---------------------------------------------------------------------------------------------
 // Promise 5: the timeout is a hard bound.
 
-#[test]
-fn timeout_holds_while_a_request_hangs() {
+/// A create-and-wait step with `timeout` whose every poll hangs for a minute.
+fn hanging_polls(timeout: &str) -> (SandboxProc, Run) {
     let sandbox = SandboxProc::cloud(&[]);
     sandbox.add_faults(&json!([pass_transitions(), {"method": "GET", "path_prefix": "/rest/api/3/issue/OPS-1", "kind": "delay", "delay_ms": 60000, "times": 100}]));
     let run = gate(
         &Workdir::new(),
         &sandbox.base,
-        &stanza("60s", "", "6s"),
+        &stanza("60s", "", timeout),
         &[],
     );
+    (sandbox, run)
+}
+
+#[test]
+fn timeout_holds_while_a_request_hangs() {
+    let (sandbox, run) = hanging_polls("6s");
     assert_eq!(run.code, 4, "{}", run.stderr);
     assert_eq!(run.field("decision"), "timeout");
     assert!(
@@ -719,10 +725,12 @@ fn plain_http_to_a_remote_host_is_refused() {
     record("plain http to a non-loopback host", &run, "");
 }
 
-/// A one-shot HTTP server that answers 200 `{}` and remembers each request head.
-fn recorder() -> (u16, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
+/// A small HTTP server on `listener`: `answer` turns each request's first line into a whole raw
+/// HTTP response; every request head is remembered.
+fn serve(
+    listener: TcpListener,
+    answer: impl Fn(&str) -> String + Send + 'static,
+) -> Arc<Mutex<Vec<String>>> {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = Arc::clone(&seen);
     std::thread::spawn(move || {
@@ -736,12 +744,34 @@ fn recorder() -> (u16, Arc<Mutex<Vec<String>>>) {
                 }
                 head.push_str(&line);
             }
+            let reply = answer(head.lines().next().unwrap_or_default());
             log.lock().unwrap().push(head);
             let mut stream = stream;
-            let _ = stream.write_all(
-                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
-            );
+            let _ = stream.write_all(reply.as_bytes());
         }
+    });
+    seen
+}
+
+/// A raw HTTP/1.1 response that closes the connection.
+fn http_reply(status: &str, headers: &[(&str, &str)], body: &str) -> String {
+    let mut reply = format!("HTTP/1.1 {status}\r\n");
+    for (name, value) in headers {
+        reply.push_str(&format!("{name}: {value}\r\n"));
+    }
+    reply.push_str(&format!(
+        "content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    ));
+    reply
+}
+
+/// An HTTP server that answers 200 `{}` and remembers each request head.
+fn recorder() -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = serve(listener, |_| {
+        http_reply("200 OK", &[("content-type", "application/json")], "{}")
     });
     (port, seen)
 }
@@ -969,4 +999,38 @@ fn hostile_interpolated_values_are_refused_or_sent_safely() {
         record(&format!("bad input: {name}"), &run, "refused");
     }
     assert_eq!(tickets(&sandbox), 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 8: the timeout is a hard bound (within 0.5 s).
+
+#[test]
+fn the_timeout_ends_the_step_within_half_a_second() {
+    let half = Duration::from_millis(500);
+    let port = free_port();
+    let run = gate(
+        &Workdir::new(),
+        &format!("http://127.0.0.1:{port}"),
+        &stanza("5s", "", "60s"),
+        &["--timeout", "5s"],
+    );
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert_eq!(run.field("decision"), "error");
+    assert!(
+        run.elapsed <= Duration::from_secs(5) + half,
+        "{:?}",
+        run.elapsed
+    );
+    record("closed port, --timeout 5s", &run, "bound 5.5 s");
+
+    let (_sandbox, run) = hanging_polls("8s");
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert_eq!(run.field("decision"), "timeout");
+    assert_eq!(run.field("issue_key"), "OPS-1");
+    assert!(
+        run.elapsed >= Duration::from_secs(8) && run.elapsed <= Duration::from_secs(8) + half,
+        "{:?}",
+        run.elapsed
+    );
+    record("timeout 8s while every poll hangs", &run, "bound 8.5 s");
 }
