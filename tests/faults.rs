@@ -1196,43 +1196,42 @@ fn the_timeout_ends_the_step_within_half_a_second() {
     record("timeout 8s while every poll hangs", &run, "bound 8.5 s");
 }
 
-#[test]
-fn captcha_and_proxy_authentication_are_named() {
-    let sandbox = SandboxProc::cloud(&[]);
-    let login = format!("{}/login.jsp", sandbox.base);
-    sandbox.add_faults(&json!({"method": "GET", "path_prefix": "/rest/api/3/myself", "kind": "status", "status": 403,
-        "headers": {"X-Authentication-Denied-Reason": format!("CAPTCHA_CHALLENGE; login-url={login}")}}));
+/// Runs a create-and-wait step against `sandbox` with `rule` added; expects exit 5 and returns the
+/// result's message.
+fn failing_message(sandbox: &SandboxProc, rule: &Value, row: &str) -> String {
+    sandbox.add_faults(rule);
     let run = gate(
         &Workdir::new(),
         &sandbox.base,
         &stanza("5s", "", "20s"),
         &[],
     );
-    assert_eq!(run.code, 5, "{}", run.stderr);
-    let message = run.field("message").as_str().unwrap();
+    assert_eq!(run.code, 5, "{row}: {}", run.stderr);
+    record(row, &run, "");
+    run.field("message").as_str().unwrap().to_owned()
+}
+
+#[test]
+fn captcha_and_proxy_authentication_are_named() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let login = format!("{}/login.jsp", sandbox.base);
+    let captcha = json!({"method": "GET", "path_prefix": "/rest/api/3/myself", "kind": "status", "status": 403,
+        "headers": {"X-Authentication-Denied-Reason": format!("CAPTCHA_CHALLENGE; login-url={login}")}});
+    let message = failing_message(&sandbox, &captcha, "403 CAPTCHA_CHALLENGE");
     assert!(
         message.contains("CAPTCHA")
             && message.contains(&login)
             && !message.contains("refused the credentials"),
         "{message}"
     );
-    record("403 CAPTCHA_CHALLENGE", &run, "");
 
-    sandbox.add_faults(&json!({"method": "GET", "path_prefix": "/rest/api/2/serverInfo", "kind": "status", "status": 407,
-        "headers": {"Proxy-Authenticate": "Basic realm=\"proxy\""}}));
-    let run = gate(
-        &Workdir::new(),
-        &sandbox.base,
-        &stanza("5s", "", "20s"),
-        &[],
-    );
-    assert_eq!(run.code, 5, "{}", run.stderr);
-    let message = run.field("message").as_str().unwrap();
+    let proxy_auth = json!({"method": "GET", "path_prefix": "/rest/api/2/serverInfo", "kind": "status", "status": 407,
+        "headers": {"Proxy-Authenticate": "Basic realm=\"proxy\""}});
+    let message = failing_message(&sandbox, &proxy_auth, "407 from a plain-http proxy");
     assert!(
         message.contains("proxy") && message.contains("HTTPS_PROXY"),
         "{message}"
     );
-    record("407 from a plain-http proxy", &run, "");
 
     // Through HTTPS_PROXY, the proxy refuses the CONNECT tunnel itself.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
