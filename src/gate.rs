@@ -34,8 +34,8 @@ pub async fn run(
     let started = Instant::now();
     let deadline = started + stanza.budget;
     let mut tracker = Tracker::new(sink);
-    // The wait makes one last read at the deadline; the client may finish it within the grace.
-    let mut client = match JiraClient::new(&stanza.jira, deadline + poll::FINAL_READ_GRACE) {
+    // The timeout is a hard bound: no request outlives it (the wait's last read starts early).
+    let mut client = match JiraClient::new(&stanza.jira, deadline) {
         Ok(client) => client,
         Err(e) => return tracker.error(&e.to_string()),
     };

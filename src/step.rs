@@ -112,6 +112,7 @@ async fn update(
         issue.key.clone()
     };
     tracker.ticket(&key, client.browse_url(&key), false);
+    client.ticket_exists();
     if !key.eq_ignore_ascii_case(given) {
         tracing::info!("{given} has moved; it is now {key}");
     }
@@ -388,6 +389,7 @@ async fn adopt(
 ) -> Result<Written, Error> {
     let created = origin == Origin::Created;
     tracker.ticket(&key, writer.client().browse_url(&key), created);
+    writer.client().ticket_exists();
     finish(writer, ticket, &key, status, origin).await?;
     Ok(Written {
         key: Some(key),

@@ -17,7 +17,7 @@ use tokio::time::Instant;
 use super::adf;
 use super::error::Error;
 use super::models::{ServerInfo, User};
-use super::transport::{Retry, Transport, parse};
+use super::transport::{Reach, Retry, Transport, parse};
 use crate::secret::Secret;
 
 /// What the client needs to reach one Jira site. Built from the stanza's `jira` section at the
@@ -34,6 +34,8 @@ pub struct ClientConfig {
     pub ca_file: Option<PathBuf>,
     /// Per-request timeout.
     pub request_timeout: Duration,
+    /// How long connection failures are retried before the run has its ticket.
+    pub connect_budget: Duration,
 }
 
 /// Which REST API to speak.
@@ -183,6 +185,7 @@ impl JiraClient {
                 deployment: Deployment::DataCenter,
                 request_timeout: conn.request_timeout,
                 deadline,
+                reach: std::sync::Mutex::new(Reach::new(conn.connect_budget)),
             },
             api: if conn.api == ApiChoice::V3 {
                 Api::V3
@@ -284,6 +287,12 @@ impl JiraClient {
     /// `<base>/browse/<key>`.
     pub fn browse_url(&self, key: &str) -> String {
         format!("{}/browse/{key}", self.transport.base)
+    }
+
+    /// The run has its ticket: from now on connection failures are retried until the deadline
+    /// (a Jira outage is waited out), no longer bounded by `connect_budget`.
+    pub fn ticket_exists(&self) {
+        self.transport.ticket_exists();
     }
 
     /// Moves the deadline (the wait's timeout is known after setup).

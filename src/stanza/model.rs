@@ -17,6 +17,9 @@ pub const DEFAULT_MAX_INTERVAL: Duration = Duration::from_secs(5 * 60);
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 /// Default per-request timeout.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default `jira.connect_budget`: how long connection failures are retried before the ticket
+/// exists (at most the timeout).
+pub const DEFAULT_CONNECT_BUDGET: Duration = Duration::from_secs(2 * 60);
 
 /// A validated step definition.
 #[derive(Debug, Clone)]

@@ -46,6 +46,11 @@ pub struct RawJira {
     /// Timeout of one HTTP request (default 30s).
     #[serde(default)]
     pub request_timeout: Option<Span>,
+    /// How long failures to connect (refused, unresolvable host) are retried before the ticket
+    /// exists (default 2m, at most the timeout); afterwards outages are waited out until the
+    /// timeout.
+    #[serde(default)]
+    pub connect_budget: Option<Span>,
 }
 
 /// How to authenticate.

@@ -216,3 +216,43 @@ fn override_timeout_shrinks_intervals() {
     assert_eq!(approval.interval, Duration::from_secs(5));
     assert_eq!(stanza.ticket.key(), Some("OPS-7"));
 }
+
+#[test]
+fn connect_budget_defaults_to_two_minutes_and_stays_within_the_timeout() {
+    assert_eq!(
+        parse(GOOD).unwrap().jira.connect_budget,
+        Duration::from_secs(120)
+    );
+    let with = |budget: &str, timeout: &str| {
+        GOOD.replace(
+            "  auth: {",
+            &format!("  connect_budget: {budget}\n  auth: {{"),
+        )
+        .replace("timeout: 2h", &format!("timeout: {timeout}"))
+        .replace("max_interval: 1m", "max_interval: 10s")
+    };
+    let stanza = parse(&with("30s", "2h")).unwrap();
+    assert_eq!(stanza.jira.connect_budget, Duration::from_secs(30));
+    let short = parse(&with("2m", "1m"));
+    assert!(
+        short
+            .as_ref()
+            .unwrap_err()
+            .to_string()
+            .contains("`jira.connect_budget`: 2m is longer than the timeout 1m"),
+        "{short:?}"
+    );
+    assert!(parse(&with("0s", "2h")).is_err());
+    assert!(parse(&with("soon", "2h")).is_err());
+    let shrunk = from_str(&with("30m", "2h"), "step.yml", &env)
+        .unwrap()
+        .validate(
+            "step.yml",
+            &Overrides {
+                timeout: Some(Duration::from_secs(60)),
+                ..Overrides::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(shrunk.jira.connect_budget, Duration::from_secs(60));
+}

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use super::error::Error;
 use super::model::{
-    Approval, DEFAULT_INTERVAL, DEFAULT_MAX_INTERVAL, DEFAULT_REQUEST_TIMEOUT, DEFAULT_TIMEOUT,
-    Overrides, Stanza, Target, Ticket, WRITE_ONLY_BUDGET,
+    Approval, DEFAULT_CONNECT_BUDGET, DEFAULT_INTERVAL, DEFAULT_MAX_INTERVAL,
+    DEFAULT_REQUEST_TIMEOUT, DEFAULT_TIMEOUT, Overrides, Stanza, Target, Ticket, WRITE_ONLY_BUDGET,
 };
 use super::raw::{AuthType, RawApproval, RawAuth, RawCriterion, RawJira, RawStanza, RawTicket};
 use super::scalars::{Names, Text};
@@ -42,7 +42,8 @@ impl RawStanza {
             hint: p.hint,
         };
         let mut warnings = self.warnings;
-        let jira = validate_connection(self.jira, &mut warnings, file).map_err(invalid)?;
+        let connect_budget = self.jira.connect_budget.map(|s| s.0);
+        let mut jira = validate_connection(self.jira, &mut warnings, file).map_err(invalid)?;
         let ticket = validate_ticket(self.ticket, overrides).map_err(invalid)?;
         let approval = self
             .approval
@@ -54,6 +55,9 @@ impl RawStanza {
             .map(|a| a.timeout)
             .or(overrides.timeout)
             .unwrap_or(WRITE_ONLY_BUDGET);
+        jira.connect_budget =
+            validate_connect_budget(connect_budget, budget, overrides.timeout.is_some())
+                .map_err(invalid)?;
         Ok(Stanza {
             file: file.to_owned(),
             jira,
@@ -63,6 +67,38 @@ impl RawStanza {
             budget,
         })
     }
+}
+
+/// `jira.connect_budget`: at least a second and at most the timeout (a shorter `--timeout`
+/// shrinks it rather than refusing the stanza); the default is 2 minutes or the timeout.
+fn validate_connect_budget(
+    given: Option<Duration>,
+    timeout: Duration,
+    timeout_overridden: bool,
+) -> Result<Duration, Problem> {
+    let Some(given) = given else {
+        return Ok(DEFAULT_CONNECT_BUDGET.min(timeout));
+    };
+    let shown = humantime::format_duration;
+    if given < Duration::from_secs(1) {
+        return Err(problem(
+            "jira.connect_budget",
+            format!("{} is too short", shown(given)),
+            Some("use at least 1s"),
+        ));
+    }
+    if given > timeout && !timeout_overridden {
+        return Err(problem(
+            "jira.connect_budget",
+            format!(
+                "{} is longer than the timeout {}",
+                shown(given),
+                shown(timeout)
+            ),
+            Some("connect_budget <= approval.timeout (5m without an approval section)"),
+        ));
+    }
+    Ok(given.min(timeout))
 }
 
 fn validate_connection(
@@ -108,6 +144,7 @@ fn validate_connection(
         api: raw.api.unwrap_or_default(),
         ca_file,
         request_timeout,
+        connect_budget: DEFAULT_CONNECT_BUDGET,
     })
 }
 
