@@ -28,3 +28,4 @@ pub mod stanza;
 pub mod step;
 pub mod tracker;
 pub mod value;
+pub mod workflow;
