@@ -917,3 +917,32 @@ fn check_stops_on_an_unknown_ci_system() {
     );
     assert!(sandbox.requests().is_empty(), "Jira was not touched");
 }
+/// Issue 8 #17: `jira.site_url` is where the links point (a scoped token reaches Jira through
+/// the api.atlassian.com gateway, whose URL is no page a person can open).
+#[test]
+fn links_use_the_site_url() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let stanza = create_stanza(&sandbox, "", "").replace(
+        "  request_timeout: 5s\n",
+        "  request_timeout: 5s\n  site_url: https://example.atlassian.net/\n",
+    );
+    let run = gate(&sandbox, &stanza, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.field("issue_url"),
+        "https://example.atlassian.net/browse/OPS-1"
+    );
+    assert!(
+        run.stderr
+            .contains("created OPS-1 (https://example.atlassian.net/browse/OPS-1)"),
+        "{}",
+        run.stderr
+    );
+    let stanza = stanza.replace(
+        "https://example.atlassian.net/",
+        "http://example.atlassian.net",
+    );
+    let run = gate(&sandbox, &stanza, &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("jira.site_url"), "{}", run.stderr);
+}
