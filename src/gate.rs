@@ -12,7 +12,7 @@ use tokio::time::Instant;
 use crate::ci::Sink;
 use crate::criteria::{Criteria, Snapshot, Verdict};
 use crate::dry_run::Writer;
-use crate::jira::fields::Catalog;
+use crate::fields::Catalog;
 use crate::jira::models::History;
 use crate::jira::{self, Deployment, JiraClient};
 use crate::outcome::{Decision, Report};
@@ -222,7 +222,7 @@ async fn check_statuses(client: &JiraClient, stanza: &Stanza) -> Result<(), step
 async fn resolve_fields(
     client: &JiraClient,
     stanza: &Stanza,
-) -> Result<(Option<Catalog>, Option<Approval>), jira::Error> {
+) -> Result<(Option<Catalog>, Option<Approval>), step::Error> {
     let needs_catalog = !stanza.ticket.fields.is_empty()
         || stanza
             .approval

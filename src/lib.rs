@@ -13,6 +13,7 @@ pub mod dry_run;
 pub mod env;
 pub mod error;
 pub mod exit;
+pub mod fields;
 pub mod gate;
 pub mod input;
 pub mod jira;

@@ -12,7 +12,7 @@ use serde_json::{Map, Value as Json, json};
 use tokio::time::Instant;
 
 use crate::dry_run::Writer;
-use crate::jira::fields::Catalog;
+use crate::fields::Catalog;
 use crate::jira::models::{Issue, Transition};
 use crate::jira::{self, JiraClient, jql};
 use crate::stanza::{Target, Ticket};

@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value as Json};
 
-use crate::jira::fields::{self, Catalog};
+use crate::fields::{self, Catalog};
 use crate::jira::models::{FieldMeta, Issue, IssueType, Project, Transition};
 use crate::jira::{self, JiraClient};
 use crate::step::Error;

@@ -11,8 +11,8 @@ use serde_json::Value as Json;
 use tokio::time::Instant;
 
 use crate::error::Error;
+use crate::fields::Catalog;
 use crate::jira::JiraClient;
-use crate::jira::fields::Catalog;
 use crate::jira::models::{IssueType, Project};
 use crate::stanza::{Approval, Stanza};
 use crate::step;

@@ -205,7 +205,7 @@ impl JiraClient {
     pub async fn connect(&mut self) -> Result<User, Error> {
         let info: ServerInfo = match self.transport.get("/rest/api/2/serverInfo", &[]).await {
             Err(Error::Status { status: 404, .. }) => {
-                return Err(Error::Mismatch(format!(
+                return Err(Error::Connection(format!(
                     "{} does not answer /rest/api/2/serverInfo, so it is not a Jira base URL (hint: Cloud: https://your-domain.atlassian.net; Data Center: include the context path, e.g. https://example.com/jira)",
                     self.transport.base
                 )));
@@ -235,7 +235,7 @@ impl JiraClient {
             ApiChoice::Auto if cloud => Api::V3,
             ApiChoice::Auto | ApiChoice::V2 => Api::V2,
             ApiChoice::V3 if !cloud => {
-                return Err(Error::Mismatch(format!(
+                return Err(Error::Connection(format!(
                     "jira.api is v3 but {} is Jira {} {}, which has only REST v2 (hint: use `api: auto` or `api: v2`)",
                     self.transport.base,
                     info.deployment_type.as_deref().unwrap_or("Server"),
