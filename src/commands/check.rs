@@ -12,8 +12,8 @@ use tokio::time::Instant;
 
 use crate::error::Error;
 use crate::fields::Catalog;
-use crate::jira::JiraClient;
 use crate::jira::models::{IssueType, Project};
+use crate::jira::{self, JiraClient};
 use crate::stanza::{Approval, Stanza};
 use crate::step;
 use crate::workflow::{self, Screen};
@@ -25,6 +25,10 @@ struct Tally {
 }
 
 impl Tally {
+    fn ok(&mut self, line: &str) {
+        self.report::<step::Error>(Ok(line.to_owned()));
+    }
+
     fn report<E: std::fmt::Display>(&mut self, result: Result<String, E>) {
         match result {
             Ok(line) => eprintln!("  ok       {line}"),
@@ -49,10 +53,7 @@ pub async fn run(stanza: &Stanza) -> Result<(), Error> {
     eprintln!("jira-gate check: {}", stanza.jira.url);
     // Without working credentials nothing else can be checked.
     let user = client.connect().await?;
-    tally.report::<step::Error>(Ok(format!(
-        "credentials: authenticated as {}",
-        user.label()
-    )));
+    tally.ok(&format!("credentials: authenticated as {}", user.label()));
     let client = &client;
     let create = check_project(client, stanza, &mut tally).await;
     let catalog = check_fields(client, stanza, &mut tally).await;
@@ -91,7 +92,7 @@ async fn check_project(
     let project_key = ticket.project()?;
     match client.project(project_key).await {
         Ok(project) => {
-            tally.report::<step::Error>(Ok(format!("project {}", project.key)));
+            tally.ok(&format!("project {}", project.key));
             let found = workflow::issue_type(&project, ticket.issue_type()?);
             tally.report(
                 found
@@ -154,7 +155,7 @@ async fn check_fields(client: &JiraClient, stanza: &Stanza, tally: &mut Tally) -
             all_known.then_some(catalog)
         }
         Err(e) => {
-            tally.report::<String>(Err(e.to_string()));
+            tally.report::<jira::Error>(Err(e));
             None
         }
     }
@@ -175,7 +176,7 @@ async fn check_issue(client: &JiraClient, stanza: &Stanza, tally: &mut Tally) ->
                 .and_then(Json::as_str)
                 .unwrap_or("?")
                 .to_owned();
-            tally.report::<step::Error>(Ok(format!("issue {key} (status \"{status}\")")));
+            tally.ok(&format!("issue {key} (status \"{status}\")"));
             if let Some(wanted) = &ticket.transition {
                 tally.report(check_transition(client, key, wanted, &status).await);
             }
@@ -225,7 +226,7 @@ async fn check_statuses(client: &JiraClient, stanza: &Stanza, tally: &mut Tally)
                     );
                 }
             }
-            Err(e) => tally.report::<String>(Err(e.to_string())),
+            Err(e) => tally.report::<jira::Error>(Err(e)),
         }
     }
 }
