@@ -77,6 +77,7 @@ pub async fn wait<S: IssueSource>(
         .unwrap_or(deadline)
         .max(started);
     let mut last_round = false;
+    let mut warned_done = false;
     if !first_read_now {
         // A ticket this run just created cannot be decided yet; a jittered first gap spreads the
         // polls of pipelines that started together from the first one on.
@@ -106,6 +107,15 @@ pub async fn wait<S: IssueSource>(
                         ))
                     );
                     last_line = Instant::now();
+                }
+                // Issue 8 #4: a closed ticket that no criterion matches will likely never be
+                // decided; say so once, and keep waiting (it may be reopened).
+                if verdict == Verdict::Pending && snapshot.category == "done" && !warned_done {
+                    warned_done = true;
+                    tracing::warn!(
+                        "{key} is \"{}\", a done status that matches neither criterion; still waiting until the timeout (hint: add it to approve_when or reject_when)",
+                        snapshot.status
+                    );
                 }
                 seen.last = Some(snapshot);
                 if verdict != Verdict::Pending {

@@ -333,7 +333,15 @@ fn permanent_errors_fail_fast_without_a_retry_storm() {
         sandbox.clear_faults();
         sandbox.add_faults(&json!({"method": method, "path_prefix": path, "kind": "status", "status": status, "times": 100}));
         let before = sandbox.requests().len();
-        let hits_before = requests(&sandbox, method, path).len();
+        // The exact path: the fault's prefix also covers `project/OPS/statuses`, read once at the
+        // start to check the criteria's status names.
+        let exact = |sandbox: &SandboxProc| {
+            requests(sandbox, method, path)
+                .iter()
+                .filter(|r| r["path"] == path)
+                .count()
+        };
+        let hits_before = exact(&sandbox);
         let run = gate(
             &Workdir::new(),
             &sandbox.base,
@@ -347,7 +355,7 @@ fn permanent_errors_fail_fast_without_a_retry_storm() {
             run.stderr
         );
         assert_eq!(run.field("decision"), "error");
-        let hits = requests(&sandbox, method, path).len() - hits_before;
+        let hits = exact(&sandbox) - hits_before;
         let total = sandbox.requests().len() - before;
         assert_eq!(hits, 1, "HTTP {status} on {path} was retried");
         assert!(total <= 6, "HTTP {status}: {total} requests");

@@ -11,7 +11,7 @@ pub mod schema;
 pub mod validate;
 
 use crate::ci;
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, Global};
 use crate::env::Env;
 use crate::error::{Error, render};
 use crate::exit::Exit;
@@ -26,6 +26,9 @@ pub async fn run(cli: Cli, env: Env) -> Exit {
         Command::Check(file) => {
             let sink = ci::detect_with(&|n| env.get(n), &input::ci_options(&global));
             input::mask_early(&env, sink.as_ref());
+            if let Err(e) = preflight(sink.as_ref(), &global) {
+                return report_error(Err(e));
+            }
             match input::source(&file, &env)
                 .and_then(|(name, text)| input::load(&name, &text, &global, &env, sink.as_ref()))
             {
@@ -39,6 +42,12 @@ pub async fn run(cli: Cli, env: Env) -> Exit {
         #[cfg(feature = "sandbox")]
         Command::Demo(args) => demo::run(&args, &global, env).await,
     }
+}
+
+/// What `run` and `check` verify before anything else: a known CI system (`JIRA_GATE_CI`) and
+/// outputs that can be written (issue 8 #11), so a mistake is found before Jira is touched.
+pub fn preflight(sink: &dyn ci::Sink, global: &Global) -> Result<(), Error> {
+    ci::preflight(sink, global.result_file.as_deref()).map_err(|e| Error::Usage(render(&e)))
 }
 
 /// Prints an error once as `jira-gate: error: …` and returns its exit (success for `Ok`).

@@ -22,8 +22,8 @@ pub async fn run(file: StepFile, global: &Global, env: &Env) -> Exit {
     let sink = ci::detect_with(&|n| env.get(n), &input::ci_options(global));
     input::mask_early(env, sink.as_ref());
     // Issue 8 #11: outputs that cannot be written are found before Jira is touched.
-    if let Err(e) = ci::preflight(sink.as_ref(), global.result_file.as_deref()) {
-        return super::report_error(Err(Error::Usage(render(&e))));
+    if let Err(e) = super::preflight(sink.as_ref(), global) {
+        return super::report_error(Err(e));
     }
     let read = {
         let (file, env) = (file.clone(), env.clone());
@@ -50,7 +50,16 @@ pub async fn step_and_outputs(
     shutdown: &mut Shutdown,
 ) -> Exit {
     let report = match stanza {
-        Ok(stanza) => gate::run(&stanza, global.dry_run, sink, shutdown.recv()).await,
+        Ok(stanza) => {
+            let report = gate::run(&stanza, global.dry_run, sink, shutdown.recv()).await;
+            // Jira's error, or a step that cannot fit the project (exit 2), said once.
+            if report.decision == Decision::Error {
+                if let Some(message) = &report.message {
+                    eprintln!("jira-gate: error: {message}");
+                }
+            }
+            report
+        }
         Err(e) => {
             let text = render(&e);
             eprintln!("jira-gate: error: {text}");
@@ -60,11 +69,6 @@ pub async fn step_and_outputs(
             report
         }
     };
-    if report.decision == Decision::Error && report.exit_code == Exit::Jira {
-        if let Some(message) = &report.message {
-            eprintln!("jira-gate: error: {message}");
-        }
-    }
     outputs(report, global, sink)
 }
 

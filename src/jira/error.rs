@@ -109,10 +109,11 @@ pub enum Error {
         /// What was wrong with it.
         detail: String,
     },
-    /// The stanza names something this Jira does not have (field, transition, issue type, user,
-    /// option), with the candidates.
+    /// The connection does not fit the server: not a Jira base URL, or an API version it lacks.
+    /// (What the step names in a project, such as fields, transitions, issue types, users and
+    /// options, is the step's error: `crate::step::Error`.)
     #[error("{0}")]
-    Mismatch(String),
+    Connection(String),
     /// The HTTP client could not be set up (e.g. an unreadable `ca_file`).
     #[error("{0}")]
     Setup(String),

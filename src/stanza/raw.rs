@@ -51,6 +51,12 @@ pub struct RawJira {
     /// timeout.
     #[serde(default)]
     pub connect_budget: Option<Span>,
+    /// Where links to the ticket point (https), when `url` is not a page a person can open: with
+    /// a scoped API token, `url` is `https://api.atlassian.com/ex/jira/{cloudId}` and the links
+    /// go to `https://your-domain.atlassian.net`. Default: Jira's `serverInfo.baseUrl` behind
+    /// that gateway, else `url`.
+    #[serde(default)]
+    pub site_url: Option<Text>,
 }
 
 /// How to authenticate.

@@ -120,6 +120,10 @@ fn validate_connection(
             Some("use a value between 1s and 10m"),
         ));
     }
+    let site_url = nonempty(raw.site_url)
+        .map(|site| validate_site_url(&site))
+        .transpose()
+        .map_err(|(m, h)| problem("jira.site_url", m, Some(h)))?;
     let ca_file = nonempty(raw.ca_file).map(PathBuf::from);
     if let Some(path) = &ca_file {
         let hint = Some("point it at the PEM file of the CA that signed Jira's certificate");
@@ -145,6 +149,7 @@ fn validate_connection(
         ca_file,
         request_timeout,
         connect_budget: DEFAULT_CONNECT_BUDGET,
+        site_url,
     })
 }
 
@@ -317,6 +322,19 @@ pub(super) fn validate_url(raw: &str) -> Result<String, (String, &'static str)> 
         return Err((format!("{raw:?} has no host"), "write the site's base URL"));
     }
     Ok(trimmed.to_owned())
+}
+
+/// `jira.site_url`: a URL a person opens, so https only (issue 8 #17).
+fn validate_site_url(raw: &str) -> Result<String, (String, &'static str)> {
+    let url = validate_url(raw)?;
+    if url.starts_with("https://") {
+        Ok(url)
+    } else {
+        Err((
+            format!("{raw:?} is not an https URL"),
+            "write the site's address, e.g. https://your-domain.atlassian.net",
+        ))
+    }
 }
 
 fn is_loopback(url: &reqwest::Url) -> bool {
