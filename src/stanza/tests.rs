@@ -216,3 +216,26 @@ fn override_timeout_shrinks_intervals() {
     assert_eq!(approval.interval, Duration::from_secs(5));
     assert_eq!(stanza.ticket.key(), Some("OPS-7"));
 }
+
+#[test]
+fn unquoted_references_in_flow_maps_say_to_quote_them() {
+    // Issue 8 #6.
+    let text = GOOD.replace("username: '${JIRA_USER}'", "username: ${JIRA_USER}");
+    let err = parse(&text).unwrap_err().to_string();
+    assert!(
+        err.starts_with("step.yml:3:34: `${JIRA_USER}` inside a flow map"),
+        "{err}"
+    );
+    assert!(
+        err.ends_with("hint: write it quoted: '${JIRA_USER}'"),
+        "{err}"
+    );
+    let text = GOOD.replace(
+        "approve_when: { status: [Approved, Done] }",
+        "approve_when: { status: [${A:-Approved}] }",
+    );
+    let err = parse(&text).unwrap_err().to_string();
+    assert!(err.contains("write it quoted: '${A:-Approved}'"), "{err}");
+    // Quoted ones, and those outside flow collections, are fine.
+    assert!(parse(GOOD).is_ok());
+}

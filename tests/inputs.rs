@@ -1,0 +1,42 @@
+//! End to end: how the binary reads its inputs (the stanza's syntax, defaults, flags and
+//! variables, the log format, signals), each test a defect of issue 8 seen failing before its fix.
+// Most of these tests run `jira-gate sandbox`: they need the `sandbox` feature (a default one).
+#![cfg(feature = "sandbox")]
+
+mod common;
+
+use common::SandboxProc;
+use common::run::{Run, Workdir};
+
+/// Writes `step.yml` and runs `jira-gate ARGS` in a fresh folder, with the sandbox's credentials
+/// and the variables `envs`.
+fn jira_gate(sandbox: &SandboxProc, stanza: &str, args: &[&str], envs: &[(&str, &str)]) -> Run {
+    let work = Workdir::new();
+    work.write("step.yml", stanza);
+    work.run(
+        work.command_for(sandbox)
+            .args(args)
+            .envs(envs.iter().copied()),
+    )
+}
+
+/// Issue 8 #6: `${...}` unquoted inside a flow map is YAML's own syntax error; the message says
+/// to quote it, at the reference's line and column.
+#[test]
+fn unquoted_interpolation_in_a_flow_map_says_to_quote_it() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let stanza = "jira:\n  url: ${JIRA_URL}\n  auth: { type: pat, token: ${JIRA_PAT} }\nticket:\n  key: OPS-1\n";
+    let run = jira_gate(
+        &sandbox,
+        stanza,
+        &["validate", "step.yml"],
+        &[("JIRA_PAT", "x")],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("step.yml:3:29:"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("write it quoted: '${JIRA_PAT}'"),
+        "{}",
+        run.stderr
+    );
+}
