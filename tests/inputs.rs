@@ -8,6 +8,9 @@ mod common;
 use common::SandboxProc;
 use common::run::{Run, Workdir};
 
+/// A Cloud connection block (quoted interpolation, as the README recommends).
+const CLOUD: &str = "jira:\n  url: ${JIRA_URL}\n  auth: { type: basic, username: '${JIRA_USER}', token: '${JIRA_API_TOKEN}' }\n  request_timeout: 5s\n";
+
 /// Writes `step.yml` and runs `jira-gate ARGS` in a fresh folder, with the sandbox's credentials
 /// and the variables `envs`.
 fn jira_gate(sandbox: &SandboxProc, stanza: &str, args: &[&str], envs: &[(&str, &str)]) -> Run {
@@ -36,6 +39,45 @@ fn unquoted_interpolation_in_a_flow_map_says_to_quote_it() {
     assert!(run.stderr.contains("step.yml:3:29:"), "{}", run.stderr);
     assert!(
         run.stderr.contains("write it quoted: '${JIRA_PAT}'"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// Issue 8 #7: a default never causes an error; `interval` and `max_interval` default to at most
+/// the timeout, whether it comes from the stanza or from `--timeout`.
+#[test]
+fn defaults_fit_a_short_timeout() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let key = sandbox.create("Deploy", &[]);
+    sandbox.set_status(&key, "Approved");
+    let stanza = format!(
+        "{CLOUD}ticket:\n  key: {key}\napproval:\n  approve_when: {{ status: Approved }}\n  timeout: 30s\n"
+    );
+    let run = jira_gate(&sandbox, &stanza, &["run", "step.yml"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("polling every 30s up to 30s"),
+        "{}",
+        run.stderr
+    );
+    let run = jira_gate(
+        &sandbox,
+        &stanza.replace("  timeout: 30s\n", "  interval: 2s\n"),
+        &["run", "step.yml", "--timeout", "1s"],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // What the user wrote still has to agree with itself.
+    let run = jira_gate(
+        &sandbox,
+        &stanza.replace("  timeout: 30s\n", "  max_interval: 5m\n  timeout: 30s\n"),
+        &["validate", "step.yml"],
+        &[],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("`approval.max_interval`"),
         "{}",
         run.stderr
     );

@@ -239,3 +239,40 @@ fn unquoted_references_in_flow_maps_say_to_quote_them() {
     // Quoted ones, and those outside flow collections, are fine.
     assert!(parse(GOOD).is_ok());
 }
+
+#[test]
+fn defaults_never_cause_an_error() {
+    // Issue 8 #7: (interval, max_interval, timeout) as written → as used.
+    let secs = Duration::from_secs;
+    for (written, want) in [
+        ("  timeout: 30s\n", (secs(30), secs(30), secs(30))),
+        ("  timeout: 2m\n", (secs(30), secs(120), secs(120))),
+        ("  max_interval: 10s\n", (secs(10), secs(10), secs(3600))),
+        ("  interval: 10m\n", (secs(600), secs(600), secs(3600))),
+        ("  interval: 2h\n", (secs(3600), secs(3600), secs(3600))),
+        ("", (secs(30), secs(300), secs(3600))),
+    ] {
+        let text = format!(
+            "{}approval:\n  approve_when: {{ status: Approved }}\n{written}",
+            GOOD.split("approval:").next().unwrap()
+        );
+        let approval = parse(&text)
+            .unwrap_or_else(|e| panic!("{written}: {e}"))
+            .approval
+            .unwrap();
+        assert_eq!(
+            (approval.interval, approval.max_interval, approval.timeout),
+            want,
+            "{written}"
+        );
+    }
+    // Values written side by side still have to agree.
+    let text = GOOD
+        .replace("  max_interval: 1m\n", "")
+        .replace("timeout: 2h", "timeout: 5s");
+    let err = parse(&text).unwrap_err().to_string();
+    assert!(
+        err.contains("`approval.interval`: 10s is longer than timeout 5s"),
+        "{err}"
+    );
+}
