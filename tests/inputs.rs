@@ -82,3 +82,27 @@ fn defaults_fit_a_short_timeout() {
         run.stderr
     );
 }
+
+/// Issue 8 #16: Jira limits a summary to 255 UTF-16 units; an emoji counts two.
+#[test]
+fn summary_length_is_counted_in_utf16_units() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let stanza = |summary: &str| {
+        format!("{CLOUD}ticket:\n  project: OPS\n  type: Change\n  summary: \"{summary}\"\n")
+    };
+    let run = jira_gate(
+        &sandbox,
+        &stanza(&"🚀".repeat(128)),
+        &["validate", "step.yml"],
+        &[],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("256 UTF-16 units"), "{}", run.stderr);
+    let run = jira_gate(
+        &sandbox,
+        &stanza(&"é".repeat(255)),
+        &["validate", "step.yml"],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}

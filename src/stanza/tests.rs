@@ -276,3 +276,13 @@ fn defaults_never_cause_an_error() {
         "{err}"
     );
 }
+
+#[test]
+fn summary_length_is_counted_as_jira_counts_it() {
+    // Issue 8 #16: Jira's 255 are UTF-16 units.
+    let with = |summary: &str| GOOD.replace("summary: Deploy", &format!("summary: \"{summary}\""));
+    assert!(parse(&with(&"é".repeat(255))).is_ok());
+    assert!(parse(&with(&"🚀".repeat(127))).is_ok());
+    let err = parse(&with(&"🚀".repeat(128))).unwrap_err().to_string();
+    assert!(err.contains("it has 256 UTF-16 units"), "{err}");
+}

@@ -166,11 +166,22 @@ fn validate_ticket(raw: RawTicket, overrides: &Overrides) -> Result<Ticket, Prob
         }
     }
     if let Some(summary) = ticket.summary() {
-        if summary.contains('\n') || summary.chars().count() > 255 {
+        // Jira counts the 255 in UTF-16 units (a Java string's length): an emoji counts two.
+        let units = summary.encode_utf16().count();
+        if summary.contains('\n') || units > 255 {
             return Err(problem(
                 "ticket.summary",
-                "must be one line of at most 255 characters",
-                Some("put the details in `ticket.description`"),
+                format!(
+                    "must be one line of at most 255 characters as Jira counts them; it has {units} UTF-16 units{}",
+                    if summary.contains('\n') {
+                        " and a line break"
+                    } else {
+                        ""
+                    }
+                ),
+                Some(
+                    "put the details in `ticket.description`; an emoji or other character outside the BMP counts as two",
+                ),
             ));
         }
     }
