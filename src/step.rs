@@ -15,7 +15,8 @@ use crate::dry_run::Writer;
 use crate::jira::fields::{self, Catalog};
 use crate::jira::models::{FieldMeta, Issue, IssueType, Transition};
 use crate::jira::workflow::{
-    describe_transitions, issue_type, not_found, pick_transition, status_of,
+    TARGET_FIELDS, describe_transitions, is_target, issue_type, not_found, pick_transition,
+    status_of,
 };
 use crate::jira::{Error, JiraClient, jql};
 use crate::stanza::{Target, Ticket};
@@ -102,10 +103,15 @@ async fn update(
 ) -> Result<Written, Error> {
     let client = writer.client();
     let given = key;
+    let wanted: Vec<String> = std::iter::once("status")
+        .chain(TARGET_FIELDS)
+        .map(str::to_owned)
+        .collect();
     let issue = client
-        .issue(key, &["status".to_owned()], false)
+        .issue(key, &wanted, false)
         .await
         .map_err(|e| not_found(e, key))?;
+    is_target(&issue, given, ticket.project(), ticket.issue_type())?;
     let key = if issue.key.is_empty() {
         key.to_owned()
     } else {

@@ -106,3 +106,78 @@ fn summary_length_is_counted_in_utf16_units() {
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
+
+/// Issue 8 #12: `ticket.key` with `project`/`type` checks that the issue is in that project and of
+/// that type (as Harness's JiraApproval does): exit 5 naming what the issue really is.
+#[test]
+fn key_with_project_and_type_checks_the_issue() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let key = sandbox.create("Deploy", &[]);
+    let stanza = |project: &str, kind: &str| {
+        format!(
+            "{CLOUD}ticket:\n  key: {key}\n  project: {project}\n  type: {kind}\n  comment: checked\n"
+        )
+    };
+    let run = jira_gate(
+        &sandbox,
+        &stanza("OPS", "Task"),
+        &["validate", "step.yml"],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("if it is a Task in OPS"),
+        "{}",
+        run.stderr
+    );
+    let run = jira_gate(&sandbox, &stanza("OPS", "Task"), &["run", "step.yml"], &[]);
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("{key} is a Change, not a Task")),
+        "{}",
+        run.stderr
+    );
+    let run = jira_gate(
+        &sandbox,
+        &stanza("ABC", "change"),
+        &["run", "step.yml"],
+        &[],
+    );
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("{key} is in project OPS, not ABC")),
+        "{}",
+        run.stderr
+    );
+    let run = jira_gate(
+        &sandbox,
+        &stanza("OPS", "Task"),
+        &["check", "step.yml"],
+        &[],
+    );
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("problem  {key} is a Change, not a Task")),
+        "{}",
+        run.stderr
+    );
+    let comments = |sandbox: &SandboxProc| {
+        sandbox
+            .requests()
+            .iter()
+            .filter(|r| r["method"] == "POST" && r["path"].as_str().unwrap().ends_with("/comment"))
+            .count()
+    };
+    assert_eq!(comments(&sandbox), 0, "nothing written to the wrong issue");
+    let run = jira_gate(
+        &sandbox,
+        &stanza("ops", "change"),
+        &["run", "step.yml"],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(comments(&sandbox), 1);
+}

@@ -114,8 +114,18 @@ async fn check_fields(client: &JiraClient, stanza: &Stanza, tally: &mut Tally) {
 async fn check_issue(client: &JiraClient, stanza: &Stanza, tally: &mut Tally) {
     let ticket = &stanza.ticket;
     if let Some(key) = ticket.key() {
-        match client.issue(key, &["status".to_owned()], false).await {
+        let wanted: Vec<String> = std::iter::once("status")
+            .chain(workflow::TARGET_FIELDS)
+            .map(str::to_owned)
+            .collect();
+        match client.issue(key, &wanted, false).await {
             Ok(issue) => {
+                if ticket.project().is_some() || ticket.issue_type().is_some() {
+                    tally.report(
+                        workflow::is_target(&issue, key, ticket.project(), ticket.issue_type())
+                            .map(|()| format!("{key} is in the project and of the type written")),
+                    );
+                }
                 let status = issue
                     .fields
                     .get("status")

@@ -21,7 +21,17 @@ pub fn validate(file: &StepFile, global: &Global, env: &Env) -> Result<(), Error
 fn describe(stanza: &Stanza) -> String {
     let ticket = &stanza.ticket;
     let write = match &ticket.target {
-        Target::Update { key, .. } => format!("updates {key}"),
+        Target::Update {
+            key,
+            project,
+            issue_type,
+            ..
+        } => match (issue_type, project) {
+            (None, None) => format!("updates {key}"),
+            (Some(kind), Some(project)) => format!("updates {key} if it is a {kind} in {project}"),
+            (Some(kind), None) => format!("updates {key} if it is a {kind}"),
+            (None, Some(project)) => format!("updates {key} if it is in {project}"),
+        },
         Target::Create {
             project,
             issue_type,
