@@ -4,11 +4,12 @@
 
 use tracing_subscriber::EnvFilter;
 
-use crate::cli::{Global, LogFormat};
+use crate::cli::LogFormat;
+use crate::input::Logging;
 
 /// Installs the global subscriber.
-pub fn init(global: &Global) {
-    let level = match (global.quiet, global.verbose) {
+pub fn init(logging: &Logging) {
+    let level = match (logging.quiet, logging.verbose) {
         (true, _) => "warn",
         (false, 0) => "info",
         (false, 1) => "debug",
@@ -20,7 +21,7 @@ pub fn init(global: &Global) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false);
-    let _ = match global.log_format {
+    let _ = match logging.format {
         LogFormat::Text => builder
             .with_ansi(false)
             .with_timer(Elapsed(std::time::Instant::now()))

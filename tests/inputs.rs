@@ -181,3 +181,95 @@ fn key_with_project_and_type_checks_the_issue() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(comments(&sandbox), 1);
 }
+
+/// Issue 8 #13: flags override variables, and boolean and count variables take 1/0, true/false,
+/// yes/no or a number.
+#[test]
+fn verbosity_variables_take_words_and_yield_to_flags() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let stanza = format!("{CLOUD}ticket:\n  key: OPS-1\n");
+    let run = jira_gate(
+        &sandbox,
+        &stanza,
+        &["check", "step.yml", "-v"],
+        &[("JIRA_GATE_QUIET", "1")],
+    );
+    assert!(
+        run.stderr.contains("DEBUG"),
+        "-v wins over the variable: {}",
+        run.stderr
+    );
+    let run = jira_gate(
+        &sandbox,
+        &stanza,
+        &["check", "step.yml"],
+        &[("JIRA_GATE_VERBOSE", "true")],
+    );
+    assert!(run.stderr.contains("DEBUG"), "{}", run.stderr);
+    let run = jira_gate(
+        &sandbox,
+        &stanza,
+        &["check", "step.yml", "-q"],
+        &[("JIRA_GATE_VERBOSE", "2")],
+    );
+    assert!(
+        !run.stderr.contains("DEBUG"),
+        "-q wins over the variable: {}",
+        run.stderr
+    );
+    let run = jira_gate(
+        &sandbox,
+        &stanza,
+        &["run", "step.yml"],
+        &[("JIRA_GATE_DRY_RUN", "maybe")],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("JIRA_GATE_DRY_RUN"), "{}", run.stderr);
+    assert!(run.stderr.contains("\"maybe\""), "{}", run.stderr);
+}
+
+/// Issue 8 #16: each command takes only its own options.
+#[test]
+fn commands_take_only_their_own_options() {
+    let sandbox = SandboxProc::cloud(&[]);
+    for args in [
+        &["schema", "--dry-run"][..],
+        &["validate", "step.yml", "--result-file", "r.json"],
+        &["check", "step.yml", "--dry-run"],
+    ] {
+        let run = jira_gate(&sandbox, "", args, &[]);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("unexpected argument"), "{}", run.stderr);
+    }
+}
+
+/// Issue 8 #16: a bad flag or variable is reported as itself, not as the stanza key it overrides.
+#[test]
+fn bad_flags_and_variables_are_named_as_such() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let stanza = format!(
+        "{CLOUD}ticket:\n  key: OPS-1\napproval:\n  approve_when: {{ status: Approved }}\n"
+    );
+    for (args, envs, want) in [
+        (&["--timeout", "0s"][..], &[][..], "--timeout"),
+        (&[], &[("JIRA_GATE_TIMEOUT", "0s")][..], "JIRA_GATE_TIMEOUT"),
+        (&[], &[("JIRA_GATE_TIMEOUT", "soon")], "JIRA_GATE_TIMEOUT"),
+        (
+            &[],
+            &[("JIRA_GATE_ISSUE_KEY", "bad")],
+            "JIRA_GATE_ISSUE_KEY",
+        ),
+        (&["--issue-key", "bad"], &[], "--issue-key"),
+    ] {
+        let run = jira_gate(
+            &sandbox,
+            &stanza,
+            &[&["validate", "step.yml"], args].concat(),
+            envs,
+        );
+        assert_eq!(run.code, 2, "{args:?} {envs:?}: {}", run.stderr);
+        assert!(run.stderr.contains(want), "{want}: {}", run.stderr);
+        assert!(!run.stderr.contains("`approval.timeout`"), "{}", run.stderr);
+        assert!(!run.stderr.contains("`ticket.key`"), "{}", run.stderr);
+    }
+}

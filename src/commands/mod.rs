@@ -15,29 +15,29 @@ use crate::cli::{Cli, Command};
 use crate::env::Env;
 use crate::error::{Error, render};
 use crate::exit::Exit;
-use crate::input;
+use crate::input::{self, Logging};
 
 /// Runs one command and returns how the process exits.
-pub async fn run(cli: Cli, env: Env) -> Exit {
-    let global = cli.global;
+pub async fn run(cli: Cli, logging: &Logging, env: Env) -> Exit {
     match cli.command {
         Command::Schema => schema::run(),
-        Command::Validate(file) => report_error(validate::validate(&file, &global, &env)),
-        Command::Check(file) => {
-            let sink = ci::detect_with(&|n| env.get(n), &input::ci_options(&global));
+        Command::Validate(args) => report_error(validate::validate(&args, &env)),
+        Command::Check(args) => {
+            let sink = ci::detect_with(&|n| env.get(n), &input::ci_options(logging));
             input::mask_early(&env, sink.as_ref());
-            match input::source(&file, &env)
-                .and_then(|(name, text)| input::load(&name, &text, &global, &env, sink.as_ref()))
-            {
+            match input::overrides(&args.issue_key, None, &env).and_then(|overrides| {
+                let (name, text) = input::source(&args.file, &env)?;
+                input::load(&name, &text, &overrides, &env, sink.as_ref())
+            }) {
                 Ok(stanza) => report_error(check::run(&stanza).await),
                 Err(e) => report_error(Err(e)),
             }
         }
-        Command::Run(file) => run::run(file, &global, &env).await,
+        Command::Run(args) => run::run(args, logging, &env).await,
         #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => sandbox::run(*args).await,
         #[cfg(feature = "sandbox")]
-        Command::Demo(args) => demo::run(&args, &global, env).await,
+        Command::Demo(args) => demo::run(&args, logging, env).await,
     }
 }
 

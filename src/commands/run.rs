@@ -5,52 +5,63 @@
 use std::path::Path;
 
 use crate::ci;
-use crate::cli::{Global, StepFile};
+use crate::cli::RunArgs;
 use crate::env::Env;
 use crate::error::{Error, render};
 use crate::exit::Exit;
 use crate::gate;
-use crate::input;
+use crate::input::{self, Logging, Outputs};
 use crate::outcome::{Decision, Report};
 use crate::stanza::Stanza;
 
 /// Runs the step to its report, writes the outputs and returns the exit.
-pub async fn run(file: StepFile, global: &Global, env: &Env) -> Exit {
+pub async fn run(args: RunArgs, logging: &Logging, env: &Env) -> Exit {
     // Signal handlers first: a SIGTERM while the stanza is still being read (a slow stdin
     // or FIFO) must end with exit 6 and outputs, not the default kill.
     let mut shutdown = Shutdown::install();
-    let sink = ci::detect_with(&|n| env.get(n), &input::ci_options(global));
+    let options = match input::outputs(&args, logging, env) {
+        Ok(options) => options,
+        Err(e) => return super::report_error(Err(e)),
+    };
+    let sink = ci::detect_with(&|n| env.get(n), &options.ci);
     input::mask_early(env, sink.as_ref());
     // Issue 8 #11: outputs that cannot be written are found before Jira is touched.
-    if let Err(e) = ci::preflight(sink.as_ref(), global.result_file.as_deref()) {
+    if let Err(e) = ci::preflight(sink.as_ref(), options.result_file.as_deref()) {
         return super::report_error(Err(Error::Usage(render(&e))));
     }
+    // Flags and variables before the stanza: a bad one is reported as such.
+    let overrides = match input::overrides(&args.issue_key, Some(&args.timeout), env) {
+        Ok(overrides) => overrides,
+        Err(e) => {
+            return step_and_outputs(Err(e), &options, sink.as_ref(), &mut shutdown).await;
+        }
+    };
     let read = {
-        let (file, env) = (file.clone(), env.clone());
+        let (file, env) = (args.file.clone(), env.clone());
         tokio::task::spawn_blocking(move || input::source(&file, &env))
     };
     let stanza = tokio::select! {
         read = read => read
             .unwrap_or_else(|e| Err(Error::Usage(format!("reading the stanza failed: {e}"))))
-            .and_then(|(name, text)| input::load(&name, &text, global, env, sink.as_ref())),
+            .and_then(|(name, text)| input::load(&name, &text, &overrides, env, sink.as_ref())),
         signal = shutdown.recv() => {
             let mut report = Report::new(Decision::Cancelled);
             report.message = Some(format!("cancelled by {signal} while reading the stanza"));
-            return outputs(report, global, sink.as_ref());
+            return outputs(report, &options, sink.as_ref());
         }
     };
-    step_and_outputs(stanza, global, sink.as_ref(), &mut shutdown).await
+    step_and_outputs(stanza, &options, sink.as_ref(), &mut shutdown).await
 }
 
 /// The step, then its outputs: summary line, result file, CI outputs.
 pub async fn step_and_outputs(
     stanza: Result<Stanza, Error>,
-    global: &Global,
+    options: &Outputs,
     sink: &dyn ci::Sink,
     shutdown: &mut Shutdown,
 ) -> Exit {
     let report = match stanza {
-        Ok(stanza) => gate::run(&stanza, global.dry_run, sink, shutdown.recv()).await,
+        Ok(stanza) => gate::run(&stanza, options.dry_run, sink, shutdown.recv()).await,
         Err(e) => {
             let text = render(&e);
             eprintln!("jira-gate: error: {text}");
@@ -65,12 +76,12 @@ pub async fn step_and_outputs(
             eprintln!("jira-gate: error: {message}");
         }
     }
-    outputs(report, global, sink)
+    outputs(report, options, sink)
 }
 
 /// Writes the result file and the CI outputs, prints the summary line; returns the exit code
 /// (1 when an output could not be written).
-fn outputs(mut report: Report, global: &Global, sink: &dyn ci::Sink) -> Exit {
+fn outputs(mut report: Report, options: &Outputs, sink: &dyn ci::Sink) -> Exit {
     let mut failures = Vec::new();
     // The CI outputs first: when they fail the exit code becomes 1, and the result file must say
     // the same (issue 8 #3).
@@ -78,7 +89,7 @@ fn outputs(mut report: Report, global: &Global, sink: &dyn ci::Sink) -> Exit {
         failures.push(Error::from(e));
         report.exit_code = Exit::Unexpected;
     }
-    if let Some(path) = &global.result_file {
+    if let Some(path) = &options.result_file {
         if let Err(e) = write_result(path, &report) {
             failures.push(e);
             report.exit_code = Exit::Unexpected;

@@ -1,15 +1,17 @@
 //! `jira-gate validate`: parse and check the stanza offline, and say in one line what it will do.
 
-use crate::cli::{Global, StepFile};
+use crate::cli::ValidateArgs;
 use crate::env::Env;
 use crate::error::Error;
 use crate::input;
 use crate::stanza::{Stanza, Target};
 
 /// Validates the stanza; `Ok` when it is valid.
-pub fn validate(file: &StepFile, global: &Global, env: &Env) -> Result<(), Error> {
-    let (name, text) = input::source(file, env)?;
-    let stanza = input::parse(&name, &text, global, env)?;
+pub fn validate(args: &ValidateArgs, env: &Env) -> Result<(), Error> {
+    // Flags and variables first: a bad one is reported as such, not behind a stanza error.
+    let overrides = input::overrides(&args.issue_key, Some(&args.timeout), env)?;
+    let (name, text) = input::source(&args.file, env)?;
+    let stanza = input::parse(&name, &text, &overrides, env)?;
     for warning in &stanza.warnings {
         eprintln!("jira-gate: warning: {warning}");
     }

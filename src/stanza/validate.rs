@@ -233,7 +233,8 @@ fn looks_like_project(project: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-fn looks_like_issue_key(key: &str) -> bool {
+/// Whether `key` looks like an issue key (`OPS-123`) or a numeric issue id.
+pub fn looks_like_issue_key(key: &str) -> bool {
     let key = key.trim();
     match key.rsplit_once('-') {
         Some((project, number)) => {
