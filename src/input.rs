@@ -220,6 +220,34 @@ pub fn logging(args: &LogArgs, env: &Env) -> Result<Logging, (Logging, Error)> {
     }
 }
 
+/// A command line clap refused: printed as clap prints it, except under `--log-format json` (or
+/// `JIRA_GATE_LOG_FORMAT=json`), where it is one JSON line too (issue 8 #15). `--help` and
+/// `--version` go to stdout as usual.
+pub fn refused(error: &clap::Error, args: &[std::ffi::OsString], env: &Env) -> crate::exit::Exit {
+    if !error.use_stderr() {
+        let _ = error.print();
+        return crate::exit::Exit::Success;
+    }
+    let flag = args.iter().enumerate().any(|(i, a)| {
+        a == "--log-format=json"
+            || (a == "--log-format" && args.get(i + 1).is_some_and(|v| v == "json"))
+    });
+    let variable = env
+        .get(variable("log_format"))
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("json"));
+    if flag || variable {
+        crate::logging::init(&Logging {
+            format: LogFormat::Json,
+            ..Logging::default()
+        });
+        let text = error.render().to_string();
+        crate::logging::line(crate::logging::Level::Error, text.trim_end(), None);
+    } else {
+        let _ = error.print();
+    }
+    crate::exit::Exit::Invalid
+}
+
 /// What `run` does besides the step: dry run, where the outputs go.
 #[derive(Debug, Clone, Default)]
 pub struct Outputs {
@@ -237,10 +265,16 @@ pub fn outputs(args: &RunArgs, logging: &Logging, env: &Env) -> Result<Outputs, 
         dry_run: flag_or_switch(args.dry_run, "dry_run", env)?,
         result_file: result_file(&args.result_file, env),
         ci: ci::Options {
-            quiet: logging.quiet,
+            quiet: no_sections(*logging),
             tekton_results: path(args.tekton_results.as_ref(), "tekton_results", env),
         },
     })
+}
+
+/// No log section markers (GitLab's, Buildkite's) under `-q`, nor in JSON logs, where every line
+/// on stderr must be a JSON object (issue 8 #15).
+fn no_sections(logging: Logging) -> bool {
+    logging.quiet || logging.format == LogFormat::Json
 }
 
 /// `--result-file` or its variable.
@@ -251,7 +285,7 @@ pub fn result_file(args: &ResultFile, env: &Env) -> Option<PathBuf> {
 /// CI detection for commands without output options (`check`).
 pub fn ci_options(logging: &Logging) -> ci::Options {
     ci::Options {
-        quiet: logging.quiet,
+        quiet: no_sections(*logging),
         tekton_results: None,
     }
 }

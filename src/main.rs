@@ -9,8 +9,12 @@ use jira_gate::env::Env;
 use jira_gate::exit::Exit;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
     let env = Env::from_process();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) => return jira_gate::input::refused(&e, &args, &env).into(),
+    };
     // Flags over variables (`crate::input`); a bad variable ends here, printed in the log format.
     let logging = jira_gate::input::logging(&cli.log, &env);
     jira_gate::logging::init(logging.as_ref().unwrap_or_else(|(readable, _)| readable));
@@ -25,7 +29,7 @@ fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("jira-gate: error: cannot start the async runtime: {e}");
+            jira_gate::commands::error_line(&format!("cannot start the async runtime: {e}"));
             return Exit::Unexpected.into();
         }
     };

@@ -7,6 +7,7 @@ mod common;
 
 use common::SandboxProc;
 use common::run::{Run, Workdir};
+use serde_json::Value;
 
 /// A Cloud connection block (quoted interpolation, as the README recommends).
 const CLOUD: &str = "jira:\n  url: ${JIRA_URL}\n  auth: { type: basic, username: '${JIRA_USER}', token: '${JIRA_API_TOKEN}' }\n  request_timeout: 5s\n";
@@ -226,6 +227,64 @@ fn verbosity_variables_take_words_and_yield_to_flags() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("JIRA_GATE_DRY_RUN"), "{}", run.stderr);
     assert!(run.stderr.contains("\"maybe\""), "{}", run.stderr);
+}
+
+/// Issue 8 #15: with `--log-format json` every line on stderr is a JSON object: the logs, the
+/// summary line, errors and warnings.
+#[test]
+fn json_log_format_makes_every_stderr_line_json() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let key = sandbox.create("Deploy", &[]);
+    let all_json = |run: &Run| {
+        assert!(!run.stderr.trim().is_empty());
+        for line in run.stderr.lines() {
+            let value: Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("not JSON ({e}): {line}\n{}", run.stderr));
+            assert!(value["level"].is_string(), "{line}");
+        }
+    };
+    let stanza = format!("{CLOUD}ticket:\n  key: {key}\n  comment: hello\n");
+    // On GitLab too, whose log section markers are not JSON.
+    let run = jira_gate(
+        &sandbox,
+        &stanza,
+        &["run", "step.yml", "--log-format", "json"],
+        &[("GITLAB_CI", "true")],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    all_json(&run);
+    assert!(
+        run.stderr.contains("\"decision\":\"written\""),
+        "{}",
+        run.stderr
+    );
+    // A warning (a set but empty variable) and an error.
+    let stanza = format!("{CLOUD}ticket:\n  key: {key}\n  comment: \"${{EMPTY}}\"\n");
+    let run = jira_gate(
+        &sandbox,
+        &stanza,
+        &["validate", "step.yml"],
+        &[("JIRA_GATE_LOG_FORMAT", "json"), ("EMPTY", "")],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    all_json(&run);
+    let run = jira_gate(
+        &sandbox,
+        "jira: [",
+        &["run", "step.yml", "--log-format", "json"],
+        &[],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    all_json(&run);
+    // clap's own usage errors too.
+    let run = jira_gate(
+        &sandbox,
+        "",
+        &["run", "--log-format", "json", "--bogus"],
+        &[],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    all_json(&run);
 }
 
 /// Issue 8 #16: each command takes only its own options.

@@ -12,6 +12,7 @@ use crate::error::Error;
 use crate::jira::fields::Catalog;
 use crate::jira::workflow;
 use crate::jira::{self, JiraClient};
+use crate::logging::{self, Level};
 use crate::stanza::{Approval, Stanza};
 
 /// The lines `check` prints, and how many were problems.
@@ -23,10 +24,10 @@ struct Tally {
 impl Tally {
     fn report(&mut self, result: Result<String, jira::Error>) {
         match result {
-            Ok(line) => eprintln!("  ok       {line}"),
+            Ok(line) => logging::line(Level::Info, &format!("  ok       {line}"), None),
             Err(e) => {
                 self.problems += 1;
-                eprintln!("  problem  {e}");
+                logging::line(Level::Warn, &format!("  problem  {e}"), None);
             }
         }
     }
@@ -34,7 +35,7 @@ impl Tally {
 
 /// A line that is neither ok nor a problem: only the run itself can tell.
 fn note(line: &str) {
-    eprintln!("  note     {line}");
+    logging::line(Level::Info, &format!("  note     {line}"), None);
 }
 
 /// Runs every check; `Ok` when all pass.
@@ -42,7 +43,11 @@ pub async fn run(stanza: &Stanza) -> Result<(), Error> {
     let deadline = Instant::now() + stanza.jira.request_timeout * 3;
     let mut client = JiraClient::new(&stanza.jira, deadline)?;
     let mut tally = Tally::default();
-    eprintln!("jira-gate check: {}", stanza.jira.url);
+    logging::line(
+        Level::Info,
+        &format!("jira-gate check: {}", stanza.jira.url),
+        None,
+    );
     // Without working credentials nothing else can be checked.
     let user = client.connect().await?;
     tally.report(Ok(format!(
@@ -56,7 +61,7 @@ pub async fn run(stanza: &Stanza) -> Result<(), Error> {
     check_statuses(client, stanza, &mut tally).await;
     let problems = tally.problems;
     if problems == 0 {
-        eprintln!("jira-gate check: all good");
+        logging::line(Level::Info, "jira-gate check: all good", None);
         Ok(())
     } else {
         Err(jira::Error::Mismatch(format!(

@@ -9,6 +9,7 @@ use crate::env::Env;
 use crate::error::Error;
 use crate::exit::Exit;
 use crate::input::{self, Logging, Outputs};
+use crate::logging::{self, Level};
 use crate::sandbox;
 
 /// The stanza `demo` runs (also shipped as `steps/demo.yml`).
@@ -44,14 +45,22 @@ pub async fn run(args: &DemoArgs, logging: &Logging, env: Env) -> Exit {
             }));
         }
     };
-    eprintln!(
-        "jira-gate demo: a sandbox Jira ({}) runs at {}",
-        args.flavor,
-        sandbox.base_url()
+    logging::line(
+        Level::Info,
+        &format!(
+            "jira-gate demo: a sandbox Jira ({}) runs at {}",
+            args.flavor,
+            sandbox.base_url()
+        ),
+        None,
     );
-    eprintln!(
-        "jira-gate demo: the stanza is steps/demo.yml; a simulated approver acts {} after the request",
-        humantime::format_duration(args.approve_after)
+    logging::line(
+        Level::Info,
+        &format!(
+            "jira-gate demo: the stanza is steps/demo.yml; a simulated approver acts {} after the request",
+            humantime::format_duration(args.approve_after)
+        ),
+        None,
     );
     let options = Outputs {
         dry_run: false,

@@ -16,6 +16,7 @@ use crate::env::Env;
 use crate::error::{Error, render};
 use crate::exit::Exit;
 use crate::input::{self, Logging};
+use crate::logging::{self, Level};
 
 /// Runs one command and returns how the process exits.
 pub async fn run(cli: Cli, logging: &Logging, env: Env) -> Exit {
@@ -41,12 +42,17 @@ pub async fn run(cli: Cli, logging: &Logging, env: Env) -> Exit {
     }
 }
 
+/// Prints `jira-gate: error: TEXT` on stderr, as a JSON object under `--log-format json`.
+pub fn error_line(text: &str) {
+    logging::line(Level::Error, &format!("jira-gate: error: {text}"), None);
+}
+
 /// Prints an error once as `jira-gate: error: …` and returns its exit (success for `Ok`).
 pub fn report_error(result: Result<(), Error>) -> Exit {
     match result {
         Ok(()) => Exit::Success,
         Err(e) => {
-            eprintln!("jira-gate: error: {}", render(&e));
+            error_line(&render(&e));
             e.exit()
         }
     }

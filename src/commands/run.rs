@@ -11,6 +11,7 @@ use crate::error::{Error, render};
 use crate::exit::Exit;
 use crate::gate;
 use crate::input::{self, Logging, Outputs};
+use crate::logging::{self, Level};
 use crate::outcome::{Decision, Report};
 use crate::stanza::Stanza;
 
@@ -64,7 +65,7 @@ pub async fn step_and_outputs(
         Ok(stanza) => gate::run(&stanza, options.dry_run, sink, shutdown.recv()).await,
         Err(e) => {
             let text = render(&e);
-            eprintln!("jira-gate: error: {text}");
+            super::error_line(&text);
             let mut report = Report::new(Decision::Error);
             report.exit_code = e.exit();
             report.message = Some(text.lines().next().unwrap_or_default().to_owned());
@@ -73,7 +74,7 @@ pub async fn step_and_outputs(
     };
     if report.decision == Decision::Error && report.exit_code == Exit::Jira {
         if let Some(message) = &report.message {
-            eprintln!("jira-gate: error: {message}");
+            super::error_line(message);
         }
     }
     outputs(report, options, sink)
@@ -96,9 +97,14 @@ fn outputs(mut report: Report, options: &Outputs, sink: &dyn ci::Sink) -> Exit {
         }
     }
     for failure in &failures {
-        eprintln!("jira-gate: error: {}", render(failure));
+        super::error_line(&render(failure));
     }
-    eprintln!("{}", report.summary());
+    // The summary, with the result record's fields in JSON mode (issue 8 #15).
+    let fields = match serde_json::to_value(&report) {
+        Ok(serde_json::Value::Object(fields)) => Some(fields),
+        _ => None,
+    };
+    logging::line(Level::Info, &report.summary(), fields);
     report.exit_code
 }
 

@@ -4,6 +4,7 @@ use crate::cli::ValidateArgs;
 use crate::env::Env;
 use crate::error::Error;
 use crate::input;
+use crate::logging::{self, Level};
 use crate::stanza::{Stanza, Target};
 
 /// Validates the stanza; `Ok` when it is valid.
@@ -13,9 +14,13 @@ pub fn validate(args: &ValidateArgs, env: &Env) -> Result<(), Error> {
     let (name, text) = input::source(&args.file, env)?;
     let stanza = input::parse(&name, &text, &overrides, env)?;
     for warning in &stanza.warnings {
-        eprintln!("jira-gate: warning: {warning}");
+        logging::line(Level::Warn, &format!("jira-gate: warning: {warning}"), None);
     }
-    eprintln!("jira-gate: {} is valid: {}", stanza.file, describe(&stanza));
+    logging::line(
+        Level::Info,
+        &format!("jira-gate: {} is valid: {}", stanza.file, describe(&stanza)),
+        None,
+    );
     Ok(())
 }
 
