@@ -5,6 +5,9 @@
 
 mod common;
 
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
 use common::SandboxProc;
 use common::run::{Run, Workdir};
 use serde_json::Value;
@@ -331,4 +334,45 @@ fn bad_flags_and_variables_are_named_as_such() {
         assert!(!run.stderr.contains("`approval.timeout`"), "{}", run.stderr);
         assert!(!run.stderr.contains("`ticket.key`"), "{}", run.stderr);
     }
+}
+
+/// Issue 8 #16: a second SIGINT ends the run at once, even while the first one's cancellation
+/// comment is still being sent; still exit 6 with the outputs written.
+#[test]
+fn a_second_sigint_ends_at_once() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let key = sandbox.create("Deploy", &[]);
+    let stanza = format!(
+        "{CLOUD}ticket:\n  key: {key}\napproval:\n  approve_when: {{ status: Approved }}\n  interval: 1s\n  on_cancel_comment: cancelled\n"
+    );
+    let work = Workdir::new();
+    work.write("step.yml", stanza);
+    let child = work
+        .command_for(&sandbox)
+        .args(["run", "step.yml", "--result-file", "result.json"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    sandbox.add_faults(&serde_json::json!({"method": "POST", "path_prefix": format!("/rest/api/3/issue/{key}/comment"), "kind": "delay", "delay_ms": 10_000}));
+    let interrupt = || {
+        Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap()
+    };
+    let signalled = Instant::now();
+    interrupt();
+    std::thread::sleep(Duration::from_millis(300));
+    interrupt();
+    let output = child.wait_with_output().unwrap();
+    let run = work.finish(&output, signalled);
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(
+        run.elapsed < Duration::from_millis(1000),
+        "ended {:?} after the first SIGINT",
+        run.elapsed
+    );
+    assert!(run.stderr.contains("second SIGINT"), "{}", run.stderr);
+    assert_eq!(run.field("decision"), "cancelled");
 }

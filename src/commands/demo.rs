@@ -75,7 +75,7 @@ pub async fn run(args: &DemoArgs, logging: &Logging, env: Env) -> Exit {
         &crate::stanza::Overrides::default(),
         &env,
     );
-    step_and_outputs(stanza, &options, sink.as_ref(), &mut Shutdown::install()).await
+    step_and_outputs(stanza, &options, sink.as_ref(), &Shutdown::install()).await
 }
 
 /// The variables `steps/demo.yml` interpolates, pointing at the sandbox's default credentials.

@@ -19,7 +19,7 @@ use crate::stanza::Stanza;
 pub async fn run(args: RunArgs, logging: &Logging, env: &Env) -> Exit {
     // Signal handlers first: a SIGTERM while the stanza is still being read (a slow stdin
     // or FIFO) must end with exit 6 and outputs, not the default kill.
-    let mut shutdown = Shutdown::install();
+    let shutdown = Shutdown::install();
     let options = match input::outputs(&args, logging, env) {
         Ok(options) => options,
         Err(e) => return super::report_error(Err(e)),
@@ -34,7 +34,7 @@ pub async fn run(args: RunArgs, logging: &Logging, env: &Env) -> Exit {
     let overrides = match input::overrides(&args.issue_key, Some(&args.timeout), env) {
         Ok(overrides) => overrides,
         Err(e) => {
-            return step_and_outputs(Err(e), &options, sink.as_ref(), &mut shutdown).await;
+            return step_and_outputs(Err(e), &options, sink.as_ref(), &shutdown).await;
         }
     };
     let read = {
@@ -51,7 +51,7 @@ pub async fn run(args: RunArgs, logging: &Logging, env: &Env) -> Exit {
             return outputs(report, &options, sink.as_ref());
         }
     };
-    step_and_outputs(stanza, &options, sink.as_ref(), &mut shutdown).await
+    step_and_outputs(stanza, &options, sink.as_ref(), &shutdown).await
 }
 
 /// The step, then its outputs: summary line, result file, CI outputs.
@@ -59,10 +59,19 @@ pub async fn step_and_outputs(
     stanza: Result<Stanza, Error>,
     options: &Outputs,
     sink: &dyn ci::Sink,
-    shutdown: &mut Shutdown,
+    shutdown: &Shutdown,
 ) -> Exit {
     let report = match stanza {
-        Ok(stanza) => gate::run(&stanza, options.dry_run, sink, shutdown.recv()).await,
+        Ok(stanza) => {
+            gate::run(
+                &stanza,
+                options.dry_run,
+                sink,
+                shutdown.recv(),
+                shutdown.again(),
+            )
+            .await
+        }
         Err(e) => {
             let text = render(&e);
             super::error_line(&text);
@@ -119,43 +128,64 @@ fn write_result(path: &Path, report: &Report) -> Result<(), Error> {
 
 /// SIGINT and SIGTERM (GitLab sends SIGTERM when a job is cancelled). The handlers are installed
 /// by [`Shutdown::install`], at once, so that a signal is never met by the default action (which
-/// would end the process without outputs).
+/// would end the process without outputs). The first signal cancels the run; a second one
+/// (issue 8 #16) abandons what the cancellation still does with Jira (the `on_cancel_comment`),
+/// so the step ends at once, still with exit 6 and its outputs, which are written locally.
 pub struct Shutdown {
-    #[cfg(unix)]
-    streams: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+    /// How many signals have arrived, and the last one's name.
+    signals: tokio::sync::watch::Receiver<(u32, &'static str)>,
 }
 
 impl Shutdown {
-    /// Installs the handlers (inside the runtime).
+    /// Installs the handlers (inside the runtime) and a task that counts the signals.
     pub fn install() -> Self {
+        let (count, signals) = tokio::sync::watch::channel((0, ""));
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
             let streams = signal(SignalKind::terminate())
                 .ok()
                 .zip(signal(SignalKind::interrupt()).ok());
-            Shutdown { streams }
-        }
-        #[cfg(not(unix))]
-        Shutdown {}
-    }
-
-    /// Resolves with the signal's name when one arrives.
-    pub async fn recv(&mut self) -> &'static str {
-        #[cfg(unix)]
-        {
-            let Some((term, int)) = self.streams.as_mut() else {
-                return std::future::pending().await;
-            };
-            tokio::select! {
-                _ = term.recv() => "SIGTERM",
-                _ = int.recv() => "SIGINT",
+            if let Some((mut term, mut int)) = streams {
+                tokio::spawn(async move {
+                    loop {
+                        let name = tokio::select! {
+                            got = term.recv() => got.map(|()| "SIGTERM"),
+                            got = int.recv() => got.map(|()| "SIGINT"),
+                        };
+                        let Some(name) = name else { break };
+                        count.send_modify(|(n, last)| (*n, *last) = (*n + 1, name));
+                    }
+                });
             }
         }
         #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-            "Ctrl-C"
+        tokio::spawn(async move {
+            while tokio::signal::ctrl_c().await.is_ok() {
+                count.send_modify(|(n, last)| (*n, *last) = (*n + 1, "Ctrl-C"));
+            }
+        });
+        Shutdown { signals }
+    }
+
+    /// Resolves with the signal's name when the first one arrives.
+    pub fn recv(&self) -> impl std::future::Future<Output = &'static str> + use<> {
+        self.nth(1)
+    }
+
+    /// Resolves with the signal's name when a second one arrives.
+    pub fn again(&self) -> impl std::future::Future<Output = &'static str> + use<> {
+        self.nth(2)
+    }
+
+    fn nth(&self, n: u32) -> impl std::future::Future<Output = &'static str> + use<> {
+        let mut signals = self.signals.clone();
+        async move {
+            match signals.wait_for(|(count, _)| *count >= n).await {
+                Ok(seen) => seen.1,
+                // No handler could be installed: no signal will ever be counted.
+                Err(_) => std::future::pending().await,
+            }
         }
     }
 }
