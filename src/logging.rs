@@ -3,7 +3,7 @@
 //! jira-gate's own modules only (the HTTP stack's debug output carries headers).
 //!
 //! The lines a command prints itself (the summary, `jira-gate: error: …`, warnings, `check`'s
-//! findings) go through [`line`], so that under `--log-format json` every line on stderr is one
+//! findings) go through [`line()`], so that under `--log-format json` every line on stderr is one
 //! JSON object, shaped as `tracing`'s own (issue 8 #15).
 
 use std::sync::OnceLock;
@@ -42,7 +42,7 @@ pub fn init(logging: &Logging) {
     };
 }
 
-/// How important a [`line`] is (its `level` in JSON).
+/// How important a [`line()`] is (its `level` in JSON).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
     /// The summary, `validate`'s verdict, `check`'s findings.
@@ -67,7 +67,7 @@ pub fn line(level: Level, text: &str, extra: Option<Map<String, Json>>) {
     );
 }
 
-/// [`line`]'s text.
+/// [`line()`]'s text.
 fn render(format: LogFormat, level: Level, text: &str, extra: Option<Map<String, Json>>) -> String {
     if format == LogFormat::Text {
         return text.to_owned();
