@@ -84,12 +84,17 @@ fn variable(id: &str) -> &'static str {
         .map_or_else(|| unreachable!("option {id} has no variable"), |(_, v)| *v)
 }
 
+/// `--issue-key` for `issue_key`.
+fn flag_name(id: &str) -> String {
+    format!("--{}", id.replace('_', "-"))
+}
+
 /// Levels 1 and 2 for one option: the flag's value as written, else its variable's.
 fn given(flag: Option<String>, id: &str, env: &Env) -> Option<Given> {
     match flag {
         Some(value) => Some(Given {
             value,
-            from: format!("--{}", id.replace('_', "-")),
+            from: flag_name(id),
         }),
         None => env
             .get_from(variable(id))
@@ -134,8 +139,9 @@ fn duration(
     env: &Env,
 ) -> Result<Option<(Duration, Given)>, Error> {
     if let Some(d) = flag {
+        let from = flag_name(id);
         let value = humantime::format_duration(d).to_string();
-        return Ok(Some((d, given(Some(value), id, env).expect("a flag"))));
+        return Ok(Some((d, Given { value, from })));
     }
     let Some(g) = given(None, id, env) else {
         return Ok(None);
