@@ -25,12 +25,14 @@ use crate::workflow;
 /// How long a cancelled step may spend on its `on_cancel_comment`.
 const CANCEL_COMMENT_BUDGET: Duration = Duration::from_millis(1500);
 
-/// Runs the step to a report. `cancel` resolves when the process is asked to stop.
+/// Runs the step to a report. `cancel` resolves when the process is asked to stop, `again` when
+/// it is asked a second time: then the cancellation's comment is abandoned (issue 8 #16).
 pub async fn run(
     stanza: &Stanza,
     dry_run: bool,
     sink: &dyn Sink,
     cancel: impl std::future::Future<Output = &'static str>,
+    again: impl std::future::Future<Output = &'static str>,
 ) -> Report {
     let started = Instant::now();
     let deadline = started + stanza.budget;
@@ -49,7 +51,18 @@ pub async fn run(
     tracker.section_end();
     match outcome {
         Ok(report) => report,
-        Err(signal) => cancelled(stanza, &mut client, dry_run, &tracker, signal).await,
+        Err(signal) => {
+            let cancelled = cancelled(stanza, &mut client, dry_run, &tracker, signal);
+            tokio::select! {
+                report = cancelled => report,
+                signal = again => {
+                    tracing::warn!("second {signal} received; not waiting for Jira any more");
+                    let mut report = tracker.report(Decision::Cancelled);
+                    report.message = Some(format!("cancelled by a second {signal}"));
+                    report
+                }
+            }
+        }
     }
 }
 

@@ -18,8 +18,8 @@ use crate::jira::{self, JiraClient, jql};
 use crate::stanza::{Target, Ticket};
 use crate::tracker::Tracker;
 use crate::workflow::{
-    Screen, describe_transitions, issue_type, not_found, pick_transition, project_not_found,
-    status_of,
+    Screen, TARGET_FIELDS, describe_transitions, is_target, issue_type, not_found, pick_transition,
+    project_not_found, status_of,
 };
 
 /// Why the step failed: Jira failed or refused, or Jira answered and the stanza does not fit
@@ -131,10 +131,15 @@ async fn update(
 ) -> Result<Written, Error> {
     let client = writer.client();
     let given = key;
+    let wanted: Vec<String> = std::iter::once("status")
+        .chain(TARGET_FIELDS)
+        .map(str::to_owned)
+        .collect();
     let issue = client
-        .issue(key, &["status".to_owned()], false)
+        .issue(key, &wanted, false)
         .await
         .map_err(|e| not_found(e, key))?;
+    is_target(&issue, given, ticket.project(), ticket.issue_type())?;
     let key = if issue.key.is_empty() {
         key.to_owned()
     } else {

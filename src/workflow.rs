@@ -72,6 +72,51 @@ pub fn status_of(issue: &Issue) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The fields [`is_target`] reads, besides `status`.
+pub const TARGET_FIELDS: [&str; 2] = ["project", "issuetype"];
+
+/// Issue 8 #12: `ticket.key` given with `project` and/or `type` means that issue must be in that
+/// project and of that type, as Harness's JiraApproval checks; a key from another project (a
+/// stale `--issue-key`, a typo) must not be updated or approved. Each is compared by key or id
+/// (project) and name or id (type), case-insensitively; the error names what the issue is.
+pub fn is_target(
+    issue: &Issue,
+    key: &str,
+    project: Option<&str>,
+    issue_type: Option<&str>,
+) -> Result<(), Error> {
+    let field = |name: &str, part: &str| {
+        issue
+            .fields
+            .get(name)
+            .and_then(|v| v.get(part))
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let matches = |wanted: &str, a: &str, b: &str| {
+        let wanted = wanted.trim();
+        wanted.eq_ignore_ascii_case(a) || wanted == b
+    };
+    if let Some(wanted) = project {
+        let (real, id) = (field("project", "key"), field("project", "id"));
+        if !matches(wanted, &real, &id) {
+            return Err(Error::Mismatch(format!(
+                "{key} is in project {real}, not {wanted} (hint: ticket.project names the issue's project when ticket.key is given; fix the key or the project)"
+            )));
+        }
+    }
+    if let Some(wanted) = issue_type {
+        let (real, id) = (field("issuetype", "name"), field("issuetype", "id"));
+        if !matches(wanted, &real, &id) {
+            return Err(Error::Mismatch(format!(
+                "{key} is a {real}, not a {wanted} (hint: ticket.type names the issue's type when ticket.key is given; fix the key or the type)"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// A 404 on the issue named in the stanza: say which issue.
 pub fn not_found(error: jira::Error, key: &str) -> Error {
     invisible(
@@ -241,6 +286,31 @@ mod tests {
         assert_eq!(
             describe_transitions(&list),
             "\"Request approval\" (→ Awaiting approval), \"Start progress\" (→ In Progress)"
+        );
+    }
+
+    #[test]
+    fn an_issue_is_checked_against_the_written_project_and_type() {
+        let issue: Issue = serde_json::from_value(serde_json::json!({"key": "OPS-1", "fields": {
+            "project": {"key": "OPS", "id": "10000"}, "issuetype": {"name": "Change", "id": "10002"}
+        }}))
+        .unwrap();
+        for (project, kind) in [
+            (None, None),
+            (Some("ops"), Some("change")),
+            (Some("10000"), Some("10002")),
+        ] {
+            assert!(is_target(&issue, "OPS-1", project, kind).is_ok());
+        }
+        let err = is_target(&issue, "OPS-1", Some("ABC"), None).unwrap_err();
+        assert!(
+            err.to_string().contains("OPS-1 is in project OPS, not ABC"),
+            "{err}"
+        );
+        let err = is_target(&issue, "OPS-1", Some("OPS"), Some("Task")).unwrap_err();
+        assert!(
+            err.to_string().contains("OPS-1 is a Change, not a Task"),
+            "{err}"
         );
     }
 }

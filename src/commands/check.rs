@@ -14,6 +14,7 @@ use crate::error::Error;
 use crate::fields::Catalog;
 use crate::jira::models::{IssueType, Project};
 use crate::jira::{self, JiraClient};
+use crate::logging::{self, Level};
 use crate::stanza::{Approval, Stanza};
 use crate::step;
 use crate::workflow::{self, Screen};
@@ -31,10 +32,10 @@ impl Tally {
 
     fn report<E: std::fmt::Display>(&mut self, result: Result<String, E>) {
         match result {
-            Ok(line) => eprintln!("  ok       {line}"),
+            Ok(line) => logging::line(Level::Info, &format!("  ok       {line}"), None),
             Err(e) => {
                 self.problems += 1;
-                eprintln!("  problem  {e}");
+                logging::line(Level::Warn, &format!("  problem  {e}"), None);
             }
         }
     }
@@ -42,7 +43,7 @@ impl Tally {
 
 /// A line that is neither ok nor a problem: only the run itself can tell.
 fn note(line: &str) {
-    eprintln!("  note     {line}");
+    logging::line(Level::Info, &format!("  note     {line}"), None);
 }
 
 /// Runs every check; `Ok` when all pass.
@@ -50,7 +51,11 @@ pub async fn run(stanza: &Stanza) -> Result<(), Error> {
     let deadline = Instant::now() + stanza.jira.request_timeout * 3;
     let mut client = JiraClient::new(&stanza.jira, deadline)?;
     let mut tally = Tally::default();
-    eprintln!("jira-gate check: {}", stanza.jira.url);
+    logging::line(
+        Level::Info,
+        &format!("jira-gate check: {}", stanza.jira.url),
+        None,
+    );
     // Without working credentials nothing else can be checked.
     let user = client.connect().await?;
     tally.ok(&format!("credentials: authenticated as {}", user.label()));
@@ -71,7 +76,7 @@ pub async fn run(stanza: &Stanza) -> Result<(), Error> {
     check_statuses(client, stanza, &mut tally).await;
     let problems = tally.problems;
     if problems == 0 {
-        eprintln!("jira-gate check: all good");
+        logging::line(Level::Info, "jira-gate check: all good", None);
         Ok(())
     } else {
         Err(step::Error::Mismatch(format!(
@@ -167,8 +172,18 @@ async fn check_issue(client: &JiraClient, stanza: &Stanza, tally: &mut Tally) ->
     let Some(key) = ticket.key() else {
         return false;
     };
-    match client.issue(key, &["status".to_owned()], false).await {
+    let wanted: Vec<String> = std::iter::once("status")
+        .chain(workflow::TARGET_FIELDS)
+        .map(str::to_owned)
+        .collect();
+    match client.issue(key, &wanted, false).await {
         Ok(issue) => {
+            if ticket.project().is_some() || ticket.issue_type().is_some() {
+                tally.report(
+                    workflow::is_target(&issue, key, ticket.project(), ticket.issue_type())
+                        .map(|()| format!("{key} is in the project and of the type written")),
+                );
+            }
             let status = issue
                 .fields
                 .get("status")

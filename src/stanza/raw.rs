@@ -135,10 +135,11 @@ pub struct RawApproval {
     /// Criteria that reject (exit 3); checked first.
     #[serde(default)]
     pub reject_when: Option<RawCriterion>,
-    /// First gap between polls (default 30s).
+    /// First gap between polls (default 30s, or the timeout when shorter).
     #[serde(default)]
     pub interval: Option<Span>,
-    /// Ceiling of the jittered exponential backoff between polls (default 5m).
+    /// Ceiling of the jittered exponential backoff between polls (default 5m, or the timeout when
+    /// shorter).
     #[serde(default)]
     pub max_interval: Option<Span>,
     /// Give up after this long, exit 4 (default 1h).

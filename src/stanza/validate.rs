@@ -208,11 +208,22 @@ fn validate_ticket(raw: RawTicket, overrides: &Overrides) -> Result<Ticket, Prob
         }
     }
     if let Some(summary) = ticket.summary() {
-        if summary.contains('\n') || summary.chars().count() > 255 {
+        // Jira counts the 255 in UTF-16 units (a Java string's length): an emoji counts two.
+        let units = summary.encode_utf16().count();
+        if summary.contains('\n') || units > 255 {
             return Err(problem(
                 "ticket.summary",
-                "must be one line of at most 255 characters",
-                Some("put the details in `ticket.description`"),
+                format!(
+                    "must be one line of at most 255 characters as Jira counts them; it has {units} UTF-16 units{}",
+                    if summary.contains('\n') {
+                        " and a line break"
+                    } else {
+                        ""
+                    }
+                ),
+                Some(
+                    "put the details in `ticket.description`; an emoji or other character outside the BMP counts as two",
+                ),
             ));
         }
     }
@@ -264,7 +275,8 @@ fn looks_like_project(project: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-fn looks_like_issue_key(key: &str) -> bool {
+/// Whether `key` looks like an issue key (`OPS-123`) or a numeric issue id.
+pub fn looks_like_issue_key(key: &str) -> bool {
     let key = key.trim();
     match key.rsplit_once('-') {
         Some((project, number)) => {
@@ -443,29 +455,55 @@ fn validate_approval(raw: RawApproval, overrides: &Overrides) -> Result<Approval
         .reject_when
         .map(|c| build_criteria(c, "approval.reject_when"))
         .transpose()?;
+    let written_timeout = raw.timeout.map(|s| s.0);
     let timeout = overrides
         .timeout
-        .or(raw.timeout.map(|s| s.0))
+        .or(written_timeout)
         .unwrap_or(DEFAULT_TIMEOUT);
-    let mut interval = raw.interval.map_or(DEFAULT_INTERVAL, |s| s.0);
-    let mut max_interval = raw
-        .max_interval
-        .map_or(DEFAULT_MAX_INTERVAL.max(interval), |s| s.0);
     let fmt = |d: Duration| humantime::format_duration(d).to_string();
-    if interval < Duration::from_secs(1) {
-        return Err(problem(
-            "approval.interval",
-            format!("{} is too short", fmt(interval)),
-            Some("poll at most once a second; Jira Cloud rate-limits every site"),
-        ));
+    let written_interval = raw.interval.map(|s| s.0);
+    let written_max = raw.max_interval.map(|s| s.0);
+    for (key, written) in [
+        ("approval.interval", written_interval),
+        ("approval.max_interval", written_max),
+    ] {
+        if let Some(gap) = written.filter(|d| *d < Duration::from_secs(1)) {
+            return Err(problem(
+                key,
+                format!("{} is too short", fmt(gap)),
+                Some("poll at most once a second; Jira Cloud rate-limits every site"),
+            ));
+        }
     }
     if timeout.is_zero() {
         return Err(problem("approval.timeout", "must be more than 0s", None));
     }
-    if overrides.timeout.is_some() {
-        // A shorter --timeout shrinks the poll gaps with it rather than refusing the stanza.
-        interval = interval.min(timeout);
-        max_interval = max_interval.min(timeout);
+    // Issue 8 #7: a default never causes an error. The gaps the stanza writes are shrunk to a
+    // timeout it does not write next to them (`--timeout`, or the default); the gaps it does not
+    // write default to at most the timeout and to what it does write.
+    let shrink = |gap: Duration| {
+        if overrides.timeout.is_some() || written_timeout.is_none() {
+            gap.min(timeout)
+        } else {
+            gap
+        }
+    };
+    let (written_interval, written_max) = (written_interval.map(shrink), written_max.map(shrink));
+    let max_interval = written_max.unwrap_or_else(|| {
+        DEFAULT_MAX_INTERVAL
+            .max(written_interval.unwrap_or_default())
+            .min(timeout)
+    });
+    let interval =
+        written_interval.unwrap_or_else(|| DEFAULT_INTERVAL.min(max_interval).min(timeout));
+    // Only values written side by side in the stanza can disagree now.
+    let order = Some("interval <= max_interval <= timeout");
+    if interval > timeout {
+        return Err(problem(
+            "approval.interval",
+            format!("{} is longer than timeout {}", fmt(interval), fmt(timeout)),
+            order,
+        ));
     }
     if interval > max_interval {
         return Err(problem(
@@ -475,7 +513,7 @@ fn validate_approval(raw: RawApproval, overrides: &Overrides) -> Result<Approval
                 fmt(interval),
                 fmt(max_interval)
             ),
-            Some("interval <= max_interval <= timeout"),
+            order,
         ));
     }
     if max_interval > timeout {
@@ -486,7 +524,7 @@ fn validate_approval(raw: RawApproval, overrides: &Overrides) -> Result<Approval
                 fmt(max_interval),
                 fmt(timeout)
             ),
-            Some("interval <= max_interval <= timeout"),
+            order,
         ));
     }
     Ok(Approval {
