@@ -26,6 +26,9 @@ use crate::retry::Schedule;
 /// The shortest wait before a retry the server asked for (`Retry-After: 0`).
 pub const MIN_SERVER_WAIT: Duration = Duration::from_secs(1);
 
+/// The longest wait before a retry the server may ask for: a garbled header cannot park the step.
+const MAX_SERVER_WAIT: Duration = Duration::from_secs(3600);
+
 /// Responses larger than this are refused (a huge or endless body cannot exhaust memory).
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
@@ -754,8 +757,12 @@ fn retry_after(headers: &HeaderMap, rate_limited: bool) -> Option<Duration> {
     };
     let parse_wait = |value: &str| -> Option<Duration> {
         if let Ok(seconds) = value.parse::<f64>() {
-            return (seconds.is_finite() && seconds >= 0.0)
-                .then(|| Duration::from_secs_f64(seconds));
+            // Capped before the conversion: `Duration::from_secs_f64` panics past `u64::MAX`
+            // seconds (`Retry-After: 1e20`), and NaN, infinities and negatives mean nothing.
+            if !seconds.is_finite() || seconds < 0.0 {
+                return None;
+            }
+            return Duration::try_from_secs_f64(seconds.min(MAX_SERVER_WAIT.as_secs_f64())).ok();
         }
         let when = httpdate::parse_http_date(value)
             .ok()
@@ -775,12 +782,13 @@ fn retry_after(headers: &HeaderMap, rate_limited: bool) -> Option<Duration> {
             None
         }
     })?;
-    Some(wait.min(Duration::from_secs(3600)))
+    Some(wait.min(MAX_SERVER_WAIT))
 }
 
 #[cfg(test)]
 mod tests {
     use super::{HeaderMap, HeaderValue, captcha, login_form, login_url, retry_after, shown_url};
+    use proptest::prelude::*;
     use std::time::Duration;
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
@@ -833,6 +841,65 @@ mod tests {
             None
         );
         assert_eq!(retry_after(&headers(&[]), true), None);
+    }
+
+    /// Numbers past what a `Duration` holds are capped, not a panic; NaN, infinities and
+    /// negatives are ignored (issue 8).
+    #[test]
+    fn retry_after_extremes() {
+        for huge in ["1e20", "1e300", "18446744073709551616", "1.7e308"] {
+            assert_eq!(
+                retry_after(&headers(&[("retry-after", huge)]), true),
+                Some(Duration::from_secs(3600)),
+                "{huge}"
+            );
+        }
+        for meaningless in [
+            "NaN", "nan", "inf", "-inf", "infinity", "-1", "-1e20", "1e999",
+        ] {
+            assert_eq!(
+                retry_after(&headers(&[("retry-after", meaningless)]), true),
+                None,
+                "{meaningless}"
+            );
+        }
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "-0")]), true),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            retry_after(&headers(&[("x-ratelimit-reset", "1e20")]), true),
+            Some(Duration::from_secs(3600))
+        );
+    }
+
+    /// Any header value, of the three headers read, never panics the parser (issue 8).
+    fn header_value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[ -~]{0,40}",
+            "[-+0-9eE.]{1,30}",
+            any::<f64>().prop_map(|f| f.to_string()),
+            any::<f64>().prop_map(|f| format!("{f:e}")),
+            "(Mon|Sun), [0-9]{1,2} [A-Z][a-z]{2} [0-9]{1,6} [0-9]{1,2}:[0-9]{2}:[0-9]{2} GMT",
+            "[0-9]{1,6}-[0-9]{1,2}-[0-9]{1,2}T[0-9]{1,2}:[0-9]{1,2}(:[0-9]{1,2})?Z?",
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn retry_after_never_panics(
+            value in header_value(),
+            name in prop_oneof![Just("retry-after"), Just("x-ratelimit-reset"), Just("beta-retry-after")],
+            rate_limited in any::<bool>(),
+        ) {
+            if let Ok(header) = HeaderValue::from_str(&value) {
+                let mut map = HeaderMap::new();
+                map.insert(name, header);
+                if let Some(wait) = retry_after(&map, rate_limited) {
+                    prop_assert!(wait <= Duration::from_secs(3600));
+                }
+            }
+        }
     }
 
     #[test]
