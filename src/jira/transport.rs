@@ -96,6 +96,10 @@ enum Attempt {
     },
     /// The proxy refused the CONNECT tunnel without credentials: permanent.
     ProxyAuth(String),
+    /// An answer jira-gate will not use (a redirect to another host, a redirect loop, a body over
+    /// [`MAX_BODY_BYTES`]), with what happened: permanent. Not dressed as an HTTP status Jira
+    /// never sent.
+    Refused(String),
     /// Jira answered.
     Answer {
         status: StatusCode,
@@ -443,6 +447,11 @@ impl Transport {
                 url,
             })),
             Attempt::ProxyAuth(detail) => Next::Done(Err(Error::ProxyAuth(detail))),
+            Attempt::Refused(detail) => Next::Done(Err(Error::Refused {
+                method: method.to_string(),
+                path: path.to_owned(),
+                detail,
+            })),
             Attempt::Lost(cause) if retry == Retry::UnlessSent => {
                 Next::Done(Err(Error::Ambiguous {
                     method: method.to_string(),
@@ -505,12 +514,11 @@ impl Transport {
             }
             // A redirect loop is permanent: retrying it until the timeout helps nobody.
             Err(e) if e.is_redirect() => {
-                return Attempt::Answer {
-                    status: StatusCode::MISDIRECTED_REQUEST,
-                    headers: HeaderMap::new(),
-                    body: Value::Null,
-                    raw: format!("redirect refused: {}", error::chain(&e)),
-                };
+                return Attempt::Refused(format!(
+                    "the redirects on {} do not end ({}) (hint: open jira.url in a browser to see where it leads, and set it to the final address)",
+                    self.host(),
+                    error::chain(&e)
+                ));
             }
             Err(e) => return Attempt::Lost(format!("connection failed: {}", error::chain(&e))),
         };
@@ -529,14 +537,11 @@ impl Transport {
                     url: shown_url(&to),
                 };
             }
-            return Attempt::Answer {
-                status: StatusCode::MISDIRECTED_REQUEST,
-                headers: HeaderMap::new(),
-                body: Value::Null,
-                raw: format!(
-                    "Jira redirected to another host ({to}); jira-gate does not send credentials there (hint: set jira.url to the final address)"
-                ),
-            };
+            return Attempt::Refused(format!(
+                "Jira redirected to another host (HTTP {}, Location: {}); jira-gate does not send credentials there (hint: set jira.url to the final address)",
+                status.as_u16(),
+                shown_url(&to)
+            ));
         }
         let headers = response.headers().clone();
         if let Some(id) = headers.get("x-arequestid").and_then(|v| v.to_str().ok()) {
@@ -664,15 +669,12 @@ async fn read_answer(
         match response.chunk().await {
             Ok(Some(chunk)) => {
                 if bytes.len() + chunk.len() > MAX_BODY_BYTES {
-                    return Attempt::Answer {
-                        status: StatusCode::PAYLOAD_TOO_LARGE,
-                        headers,
-                        body: Value::Null,
-                        raw: format!(
-                            "the answer is larger than {} MiB; refused",
-                            MAX_BODY_BYTES >> 20
-                        ),
-                    };
+                    return Attempt::Refused(format!(
+                        "the answer (HTTP {}, {}) is larger than {} MiB; refused, so it cannot exhaust memory (hint: check that jira.url reaches Jira's REST API and not another server)",
+                        status.as_u16(),
+                        content_type(&headers),
+                        MAX_BODY_BYTES >> 20
+                    ));
                 }
                 bytes.extend_from_slice(&chunk);
             }

@@ -103,6 +103,17 @@ impl Workdir {
         cmd
     }
 
+    /// `jira-gate run step.yml --result-file result.json EXTRA` in this folder, with `stanza` as
+    /// `step.yml`, against `sandbox` with its flavor's credentials ([`Workdir::command_for`]).
+    pub fn gate(&self, sandbox: &SandboxProc, stanza: &str, extra: &[&str]) -> Run {
+        self.write("step.yml", stanza);
+        self.run(
+            self.command_for(sandbox)
+                .args(["run", "step.yml", "--result-file", "result.json"])
+                .args(extra),
+        )
+    }
+
     /// Runs `cmd` to the end, after removing any `result.json` an earlier run left.
     pub fn run(&self, cmd: &mut Command) -> Run {
         let _ = std::fs::remove_file(self.path("result.json"));
