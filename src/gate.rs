@@ -12,6 +12,7 @@ use tokio::time::Instant;
 use crate::ci::Sink;
 use crate::criteria::{Criteria, Snapshot, Verdict};
 use crate::dry_run::Writer;
+use crate::error::describe_jira;
 use crate::jira::fields::Catalog;
 use crate::jira::models::History;
 use crate::jira::{self, Deployment, JiraClient};
@@ -37,7 +38,7 @@ pub async fn run(
     // The timeout is a hard bound: no request outlives it (the wait's last read starts early).
     let mut client = match JiraClient::new(&stanza.jira, deadline) {
         Ok(client) => client,
-        Err(e) => return tracker.error(&e.to_string()),
+        Err(e) => return tracker.error(&describe_jira(&e)),
     };
     tracker.section_start();
     // When `cancel` wins, the run's future is dropped and `tracker` holds what was known.
@@ -93,10 +94,13 @@ async fn drive(
             // as far as anyone knows, so it is a timeout, with the cause.
             if tracker.waiting() && matches!(e, jira::Error::Unreachable { .. }) {
                 let mut report = tracker.report(Decision::Timeout);
-                report.message = Some(format!("timed out while Jira was failing: {e}"));
+                report.message = Some(format!(
+                    "timed out while Jira was failing: {}",
+                    describe_jira(&e)
+                ));
                 return report;
             }
-            tracker.error(&e.to_string())
+            tracker.error(&describe_jira(&e))
         }
     }
 }

@@ -26,7 +26,7 @@ impl Tally {
             Ok(line) => eprintln!("  ok       {line}"),
             Err(e) => {
                 self.problems += 1;
-                eprintln!("  problem  {e}");
+                eprintln!("  problem  {}", crate::error::describe_jira(&e));
             }
         }
     }

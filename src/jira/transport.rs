@@ -400,39 +400,17 @@ impl Transport {
                 }
             }
             Attempt::Answer {
-                status, headers, ..
-            } if status == StatusCode::PROXY_AUTHENTICATION_REQUIRED => {
-                Next::Done(Err(Error::ProxyAuth(format!(
-                    "HTTP 407{}",
-                    headers
-                        .get("proxy-authenticate")
-                        .and_then(|v| v.to_str().ok())
-                        .map(|v| format!(", Proxy-Authenticate: {v}"))
-                        .unwrap_or_default()
-                ))))
-            }
-            Attempt::Answer {
-                status, headers, ..
-            } if captcha(&headers).is_some() => Next::Done(Err(Error::Captcha {
-                user: self.user.clone(),
-                status: status.as_u16(),
-                login_url: captcha(&headers)
-                    .flatten()
-                    .unwrap_or_else(|| format!("{}/login.jsp", self.base)),
-            })),
-            Attempt::Answer {
-                status, body, raw, ..
-            } if status == StatusCode::UNAUTHORIZED => Next::Done(Err(
-                self.unauthorized(format!("HTTP 401: {}", error::describe_body(&body, &raw)))
-            )),
-            Attempt::Answer {
-                status, body, raw, ..
-            } => Next::Done(Err(Error::Status {
-                method: method.to_string(),
-                path: path.to_owned(),
-                status: status.as_u16(),
-                detail: error::describe_body(&body, &raw),
-            })),
+                status,
+                headers,
+                body,
+                raw,
+            } => Next::Done(Err(self.refusal(
+                status,
+                &headers,
+                &body,
+                &raw,
+                (method, path),
+            ))),
             Attempt::Untrusted(detail) => Next::Done(Err(Error::Tls {
                 url: self.base.clone(),
                 detail,
@@ -464,6 +442,44 @@ impl Transport {
                 cause,
                 server_wait: None,
             },
+        }
+    }
+
+    /// The error of a permanent answer (any but 2xx, 429 and 5xx): a proxy wanting credentials, a
+    /// CAPTCHA, a refused login, or Jira's own message with its status.
+    fn refusal(
+        &self,
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: &Value,
+        raw: &str,
+        (method, path): (&Method, &str),
+    ) -> Error {
+        if status == StatusCode::PROXY_AUTHENTICATION_REQUIRED {
+            return Error::ProxyAuth(format!(
+                "HTTP 407{}",
+                headers
+                    .get("proxy-authenticate")
+                    .and_then(|v| v.to_str().ok())
+                    .map(|v| format!(", Proxy-Authenticate: {v}"))
+                    .unwrap_or_default()
+            ));
+        }
+        if let Some(login_url) = captcha(headers) {
+            return Error::Captcha {
+                user: self.user.clone(),
+                status: status.as_u16(),
+                login_url: login_url.unwrap_or_else(|| format!("{}/login.jsp", self.base)),
+            };
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            return self.unauthorized(format!("HTTP 401: {}", error::describe_body(body, raw)));
+        }
+        Error::Status {
+            method: method.to_string(),
+            path: path.to_owned(),
+            status: status.as_u16(),
+            detail: error::describe_body(body, raw),
         }
     }
 
