@@ -6,7 +6,7 @@
 //! reported as [`Error::Ambiguous`] instead of being retried blindly, so the caller can look for
 //! the ticket first (POST /issue is not idempotent).
 //!
-//! Until the run has its ticket, failures to connect get their own budget ([`Reach`]): a mistyped
+//! Until the run has its ticket, failures to connect get their own budget (`Reach`): a mistyped
 //! host or a closed port fails after `jira.connect_budget`, a name that does not resolve after
 //! [`DNS_TRIES`] tries. Answers that waiting does not heal fail at once: an HTML login page (SSO or
 //! a proxy in front of the REST API), a CAPTCHA demand, a proxy asking for credentials (407).
