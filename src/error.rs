@@ -13,7 +13,7 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
     /// Jira failed or refused (exit 5).
-    #[error(transparent)]
+    #[error("{}", describe_jira(.0))]
     Jira(#[from] crate::jira::Error),
     /// The step does not fit the project (exit 5, or 2 when it can never work).
     #[error(transparent)]
@@ -45,6 +45,30 @@ impl Error {
 
 /// Result with the top-level error.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A Jira error as the user reads it: its message, and a hint where the client's own message has
+/// none. The hints name the stanza and the command line, which the client knows nothing of.
+pub fn describe_jira(error: &crate::jira::Error) -> String {
+    use crate::jira::Error as E;
+    let hint = match error {
+        E::Unreachable { .. } => {
+            "check jira.url and, if a proxy is in between, HTTPS_PROXY and NO_PROXY; if Jira is only slow, raise --timeout (or approval.timeout)"
+        }
+        E::Protocol { .. } => {
+            "check that jira.url reaches Jira's REST API itself, not a proxy or another service answering in its place"
+        }
+        _ => return error.to_string(),
+    };
+    format!("{error} (hint: {hint})")
+}
+
+/// A step error as shown to the user: Jira's errors with their hint ([`describe_jira`]).
+pub fn describe_step(error: &crate::step::Error) -> String {
+    match error {
+        crate::step::Error::Jira(e) => describe_jira(e),
+        other => other.to_string(),
+    }
+}
 
 /// An error with its source chain, each cause once (some messages already include their source).
 pub fn render(error: &dyn std::error::Error) -> String {

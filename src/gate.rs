@@ -12,6 +12,7 @@ use tokio::time::Instant;
 use crate::ci::Sink;
 use crate::criteria::{Criteria, Snapshot, Verdict};
 use crate::dry_run::Writer;
+use crate::error::describe_step;
 use crate::fields::Catalog;
 use crate::jira::models::History;
 use crate::jira::{self, Deployment, JiraClient};
@@ -40,7 +41,7 @@ pub async fn run(
     // The timeout is a hard bound: no request outlives it (the wait's last read starts early).
     let mut client = match JiraClient::new(&stanza.jira, deadline) {
         Ok(client) => client,
-        Err(e) => return tracker.error(&e.to_string()),
+        Err(e) => return tracker.error(&crate::error::describe_jira(&e)),
     };
     tracker.section_start();
     // When `cancel` wins, the run's future is dropped and `tracker` holds what was known.
@@ -108,10 +109,13 @@ async fn drive(
             if tracker.waiting() && matches!(e, step::Error::Jira(jira::Error::Unreachable { .. }))
             {
                 let mut report = tracker.report(Decision::Timeout);
-                report.message = Some(format!("timed out while Jira was failing: {e}"));
+                report.message = Some(format!(
+                    "timed out while Jira was failing: {}",
+                    describe_step(&e)
+                ));
                 return report;
             }
-            let mut report = tracker.error(&e.to_string());
+            let mut report = tracker.error(&describe_step(&e));
             report.exit_code = e.exit();
             report
         }
@@ -356,7 +360,8 @@ async fn decided_by(client: &JiraClient, key: &str) -> Result<Option<History>, j
 
 /// Milliseconds since the epoch of Jira's `2026-10-20T14:12:29.014+0000`.
 fn parse_jira_time(text: &str) -> Option<i64> {
-    let (stamp, offset) = text.split_at(text.len().checked_sub(5)?);
+    // `split_at_checked`: the cut may fall inside a multibyte character of odd input (issue 8).
+    let (stamp, offset) = text.split_at_checked(text.len().checked_sub(5)?)?;
     let sign = match offset.as_bytes().first()? {
         b'+' => 1,
         b'-' => -1,
@@ -382,6 +387,27 @@ mod tests {
         assert_eq!(utc, berlin);
         assert_eq!(ny - utc, 1);
         assert!(parse_jira_time("yesterday").is_none());
+    }
+
+    /// A cut inside a multibyte character is no time, not a panic (issue 8).
+    #[test]
+    fn multibyte_times_are_none() {
+        assert!(parse_jira_time("2026-10-20T14:12:29.014€0000").is_none());
+        assert!(parse_jira_time("2026-10-20T14:12:29.014+00é").is_none());
+        assert!(parse_jira_time("ééé").is_none());
+    }
+
+    proptest::proptest! {
+        /// Any text, and any near-timestamp, parses or not without a panic (issue 8).
+        #[test]
+        fn jira_times_never_panic(
+            text in proptest::prop_oneof![
+                proptest::prelude::any::<String>(),
+                "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{0,12}.{0,6}",
+            ]
+        ) {
+            let _ = parse_jira_time(&text);
+        }
     }
 
     #[test]

@@ -5,9 +5,10 @@
 
 mod common;
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 use common::SandboxProc;
+use common::run::{PAT, TOKEN, USER, Workdir};
 
 const STANZA: &str = "\
 jira:
@@ -26,52 +27,47 @@ approval:
   timeout: 30s
 ";
 
-fn binary() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_jira-gate"));
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .stdin(Stdio::null());
-    cmd
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+/// [`STANZA`] with Data Center's personal access token.
+fn pat_stanza() -> String {
+    STANZA.replace(
+        "type: basic, username: '${JIRA_USER}', token: '${JIRA_API_TOKEN}'",
+        "type: pat, token: '${JIRA_PAT}'",
+    )
 }
 
 /// GitHub: inputs as `INPUT_*` (hyphens kept), masks first, outputs, summary, annotation.
 #[test]
 fn github_actions_outputs() {
     let sandbox = SandboxProc::cloud(&["--approve-after", "1s"]);
-    let work = tempfile::tempdir().unwrap();
-    std::fs::write(work.path().join("gate.yml"), STANZA).unwrap();
-    let output_file = work.path().join("github_output");
-    let summary_file = work.path().join("step_summary");
+    let work = Workdir::new();
+    work.write("gate.yml", STANZA);
+    let output_file = work.path("github_output");
+    let summary_file = work.path("step_summary");
     std::fs::write(&output_file, "earlier=kept\n").unwrap();
-    let output: Output = binary()
-        .current_dir(work.path())
-        .envs([
-            ("GITHUB_ACTIONS", "true"),
-            ("INPUT_STEP-FILE", "gate.yml"),
-            ("INPUT_JIRA-URL", sandbox.base.as_str()),
-            ("INPUT_JIRA-USER", "ci-bot@example.com"),
-            ("INPUT_JIRA-TOKEN", "sandbox-token"),
-            ("INPUT_JIRA-PAT", ""),
-            ("INPUT_ISSUE-KEY", ""),
-            ("INPUT_TIMEOUT", ""),
-            // action.yml's runs.env sets these to the (possibly empty) inputs.
-            ("JIRA_URL", ""),
-            ("JIRA_PAT", ""),
-        ])
-        .env("GITHUB_OUTPUT", &output_file)
-        .env("GITHUB_STEP_SUMMARY", &summary_file)
-        .arg("run")
-        .output()
-        .unwrap();
-    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let output = work.run(
+        work.command()
+            .envs([
+                ("GITHUB_ACTIONS", "true"),
+                ("INPUT_STEP-FILE", "gate.yml"),
+                ("INPUT_JIRA-URL", sandbox.base.as_str()),
+                ("INPUT_JIRA-USER", USER),
+                ("INPUT_JIRA-TOKEN", TOKEN),
+                ("INPUT_JIRA-PAT", ""),
+                ("INPUT_ISSUE-KEY", ""),
+                ("INPUT_TIMEOUT", ""),
+                // action.yml's runs.env sets these to the (possibly empty) inputs.
+                ("JIRA_URL", ""),
+                ("JIRA_PAT", ""),
+            ])
+            .env("GITHUB_OUTPUT", &output_file)
+            .env("GITHUB_STEP_SUMMARY", &summary_file)
+            .arg("run"),
+    );
+    let (stdout, stderr) = (&output.stdout, &output.stderr);
+    assert_eq!(output.code, 0, "{stderr}");
     assert_eq!(
         stdout.lines().next(),
-        Some("::add-mask::sandbox-token"),
+        Some(format!("::add-mask::{TOKEN}").as_str()),
         "the mask comes first:\n{stdout}"
     );
     assert!(
@@ -83,7 +79,7 @@ fn github_actions_outputs() {
         .expect("the setup is a group");
     let end = stdout.find("::endgroup::\n").expect("the group is closed");
     assert!(group < end, "{stdout}");
-    assert!(!stderr.contains("sandbox-token"), "{stderr}");
+    assert!(!stderr.contains(TOKEN), "{stderr}");
 
     let outputs = std::fs::read_to_string(&output_file).unwrap();
     let lines: Vec<&str> = outputs.lines().collect();
@@ -127,24 +123,20 @@ fn github_actions_rejection_with_inline_step_and_issue_key() {
     let key = sandbox.create("Existing", &[]);
     sandbox.transition(&key, "21");
     sandbox.set_status(&key, "Rejected");
-    let work = tempfile::tempdir().unwrap();
-    let output_file = work.path().join("out");
-    let output = binary()
-        .current_dir(work.path())
-        .envs([
-            ("GITHUB_ACTIONS", "true"),
-            ("INPUT_STEP", STANZA),
-            ("INPUT_ISSUE-KEY", key.as_str()),
-            ("JIRA_URL", sandbox.base.as_str()),
-            ("JIRA_USER", "ci-bot@example.com"),
-            ("JIRA_API_TOKEN", "sandbox-token"),
-        ])
-        .env("GITHUB_OUTPUT", &output_file)
-        .arg("run")
-        .output()
-        .unwrap();
-    let stdout = text(&output.stdout);
-    assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
+    let work = Workdir::new();
+    let output_file = work.path("out");
+    let output = work.run(
+        work.command_for(&sandbox)
+            .envs([
+                ("GITHUB_ACTIONS", "true"),
+                ("INPUT_STEP", STANZA),
+                ("INPUT_ISSUE-KEY", key.as_str()),
+            ])
+            .env("GITHUB_OUTPUT", &output_file)
+            .arg("run"),
+    );
+    let stdout = &output.stdout;
+    assert_eq!(output.code, 3, "{}", output.stderr);
     assert!(
         stdout.contains(&format!("::error title=jira-gate rejected::rejected {key}")),
         "{stdout}"
@@ -161,30 +153,21 @@ fn github_actions_rejection_with_inline_step_and_issue_key() {
 #[test]
 fn gitlab_ci_dotenv_and_sections() {
     let sandbox = SandboxProc::datacenter(&["--approve-after", "1s"]);
-    let work = tempfile::tempdir().unwrap();
-    let stanza = STANZA.replace(
-        "type: basic, username: '${JIRA_USER}', token: '${JIRA_API_TOKEN}'",
-        "type: pat, token: '${JIRA_PAT}'",
+    let work = Workdir::new();
+    work.write("jira-gate.yml", pat_stanza());
+    let output = work.run(
+        work.command_for(&sandbox)
+            .envs([("GITLAB_CI", "true")])
+            .args(["run", "--result-file", "result.json"]),
     );
-    std::fs::write(work.path().join("jira-gate.yml"), stanza).unwrap();
-    let output = binary()
-        .current_dir(work.path())
-        .envs([
-            ("GITLAB_CI", "true"),
-            ("JIRA_URL", sandbox.base.as_str()),
-            ("JIRA_PAT", "sandbox-pat"),
-        ])
-        .args(["run", "--result-file", "result.json"])
-        .output()
-        .unwrap();
-    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let (stdout, stderr) = (&output.stdout, &output.stderr);
+    assert_eq!(output.code, 0, "{stderr}");
     assert!(stdout.is_empty(), "{stdout}");
     assert!(
         stderr.contains("section_start:") && stderr.contains("section_end:"),
         "{stderr}"
     );
-    let dotenv = std::fs::read_to_string(work.path().join("jira-gate.env")).unwrap();
+    let dotenv = std::fs::read_to_string(work.path("jira-gate.env")).unwrap();
     let lines: Vec<&str> = dotenv.lines().collect();
     for want in [
         "JIRA_GATE_DECISION=approved",
@@ -203,10 +186,8 @@ fn gitlab_ci_dotenv_and_sections() {
             .is_some_and(|(k, _)| k.starts_with("JIRA_GATE_"))),
         "{dotenv}"
     );
-    assert!(!dotenv.contains("sandbox-pat"));
-    let result: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(work.path().join("result.json")).unwrap())
-            .unwrap();
+    assert!(!dotenv.contains(PAT));
+    let result = output.result.as_ref().expect("a result file");
     assert_eq!(result["decision"], "approved");
 }
 
@@ -215,30 +196,19 @@ fn gitlab_ci_dotenv_and_sections() {
 #[test]
 fn gitlab_dotenv_path_and_write_failure() {
     let sandbox = SandboxProc::datacenter(&["--approve-after", "1s"]);
-    let work = tempfile::tempdir().unwrap();
-    let stanza = STANZA.replace(
-        "type: basic, username: '${JIRA_USER}', token: '${JIRA_API_TOKEN}'",
-        "type: pat, token: '${JIRA_PAT}'",
-    );
-    std::fs::write(work.path().join("gate.yml"), stanza).unwrap();
+    let work = Workdir::new();
+    work.write("gate.yml", pat_stanza());
     let run = |dotenv: &str| {
-        binary()
-            .current_dir(work.path())
-            .envs([
-                ("GITLAB_CI", "true"),
-                ("JIRA_URL", sandbox.base.as_str()),
-                ("JIRA_PAT", "sandbox-pat"),
-                ("JIRA_GATE_DOTENV", dotenv),
-            ])
-            .args(["run", "gate.yml"])
-            .output()
-            .unwrap()
+        work.run(
+            work.command_for(&sandbox)
+                .envs([("GITLAB_CI", "true"), ("JIRA_GATE_DOTENV", dotenv)])
+                .args(["run", "gate.yml"]),
+        )
     };
     let output = run("out/gate.env");
-    let stderr = text(&output.stderr);
+    let stderr = &output.stderr;
     assert_eq!(
-        output.status.code(),
-        Some(2),
+        output.code, 2,
         "a missing directory cannot be written: {stderr}"
     );
     assert!(
@@ -251,11 +221,11 @@ fn gitlab_dotenv_path_and_write_failure() {
         sandbox.issues().is_empty(),
         "no ticket before the outputs are known writable"
     );
-    std::fs::create_dir(work.path().join("out")).unwrap();
+    std::fs::create_dir(work.path("out")).unwrap();
     let output = run("out/gate.env");
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(output.code, 0, "{}", output.stderr);
     assert!(
-        std::fs::read_to_string(work.path().join("out/gate.env"))
+        std::fs::read_to_string(work.path("out/gate.env"))
             .unwrap()
             .contains("JIRA_GATE_DECISION=approved")
     );
@@ -266,69 +236,53 @@ fn gitlab_dotenv_path_and_write_failure() {
 #[test]
 fn unwritable_github_output_or_result_file_stops_before_jira() {
     let sandbox = SandboxProc::cloud(&["--approve-after", "1s"]);
-    let work = tempfile::tempdir().unwrap();
-    std::fs::write(work.path().join("gate.yml"), STANZA).unwrap();
+    let work = Workdir::new();
+    work.write("gate.yml", STANZA);
     let run = |github_output: &str, args: &[&str]| {
-        binary()
-            .current_dir(work.path())
-            .envs([
-                ("GITHUB_ACTIONS", "true"),
-                ("GITHUB_OUTPUT", github_output),
-                ("JIRA_URL", sandbox.base.as_str()),
-                ("JIRA_USER", "ci-bot@example.com"),
-                ("JIRA_API_TOKEN", "sandbox-token"),
-            ])
-            .args(["run", "gate.yml"])
-            .args(args)
-            .output()
-            .unwrap()
+        work.run(
+            work.command_for(&sandbox)
+                .envs([("GITHUB_ACTIONS", "true"), ("GITHUB_OUTPUT", github_output)])
+                .args(["run", "gate.yml"])
+                .args(args),
+        )
     };
     let output = run("gone/output", &[]);
-    let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let stderr = &output.stderr;
+    assert_eq!(output.code, 2, "{stderr}");
     assert!(
         stderr.contains("cannot write the GitHub output file gone/output"),
         "{stderr}"
     );
     let output = run("output", &["--result-file", "gone/result.json"]);
-    let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let stderr = &output.stderr;
+    assert_eq!(output.code, 2, "{stderr}");
     assert!(
         stderr.contains("cannot write the result file gone/result.json"),
         "{stderr}"
     );
     assert!(sandbox.issues().is_empty());
-    assert!(
-        !work.path().join("output").exists(),
-        "the probe leaves nothing"
-    );
+    assert!(!work.path("output").exists(), "the probe leaves nothing");
 }
 
 /// Issue 8 #16: `-q` prints no GitLab section markers; the dotenv is still written.
 #[test]
 fn gitlab_quiet_prints_no_section_markers() {
     let sandbox = SandboxProc::cloud(&["--approve-after", "1s"]);
-    let work = tempfile::tempdir().unwrap();
-    std::fs::write(work.path().join("gate.yml"), STANZA).unwrap();
-    let output = binary()
-        .current_dir(work.path())
-        .envs([
-            ("GITLAB_CI", "true"),
-            ("JIRA_URL", sandbox.base.as_str()),
-            ("JIRA_USER", "ci-bot@example.com"),
-            ("JIRA_API_TOKEN", "sandbox-token"),
-        ])
-        .args(["run", "gate.yml", "-q"])
-        .output()
-        .unwrap();
-    let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let work = Workdir::new();
+    work.write("gate.yml", STANZA);
+    let output = work.run(
+        work.command_for(&sandbox)
+            .envs([("GITLAB_CI", "true")])
+            .args(["run", "gate.yml", "-q"]),
+    );
+    let stderr = &output.stderr;
+    assert_eq!(output.code, 0, "{stderr}");
     assert!(
         !stderr.contains("section_start") && !stderr.contains("section_end"),
         "{stderr:?}"
     );
     assert!(
-        std::fs::read_to_string(work.path().join("jira-gate.env"))
+        std::fs::read_to_string(work.path("jira-gate.env"))
             .unwrap()
             .contains("JIRA_GATE_DECISION=approved\n")
     );
@@ -358,24 +312,18 @@ fn gitlab_approver_name_with_trailing_space_and_newline() {
     BufReader::new(proxy.stdout.take().unwrap())
         .read_line(&mut url)
         .unwrap();
-    let work = tempfile::tempdir().unwrap();
-    std::fs::write(work.path().join("gate.yml"), STANZA).unwrap();
-    let output = binary()
-        .current_dir(work.path())
-        .envs([
-            ("GITLAB_CI", "true"),
-            ("JIRA_URL", url.trim()),
-            ("JIRA_USER", "ci-bot@example.com"),
-            ("JIRA_API_TOKEN", "sandbox-token"),
-        ])
-        .args(["run", "gate.yml", "--result-file", "result.json"])
-        .output()
-        .unwrap();
+    let work = Workdir::new();
+    work.write("gate.yml", STANZA);
+    let output = work.run(
+        work.command_at(url.trim())
+            .envs([("GITLAB_CI", "true")])
+            .args(["run", "gate.yml", "--result-file", "result.json"]),
+    );
     let _ = proxy.kill();
     let _ = proxy.wait();
-    let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
-    let dotenv = std::fs::read_to_string(work.path().join("jira-gate.env")).unwrap();
+    let stderr = &output.stderr;
+    assert_eq!(output.code, 0, "{stderr}");
+    let dotenv = std::fs::read_to_string(work.path("jira-gate.env")).unwrap();
     assert!(
         dotenv
             .lines()
@@ -383,9 +331,7 @@ fn gitlab_approver_name_with_trailing_space_and_newline() {
         "{dotenv}"
     );
     assert!(dotenv.contains("JIRA_GATE_EXIT_CODE=0\n"), "{dotenv}");
-    let result: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(work.path().join("result.json")).unwrap())
-            .unwrap();
+    let result = output.result.as_ref().expect("a result file");
     assert_eq!(result["exit_code"], 0);
     assert_eq!(
         result["decided_by"], "Alice Approver \n",

@@ -10,9 +10,10 @@ mod common;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 
-use common::SandboxProc;
+use common::run::{Run, TOKEN, USER, Workdir, jira_gate};
+use common::{SandboxProc, text};
 
 const STANZA: &str = "\
 jira:
@@ -31,28 +32,16 @@ approval:
   timeout: 30s
 ";
 
-/// Runs `jira-gate run ARGS` in `work` with a clean environment, the sandbox's credentials and
-/// `vars`; the stanza is `work/gate.yml`.
-fn step(sandbox: &SandboxProc, work: &Path, vars: &[(&str, &str)], args: &[&str]) -> Output {
-    std::fs::write(work.join("gate.yml"), STANZA).unwrap();
-    let path = std::env::var("PATH").unwrap_or_default();
-    Command::new(env!("CARGO_BIN_EXE_jira-gate"))
-        .env_clear()
-        .env("PATH", path)
-        .env("JIRA_URL", &sandbox.base)
-        .env("JIRA_USER", "ci-bot@example.com")
-        .env("JIRA_API_TOKEN", "sandbox-token")
-        .envs(vars.iter().copied())
-        .current_dir(work)
-        .stdin(Stdio::null())
-        .arg("run")
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+/// Runs `jira-gate run ARGS` in `work` with the sandbox's credentials and `vars`; the stanza is
+/// `gate.yml`.
+fn step(sandbox: &SandboxProc, work: &Workdir, vars: &[(&str, &str)], args: &[&str]) -> Run {
+    work.write("gate.yml", STANZA);
+    work.run(
+        work.command_for(sandbox)
+            .envs(vars.iter().copied())
+            .arg("run")
+            .args(args),
+    )
 }
 
 /// Sources `file` in bash and prints each `JIRA_GATE_*` variable as `NAME=value` lines.
@@ -89,21 +78,19 @@ fn assert_approved(vars: &HashMap<String, String>, sandbox: &SandboxProc) {
 #[test]
 fn azure_pipelines() {
     let sandbox = SandboxProc::cloud(&["--reject-after", "1s"]);
-    let work = tempfile::tempdir().unwrap();
-    let output = step(
-        &sandbox,
-        work.path(),
-        &[("TF_BUILD", "True")],
-        &["gate.yml"],
-    );
-    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
-    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    let work = Workdir::new();
+    let output = step(&sandbox, &work, &[("TF_BUILD", "True")], &["gate.yml"]);
+    let (stdout, stderr) = (&output.stdout, &output.stderr);
+    assert_eq!(output.code, 3, "{stderr}");
     assert_eq!(
         stdout.lines().next(),
-        Some("##vso[task.setvariable variable=jira_gate_secret_1;issecret=true]sandbox-token"),
+        Some(
+            format!("##vso[task.setvariable variable=jira_gate_secret_1;issecret=true]{TOKEN}")
+                .as_str()
+        ),
         "the secret is registered before anything else:\n{stdout}"
     );
-    assert!(!stderr.contains("sandbox-token"), "{stderr}");
+    assert!(!stderr.contains(TOKEN), "{stderr}");
     let mut outputs = HashMap::new();
     for line in stdout.lines() {
         let Some(rest) = line.strip_prefix("##vso[task.setvariable ") else {
@@ -140,11 +127,11 @@ fn azure_pipelines() {
 #[test]
 fn bitbucket_pipe() {
     let sandbox = SandboxProc::cloud(&["--approve-after", "1s"]);
-    let work = tempfile::tempdir().unwrap();
-    let storage = work.path().join("pipe-storage");
+    let work = Workdir::new();
+    let storage = work.path("pipe-storage");
     let output = step(
         &sandbox,
-        work.path(),
+        &work,
         &[
             ("BITBUCKET_BUILD_NUMBER", "41"),
             (
@@ -154,12 +141,8 @@ fn bitbucket_pipe() {
         ],
         &["gate.yml"],
     );
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
-    assert!(
-        output.stdout.is_empty(),
-        "plain log: {}",
-        text(&output.stdout)
-    );
+    assert_eq!(output.code, 0, "{}", output.stderr);
+    assert!(output.stdout.is_empty(), "plain log: {}", output.stdout);
     assert_approved(
         &source_in_bash(&storage.join("jira-gate/result.env")),
         &sandbox,
@@ -179,10 +162,10 @@ fn bitbucket_pipe() {
 fn buildkite_agent_meta_data_and_annotation() {
     use std::os::unix::fs::PermissionsExt as _;
     let sandbox = SandboxProc::cloud(&["--approve-after", "1s"]);
-    let work = tempfile::tempdir().unwrap();
-    let bin = work.path().join("bin");
+    let work = Workdir::new();
+    let bin = work.path("bin");
     std::fs::create_dir(&bin).unwrap();
-    let log = work.path().join("agent.log");
+    let log = work.path("agent.log");
     let agent = bin.join("buildkite-agent");
     std::fs::write(
         &agent,
@@ -200,12 +183,12 @@ fn buildkite_agent_meta_data_and_annotation() {
     );
     let output = step(
         &sandbox,
-        work.path(),
+        &work,
         &[("BUILDKITE", "true"), ("PATH", &path)],
         &["gate.yml"],
     );
-    let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let stderr = &output.stderr;
+    assert_eq!(output.code, 0, "{stderr}");
     assert!(stderr.contains("--- jira-gate: connect"), "{stderr}");
     let calls = std::fs::read_to_string(&log).unwrap();
     let meta: HashMap<&str, &str> = calls
@@ -219,7 +202,7 @@ fn buildkite_agent_meta_data_and_annotation() {
     assert_eq!(meta["jira-gate-exit-code"], "0");
     assert!(!meta.contains_key("jira-gate-resolution"), "empty: {calls}");
     assert!(
-        calls.contains("redactor|add|--format|none|stdin:sandbox-token"),
+        calls.contains(&format!("redactor|add|--format|none|stdin:{TOKEN}")),
         "{calls}"
     );
     assert!(
@@ -234,16 +217,16 @@ fn buildkite_agent_meta_data_and_annotation() {
 #[test]
 fn tekton_results() {
     let sandbox = SandboxProc::cloud(&["--approve-after", "1s"]);
-    let work = tempfile::tempdir().unwrap();
-    let results = work.path().join("results");
+    let work = Workdir::new();
+    let results = work.path("results");
     std::fs::create_dir(&results).unwrap();
     let output = step(
         &sandbox,
-        work.path(),
+        &work,
         &[],
         &["gate.yml", "--tekton-results", results.to_str().unwrap()],
     );
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(output.code, 0, "{}", output.stderr);
     let read = |name: &str| std::fs::read_to_string(results.join(name)).unwrap();
     assert_eq!(read("decision"), "approved");
     assert_eq!(read("issue-key"), "OPS-1");
@@ -256,18 +239,18 @@ fn tekton_results() {
 #[test]
 fn argo_output_parameters() {
     let sandbox = SandboxProc::cloud(&["--approve-after", "1s"]);
-    let work = tempfile::tempdir().unwrap();
-    let outputs = work.path().join("argo/outputs");
+    let work = Workdir::new();
+    let outputs = work.path("argo/outputs");
     let output = step(
         &sandbox,
-        work.path(),
+        &work,
         &[
             ("ARGO_TEMPLATE", "{\"name\":\"gate\"}"),
             ("JIRA_GATE_ARGO_OUTPUTS", outputs.to_str().unwrap()),
         ],
         &["gate.yml"],
     );
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(output.code, 0, "{}", output.stderr);
     let read = |name: &str| std::fs::read_to_string(outputs.join(name)).unwrap();
     assert_eq!(read("decision"), "approved");
     assert_eq!(read("status"), "Approved");
@@ -278,19 +261,19 @@ fn argo_output_parameters() {
 #[test]
 fn jenkins_properties() {
     let sandbox = SandboxProc::cloud(&["--approve-after", "1s"]);
-    let work = tempfile::tempdir().unwrap();
-    let workspace = work.path().join("ws");
+    let work = Workdir::new();
+    let workspace = work.path("ws");
     std::fs::create_dir(&workspace).unwrap();
     let output = step(
         &sandbox,
-        work.path(),
+        &work,
         &[
             ("JENKINS_URL", "http://jenkins.example.com/"),
             ("WORKSPACE", workspace.to_str().unwrap()),
         ],
         &["gate.yml"],
     );
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(output.code, 0, "{}", output.stderr);
     let props = std::fs::read_to_string(workspace.join("jira-gate.properties")).unwrap();
     // java.util.Properties: `#` comments; key, unescaped `=`, value with backslash escapes.
     let map: HashMap<String, String> = props
@@ -312,19 +295,19 @@ fn jenkins_properties() {
 #[test]
 fn circleci_bash_env() {
     let sandbox = SandboxProc::cloud(&["--approve-after", "1s"]);
-    let work = tempfile::tempdir().unwrap();
-    let bash_env = work.path().join("bash_env");
+    let work = Workdir::new();
+    let bash_env = work.path("bash_env");
     std::fs::write(&bash_env, "export EARLIER='kept'\n").unwrap();
     let output = step(
         &sandbox,
-        work.path(),
+        &work,
         &[
             ("CIRCLECI", "true"),
             ("BASH_ENV", bash_env.to_str().unwrap()),
         ],
         &["gate.yml"],
     );
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(output.code, 0, "{}", output.stderr);
     assert!(
         std::fs::read_to_string(&bash_env)
             .unwrap()
@@ -339,47 +322,37 @@ fn circleci_bash_env() {
 #[test]
 fn woodpecker_plugin_settings() {
     let sandbox = SandboxProc::cloud(&["--approve-after", "1s"]);
-    let work = tempfile::tempdir().unwrap();
-    std::fs::write(work.path().join("other.yml"), STANZA).unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_jira-gate"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs([
-            ("CI", "woodpecker"),
-            ("PLUGIN_STEP_FILE", "other.yml"),
-            ("PLUGIN_JIRA_URL", sandbox.base.as_str()),
-            ("PLUGIN_JIRA_USER", "ci-bot@example.com"),
-            ("PLUGIN_JIRA_TOKEN", "sandbox-token"),
-        ])
-        .current_dir(work.path())
-        .stdin(Stdio::null())
-        .args(["run", "--result-file", "result.json"])
-        .output()
-        .unwrap();
-    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let work = Workdir::new();
+    work.write("other.yml", STANZA);
+    let output = work.run(
+        work.command()
+            .envs([
+                ("CI", "woodpecker"),
+                ("PLUGIN_STEP_FILE", "other.yml"),
+                ("PLUGIN_JIRA_URL", sandbox.base.as_str()),
+                ("PLUGIN_JIRA_USER", USER),
+                ("PLUGIN_JIRA_TOKEN", TOKEN),
+            ])
+            .args(["run", "--result-file", "result.json"]),
+    );
+    let (stdout, stderr) = (&output.stdout, &output.stderr);
+    assert_eq!(output.code, 0, "{stderr}");
     assert!(stdout.is_empty(), "{stdout}");
-    assert!(!stderr.contains("sandbox-token"), "{stderr}");
-    let result: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(work.path().join("result.json")).unwrap())
-            .unwrap();
-    assert_eq!(result["decision"], "approved");
+    assert!(!stderr.contains(TOKEN), "{stderr}");
+    assert_eq!(output.field("decision"), "approved");
 
     // The `timeout` setting is read like GitHub's `timeout` input.
-    let output = Command::new(env!("CARGO_BIN_EXE_jira-gate"))
-        .env_clear()
-        .envs([
-            ("DRONE", "true"),
-            ("PLUGIN_STEP_FILE", "other.yml"),
-            ("PLUGIN_TIMEOUT", "soon"),
-        ])
-        .current_dir(work.path())
-        .stdin(Stdio::null())
-        .arg("validate")
-        .output()
-        .unwrap();
-    let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let output = work.run(
+        work.command()
+            .envs([
+                ("DRONE", "true"),
+                ("PLUGIN_STEP_FILE", "other.yml"),
+                ("PLUGIN_TIMEOUT", "soon"),
+            ])
+            .arg("validate"),
+    );
+    let stderr = &output.stderr;
+    assert_eq!(output.code, 2, "{stderr}");
     assert!(stderr.contains("input `timeout` \"soon\""), "{stderr}");
 }
 
@@ -388,15 +361,15 @@ fn woodpecker_plugin_settings() {
 #[test]
 fn jira_gate_ci_forces_a_system_or_names_the_valid_ones() {
     let sandbox = SandboxProc::cloud(&["--approve-after", "1s"]);
-    let work = tempfile::tempdir().unwrap();
+    let work = Workdir::new();
     let output = step(
         &sandbox,
-        work.path(),
+        &work,
         &[("JIRA_GATE_CI", "githb"), ("GITHUB_ACTIONS", "true")],
         &["gate.yml"],
     );
-    let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let stderr = &output.stderr;
+    assert_eq!(output.code, 2, "{stderr}");
     assert!(
         stderr.contains("JIRA_GATE_CI=\"githb\" is not a CI system")
             && stderr.contains("github, gitlab, azure, bitbucket, buildkite, tekton, argo, jenkins, circleci, woodpecker, none"),
@@ -406,17 +379,17 @@ fn jira_gate_ci_forces_a_system_or_names_the_valid_ones() {
 
     let output = step(
         &sandbox,
-        work.path(),
+        &work,
         &[
             ("JIRA_GATE_CI", "jenkins"),
             ("GITHUB_ACTIONS", "true"),
-            ("WORKSPACE", work.path().to_str().unwrap()),
+            ("WORKSPACE", work.dir().to_str().unwrap()),
         ],
         &["gate.yml"],
     );
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
-    assert!(!text(&output.stdout).contains("::"), "no GitHub commands");
-    assert!(work.path().join("jira-gate.properties").exists());
+    assert_eq!(output.code, 0, "{}", output.stderr);
+    assert!(!output.stdout.contains("::"), "no GitHub commands");
+    assert!(work.path("jira-gate.properties").exists());
 }
 
 /// A preflight case: variables, extra arguments, the file named in the error.
@@ -427,8 +400,8 @@ type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str], &'a str);
 #[test]
 fn unwritable_outputs_stop_the_step_before_jira() {
     let sandbox = SandboxProc::cloud(&["--approve-after", "1s"]);
-    let work = tempfile::tempdir().unwrap();
-    let missing = work.path().join("missing");
+    let work = Workdir::new();
+    let missing = work.path("missing");
     let cases: &[Case] = &[
         (
             &[
@@ -454,9 +427,9 @@ fn unwritable_outputs_stop_the_step_before_jira() {
     ];
     for (vars, args, what) in cases {
         let args = [&["gate.yml"], *args].concat();
-        let output = step(&sandbox, work.path(), vars, &args);
-        let stderr = text(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{what}: {stderr}");
+        let output = step(&sandbox, &work, vars, &args);
+        let stderr = &output.stderr;
+        assert_eq!(output.code, 2, "{what}: {stderr}");
         assert!(stderr.contains(what), "{stderr}");
         assert!(
             stderr.contains("No such file or directory") || stderr.contains("Not a directory"),
@@ -472,27 +445,26 @@ fn unwritable_outputs_stop_the_step_before_jira() {
 #[test]
 fn example_stanzas_validate() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let work = Workdir::new();
     let validate = |vars: &[(&str, &str)], args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_jira-gate"))
-            .env_clear()
-            .envs([
-                ("JIRA_URL", "https://example.atlassian.net"),
-                ("JIRA_USER", "ci-bot@example.com"),
-                ("JIRA_API_TOKEN", "t"),
-            ])
-            .envs(vars.iter().copied())
-            .current_dir(root)
-            .stdin(Stdio::null())
-            .arg("validate")
-            .args(args)
-            .output()
-            .unwrap()
+        work.run(
+            jira_gate()
+                .envs([
+                    ("JIRA_URL", "https://example.atlassian.net"),
+                    ("JIRA_USER", USER),
+                    ("JIRA_API_TOKEN", TOKEN),
+                ])
+                .envs(vars.iter().copied())
+                .current_dir(root)
+                .arg("validate")
+                .args(args),
+        )
     };
     let output = validate(
         &[("PIPELINE_RUN_ID", "42")],
         &["steps/any-ci-change-approval.yml"],
     );
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(output.code, 0, "{}", output.stderr);
 
     let woodpecker: serde_yaml::Value =
         serde_yaml::from_str(&std::fs::read_to_string(root.join("steps/woodpecker.yml")).unwrap())
@@ -510,5 +482,5 @@ fn example_stanzas_validate() {
         ],
         &[],
     );
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(output.code, 0, "{}", output.stderr);
 }

@@ -59,19 +59,7 @@ fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
     }
 }
 
-fn gate(sandbox: &SandboxProc, stanza: &str, extra: &[&str]) -> (i32, String, String) {
-    let work = Workdir::new();
-    work.write("step.yml", stanza);
-    let run = work.run(
-        work.command()
-            .env("JIRA_URL", &sandbox.base)
-            .args(["run", "step.yml"])
-            .args(extra),
-    );
-    (run.code, run.stdout, run.stderr)
-}
-
-const CONNECTION: &str = "jira:\n  url: ${JIRA_URL}\n  auth: { type: basic, username: ci-bot@example.com, token: sandbox-token }\n";
+const CONNECTION: &str = "jira:\n  url: ${JIRA_URL}\n  auth: { type: basic, username: '${JIRA_USER}', token: '${JIRA_API_TOKEN}' }\n";
 const FIELDS: &str = "  fields:\n    Priority: High\n    Change risk: Low\n    Approvers: [alice@example.com]\n    Risk score: 7\n    Environments: [staging]\n    Deployment notes: |\n      first line\n      see https://ci.example.com/p/1\n\n      second paragraph\n    duedate: 2026-12-24\n";
 
 /// Every request of real runs (create with fields, dedupe, transition, comment, wait, changelog;
@@ -83,13 +71,13 @@ fn every_request_is_a_documented_operation() {
     let create = format!(
         "{CONNECTION}ticket:\n  project: OPS\n  type: Change\n  summary: Deploy\n  description: Pipeline waits\n  labels: [deploy]\n{FIELDS}  dedupe: run-1\n  transition: Request approval\n  comment: waiting\napproval:\n  approve_when: {{ field: Change risk, equals: Low, status: Approved }}\n  interval: 1s\n  max_interval: 1s\n  timeout: 20s\n"
     );
-    let (code, _, stderr) = gate(&sandbox, &create, &[]);
-    assert_eq!(code, 0, "{stderr}");
+    let run = Workdir::new().gate(&sandbox, &create, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
     let update = format!(
         "{CONNECTION}ticket:\n  key: OPS-1\n  summary: Updated\n  labels: [again]\n  comment: again\n"
     );
-    let (code, _, stderr) = gate(&sandbox, &update, &[]);
-    assert_eq!(code, 0, "{stderr}");
+    let run = Workdir::new().gate(&sandbox, &update, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
 
     let requests = sandbox.requests();
     assert!(requests.len() >= 10, "{requests:?}");
@@ -135,10 +123,10 @@ fn write_bodies_fit_the_schemas() {
     );
     let mut bodies = Vec::new();
     for stanza in [create, update] {
-        let (code, stdout, stderr) = gate(&sandbox, &stanza, &["--dry-run"]);
-        assert_eq!(code, 0, "{stderr}");
+        let run = Workdir::new().gate(&sandbox, &stanza, &["--dry-run"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
         bodies.extend(
-            stdout
+            run.stdout
                 .lines()
                 .map(|l| serde_json::from_str::<Value>(l).unwrap()),
         );

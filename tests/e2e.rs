@@ -15,13 +15,7 @@ use serde_json::Value;
 
 /// Runs `jira-gate run step.yml --result-file result.json EXTRA` with the stanza.
 fn gate(sandbox: &SandboxProc, stanza: &str, extra: &[&str]) -> Run {
-    let work = Workdir::new();
-    work.write("step.yml", stanza);
-    work.run(
-        work.command_for(sandbox)
-            .args(["run", "step.yml", "--result-file", "result.json"])
-            .args(extra),
-    )
+    Workdir::new().gate(sandbox, stanza, extra)
 }
 
 /// Runs `jira-gate check step.yml` with the stanza and extra variables: the exit code and stderr.

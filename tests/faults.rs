@@ -45,7 +45,7 @@ fn spawn(work: &Workdir, url: &str, stanza: &str, extra: &[&str]) -> Child {
 
 /// The same, waited for.
 fn gate(work: &Workdir, url: &str, stanza: &str, extra: &[&str]) -> Run {
-    gate_env(work, url, stanza, extra, &[])
+    work.gate_at(url, stanza, extra)
 }
 
 /// The same with extra variables.

@@ -5,9 +5,10 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::fs::File;
 
 use common::SandboxProc;
+use common::run::{Workdir, jira_gate};
 
 #[test]
 fn port_zero_prints_the_url_it_got() {
@@ -26,16 +27,11 @@ fn port_zero_prints_the_url_it_got() {
 fn a_taken_port_is_named_with_a_hint() {
     let first = SandboxProc::cloud(&[]);
     let addr = first.base.trim_start_matches("http://");
-    let output = Command::new(env!("CARGO_BIN_EXE_jira-gate"))
-        .env_clear()
-        .args(["sandbox", "--listen", addr])
-        .stdin(Stdio::null())
-        .output()
-        .expect("run jira-gate sandbox");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let run = Workdir::new().run(jira_gate().args(["sandbox", "--listen", addr]));
+    let stderr = run.stderr;
+    assert_eq!(run.code, 1, "{stderr}");
     assert!(
-        output.stdout.is_empty(),
+        run.stdout.is_empty(),
         "no URL for a sandbox that did not start"
     );
     assert!(
@@ -48,18 +44,44 @@ fn a_taken_port_is_named_with_a_hint() {
         stderr.contains("`--listen 127.0.0.1:0` picks a free port"),
         "{stderr}"
     );
+    assert!(!stderr.contains("(hint:"), "one hint is enough: {stderr}");
+}
+
+#[test]
+fn an_unwritable_stdout_is_named_with_a_hint() {
+    let full = File::options().write(true).open("/dev/full").unwrap();
+    let run = Workdir::new().run(
+        jira_gate()
+            .args(["sandbox", "--listen", "127.0.0.1:0"])
+            .stdout(full),
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .starts_with("jira-gate: error: the sandbox failed: "),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(
+            "No space left on device (os error 28) (hint: the sandbox needs an address it can listen on, `--listen 127.0.0.1:0` picks a free port, and an open, writable stdout for its URL)"
+        ),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
 fn demo_names_data_center_in_two_words() {
-    let output = Command::new(env!("CARGO_BIN_EXE_jira-gate"))
-        .env_clear()
-        .args(["demo", "--flavor", "datacenter", "--approve-after", "0s"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("run jira-gate demo");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let run = Workdir::new().run(jira_gate().args([
+        "demo",
+        "--flavor",
+        "datacenter",
+        "--approve-after",
+        "0s",
+    ]));
+    let stderr = run.stderr;
+    assert_eq!(run.code, 0, "{stderr}");
     assert!(
         stderr
             .starts_with("jira-gate demo: a sandbox Jira (Data Center) runs at http://127.0.0.1:"),

@@ -7,9 +7,9 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use common::SandboxProc;
+use common::run::{DC_USER, PASSWORD, PAT, Run, TOKEN, USER, Workdir, jira_gate};
 use serde_json::Value;
 
 /// The stanzas in `steps/`: the `.yml` files with a top-level `jira` section (the others are CI
@@ -31,42 +31,26 @@ fn stanzas() -> Vec<(PathBuf, Value)> {
 }
 
 /// Runs `jira-gate check FILE` against `sandbox` with the variables the stanzas use.
-fn check(sandbox: &SandboxProc, file: &Path, issue: &str) -> (i32, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_jira-gate"))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("JIRA_URL", &sandbox.base)
-        .env("JIRA_PAT", "sandbox-pat")
-        .env(
-            "JIRA_USER",
-            if sandbox.datacenter {
-                "ci-bot"
-            } else {
-                "ci-bot@example.com"
-            },
-        )
-        .env(
-            "JIRA_API_TOKEN",
-            if sandbox.datacenter {
-                "sandbox-password"
-            } else {
-                "sandbox-token"
-            },
-        )
-        .env("JIRA_ISSUE", issue)
-        .env("CI_PROJECT_NAME", "checkout-api")
-        .env("CI_COMMIT_SHORT_SHA", "0a1b2c3d")
-        .env("CI_PIPELINE_URL", "https://ci.example.com/pipelines/7")
-        .env("CI_PIPELINE_ID", "7")
-        .env("PIPELINE_RUN_ID", "7")
-        .arg("check")
-        .arg(file)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run jira-gate check");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
+fn check(sandbox: &SandboxProc, file: &Path, issue: &str) -> Run {
+    let (user, token) = if sandbox.datacenter {
+        (DC_USER, PASSWORD)
+    } else {
+        (USER, TOKEN)
+    };
+    Workdir::new().run(
+        jira_gate()
+            .env("JIRA_URL", &sandbox.base)
+            .env("JIRA_PAT", PAT)
+            .env("JIRA_USER", user)
+            .env("JIRA_API_TOKEN", token)
+            .env("JIRA_ISSUE", issue)
+            .env("CI_PROJECT_NAME", "checkout-api")
+            .env("CI_COMMIT_SHORT_SHA", "0a1b2c3d")
+            .env("CI_PIPELINE_URL", "https://ci.example.com/pipelines/7")
+            .env("CI_PIPELINE_ID", "7")
+            .env("PIPELINE_RUN_ID", "7")
+            .arg("check")
+            .arg(file),
     )
 }
 
@@ -85,17 +69,18 @@ fn every_shipped_stanza_checks_against_the_sandbox() {
             if yaml["jira"]["auth"]["type"] == "pat" && !sandbox.datacenter {
                 continue;
             }
-            let (code, stderr) = check(&sandbox, file, &issue);
+            let run = check(&sandbox, file, &issue);
             assert_eq!(
-                code,
+                run.code,
                 0,
-                "jira-gate check {} against the {} sandbox:\n{stderr}",
+                "jira-gate check {} against the {} sandbox:\n{}",
                 file.display(),
                 if sandbox.datacenter {
                     "datacenter"
                 } else {
                     "cloud"
-                }
+                },
+                run.stderr
             );
             checked += 1;
         }

@@ -19,6 +19,29 @@ use crate::stanza::{Approval, Stanza};
 use crate::step;
 use crate::workflow::{self, Screen};
 
+/// A problem as `check` prints it: Jira's errors with their hint.
+trait Problem {
+    fn describe(&self) -> String;
+}
+
+impl Problem for jira::Error {
+    fn describe(&self) -> String {
+        crate::error::describe_jira(self)
+    }
+}
+
+impl Problem for step::Error {
+    fn describe(&self) -> String {
+        crate::error::describe_step(self)
+    }
+}
+
+impl<T: Problem> Problem for &T {
+    fn describe(&self) -> String {
+        (*self).describe()
+    }
+}
+
 /// The lines `check` prints, and how many were problems.
 #[derive(Default)]
 struct Tally {
@@ -30,12 +53,12 @@ impl Tally {
         self.report::<step::Error>(Ok(line.to_owned()));
     }
 
-    fn report<E: std::fmt::Display>(&mut self, result: Result<String, E>) {
+    fn report<E: Problem>(&mut self, result: Result<String, E>) {
         match result {
             Ok(line) => logging::line(Level::Info, &format!("  ok       {line}"), None),
             Err(e) => {
                 self.problems += 1;
-                logging::line(Level::Warn, &format!("  problem  {e}"), None);
+                logging::line(Level::Warn, &format!("  problem  {}", e.describe()), None);
             }
         }
     }

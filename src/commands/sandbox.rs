@@ -1,5 +1,7 @@
 //! `jira-gate sandbox`: serve the built-in Jira until stopped.
 
+use std::io;
+
 use crate::commands::report_error;
 use crate::error::Error;
 use crate::exit::Exit;
@@ -11,7 +13,23 @@ pub async fn run(args: crate::sandbox::Args) -> Exit {
             .await
             .map_err(|source| Error::Io {
                 what: "the sandbox failed".into(),
-                source,
+                source: with_hint(source),
             }),
+    )
+}
+
+/// The failure with what to check, unless it carries its own (a taken or privileged port does).
+fn with_hint(error: io::Error) -> io::Error {
+    if matches!(
+        error.kind(),
+        io::ErrorKind::AddrInUse | io::ErrorKind::PermissionDenied
+    ) {
+        return error;
+    }
+    io::Error::new(
+        error.kind(),
+        format!(
+            "{error} (hint: the sandbox needs an address it can listen on, `--listen 127.0.0.1:0` picks a free port, and an open, writable stdout for its URL)"
+        ),
     )
 }

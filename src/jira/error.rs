@@ -99,6 +99,17 @@ pub enum Error {
         /// Why we cannot tell.
         cause: String,
     },
+    /// An answer jira-gate will not use: a redirect to another host, a redirect loop, a body over
+    /// the size cap. `detail` says which, with a hint.
+    #[error("{method} {path}: {detail}")]
+    Refused {
+        /// HTTP method.
+        method: String,
+        /// Path.
+        path: String,
+        /// What happened.
+        detail: String,
+    },
     /// Jira answered something this client cannot read.
     #[error("{method} {path}: unexpected answer from Jira: {detail}")]
     Protocol {

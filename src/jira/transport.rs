@@ -26,6 +26,9 @@ use crate::retry::Schedule;
 /// The shortest wait before a retry the server asked for (`Retry-After: 0`).
 pub const MIN_SERVER_WAIT: Duration = Duration::from_secs(1);
 
+/// The longest wait before a retry the server may ask for: a garbled header cannot park the step.
+const MAX_SERVER_WAIT: Duration = Duration::from_secs(3600);
+
 /// Responses larger than this are refused (a huge or endless body cannot exhaust memory).
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
@@ -93,6 +96,10 @@ enum Attempt {
     },
     /// The proxy refused the CONNECT tunnel without credentials: permanent.
     ProxyAuth(String),
+    /// An answer jira-gate will not use (a redirect to another host, a redirect loop, a body over
+    /// [`MAX_BODY_BYTES`]), with what happened: permanent. Not dressed as an HTTP status Jira
+    /// never sent.
+    Refused(String),
     /// Jira answered.
     Answer {
         status: StatusCode,
@@ -393,39 +400,17 @@ impl Transport {
                 }
             }
             Attempt::Answer {
-                status, headers, ..
-            } if status == StatusCode::PROXY_AUTHENTICATION_REQUIRED => {
-                Next::Done(Err(Error::ProxyAuth(format!(
-                    "HTTP 407{}",
-                    headers
-                        .get("proxy-authenticate")
-                        .and_then(|v| v.to_str().ok())
-                        .map(|v| format!(", Proxy-Authenticate: {v}"))
-                        .unwrap_or_default()
-                ))))
-            }
-            Attempt::Answer {
-                status, headers, ..
-            } if captcha(&headers).is_some() => Next::Done(Err(Error::Captcha {
-                user: self.user.clone(),
-                status: status.as_u16(),
-                login_url: captcha(&headers)
-                    .flatten()
-                    .unwrap_or_else(|| format!("{}/login.jsp", self.base)),
-            })),
-            Attempt::Answer {
-                status, body, raw, ..
-            } if status == StatusCode::UNAUTHORIZED => Next::Done(Err(
-                self.unauthorized(format!("HTTP 401: {}", error::describe_body(&body, &raw)))
-            )),
-            Attempt::Answer {
-                status, body, raw, ..
-            } => Next::Done(Err(Error::Status {
-                method: method.to_string(),
-                path: path.to_owned(),
-                status: status.as_u16(),
-                detail: error::describe_body(&body, &raw),
-            })),
+                status,
+                headers,
+                body,
+                raw,
+            } => Next::Done(Err(self.refusal(
+                status,
+                &headers,
+                &body,
+                &raw,
+                (method, path),
+            ))),
             Attempt::Untrusted(detail) => Next::Done(Err(Error::Tls {
                 url: self.base.clone(),
                 detail,
@@ -440,6 +425,11 @@ impl Transport {
                 url,
             })),
             Attempt::ProxyAuth(detail) => Next::Done(Err(Error::ProxyAuth(detail))),
+            Attempt::Refused(detail) => Next::Done(Err(Error::Refused {
+                method: method.to_string(),
+                path: path.to_owned(),
+                detail,
+            })),
             Attempt::Lost(cause) if retry == Retry::UnlessSent => {
                 Next::Done(Err(Error::Ambiguous {
                     method: method.to_string(),
@@ -452,6 +442,44 @@ impl Transport {
                 cause,
                 server_wait: None,
             },
+        }
+    }
+
+    /// The error of a permanent answer (any but 2xx, 429 and 5xx): a proxy wanting credentials, a
+    /// CAPTCHA, a refused login, or Jira's own message with its status.
+    fn refusal(
+        &self,
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: &Value,
+        raw: &str,
+        (method, path): (&Method, &str),
+    ) -> Error {
+        if status == StatusCode::PROXY_AUTHENTICATION_REQUIRED {
+            return Error::ProxyAuth(format!(
+                "HTTP 407{}",
+                headers
+                    .get("proxy-authenticate")
+                    .and_then(|v| v.to_str().ok())
+                    .map(|v| format!(", Proxy-Authenticate: {v}"))
+                    .unwrap_or_default()
+            ));
+        }
+        if let Some(login_url) = captcha(headers) {
+            return Error::Captcha {
+                user: self.user.clone(),
+                status: status.as_u16(),
+                login_url: login_url.unwrap_or_else(|| format!("{}/login.jsp", self.base)),
+            };
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            return self.unauthorized(format!("HTTP 401: {}", error::describe_body(body, raw)));
+        }
+        Error::Status {
+            method: method.to_string(),
+            path: path.to_owned(),
+            status: status.as_u16(),
+            detail: error::describe_body(body, raw),
         }
     }
 
@@ -502,12 +530,11 @@ impl Transport {
             }
             // A redirect loop is permanent: retrying it until the timeout helps nobody.
             Err(e) if e.is_redirect() => {
-                return Attempt::Answer {
-                    status: StatusCode::MISDIRECTED_REQUEST,
-                    headers: HeaderMap::new(),
-                    body: Value::Null,
-                    raw: format!("redirect refused: {}", error::chain(&e)),
-                };
+                return Attempt::Refused(format!(
+                    "the redirects on {} do not end ({}) (hint: open jira.url in a browser to see where it leads, and set it to the final address)",
+                    self.host(),
+                    error::chain(&e)
+                ));
             }
             Err(e) => return Attempt::Lost(format!("connection failed: {}", error::chain(&e))),
         };
@@ -526,14 +553,11 @@ impl Transport {
                     url: shown_url(&to),
                 };
             }
-            return Attempt::Answer {
-                status: StatusCode::MISDIRECTED_REQUEST,
-                headers: HeaderMap::new(),
-                body: Value::Null,
-                raw: format!(
-                    "Jira redirected to another host ({to}); jira-gate does not send credentials there (hint: set jira.url to the final address)"
-                ),
-            };
+            return Attempt::Refused(format!(
+                "Jira redirected to another host (HTTP {}, Location: {}); jira-gate does not send credentials there (hint: set jira.url to the final address)",
+                status.as_u16(),
+                shown_url(&to)
+            ));
         }
         let headers = response.headers().clone();
         if let Some(id) = headers.get("x-arequestid").and_then(|v| v.to_str().ok()) {
@@ -661,15 +685,12 @@ async fn read_answer(
         match response.chunk().await {
             Ok(Some(chunk)) => {
                 if bytes.len() + chunk.len() > MAX_BODY_BYTES {
-                    return Attempt::Answer {
-                        status: StatusCode::PAYLOAD_TOO_LARGE,
-                        headers,
-                        body: Value::Null,
-                        raw: format!(
-                            "the answer is larger than {} MiB; refused",
-                            MAX_BODY_BYTES >> 20
-                        ),
-                    };
+                    return Attempt::Refused(format!(
+                        "the answer (HTTP {}, {}) is larger than {} MiB; refused, so it cannot exhaust memory (hint: check that jira.url reaches Jira's REST API and not another server)",
+                        status.as_u16(),
+                        content_type(&headers),
+                        MAX_BODY_BYTES >> 20
+                    ));
                 }
                 bytes.extend_from_slice(&chunk);
             }
@@ -754,8 +775,12 @@ fn retry_after(headers: &HeaderMap, rate_limited: bool) -> Option<Duration> {
     };
     let parse_wait = |value: &str| -> Option<Duration> {
         if let Ok(seconds) = value.parse::<f64>() {
-            return (seconds.is_finite() && seconds >= 0.0)
-                .then(|| Duration::from_secs_f64(seconds));
+            // Capped before the conversion: `Duration::from_secs_f64` panics past `u64::MAX`
+            // seconds (`Retry-After: 1e20`), and NaN, infinities and negatives mean nothing.
+            if !seconds.is_finite() || seconds < 0.0 {
+                return None;
+            }
+            return Duration::try_from_secs_f64(seconds.min(MAX_SERVER_WAIT.as_secs_f64())).ok();
         }
         let when = httpdate::parse_http_date(value)
             .ok()
@@ -775,12 +800,13 @@ fn retry_after(headers: &HeaderMap, rate_limited: bool) -> Option<Duration> {
             None
         }
     })?;
-    Some(wait.min(Duration::from_secs(3600)))
+    Some(wait.min(MAX_SERVER_WAIT))
 }
 
 #[cfg(test)]
 mod tests {
     use super::{HeaderMap, HeaderValue, captcha, login_form, login_url, retry_after, shown_url};
+    use proptest::prelude::*;
     use std::time::Duration;
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
@@ -833,6 +859,65 @@ mod tests {
             None
         );
         assert_eq!(retry_after(&headers(&[]), true), None);
+    }
+
+    /// Numbers past what a `Duration` holds are capped, not a panic; NaN, infinities and
+    /// negatives are ignored (issue 8).
+    #[test]
+    fn retry_after_extremes() {
+        for huge in ["1e20", "1e300", "18446744073709551616", "1.7e308"] {
+            assert_eq!(
+                retry_after(&headers(&[("retry-after", huge)]), true),
+                Some(Duration::from_secs(3600)),
+                "{huge}"
+            );
+        }
+        for meaningless in [
+            "NaN", "nan", "inf", "-inf", "infinity", "-1", "-1e20", "1e999",
+        ] {
+            assert_eq!(
+                retry_after(&headers(&[("retry-after", meaningless)]), true),
+                None,
+                "{meaningless}"
+            );
+        }
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "-0")]), true),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            retry_after(&headers(&[("x-ratelimit-reset", "1e20")]), true),
+            Some(Duration::from_secs(3600))
+        );
+    }
+
+    /// Any header value, of the three headers read, never panics the parser (issue 8).
+    fn header_value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[ -~]{0,40}",
+            "[-+0-9eE.]{1,30}",
+            any::<f64>().prop_map(|f| f.to_string()),
+            any::<f64>().prop_map(|f| format!("{f:e}")),
+            "(Mon|Sun), [0-9]{1,2} [A-Z][a-z]{2} [0-9]{1,6} [0-9]{1,2}:[0-9]{2}:[0-9]{2} GMT",
+            "[0-9]{1,6}-[0-9]{1,2}-[0-9]{1,2}T[0-9]{1,2}:[0-9]{1,2}(:[0-9]{1,2})?Z?",
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn retry_after_never_panics(
+            value in header_value(),
+            name in prop_oneof![Just("retry-after"), Just("x-ratelimit-reset"), Just("beta-retry-after")],
+            rate_limited in any::<bool>(),
+        ) {
+            if let Ok(header) = HeaderValue::from_str(&value) {
+                let mut map = HeaderMap::new();
+                map.insert(name, header);
+                if let Some(wait) = retry_after(&map, rate_limited) {
+                    prop_assert!(wait <= Duration::from_secs(3600));
+                }
+            }
+        }
     }
 
     #[test]

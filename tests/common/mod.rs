@@ -19,6 +19,11 @@ use std::process::{Child, Stdio};
 
 pub use http::SandboxHttp;
 
+/// Bytes a process wrote, as text (invalid UTF-8 replaced).
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
 /// A sandbox process; derefs to its HTTP client.
 pub struct SandboxProc {
     child: Child,

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use serde_json::Value;
 
-use super::SandboxProc;
+use super::{SandboxProc, text};
 
 /// The sandbox's Cloud user.
 pub const USER: &str = "ci-bot@example.com";
@@ -16,6 +16,10 @@ pub const USER: &str = "ci-bot@example.com";
 pub const TOKEN: &str = "sandbox-token";
 /// The sandbox's Data Center personal access token: a secret.
 pub const PAT: &str = "sandbox-pat";
+/// The sandbox's Data Center user, for basic authentication.
+pub const DC_USER: &str = "ci-bot";
+/// The sandbox's Data Center password: a secret.
+pub const PASSWORD: &str = "sandbox-password";
 
 /// `jira-gate` with a cleared environment (only `PATH` kept, so that the tests see nothing of the
 /// developer's or CI's variables) and stdin from `/dev/null`.
@@ -103,6 +107,37 @@ impl Workdir {
         cmd
     }
 
+    /// [`Workdir::command`] with `JIRA_URL` set to `url` and every credential (Cloud's and Data
+    /// Center's), whether or not a sandbox answers there.
+    pub fn command_at(&self, url: &str) -> Command {
+        let mut cmd = self.command();
+        cmd.env("JIRA_URL", url)
+            .env("JIRA_USER", USER)
+            .env("JIRA_API_TOKEN", TOKEN)
+            .env("JIRA_PAT", PAT);
+        cmd
+    }
+
+    /// `jira-gate run step.yml --result-file result.json EXTRA` in this folder, with `stanza` as
+    /// `step.yml`, against `sandbox` with its flavor's credentials ([`Workdir::command_for`]).
+    pub fn gate(&self, sandbox: &SandboxProc, stanza: &str, extra: &[&str]) -> Run {
+        self.step(&mut self.command_for(sandbox), stanza, extra)
+    }
+
+    /// The same against `url` with every credential ([`Workdir::command_at`]): for a Jira that is
+    /// not a sandbox, or not there at all.
+    pub fn gate_at(&self, url: &str, stanza: &str, extra: &[&str]) -> Run {
+        self.step(&mut self.command_at(url), stanza, extra)
+    }
+
+    fn step(&self, cmd: &mut Command, stanza: &str, extra: &[&str]) -> Run {
+        self.write("step.yml", stanza);
+        self.run(
+            cmd.args(["run", "step.yml", "--result-file", "result.json"])
+                .args(extra),
+        )
+    }
+
     /// Runs `cmd` to the end, after removing any `result.json` an earlier run left.
     pub fn run(&self, cmd: &mut Command) -> Run {
         let _ = std::fs::remove_file(self.path("result.json"));
@@ -118,8 +153,8 @@ impl Workdir {
         let result = (!result_text.is_empty()).then(|| serde_json::from_str(&result_text).unwrap());
         let run = Run {
             code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            stdout: text(&output.stdout),
+            stderr: text(&output.stderr),
             result,
             result_text,
             elapsed: started.elapsed(),
@@ -145,21 +180,33 @@ fn base64_forms(secret: &str) -> Vec<String> {
         .collect()
 }
 
-/// Every form a secret of the sandbox could leak in: the token and the PAT as they are, and in
-/// base64 at any alignment (alone, or inside the `user:token` of a Basic header).
+/// Every form a secret of the sandbox could leak in: the token, the PAT and the password as they
+/// are, and in base64 at any alignment (alone, or inside the `user:secret` of a Basic header).
 pub fn secrets() -> Vec<String> {
-    let mut all = vec![TOKEN.to_owned(), PAT.to_owned()];
+    let mut all = vec![TOKEN.to_owned(), PAT.to_owned(), PASSWORD.to_owned()];
     all.extend(base64_forms(TOKEN));
     all.extend(base64_forms(PAT));
+    all.extend(base64_forms(PASSWORD));
     all.extend(base64_forms(&format!("{USER}:{TOKEN}")));
+    all.extend(base64_forms(&format!("{DC_USER}:{PASSWORD}")));
     all
 }
 
-/// Asserts that no form of a secret is in the run's stdout, stderr or result file.
+/// True for a line whose job is to hand a secret to the CI runner so that it masks it in the log:
+/// GitHub's `::add-mask::` and Azure's secret variable. Every other line is checked.
+fn masks_a_secret(line: &str) -> bool {
+    line.starts_with("::add-mask::")
+        || (line.starts_with("##vso[task.setvariable ") && line.contains(";issecret=true]"))
+}
+
+/// Asserts that no form of a secret is in the run's stdout (outside the masking commands), stderr
+/// or result file.
 pub fn assert_no_secret(run: &Run) {
+    let stdout: Vec<&str> = run.stdout.lines().filter(|l| !masks_a_secret(l)).collect();
+    let stdout = stdout.join("\n");
     for secret in secrets() {
         for (name, text) in [
-            ("stdout", &run.stdout),
+            ("stdout", &stdout),
             ("stderr", &run.stderr),
             ("result file", &run.result_text),
         ] {
