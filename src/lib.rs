@@ -12,6 +12,7 @@ pub mod criteria;
 pub mod env;
 pub mod error;
 pub mod gate;
+pub mod harness;
 pub mod interpolate;
 pub mod jira;
 pub mod logging;
