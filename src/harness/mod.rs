@@ -10,3 +10,4 @@
 pub mod expr;
 pub mod fields;
 pub mod jexl;
+pub mod locate;
