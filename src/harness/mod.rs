@@ -202,4 +202,5 @@ pub fn did_you_mean<'a>(got: &str, candidates: &[&'a str]) -> Option<&'a str> {
         .filter(|(d, _)| *d <= (got.len() / 3).max(2))
         .map(|(_, c)| c)
 }
+pub mod criteria;
 pub mod step;
