@@ -203,4 +203,5 @@ pub fn did_you_mean<'a>(got: &str, candidates: &[&'a str]) -> Option<&'a str> {
         .map(|(_, c)| c)
 }
 pub mod criteria;
+pub mod native;
 pub mod step;
