@@ -205,3 +205,221 @@ pub fn did_you_mean<'a>(got: &str, candidates: &[&'a str]) -> Option<&'a str> {
 pub mod criteria;
 pub mod native;
 pub mod step;
+
+pub use native::Translated;
+
+/// What to load: the Harness file, the step, the connector and the values expressions read.
+pub struct Request<'a> {
+    /// The Harness file's name, for messages.
+    pub file: &'a str,
+    /// Its text.
+    pub text: &'a str,
+    /// `--harness-step`: `STEP` or `STAGE.STEP`.
+    pub step: &'a str,
+    /// `--connector`: its name and text.
+    pub connector: Option<(&'a str, &'a str)>,
+    /// `--var NAME=VALUE`.
+    pub vars: std::collections::BTreeMap<String, String>,
+    /// The environment.
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+    /// `--issue-key` / `JIRA_GATE_ISSUE_KEY`.
+    pub issue_key: Option<String>,
+    /// For `convert`: the stanza is printed, so it must be fully native and hold no secret.
+    pub convert: bool,
+}
+
+/// Finds the step, reads the connector, resolves everything and translates the step.
+pub fn load(request: &Request<'_>) -> Result<Translated, Error> {
+    let doc = Doc::parse(request.file, request.text)?;
+    let found = step::find(&doc, request.step)?;
+    let spec = step::read_spec(&doc, &found)?;
+    let connector = match request.connector {
+        Some((name, text)) => {
+            let cdoc = Doc::parse(name, text)?;
+            let connector = connector::Connector::from_doc(&cdoc)?;
+            Some((cdoc, connector))
+        }
+        None => None,
+    };
+    let ctx = expr::Context {
+        pipeline: found.pipeline.clone(),
+        stage: found.stage.clone(),
+        vars: request.vars.clone(),
+        env: request.env,
+        secrets_dir: expr::secrets_dir(request.env),
+        issue_key: request.issue_key.clone(),
+        inline_file_secrets: !request.convert,
+    };
+    let translated = native::translate(
+        &doc,
+        &found,
+        &spec,
+        connector.as_ref().map(|(d, c)| (d, c)),
+        &ctx,
+    )?;
+    if request.convert {
+        let spec_path = found.path.key("spec");
+        for (tree, key) in [
+            (&translated.approve, "approvalCriteria"),
+            (&translated.reject, "rejectionCriteria"),
+        ] {
+            if let Some(Err(what)) = tree.as_ref().map(criteria::Tree::to_native) {
+                return Err(doc.error(
+                    &spec_path.key(key),
+                    format!("{what} has no native equivalent, so this step cannot be converted"),
+                    Some(
+                        "run the Harness step as it is: jira-gate run FILE --harness-step ID"
+                            .into(),
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(translated)
+}
+
+impl Translated {
+    /// The native stanza as YAML, headed by a comment naming where it came from.
+    pub fn to_yaml(&self, file: &str, step: &str) -> String {
+        let mut out =
+            format!("# jira-gate stanza converted from the Harness step `{step}` in {file}\n");
+        if self.approval_first {
+            out.push_str("# Harness checks the approval criteria before the rejection criteria; a native stanza checks rejection first.\n");
+        }
+        if self.expect_project.is_some() || self.expect_type.is_some() {
+            out.push_str(&format!(
+                "# Harness also fails the step when the issue is not in project {} or not of type {}; a native stanza does not check that.\n",
+                self.expect_project.as_deref().unwrap_or("(any)"),
+                self.expect_type.as_deref().unwrap_or("(any)")
+            ));
+        }
+        for note in &self.notes {
+            out.push_str(&format!("# note: {note}\n"));
+        }
+        out.push_str(&serde_yaml::to_string(&self.stanza).unwrap_or_default());
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> String {
+        let path = format!(
+            "{}/tests/fixtures/harness/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    fn env(name: &str) -> Option<String> {
+        match name {
+            "HARNESS_SECRET_JIRA_TOKEN" | "HARNESS_SECRET_JIRA_PAT" => Some("s3cret".into()),
+            _ => None,
+        }
+    }
+
+    fn load_step(
+        file: &str,
+        step: &str,
+        connector: &str,
+        convert: bool,
+    ) -> Result<Translated, Error> {
+        let text = fixture(file);
+        let connector_text = fixture(connector);
+        load(&Request {
+            file,
+            text: &text,
+            step,
+            connector: Some((connector, &connector_text)),
+            vars: [("environment".to_owned(), "production".to_owned())].into(),
+            env: &env,
+            issue_key: Some("OPS-1".into()),
+            convert,
+        })
+    }
+
+    #[test]
+    fn every_fixture_step_loads() {
+        for (file, step) in [
+            ("pipeline.yaml", "create_change"),
+            ("pipeline.yaml", "approve_change"),
+            ("pipeline.yaml", "production.approve_any"),
+            ("pipeline.yaml", "close_change"),
+            ("approval-jexl.yaml", "jexl_approval"),
+        ] {
+            for connector in [
+                "connector.yaml",
+                "connector-pat.yaml",
+                "connector-legacy.yaml",
+            ] {
+                let t = load_step(file, step, connector, false)
+                    .unwrap_or_else(|e| panic!("{file} {step} {connector}: {e}"));
+                let yaml = t.to_yaml(file, step);
+                assert!(!yaml.contains("s3cret"), "{yaml}");
+            }
+        }
+        let t = load_step("pipeline.yaml", "create_change", "connector.yaml", true).unwrap();
+        assert_eq!(
+            t.stanza["ticket"]["summary"],
+            "Deploy checkout 1.4.2 to production"
+        );
+        assert_eq!(t.stanza["ticket"]["labels"][1], "production");
+    }
+
+    #[test]
+    fn every_refusal_names_the_place_and_the_thing() {
+        for (step, connector, line, column, needle) in [
+            ("script", "connector.yaml", 14, 25, "`ShellScript`"),
+            ("unresolved", "connector.yaml", 30, 32, "<+trigger.branch>"),
+            ("bad_jexl", "connector.yaml", 41, 52, "`.`"),
+            (
+                "misspelt",
+                "connector.yaml",
+                48,
+                21,
+                "did you mean `issueKey`",
+            ),
+            ("twice", "connector.yaml", 64, 34, "one condition only"),
+            ("unresolved", "connector-github.yaml", 5, 9, "`Github`"),
+        ] {
+            let err = load_step("errors.yaml", step, connector, false).unwrap_err();
+            assert_eq!((err.line, err.column), (line, column), "{step}: {err}");
+            assert!(err.to_string().contains(needle), "{step}: {err}");
+        }
+        let text = fixture("pipeline.yaml");
+        let err = load(&Request {
+            file: "pipeline.yaml",
+            text: &text,
+            step: "create_change",
+            connector: None,
+            vars: [("environment".to_owned(), "x".to_owned())].into(),
+            env: &env,
+            issue_key: None,
+            convert: false,
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("--connector"), "{err}");
+        assert_eq!(err.line, 30);
+    }
+
+    #[test]
+    fn convert_refuses_what_has_no_native_form() {
+        let err = load_step(
+            "approval-jexl.yaml",
+            "jexl_approval",
+            "connector.yaml",
+            true,
+        )
+        .unwrap_err();
+        assert!(err.message.contains("no native equivalent"), "{err}");
+        assert!(err.message.contains("ordering"), "{err}");
+        let t = load_step("pipeline.yaml", "approve_change", "connector.yaml", true).unwrap();
+        let yaml = t.to_yaml("pipeline.yaml", "approve_change");
+        assert!(
+            yaml.contains("approval criteria before the rejection"),
+            "{yaml}"
+        );
+    }
+}
