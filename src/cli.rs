@@ -69,6 +69,16 @@ pub struct Global {
         env = "JIRA_GATE_RESULT_FILE"
     )]
     pub result_file: Option<PathBuf>,
+    /// Write Tekton results (one file per output) to this directory
+    ///
+    /// Selects Tekton even where /tekton/results does not exist.
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        env = "JIRA_GATE_TEKTON_RESULTS"
+    )]
+    pub tekton_results: Option<PathBuf>,
 }
 
 /// Log output format.

@@ -8,26 +8,22 @@
 
 use serde_json::Value as Json;
 
-use crate::stanza::{Names, RawCriterion, Value};
+use crate::value::Value;
 
-/// A criterion that does not make sense, found while building the tree.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BuildError {
-    /// The key path, e.g. `approval.approve_when.any[1].field`.
-    pub key: String,
-    /// What is wrong.
-    pub message: String,
-    /// What to do.
-    pub hint: Option<String>,
-}
+/// How a `field` criterion names its field before it is resolved: by the name written in the
+/// stanza only. A resolved tree carries the field id (`String`) instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Named;
 
-/// A validated criterion.
+/// A validated criterion. `Id` is [`Named`] while the field names are as written, and the field
+/// id (`String`, the default) once [`Criteria::resolve`] has looked them up; only a resolved tree
+/// can be evaluated.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Criteria {
+pub enum Criteria<Id = String> {
     /// Every child holds.
-    All(Vec<Criteria>),
+    All(Vec<Criteria<Id>>),
     /// At least one child holds.
-    Any(Vec<Criteria>),
+    Any(Vec<Criteria<Id>>),
     /// The status name is one of these (case-insensitive).
     Status(Vec<String>),
     /// The status category key is one of these (`new`, `indeterminate`, `done`).
@@ -39,7 +35,7 @@ pub enum Criteria {
         /// As written: display name or id.
         name: String,
         /// The field id, once resolved against Jira's field list.
-        id: String,
+        id: Id,
         /// The test.
         test: FieldTest,
     },
@@ -97,177 +93,7 @@ pub fn decide(approve: &Criteria, reject: Option<&Criteria>, issue: &Snapshot) -
     }
 }
 
-/// Builds the tree for one criterion map; `key` is its path in the stanza, for messages.
-pub fn build(raw: RawCriterion, key: &str) -> Result<Criteria, BuildError> {
-    let err = |sub: &str, message: String, hint: Option<&str>| BuildError {
-        key: if sub.is_empty() {
-            key.to_owned()
-        } else {
-            format!("{key}.{sub}")
-        },
-        message,
-        hint: hint.map(str::to_owned),
-    };
-    if raw.jql.is_some() {
-        return Err(err(
-            "jql",
-            "`jql` criteria are not supported yet".into(),
-            Some("use `status`, `resolution` or `field` for now"),
-        ));
-    }
-    if raw.approval.is_some() {
-        return Err(err(
-            "approval",
-            "`approval` (Jira Service Management) criteria are not supported yet".into(),
-            Some("match the status the approval moves the request to, e.g. `status: Approved`"),
-        ));
-    }
-    let mut parts = Vec::new();
-    if let Some(Names(names)) = raw.status {
-        parts.push(Criteria::Status(non_empty_list(names, || {
-            err("status", "lists no status".into(), None)
-        })?));
-    }
-    if let Some(Names(names)) = raw.status_category {
-        let mut keys = Vec::new();
-        for name in non_empty_list(names, || {
-            err("status_category", "lists no category".into(), None)
-        })? {
-            keys.push(category_key(&name).ok_or_else(|| {
-                err(
-                    "status_category",
-                    format!("{name:?} is not a status category"),
-                    Some("use new, indeterminate or done (or To Do, In Progress, Done)"),
-                )
-            })?);
-        }
-        parts.push(Criteria::Category(keys));
-    }
-    if let Some(resolution) = raw.resolution {
-        let names = match resolution {
-            None => None,
-            Some(Names(names)) => Some(non_empty_list(names, || {
-                err(
-                    "resolution",
-                    "lists no resolution".into(),
-                    Some("write `resolution: null` for unresolved"),
-                )
-            })?),
-        };
-        parts.push(Criteria::Resolution(names));
-    }
-    let tests: Vec<FieldTest> = [
-        raw.equals.map(FieldTest::Equals),
-        raw.not_equals.map(FieldTest::NotEquals),
-        raw.in_.map(FieldTest::In),
-        raw.not_in.map(FieldTest::NotIn),
-        raw.contains.map(FieldTest::Contains),
-        raw.empty.map(FieldTest::Empty),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    match (raw.field, tests.len()) {
-        (Some(field), 1) => {
-            let name = field.value.trim().to_owned();
-            if name.is_empty() {
-                return Err(err(
-                    "field",
-                    "is empty".into(),
-                    Some("name a field by display name or id"),
-                ));
-            }
-            let test = tests.into_iter().next().expect("one test");
-            if let FieldTest::In(list) | FieldTest::NotIn(list) = &test {
-                if list.is_empty() {
-                    return Err(err("in", "the list is empty".into(), None));
-                }
-            }
-            parts.push(Criteria::Field {
-                id: name.clone(),
-                name,
-                test,
-            });
-        }
-        (Some(_), 0) => {
-            return Err(err(
-                "field",
-                "needs a test".into(),
-                Some("add one of equals, not_equals, in, not_in, contains, empty"),
-            ));
-        }
-        (Some(_), _) => {
-            return Err(err(
-                "field",
-                "has more than one test".into(),
-                Some("one test per map; combine several with `all:`"),
-            ));
-        }
-        (None, 0) => {}
-        (None, _) => {
-            return Err(err(
-                "",
-                "equals/not_equals/in/not_in/contains/empty need a `field`".into(),
-                Some("add `field: NAME_OR_ID` to the same map"),
-            ));
-        }
-    }
-    for (combinator, list) in [("all", raw.all), ("any", raw.any)] {
-        if let Some(list) = list {
-            if list.is_empty() {
-                return Err(err(combinator, "the list is empty".into(), None));
-            }
-            let children = list
-                .into_iter()
-                .enumerate()
-                .map(|(i, c)| build(c, &format!("{key}.{combinator}[{i}]")))
-                .collect::<Result<Vec<_>, _>>()?;
-            parts.push(if combinator == "all" {
-                Criteria::All(children)
-            } else {
-                Criteria::Any(children)
-            });
-        }
-    }
-    match parts.len() {
-        0 => Err(err(
-            "",
-            "the criterion is empty".into(),
-            Some("for example `{ status: Approved }`"),
-        )),
-        1 => Ok(parts.pop().expect("one part")),
-        _ => Ok(Criteria::All(parts)),
-    }
-}
-
-fn non_empty_list(
-    names: Vec<String>,
-    empty: impl FnOnce() -> BuildError,
-) -> Result<Vec<String>, BuildError> {
-    let names: Vec<String> = names
-        .into_iter()
-        .map(|n| n.trim().to_owned())
-        .filter(|n| !n.is_empty())
-        .collect();
-    if names.is_empty() {
-        Err(empty())
-    } else {
-        Ok(names)
-    }
-}
-
-/// Maps the accepted spellings of a status category to Jira's key.
-fn category_key(name: &str) -> Option<String> {
-    let key = match name.trim().to_lowercase().as_str() {
-        "new" | "to do" | "todo" => "new",
-        "indeterminate" | "in progress" => "indeterminate",
-        "done" | "complete" | "completed" => "done",
-        _ => return None,
-    };
-    Some(key.to_owned())
-}
-
-impl Criteria {
+impl<Id> Criteria<Id> {
     /// The field names (as written) that `field` criteria use, for resolving to ids.
     pub fn field_names(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -290,60 +116,36 @@ impl Criteria {
         out
     }
 
-    /// The field ids a poll must read for these criteria.
-    pub fn field_ids(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        self.walk(&mut |c| {
-            if let Criteria::Field { id, .. } = c {
-                if !out.contains(id) {
-                    out.push(id.clone());
-                }
-            }
-        });
-        out
-    }
-
-    /// Replaces field names by ids.
-    pub fn resolve_fields<E>(
-        &mut self,
+    /// The same tree with each field named by what `resolve` returns for its written name.
+    pub fn resolve<E>(
+        &self,
         resolve: &mut dyn FnMut(&str) -> Result<String, E>,
-    ) -> Result<(), E> {
-        match self {
-            Criteria::All(children) | Criteria::Any(children) => {
-                for child in children {
-                    child.resolve_fields(resolve)?;
-                }
-            }
-            Criteria::Field { name, id, .. } => *id = resolve(name)?,
-            Criteria::Status(_) | Criteria::Category(_) | Criteria::Resolution(_) => {}
-        }
-        Ok(())
+    ) -> Result<Criteria, E> {
+        let children = |list: &[Criteria<Id>],
+                        resolve: &mut dyn FnMut(&str) -> Result<String, E>| {
+            list.iter()
+                .map(|c| c.resolve(resolve))
+                .collect::<Result<Vec<_>, E>>()
+        };
+        Ok(match self {
+            Criteria::All(list) => Criteria::All(children(list, resolve)?),
+            Criteria::Any(list) => Criteria::Any(children(list, resolve)?),
+            Criteria::Status(names) => Criteria::Status(names.clone()),
+            Criteria::Category(keys) => Criteria::Category(keys.clone()),
+            Criteria::Resolution(names) => Criteria::Resolution(names.clone()),
+            Criteria::Field { name, test, .. } => Criteria::Field {
+                name: name.clone(),
+                id: resolve(name)?,
+                test: test.clone(),
+            },
+        })
     }
 
-    fn walk(&self, f: &mut dyn FnMut(&Criteria)) {
+    fn walk(&self, f: &mut dyn FnMut(&Criteria<Id>)) {
         f(self);
         if let Criteria::All(children) | Criteria::Any(children) = self {
             for child in children {
                 child.walk(f);
-            }
-        }
-    }
-
-    /// Whether the criterion holds for the snapshot.
-    pub fn holds(&self, issue: &Snapshot) -> bool {
-        match self {
-            Criteria::All(children) => children.iter().all(|c| c.holds(issue)),
-            Criteria::Any(children) => children.iter().any(|c| c.holds(issue)),
-            Criteria::Status(names) => names.iter().any(|n| same_text(n, &issue.status)),
-            Criteria::Category(keys) => keys.iter().any(|k| same_text(k, &issue.category)),
-            Criteria::Resolution(None) => issue.resolution.is_none(),
-            Criteria::Resolution(Some(names)) => issue
-                .resolution
-                .as_ref()
-                .is_some_and(|r| names.iter().any(|n| same_text(n, r))),
-            Criteria::Field { id, test, .. } => {
-                let items = items_of(issue.fields.get(id).unwrap_or(&Json::Null));
-                test_items(test, &items)
             }
         }
     }
@@ -378,7 +180,40 @@ impl Criteria {
     }
 }
 
-fn join(children: &[Criteria], sep: &str) -> String {
+impl Criteria {
+    /// The field ids a poll must read for these criteria.
+    pub fn field_ids(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.walk(&mut |c| {
+            if let Criteria::Field { id, .. } = c {
+                if !out.contains(id) {
+                    out.push(id.clone());
+                }
+            }
+        });
+        out
+    }
+    /// Whether the criterion holds for the snapshot.
+    pub fn holds(&self, issue: &Snapshot) -> bool {
+        match self {
+            Criteria::All(children) => children.iter().all(|c| c.holds(issue)),
+            Criteria::Any(children) => children.iter().any(|c| c.holds(issue)),
+            Criteria::Status(names) => names.iter().any(|n| same_text(n, &issue.status)),
+            Criteria::Category(keys) => keys.iter().any(|k| same_text(k, &issue.category)),
+            Criteria::Resolution(None) => issue.resolution.is_none(),
+            Criteria::Resolution(Some(names)) => issue
+                .resolution
+                .as_ref()
+                .is_some_and(|r| names.iter().any(|n| same_text(n, r))),
+            Criteria::Field { id, test, .. } => {
+                let items = items_of(issue.fields.get(id).unwrap_or(&Json::Null));
+                test_items(test, &items)
+            }
+        }
+    }
+}
+
+fn join<Id>(children: &[Criteria<Id>], sep: &str) -> String {
     let parts: Vec<String> = children
         .iter()
         .map(|c| match c {
@@ -721,42 +556,5 @@ mod tests {
         assert!(!all.holds(&issue));
         assert!(any.holds(&issue));
         assert_eq!(any.describe(), "status in [Done] or risk = Low");
-    }
-
-    fn raw(yaml: &str) -> RawCriterion {
-        serde_yaml::from_str(yaml).unwrap()
-    }
-
-    #[test]
-    fn build_checks_shape() {
-        let ok = build(raw("{status: Approved, resolution: null}"), "k").unwrap();
-        assert_eq!(
-            ok,
-            Criteria::All(vec![
-                Criteria::Status(vec!["Approved".into()]),
-                Criteria::Resolution(None)
-            ])
-        );
-        let cat = build(raw("{status_category: In Progress}"), "k").unwrap();
-        assert_eq!(cat, Criteria::Category(vec!["indeterminate".into()]));
-        for (yaml, want) in [
-            ("{}", "the criterion is empty"),
-            ("{field: Risk}", "needs a test"),
-            (
-                "{field: Risk, equals: a, contains: b}",
-                "more than one test",
-            ),
-            ("{equals: a}", "need a `field`"),
-            ("{status_category: finished}", "not a status category"),
-            ("{jql: 'x = y'}", "not supported yet"),
-            ("{approval: approved}", "not supported yet"),
-            ("{any: []}", "the list is empty"),
-            ("{status: []}", "lists no status"),
-        ] {
-            let err = build(raw(yaml), "approval.approve_when").unwrap_err();
-            assert!(err.message.contains(want), "{yaml}: {err:?}");
-        }
-        let nested = build(raw("{any: [{status: A}, {field: x}]}"), "r").unwrap_err();
-        assert_eq!(nested.key, "r.any[1].field");
     }
 }

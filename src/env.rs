@@ -26,6 +26,8 @@ const SECRET_VARIABLES: &[&str] = &[
     "JIRA_PAT",
     "INPUT_JIRA-TOKEN",
     "INPUT_JIRA-PAT",
+    "PLUGIN_JIRA_TOKEN",
+    "PLUGIN_JIRA_PAT",
 ];
 
 /// A snapshot of the environment.
@@ -80,8 +82,26 @@ impl Env {
         GITHUB_INPUTS
             .iter()
             .find(|(var, _)| *var == name)
-            .and_then(|(_, input)| self.github_input(input))
+            .and_then(|(_, input)| {
+                self.github_input(input)
+                    .or_else(|| self.plugin_setting(input))
+            })
             .or_else(|| value.cloned())
+    }
+
+    /// A non-empty Drone or Woodpecker plugin setting (`settings: { step_file: ... }` arrives as
+    /// `PLUGIN_STEP_FILE`), only inside those systems (`DRONE=true` or `CI=woodpecker`). `name`
+    /// is the input's name as in [`GITHUB_INPUTS`].
+    pub fn plugin_setting(&self, name: &str) -> Option<String> {
+        let is_plugin = self.vars.get("DRONE").is_some_and(|v| v == "true")
+            || self.vars.get("CI").is_some_and(|v| v == "woodpecker");
+        if !is_plugin {
+            return None;
+        }
+        self.vars
+            .get(&format!("PLUGIN_{}", name.to_uppercase().replace('-', "_")))
+            .filter(|v| !v.is_empty())
+            .cloned()
     }
 
     /// A non-empty GitHub input (`INPUT_<NAME>`), only inside GitHub Actions.
@@ -153,6 +173,29 @@ mod tests {
             env.secret_values(),
             vec!["tok".to_owned(), "pat".to_owned()]
         );
+    }
+
+    #[test]
+    fn plugin_settings_fill_unset_variables_in_woodpecker_and_drone() {
+        for marker in [("CI", "woodpecker"), ("DRONE", "true")] {
+            let env = Env::from_pairs([
+                marker,
+                ("PLUGIN_STEP_FILE", "gate.yml"),
+                ("PLUGIN_JIRA_URL", "https://a.atlassian.net"),
+                ("PLUGIN_JIRA_TOKEN", "tok"),
+                ("JIRA_USER", "set@example.com"),
+                ("PLUGIN_JIRA_USER", "setting@example.com"),
+            ]);
+            assert_eq!(env.get("JIRA_GATE_STEP_FILE").as_deref(), Some("gate.yml"));
+            assert_eq!(
+                env.get("JIRA_URL").as_deref(),
+                Some("https://a.atlassian.net")
+            );
+            assert_eq!(env.get("JIRA_USER").as_deref(), Some("set@example.com"));
+            assert_eq!(env.secret_values(), vec!["tok".to_owned()]);
+        }
+        let elsewhere = Env::from_pairs([("PLUGIN_STEP_FILE", "gate.yml")]);
+        assert_eq!(elsewhere.get("JIRA_GATE_STEP_FILE"), None);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The top-level error: one variant per module's error, mapped to exit codes by variant (no
 //! downcasting), as SPEC section 2's table says.
 
+use crate::exit::Exit;
+
 /// Everything that can end a command early.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -27,15 +29,20 @@ pub enum Error {
 }
 
 impl Error {
-    /// The exit code of SPEC section 2.
-    pub fn exit_code(&self) -> u8 {
+    /// The exit of SPEC section 2 for this error.
+    pub fn exit(&self) -> Exit {
         match self {
-            Error::Stanza(_) | Error::Usage(_) => 2,
-            Error::Jira(_) => 5,
-            Error::Ci(_) | Error::Io { .. } => 1,
+            Error::Stanza(_) | Error::Usage(_) => Exit::Invalid,
+            Error::Jira(_) => Exit::Jira,
+            Error::Ci(_) | Error::Io { .. } => Exit::Unexpected,
         }
     }
 }
 
 /// Result with the top-level error.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error with its source chain, each cause once (some messages already include their source).
+pub fn render(error: &dyn std::error::Error) -> String {
+    crate::jira::error::chain(error)
+}

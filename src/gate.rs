@@ -4,56 +4,25 @@
 //! (exit 5), SIGINT/SIGTERM become `cancelled` (exit 6) with what was known at that moment, so the
 //! outputs are written in every case. The whole run is bounded by the step's timeout.
 
-use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
 use serde_json::Value as Json;
 use tokio::time::Instant;
 
 use crate::ci::Sink;
-use crate::criteria::{Snapshot, Verdict};
+use crate::criteria::{Criteria, Snapshot, Verdict};
+use crate::dry_run::Writer;
 use crate::jira::fields::Catalog;
 use crate::jira::models::History;
 use crate::jira::{self, Deployment, JiraClient};
 use crate::outcome::{Decision, Report};
-use crate::poll::{self, End, IssueSource, Seen};
-use crate::stanza::Stanza;
+use crate::poll::{self, End, IssueSource};
+use crate::stanza::{Approval, Stanza};
 use crate::step;
+use crate::tracker::Tracker;
 
 /// How long a cancelled step may spend on its `on_cancel_comment`.
 const CANCEL_COMMENT_BUDGET: Duration = Duration::from_millis(1500);
-
-/// What is known so far, kept outside the run's future so a cancellation can report it.
-#[derive(Debug, Default)]
-struct Progress {
-    key: Option<String>,
-    url: Option<String>,
-    created: bool,
-    wait_started: Option<Instant>,
-}
-
-/// The setup (connect, write the ticket) as one collapsible log section; the wait's lines stay
-/// visible.
-struct Section<'a> {
-    sink: &'a dyn Sink,
-    open: Cell<bool>,
-}
-
-impl Section<'_> {
-    fn start(&self) {
-        self.sink.section_start(
-            "jira-gate-setup",
-            "jira-gate: connect to Jira and write the ticket",
-        );
-        self.open.set(true);
-    }
-
-    fn end(&self) {
-        if self.open.replace(false) {
-            self.sink.section_end("jira-gate-setup");
-        }
-    }
-}
 
 /// Runs the step to a report. `cancel` resolves when the process is asked to stop.
 pub async fn run(
@@ -64,71 +33,70 @@ pub async fn run(
 ) -> Report {
     let started = Instant::now();
     let deadline = started + stanza.budget;
+    let mut tracker = Tracker::new(sink);
     // The wait makes one last read at the deadline; the client may finish it within the grace.
-    let mut client = match JiraClient::new(&stanza.jira, deadline + poll::FINAL_READ_GRACE, dry_run)
-    {
+    let mut client = match JiraClient::new(&stanza.jira, deadline + poll::FINAL_READ_GRACE) {
         Ok(client) => client,
-        Err(e) => return error_report(&e.to_string(), &Progress::default(), &Seen::default()),
+        Err(e) => return tracker.error(&e.to_string()),
     };
-    let progress = RefCell::new(Progress::default());
-    let seen = RefCell::new(Seen::default());
-    let section = Section {
-        sink,
-        open: Cell::new(false),
-    };
-    section.start();
+    tracker.section_start();
+    // When `cancel` wins, the run's future is dropped and `tracker` holds what was known.
     let outcome = tokio::select! {
-        report = drive(stanza, &mut client, deadline, &progress, &seen, &section) => Ok(report),
+        report = drive(stanza, &mut client, dry_run, deadline, &mut tracker) => Ok(report),
         signal = cancel => Err(signal),
     };
-    section.end();
-    let progress = progress.into_inner();
-    let seen = seen.into_inner();
+    tracker.section_end();
     match outcome {
         Ok(report) => report,
-        Err(signal) => {
-            tracing::warn!("{signal} received; stopping");
-            let mut report = base_report(Decision::Cancelled, &progress, &seen);
-            report.message = Some(format!("cancelled by {signal}"));
-            let comment = stanza
-                .approval
-                .as_ref()
-                .and_then(|a| a.on_cancel_comment.as_deref());
-            if let (Some(comment), Some(key)) = (comment, &progress.key) {
-                client.set_deadline(Instant::now() + CANCEL_COMMENT_BUDGET);
-                match tokio::time::timeout(CANCEL_COMMENT_BUDGET, client.add_comment(key, comment))
-                    .await
-                {
-                    Ok(Ok(())) => tracing::info!("commented on {key}: cancelled"),
-                    Ok(Err(e)) => tracing::warn!("could not comment on {key}: {e}"),
-                    Err(_) => tracing::warn!("could not comment on {key} in time"),
-                }
-            }
-            report
+        Err(signal) => cancelled(stanza, &mut client, dry_run, &tracker, signal).await,
+    }
+}
+
+/// The report of a run a signal stopped, after the `on_cancel_comment` (within a short budget).
+async fn cancelled(
+    stanza: &Stanza,
+    client: &mut JiraClient,
+    dry_run: bool,
+    tracker: &Tracker<'_>,
+    signal: &str,
+) -> Report {
+    tracing::warn!("{signal} received; stopping");
+    let mut report = tracker.report(Decision::Cancelled);
+    report.message = Some(format!("cancelled by {signal}"));
+    let comment = stanza
+        .approval
+        .as_ref()
+        .and_then(|a| a.on_cancel_comment.as_deref());
+    if let (Some(comment), Some(key)) = (comment, tracker.key()) {
+        client.set_deadline(Instant::now() + CANCEL_COMMENT_BUDGET);
+        let writer = Writer::new(client, dry_run);
+        match tokio::time::timeout(CANCEL_COMMENT_BUDGET, writer.add_comment(key, comment)).await {
+            Ok(Ok(())) => tracing::info!("commented on {key}: cancelled"),
+            Ok(Err(e)) => tracing::warn!("could not comment on {key}: {e}"),
+            Err(_) => tracing::warn!("could not comment on {key} in time"),
         }
     }
+    report
 }
 
 async fn drive(
     stanza: &Stanza,
     client: &mut JiraClient,
+    dry_run: bool,
     deadline: Instant,
-    progress: &RefCell<Progress>,
-    seen: &RefCell<Seen>,
-    section: &Section<'_>,
+    tracker: &mut Tracker<'_>,
 ) -> Report {
-    match drive_inner(stanza, client, deadline, progress, seen, section).await {
+    match drive_inner(stanza, client, dry_run, deadline, tracker).await {
         Ok(report) => report,
         Err(e) => {
             // Out of time while Jira kept failing during the wait: the ticket was still pending
             // as far as anyone knows, so it is a timeout, with the cause.
-            let waiting = progress.borrow().wait_started.is_some();
-            if waiting && matches!(e, jira::Error::Unreachable { .. }) {
-                let mut report = base_report(Decision::Timeout, &progress.borrow(), &seen.borrow());
+            if tracker.waiting() && matches!(e, jira::Error::Unreachable { .. }) {
+                let mut report = tracker.report(Decision::Timeout);
                 report.message = Some(format!("timed out while Jira was failing: {e}"));
                 return report;
             }
-            error_report(&e.to_string(), &progress.borrow(), &seen.borrow())
+            tracker.error(&e.to_string())
         }
     }
 }
@@ -136,76 +104,53 @@ async fn drive(
 async fn drive_inner(
     stanza: &Stanza,
     client: &mut JiraClient,
+    dry_run: bool,
     deadline: Instant,
-    progress: &RefCell<Progress>,
-    seen: &RefCell<Seen>,
-    section: &Section<'_>,
+    tracker: &mut Tracker<'_>,
 ) -> Result<Report, jira::Error> {
-    client.connect(stanza.jira.api).await?;
+    client.connect().await?;
     let client = &*client;
 
-    let mut approval = stanza.approval.clone();
-    let needs_catalog = !stanza.ticket.fields.is_empty()
-        || approval.as_ref().is_some_and(|a| {
-            !a.approve.field_names().is_empty()
-                || a.reject
-                    .as_ref()
-                    .is_some_and(|r| !r.field_names().is_empty())
-        });
-    let catalog = if needs_catalog {
-        Some(Catalog::new(client.fields().await?))
-    } else {
-        None
-    };
-    if let (Some(approval), Some(catalog)) = (approval.as_mut(), catalog.as_ref()) {
-        let mut resolve = |name: &str| catalog.resolve(name).map(|d| d.id.clone());
-        approval.approve.resolve_fields(&mut resolve)?;
-        if let Some(reject) = approval.reject.as_mut() {
-            reject.resolve_fields(&mut resolve)?;
-        }
-    }
-
-    let known = |key: &str, created: bool| {
-        let mut p = progress.borrow_mut();
-        p.key = Some(key.to_owned());
-        p.url = Some(client.browse_url(key));
-        p.created = created;
-    };
-    let written = step::write(client, &stanza.ticket, catalog.as_ref(), deadline, &known).await?;
+    let (catalog, approval) = resolve_fields(client, stanza).await?;
+    let written = step::write(
+        &Writer::new(client, dry_run),
+        &stanza.ticket,
+        catalog.as_ref(),
+        deadline,
+        tracker,
+    )
+    .await?;
     let Some(key) = written.key else {
-        let mut report = base_report(Decision::Written, &progress.borrow(), &seen.borrow());
+        let mut report = tracker.report(Decision::Written);
         report.message = Some("dry run: nothing was written".into());
         return Ok(report);
     };
-    let (Some(approval), false) = (approval, client.is_dry_run()) else {
+    let (Some(approval), false) = (approval, dry_run) else {
         let issue = read(client, &key, &[]).await?;
-        seen.borrow_mut().last = Some(issue);
-        let mut report = base_report(Decision::Written, &progress.borrow(), &seen.borrow());
-        if client.is_dry_run() {
+        tracker.seen.last = Some(issue);
+        let mut report = tracker.report(Decision::Written);
+        if dry_run {
             report.message = Some("dry run: the writes are printed on stdout; not waiting".into());
         }
         return Ok(report);
     };
 
-    let mut fields = vec!["status".to_owned(), "resolution".to_owned()];
-    for id in approval.approve.field_ids().into_iter().chain(
-        approval
-            .reject
-            .iter()
-            .flat_map(crate::criteria::Criteria::field_ids),
-    ) {
-        if !fields.contains(&id) {
-            fields.push(id);
-        }
-    }
     let source = Poller {
         client,
         key: &key,
-        fields,
+        fields: poll_fields(&approval),
     };
-    section.end();
-    progress.borrow_mut().wait_started = Some(Instant::now());
-    let end = poll::wait(&source, &key, &approval, deadline, !written.created, seen).await;
+    tracker.section_end();
+    tracker.start_wait();
+    let end = poll::wait(
+        &source,
+        &key,
+        &approval,
+        deadline,
+        !written.created,
+        &mut tracker.seen,
+    )
+    .await;
     let decision = match end {
         End::Decided(Verdict::Approved) => Decision::Approved,
         End::Decided(Verdict::Rejected) => Decision::Rejected,
@@ -219,7 +164,7 @@ async fn drive_inner(
         }
         End::Failed(e) => return Err(e),
     };
-    let mut report = base_report(decision, &progress.borrow(), &seen.borrow());
+    let mut report = tracker.report(decision);
     match decision {
         Decision::Approved | Decision::Rejected => match decided_by(client, &key).await {
             Ok(Some(history)) => {
@@ -237,6 +182,51 @@ async fn drive_inner(
         }
     }
     Ok(report)
+}
+
+/// Reads Jira's field list when the ticket or the criteria name fields, and resolves the
+/// criteria's field names to ids.
+async fn resolve_fields(
+    client: &JiraClient,
+    stanza: &Stanza,
+) -> Result<(Option<Catalog>, Option<Approval>), jira::Error> {
+    let needs_catalog = !stanza.ticket.fields.is_empty()
+        || stanza
+            .approval
+            .as_ref()
+            .is_some_and(|a| !a.field_names().is_empty());
+    let catalog = if needs_catalog {
+        Some(Catalog::new(client.fields().await?))
+    } else {
+        None
+    };
+    // Without a catalog no criterion names a field, so nothing is looked up.
+    let mut resolve = |name: &str| match &catalog {
+        Some(catalog) => catalog.resolve(name).map(|d| d.id.clone()),
+        None => Ok(name.to_owned()),
+    };
+    let approval = stanza
+        .approval
+        .as_ref()
+        .map(|a| a.resolve(&mut resolve))
+        .transpose()?;
+    Ok((catalog, approval))
+}
+
+/// The fields a poll reads: status and resolution, and those the criteria test.
+fn poll_fields(approval: &Approval) -> Vec<String> {
+    let mut fields = vec!["status".to_owned(), "resolution".to_owned()];
+    for id in approval
+        .approve
+        .field_ids()
+        .into_iter()
+        .chain(approval.reject.iter().flat_map(Criteria::field_ids))
+    {
+        if !fields.contains(&id) {
+            fields.push(id);
+        }
+    }
+    fields
 }
 
 /// Reads the poll's fields in one request.
@@ -331,27 +321,6 @@ fn parse_jira_time(text: &str) -> Option<i64> {
     let utc = humantime::parse_rfc3339_weak(&stamp.replace('T', " ")).ok()?;
     let millis = i64::try_from(utc.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis()).ok()?;
     Some(millis - sign * (hours * 60 + minutes) * 60_000)
-}
-
-fn base_report(decision: Decision, progress: &Progress, seen: &Seen) -> Report {
-    let mut report = Report::new(decision);
-    report.issue_key.clone_from(&progress.key);
-    report.issue_url.clone_from(&progress.url);
-    report.created = progress.created;
-    report.polls = seen.polls;
-    report.waited_seconds = progress.wait_started.map_or(0, |t| t.elapsed().as_secs());
-    if let Some(last) = &seen.last {
-        report.status = Some(last.status.clone());
-        report.status_category = Some(last.category.clone()).filter(|c| !c.is_empty());
-        report.resolution.clone_from(&last.resolution);
-    }
-    report
-}
-
-fn error_report(message: &str, progress: &Progress, seen: &Seen) -> Report {
-    let mut report = base_report(Decision::Error, progress, seen);
-    report.message = Some(message.to_owned());
-    report
 }
 
 #[cfg(test)]

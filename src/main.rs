@@ -1,11 +1,12 @@
 //! The `jira-gate` binary: parse the command line, set up logging and a single-threaded runtime,
-//! run, and turn the outcome into the process exit code (SPEC section 2).
+//! run the command, and return its exit (SPEC section 2).
 
 use std::process::ExitCode;
 
 use clap::Parser;
 use jira_gate::cli::Cli;
 use jira_gate::env::Env;
+use jira_gate::exit::Exit;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -18,11 +19,11 @@ fn main() -> ExitCode {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("jira-gate: error: cannot start the async runtime: {e}");
-            return ExitCode::from(1);
+            return Exit::Unexpected.into();
         }
     };
-    let code = runtime.block_on(jira_gate::run(cli, Env::from_process()));
+    let exit = runtime.block_on(jira_gate::commands::run(cli, Env::from_process()));
     // Do not wait for a blocking read that a signal interrupted (a stanza from a silent FIFO).
     runtime.shutdown_background();
-    ExitCode::from(code)
+    exit.into()
 }

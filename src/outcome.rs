@@ -8,6 +8,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::exit::Exit;
+
 /// How the run ended; the `decision` field of the result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -39,14 +41,14 @@ impl Decision {
         }
     }
 
-    /// The process exit code of SPEC section 2 for this decision.
-    pub fn exit_code(self) -> u8 {
+    /// The process exit of SPEC section 2 for this decision.
+    pub fn exit(self) -> Exit {
         match self {
-            Decision::Approved | Decision::Written => 0,
-            Decision::Rejected => 3,
-            Decision::Timeout => 4,
-            Decision::Error => 5,
-            Decision::Cancelled => 6,
+            Decision::Approved | Decision::Written => Exit::Success,
+            Decision::Rejected => Exit::Rejected,
+            Decision::Timeout => Exit::Timeout,
+            Decision::Error => Exit::Jira,
+            Decision::Cancelled => Exit::Cancelled,
         }
     }
 }
@@ -76,8 +78,8 @@ pub struct Report {
     pub waited_seconds: u64,
     /// How many times the ticket was read while waiting.
     pub polls: u32,
-    /// The process exit code.
-    pub exit_code: u8,
+    /// How the process exits (a number in every output).
+    pub exit_code: Exit,
     /// For errors, timeouts and cancellations: what happened, in one line.
     pub message: Option<String>,
 }
@@ -97,7 +99,7 @@ impl Report {
             decided_at: None,
             waited_seconds: 0,
             polls: 0,
-            exit_code: decision.exit_code(),
+            exit_code: decision.exit(),
             message: None,
         }
     }

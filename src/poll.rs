@@ -53,7 +53,7 @@ pub async fn wait<S: IssueSource>(
     approval: &Approval,
     deadline: Instant,
     first_read_now: bool,
-    seen: &std::cell::RefCell<Seen>,
+    seen: &mut Seen,
 ) -> End {
     let mut schedule = Schedule::with_multiplier(approval.interval, approval.max_interval, 1.5);
     let started = Instant::now();
@@ -81,11 +81,10 @@ pub async fn wait<S: IssueSource>(
     loop {
         match source.read().await {
             Ok(snapshot) => {
-                seen.borrow_mut().polls += 1;
+                seen.polls += 1;
                 let verdict =
                     criteria::decide(&approval.approve, approval.reject.as_ref(), &snapshot);
                 let changed = seen
-                    .borrow()
                     .last
                     .as_ref()
                     .is_none_or(|l| l.status != snapshot.status);
@@ -94,7 +93,7 @@ pub async fn wait<S: IssueSource>(
                     last_line = Instant::now();
                     schedule.reset();
                 } else if last_line.elapsed() >= HEARTBEAT {
-                    let polls = seen.borrow().polls;
+                    let polls = seen.polls;
                     tracing::info!(
                         "still waiting: {key} is \"{}\" after {}, {polls} polls",
                         snapshot.status,
@@ -104,7 +103,7 @@ pub async fn wait<S: IssueSource>(
                     );
                     last_line = Instant::now();
                 }
-                seen.borrow_mut().last = Some(snapshot);
+                seen.last = Some(snapshot);
                 if verdict != Verdict::Pending {
                     return End::Decided(verdict);
                 }
@@ -187,23 +186,23 @@ mod tests {
             Ok("Waiting"),
             Ok("Approved"),
         ]));
-        let seen = RefCell::new(Seen::default());
+        let mut seen = Seen::default();
         let end = wait(
             &source,
             "OPS-1",
             &approval(3600),
             Instant::now() + Duration::from_secs(3600),
             true,
-            &seen,
+            &mut seen,
         )
         .await;
         assert!(matches!(end, End::Decided(Verdict::Approved)), "{end:?}");
-        assert_eq!(seen.borrow().polls, 3);
+        assert_eq!(seen.polls, 3);
     }
 
     #[tokio::test(start_paused = true)]
     async fn rejects_and_times_out_and_fails() {
-        let seen = RefCell::new(Seen::default());
+        let mut seen = Seen::default();
         let source = Script(RefCell::new(vec![Ok("Rejected")]));
         let end = wait(
             &source,
@@ -211,13 +210,13 @@ mod tests {
             &approval(60),
             Instant::now() + Duration::from_secs(60),
             true,
-            &seen,
+            &mut seen,
         )
         .await;
         assert!(matches!(end, End::Decided(Verdict::Rejected)));
 
         let start = Instant::now();
-        let seen = RefCell::new(Seen::default());
+        let mut seen = Seen::default();
         let source = Script(RefCell::new(vec![Ok("Waiting")]));
         let end = wait(
             &source,
@@ -225,7 +224,7 @@ mod tests {
             &approval(120),
             start + Duration::from_secs(120),
             false,
-            &seen,
+            &mut seen,
         )
         .await;
         assert!(matches!(end, End::TimedOut));
@@ -234,13 +233,13 @@ mod tests {
             Duration::from_secs(120),
             "ends exactly at the deadline"
         );
-        let polls = seen.borrow().polls;
+        let polls = seen.polls;
         assert!(
             (4..=8).contains(&polls),
             "gaps grow from 10s toward 60s: {polls} polls in 120s"
         );
 
-        let seen = RefCell::new(Seen::default());
+        let mut seen = Seen::default();
         let source = Script(RefCell::new(vec![Ok("Waiting"), Err(404)]));
         let end = wait(
             &source,
@@ -248,10 +247,10 @@ mod tests {
             &approval(600),
             Instant::now() + Duration::from_secs(600),
             true,
-            &seen,
+            &mut seen,
         )
         .await;
         assert!(matches!(end, End::Failed(e) if e.is_not_found()));
-        assert_eq!(seen.borrow().last.as_ref().unwrap().status, "Waiting");
+        assert_eq!(seen.last.as_ref().unwrap().status, "Waiting");
     }
 }

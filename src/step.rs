@@ -11,10 +11,15 @@ use std::time::Duration;
 use serde_json::{Map, Value as Json, json};
 use tokio::time::Instant;
 
+use crate::dry_run::Writer;
 use crate::jira::fields::{self, Catalog};
-use crate::jira::models::{FieldMeta, Issue, IssueType, Project, Transition};
+use crate::jira::models::{FieldMeta, Issue, IssueType, Transition};
+use crate::jira::workflow::{
+    describe_transitions, issue_type, not_found, pick_transition, status_of,
+};
 use crate::jira::{Error, JiraClient, jql};
-use crate::stanza::Ticket;
+use crate::stanza::{Target, Ticket};
+use crate::tracker::Tracker;
 
 /// How long to keep searching for a ticket whose create was answered ambiguously.
 pub const LAG_SEARCH: Duration = Duration::from_secs(30);
@@ -56,31 +61,47 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-/// Told the ticket's key and whether this run created it, as soon as the ticket exists (before the
-/// comment and the transition), so that a cancellation or a later error still reports it.
-pub type Known<'a> = &'a dyn Fn(&str, bool);
-
 /// Creates or updates the ticket, then comments and transitions it.
 pub async fn write(
-    client: &JiraClient,
+    writer: &Writer<'_>,
     ticket: &Ticket,
     catalog: Option<&Catalog>,
     deadline: Instant,
-    known: Known<'_>,
+    tracker: &mut Tracker<'_>,
 ) -> Result<Written, Error> {
-    match &ticket.key {
-        Some(key) => update(client, ticket, key, catalog, known).await,
-        None => create(client, ticket, catalog, deadline, known).await,
+    match &ticket.target {
+        Target::Update { key, .. } => update(writer, ticket, key, catalog, tracker).await,
+        Target::Create {
+            project,
+            issue_type,
+            summary,
+        } => {
+            let new = NewIssue {
+                project,
+                issue_type,
+                summary,
+            };
+            create(writer, ticket, &new, catalog, deadline, tracker).await
+        }
     }
 }
 
+/// What creating an issue needs, as the validated stanza gives it.
+struct NewIssue<'a> {
+    project: &'a str,
+    issue_type: &'a str,
+    summary: &'a str,
+}
+
 async fn update(
-    client: &JiraClient,
+    writer: &Writer<'_>,
     ticket: &Ticket,
     key: &str,
     catalog: Option<&Catalog>,
-    known: Known<'_>,
+    tracker: &mut Tracker<'_>,
 ) -> Result<Written, Error> {
+    let client = writer.client();
+    let given = key;
     let issue = client
         .issue(key, &["status".to_owned()], false)
         .await
@@ -90,16 +111,13 @@ async fn update(
     } else {
         issue.key.clone()
     };
-    known(&key, false);
-    if !key.eq_ignore_ascii_case(ticket.key.as_deref().unwrap_or_default()) {
-        tracing::info!(
-            "{} has moved; it is now {key}",
-            ticket.key.as_deref().unwrap_or_default()
-        );
+    tracker.ticket(&key, client.browse_url(&key), false);
+    if !key.eq_ignore_ascii_case(given) {
+        tracing::info!("{given} has moved; it is now {key}");
     }
     let mut body = Map::new();
-    if let Some(summary) = &ticket.summary {
-        body.insert("summary".into(), summary.clone().into());
+    if let Some(summary) = ticket.summary() {
+        body.insert("summary".into(), summary.into());
     }
     if let Some(description) = &ticket.description {
         body.insert("description".into(), client.rich_text(description));
@@ -111,14 +129,14 @@ async fn update(
         update.insert("labels".into(), Json::Array(adds));
     }
     if !body.is_empty() || !update.is_empty() {
-        client
+        writer
             .edit_issue(&key, Json::Object(body), Json::Object(update))
             .await?;
-        if !client.is_dry_run() {
+        if !writer.is_dry_run() {
             tracing::info!("updated {key}");
         }
     }
-    finish(client, ticket, &key, status_of(&issue), Origin::Given).await?;
+    finish(writer, ticket, &key, status_of(&issue), Origin::Given).await?;
     Ok(Written {
         key: Some(key),
         created: false,
@@ -126,20 +144,16 @@ async fn update(
 }
 
 async fn create(
-    client: &JiraClient,
+    writer: &Writer<'_>,
     ticket: &Ticket,
+    new: &NewIssue<'_>,
     catalog: Option<&Catalog>,
     deadline: Instant,
-    known: Known<'_>,
+    tracker: &mut Tracker<'_>,
 ) -> Result<Written, Error> {
-    let project_key = ticket
-        .project
-        .as_deref()
-        .expect("validated: create has a project");
-    let type_name = ticket
-        .issue_type
-        .as_deref()
-        .expect("validated: create has a type");
+    let client = writer.client();
+    let project_key = new.project;
+    let type_name = new.issue_type;
     let label = ticket.dedupe.as_deref().map(dedupe_label);
 
     if let Some(label) = &label {
@@ -149,7 +163,7 @@ async fn create(
                 found.key
             );
             let status = status_of(&found);
-            return adopt(client, ticket, found.key, status, Origin::Reused, known).await;
+            return adopt(writer, ticket, found.key, status, Origin::Reused, tracker).await;
         }
     }
 
@@ -164,10 +178,7 @@ async fn create(
     let mut body = Map::new();
     body.insert("project".into(), json!({"key": project.key}));
     body.insert("issuetype".into(), json!({"id": issue_type.id}));
-    body.insert(
-        "summary".into(),
-        ticket.summary.clone().unwrap_or_default().into(),
-    );
+    body.insert("summary".into(), new.summary.into());
     if let Some(description) = &ticket.description {
         body.insert("description".into(), client.rich_text(description));
     }
@@ -193,25 +204,10 @@ async fn create(
     let mut tries = 0;
     let created = loop {
         tries += 1;
-        match client.create_issue(body.clone()).await {
+        match writer.create_issue(body.clone()).await {
             Ok(Some(created)) => break created,
             Ok(None) => {
-                let then: Vec<String> = [
-                    ticket.comment.as_ref().map(|_| "comment on it".to_owned()),
-                    ticket
-                        .transition
-                        .as_ref()
-                        .map(|t| format!("apply the transition {t:?}")),
-                ]
-                .into_iter()
-                .flatten()
-                .collect();
-                if !then.is_empty() {
-                    tracing::info!(
-                        "dry run: after the create, jira-gate would {}",
-                        then.join(" and ")
-                    );
-                }
+                log_dry_run_followups(ticket);
                 return Ok(Written {
                     key: None,
                     created: true,
@@ -229,7 +225,8 @@ async fn create(
                 if let Some(found) = search_with_lag(client, project_key, label, deadline).await? {
                     tracing::info!("the earlier create went through: {}", found.key);
                     let status = status_of(&found);
-                    return adopt(client, ticket, found.key, status, Origin::Created, known).await;
+                    return adopt(writer, ticket, found.key, status, Origin::Created, tracker)
+                        .await;
                 }
                 if tries >= 3 {
                     return Err(Error::Mismatch(format!(
@@ -245,28 +242,28 @@ async fn create(
         created.key,
         client.browse_url(&created.key)
     );
-    adopt(client, ticket, created.key, None, Origin::Created, known).await
+    adopt(writer, ticket, created.key, None, Origin::Created, tracker).await
 }
 
-/// The project's issue type with this name (case-insensitive) or id; else the list it has.
-pub fn issue_type(project: &Project, wanted: &str) -> Result<IssueType, Error> {
-    project
-        .issue_types
-        .iter()
-        .find(|t| t.name.eq_ignore_ascii_case(wanted) || t.id == wanted)
-        .cloned()
-        .ok_or_else(|| {
-            let names: Vec<&str> = project
-                .issue_types
-                .iter()
-                .map(|t| t.name.as_str())
-                .collect();
-            Error::Mismatch(format!(
-                "project {} has no issue type {wanted:?}; it has: {}",
-                project.key,
-                names.join(", ")
-            ))
-        })
+/// Under `--dry-run` no ticket exists after the create, so its comment and transition are only
+/// described.
+fn log_dry_run_followups(ticket: &Ticket) {
+    let then: Vec<String> = [
+        ticket.comment.as_ref().map(|_| "comment on it".to_owned()),
+        ticket
+            .transition
+            .as_ref()
+            .map(|t| format!("apply the transition {t:?}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !then.is_empty() {
+        tracing::info!(
+            "dry run: after the create, jira-gate would {}",
+            then.join(" and ")
+        );
+    }
 }
 
 /// The oldest ticket of the project carrying the label.
@@ -382,16 +379,16 @@ async fn shape_fields(
 
 /// Reports a ticket this run created or reused as soon as it exists, then comments and transitions.
 async fn adopt(
-    client: &JiraClient,
+    writer: &Writer<'_>,
     ticket: &Ticket,
     key: String,
     status: Option<String>,
     origin: Origin,
-    known: Known<'_>,
+    tracker: &mut Tracker<'_>,
 ) -> Result<Written, Error> {
     let created = origin == Origin::Created;
-    known(&key, created);
-    finish(client, ticket, &key, status, origin).await?;
+    tracker.ticket(&key, writer.client().browse_url(&key), created);
+    finish(writer, ticket, &key, status, origin).await?;
     Ok(Written {
         key: Some(key),
         created,
@@ -413,18 +410,19 @@ enum Origin {
 /// reused or given one may have moved past it, so an unavailable transition is only a warning
 /// there and the wait judges the current status. On a dedupe reuse the comment is not repeated.
 async fn finish(
-    client: &JiraClient,
+    writer: &Writer<'_>,
     ticket: &Ticket,
     key: &str,
     status: Option<String>,
     origin: Origin,
 ) -> Result<(), Error> {
+    let client = writer.client();
     if let Some(comment) = &ticket.comment {
         if origin == Origin::Reused {
             tracing::info!("dedupe: not repeating the comment on {key}");
         } else {
-            match client.add_comment(key, comment).await {
-                Ok(()) if client.is_dry_run() => {}
+            match writer.add_comment(key, comment).await {
+                Ok(()) if writer.is_dry_run() => {}
                 Ok(()) => tracing::info!("commented on {key}"),
                 // POST comment is not idempotent: repeating it could post it twice, and failing the
                 // gate over a comment whose fate is unknown would be worse than either.
@@ -439,7 +437,7 @@ async fn finish(
         let available = client.transitions(key).await?;
         match pick_transition(&available, wanted) {
             Some(transition) => {
-                if let Err(e) = client.do_transition(key, transition).await {
+                if let Err(e) = writer.do_transition(key, transition).await {
                     // A transition whose answer was lost is retried, and the retry fails with 400
                     // because the issue has moved on: look before calling that an error.
                     if !matches!(
@@ -461,7 +459,7 @@ async fn finish(
                     .to
                     .as_ref()
                     .map_or(String::new(), |s| format!(" → \"{}\"", s.name));
-                if !client.is_dry_run() {
+                if !writer.is_dry_run() {
                     tracing::info!("transitioned {key} with \"{}\"{to}", transition.name);
                 }
             }
@@ -506,62 +504,9 @@ async fn reached(client: &JiraClient, key: &str, transition: &Transition) -> boo
     }
 }
 
-/// A transition by its name, else by its target status name (case-insensitive).
-pub fn pick_transition<'a>(available: &'a [Transition], wanted: &str) -> Option<&'a Transition> {
-    let wanted = wanted.trim();
-    available
-        .iter()
-        .find(|t| t.name.eq_ignore_ascii_case(wanted))
-        .or_else(|| {
-            available.iter().find(|t| {
-                t.to.as_ref()
-                    .is_some_and(|to| to.name.eq_ignore_ascii_case(wanted))
-            })
-        })
-}
-
-/// `"Approve" (→ Approved), "Reject" (→ Rejected)`, or "none".
-pub fn describe_transitions(available: &[Transition]) -> String {
-    if available.is_empty() {
-        return "none (hint: the user may lack the Transition issues permission)".into();
-    }
-    available
-        .iter()
-        .map(|t| match &t.to {
-            Some(to) => format!("\"{}\" (→ {})", t.name, to.name),
-            None => format!("\"{}\"", t.name),
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn status_of(issue: &Issue) -> Option<String> {
-    issue
-        .fields
-        .get("status")
-        .and_then(|s| s.get("name"))
-        .and_then(Json::as_str)
-        .map(str::to_owned)
-}
-
-/// A 404 on the issue named in the stanza: say which issue.
-pub fn not_found(error: Error, key: &str) -> Error {
-    match error {
-        Error::Status {
-            status: 404,
-            detail,
-            ..
-        } => Error::Mismatch(format!(
-            "issue {key} does not exist or is not visible to this user: {detail} (hint: check ticket.key / --issue-key and the user's Browse permission)"
-        )),
-        other => other,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jira::models::NamedRef;
 
     #[test]
     fn dedupe_labels_are_safe_stable_and_distinct() {
@@ -577,37 +522,5 @@ mod tests {
         );
         assert!(dedupe_label(&"x".repeat(500)).len() < 160);
         assert_ne!(dedupe_label("ABC"), dedupe_label("abc"));
-    }
-
-    #[test]
-    fn transitions_match_name_then_target() {
-        let list = vec![
-            Transition {
-                id: "21".into(),
-                name: "Request approval".into(),
-                to: Some(NamedRef {
-                    id: None,
-                    name: "Awaiting approval".into(),
-                }),
-            },
-            Transition {
-                id: "11".into(),
-                name: "Start progress".into(),
-                to: Some(NamedRef {
-                    id: None,
-                    name: "In Progress".into(),
-                }),
-            },
-        ];
-        assert_eq!(pick_transition(&list, "request APPROVAL").unwrap().id, "21");
-        assert_eq!(
-            pick_transition(&list, "awaiting approval").unwrap().id,
-            "21"
-        );
-        assert!(pick_transition(&list, "Done").is_none());
-        assert_eq!(
-            describe_transitions(&list),
-            "\"Request approval\" (→ Awaiting approval), \"Start progress\" (→ In Progress)"
-        );
     }
 }

@@ -76,6 +76,11 @@ fn github_actions_outputs() {
         stdout.contains("::notice title=jira-gate::approved OPS-1"),
         "{stdout}"
     );
+    let group = stdout
+        .find("::group::jira-gate: connect to Jira and write the ticket\n")
+        .expect("the setup is a group");
+    let end = stdout.find("::endgroup::\n").expect("the group is closed");
+    assert!(group < end, "{stdout}");
     assert!(!stderr.contains("sandbox-token"), "{stderr}");
 
     let outputs = std::fs::read_to_string(&output_file).unwrap();
@@ -203,7 +208,8 @@ fn gitlab_ci_dotenv_and_sections() {
     assert_eq!(result["decision"], "approved");
 }
 
-/// GitLab: `JIRA_GATE_DOTENV` moves the file; an unwritable path is exit 1 with the path named.
+/// GitLab: `JIRA_GATE_DOTENV` moves the file; an unwritable path is found before Jira is touched
+/// (issue 8 #11): exit 2 with the path and the OS error, no ticket.
 #[test]
 fn gitlab_dotenv_path_and_write_failure() {
     let sandbox = SandboxProc::datacenter(&["--approve-after", "1s"]);
@@ -230,10 +236,19 @@ fn gitlab_dotenv_path_and_write_failure() {
     let stderr = text(&output.stderr);
     assert_eq!(
         output.status.code(),
-        Some(1),
+        Some(2),
         "a missing directory cannot be written: {stderr}"
     );
-    assert!(stderr.contains("out/gate.env"), "{stderr}");
+    assert!(
+        stderr.contains("cannot write the GitLab dotenv file out/gate.env")
+            && stderr.contains("No such file or directory")
+            && stderr.contains("found before Jira was touched"),
+        "{stderr}"
+    );
+    assert!(
+        sandbox.issues().is_empty(),
+        "no ticket before the outputs are known writable"
+    );
     std::fs::create_dir(work.path().join("out")).unwrap();
     let output = run("out/gate.env");
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
@@ -241,5 +256,137 @@ fn gitlab_dotenv_path_and_write_failure() {
         std::fs::read_to_string(work.path().join("out/gate.env"))
             .unwrap()
             .contains("JIRA_GATE_DECISION=approved")
+    );
+}
+
+/// Issue 8 #11: `$GITHUB_OUTPUT` and `--result-file` in a missing directory stop the step before
+/// a ticket exists.
+#[test]
+fn unwritable_github_output_or_result_file_stops_before_jira() {
+    let sandbox = SandboxProc::cloud(&["--approve-after", "1s"]);
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("gate.yml"), STANZA).unwrap();
+    let run = |github_output: &str, args: &[&str]| {
+        binary()
+            .current_dir(work.path())
+            .envs([
+                ("GITHUB_ACTIONS", "true"),
+                ("GITHUB_OUTPUT", github_output),
+                ("JIRA_URL", sandbox.base.as_str()),
+                ("JIRA_USER", "ci-bot@example.com"),
+                ("JIRA_API_TOKEN", "sandbox-token"),
+            ])
+            .args(["run", "gate.yml"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let output = run("gone/output", &[]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot write the GitHub output file gone/output"),
+        "{stderr}"
+    );
+    let output = run("output", &["--result-file", "gone/result.json"]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot write the result file gone/result.json"),
+        "{stderr}"
+    );
+    assert!(sandbox.issues().is_empty());
+    assert!(
+        !work.path().join("output").exists(),
+        "the probe leaves nothing"
+    );
+}
+
+/// Issue 8 #16: `-q` prints no GitLab section markers; the dotenv is still written.
+#[test]
+fn gitlab_quiet_prints_no_section_markers() {
+    let sandbox = SandboxProc::cloud(&["--approve-after", "1s"]);
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("gate.yml"), STANZA).unwrap();
+    let output = binary()
+        .current_dir(work.path())
+        .envs([
+            ("GITLAB_CI", "true"),
+            ("JIRA_URL", sandbox.base.as_str()),
+            ("JIRA_USER", "ci-bot@example.com"),
+            ("JIRA_API_TOKEN", "sandbox-token"),
+        ])
+        .args(["run", "gate.yml", "-q"])
+        .output()
+        .unwrap();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        !stderr.contains("section_start") && !stderr.contains("section_end"),
+        "{stderr:?}"
+    );
+    assert!(
+        std::fs::read_to_string(work.path().join("jira-gate.env"))
+            .unwrap()
+            .contains("JIRA_GATE_DECISION=approved\n")
+    );
+}
+
+/// Issue 8 #3: an approver whose display name ends with a space and a line break (Jira allows it)
+/// no longer turns an approved gate into exit 1 without a dotenv; the dotenv, the exit code and
+/// the result file agree. A proxy between the step and the sandbox changes the name.
+#[test]
+fn gitlab_approver_name_with_trailing_space_and_newline() {
+    use std::io::{BufRead as _, BufReader};
+    let sandbox = SandboxProc::cloud(&["--approve-after", "1s"]);
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/support/rewrite_proxy.py"
+    );
+    let mut proxy = Command::new("python3")
+        .arg(script)
+        .arg(&sandbox.base)
+        .arg("\"Alice Approver\"")
+        .arg("\"Alice Approver \\n\"")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3");
+    let mut url = String::new();
+    BufReader::new(proxy.stdout.take().unwrap())
+        .read_line(&mut url)
+        .unwrap();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("gate.yml"), STANZA).unwrap();
+    let output = binary()
+        .current_dir(work.path())
+        .envs([
+            ("GITLAB_CI", "true"),
+            ("JIRA_URL", url.trim()),
+            ("JIRA_USER", "ci-bot@example.com"),
+            ("JIRA_API_TOKEN", "sandbox-token"),
+        ])
+        .args(["run", "gate.yml", "--result-file", "result.json"])
+        .output()
+        .unwrap();
+    let _ = proxy.kill();
+    let _ = proxy.wait();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let dotenv = std::fs::read_to_string(work.path().join("jira-gate.env")).unwrap();
+    assert!(
+        dotenv
+            .lines()
+            .any(|l| l == "JIRA_GATE_DECIDED_BY=Alice Approver"),
+        "{dotenv}"
+    );
+    assert!(dotenv.contains("JIRA_GATE_EXIT_CODE=0\n"), "{dotenv}");
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(work.path().join("result.json")).unwrap())
+            .unwrap();
+    assert_eq!(result["exit_code"], 0);
+    assert_eq!(
+        result["decided_by"], "Alice Approver \n",
+        "the result file keeps Jira's value as it is"
     );
 }

@@ -120,6 +120,7 @@ fn every_request_is_a_documented_operation() {
 
 /// The write bodies fit the request schemas, and rich text is valid ADF.
 #[test]
+#[allow(clippy::too_many_lines)] // one scenario: every write of one run, checked in order
 fn write_bodies_fit_the_schemas() {
     let Some(spec) = spec() else { return };
     let sandbox = SandboxProc::cloud(&[]);

@@ -598,6 +598,7 @@ fn shipped_stanzas_validate() {
                 ("CI_PROJECT_NAME", "api"),
                 ("CI_COMMIT_SHORT_SHA", "abc123"),
                 ("CI_PIPELINE_URL", "https://ci.example.com/p/1"),
+                ("PIPELINE_RUN_ID", "1"),
             ])
             .arg("validate")
             .arg(&path)

@@ -1,9 +1,9 @@
 //! Property tests: criteria evaluation, JQL quoting and stanza interpolation (issue 4).
 
 use jira_gate::criteria::{Criteria, FieldTest, Snapshot, Verdict, decide};
-use jira_gate::interpolate::interpolate;
 use jira_gate::jira::jql::quote;
-use jira_gate::stanza::Value;
+use jira_gate::stanza::interpolate::interpolate;
+use jira_gate::value::Value;
 use proptest::prelude::*;
 use serde_json::json;
 

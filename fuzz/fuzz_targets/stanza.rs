@@ -3,7 +3,7 @@
 //! runaway allocation is a bug: bad input must end as exit 2 with a message.
 #![no_main]
 
-use jira_gate::interpolate::interpolate;
+use jira_gate::stanza::interpolate::interpolate;
 use jira_gate::stanza::{self, Overrides};
 use libfuzzer_sys::fuzz_target;
 

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use rand::Rng as _;
 
-use super::{Error, Sink, append, fields};
+use super::{Error, Sink, append, check_writable, fields, print_stdout};
 use crate::outcome::{Decision, Report};
 
 /// The GitHub Actions sink. Paths are `None` outside a real runner (e.g. `act` without outputs,
@@ -37,32 +37,46 @@ impl Sink for GitHub {
     }
 
     fn section_start(&self, _id: &str, title: &str) {
-        print_stdout(&format!("::group::{}\n", escape_data(title)));
+        print_stdout(&group_start(title));
     }
 
     fn section_end(&self, _id: &str) {
-        print_stdout("::endgroup::\n");
+        print_stdout(GROUP_END);
     }
 
     fn finish(&self, report: &Report) -> Result<(), Error> {
         print_stdout(&annotation(report));
         if let Some(path) = &self.output {
-            append("GitHub output", path, &outputs(report, random_delimiter))?;
+            append(
+                "GitHub output",
+                path,
+                &outputs(&fields(report), random_delimiter),
+            )?;
         }
         if let Some(path) = &self.summary {
             append("GitHub step summary", path, &summary_table(report))?;
         }
         Ok(())
     }
+
+    fn preflight(&self) -> Result<(), Error> {
+        if let Some(path) = &self.output {
+            check_writable("GitHub output", path)?;
+        }
+        if let Some(path) = &self.summary {
+            check_writable("GitHub step summary", path)?;
+        }
+        Ok(())
+    }
 }
 
-/// Writes to stdout in one go; a closed stdout is not worth failing the step for.
-fn print_stdout(text: &str) {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
+/// Opens a collapsible group in the log.
+fn group_start(title: &str) -> String {
+    format!("::group::{}\n", escape_data(title))
 }
+
+/// Closes the group.
+const GROUP_END: &str = "::endgroup::\n";
 
 /// Escapes the data part of a workflow command (after the last `::`).
 fn escape_data(s: &str) -> String {
@@ -122,9 +136,9 @@ fn random_delimiter() -> String {
 }
 
 /// The `$GITHUB_OUTPUT` block: kebab-case names, heredoc form for values with line breaks.
-fn outputs(report: &Report, mut delimiter: impl FnMut() -> String) -> String {
+fn outputs(fields: &[(&str, String)], mut delimiter: impl FnMut() -> String) -> String {
     let mut out = String::new();
-    for (name, value) in fields(report) {
+    for (name, value) in fields {
         let name = name.replace('_', "-");
         if value.contains(['\n', '\r']) {
             let delim = loop {
@@ -161,7 +175,7 @@ fn cell(s: &str) -> String {
 }
 
 /// The Markdown table appended to `$GITHUB_STEP_SUMMARY`.
-fn summary_table(report: &Report) -> String {
+pub(super) fn summary_table(report: &Report) -> String {
     let dash = |v: &Option<String>| v.as_deref().map_or_else(|| "—".to_owned(), cell);
     let decision = report.decision.as_str();
     let issue = match (&report.issue_key, &report.issue_url) {
@@ -278,7 +292,7 @@ mod tests {
 
     #[test]
     fn outputs_single_line() {
-        let out = outputs(&approved(), || unreachable!("no heredoc needed"));
+        let out = outputs(&fields(&approved()), || unreachable!("no heredoc needed"));
         assert_eq!(
             out,
             "decision=approved\nissue-key=OPS-12\nissue-url=https://jira.example.com/browse/OPS-12\n\
@@ -290,15 +304,20 @@ mod tests {
 
     #[test]
     fn outputs_heredoc_with_a_delimiter_not_in_the_value() {
-        let mut r = Report::new(Decision::Rejected);
-        r.decided_by = Some("line one\nEOF_1\nline three".into());
+        // Informational values are made single-line before they get here; the heredoc form
+        // protects any other value that spans lines.
+        let fields = [
+            ("decision", "rejected".to_owned()),
+            ("issue_url", "line one\nEOF_1\nline three".to_owned()),
+            ("exit_code", "3".to_owned()),
+        ];
         let mut n = 0;
-        let out = outputs(&r, || {
+        let out = outputs(&fields, || {
             n += 1;
             format!("EOF_{n}")
         });
         assert!(
-            out.contains("decided-by<<EOF_2\nline one\nEOF_1\nline three\nEOF_2\n"),
+            out.contains("issue-url<<EOF_2\nline one\nEOF_1\nline three\nEOF_2\n"),
             "{out}"
         );
         assert!(out.contains("decision=rejected\n"));
@@ -348,8 +367,53 @@ mod tests {
     }
 
     #[test]
-    fn finish_without_files_is_quiet() {
+    fn outputs_of_a_multi_line_approver_are_one_line_each() {
+        let mut r = approved();
+        r.decided_by = Some(" Jane\r\nDoe \n".into());
+        let out = outputs(&fields(&r), random_delimiter);
+        assert!(out.contains("\ndecided-by=Jane Doe\n"), "{out}");
+        assert!(!out.contains("<<"), "{out}");
+    }
+
+    #[test]
+    fn groups_wrap_a_section_and_escape_the_title() {
+        assert_eq!(
+            group_start("connect\nto 100%"),
+            "::group::connect%0Ato 100%25\n"
+        );
+        assert_eq!(GROUP_END, "::endgroup::\n");
+    }
+
+    #[test]
+    fn an_error_annotation_carries_the_message() {
+        let mut r = Report::new(Decision::Error);
+        r.exit_code = crate::exit::Exit::Jira;
+        r.message = Some("jira answered 401: bad credentials".into());
+        assert_eq!(
+            annotation(&r),
+            "::error title=jira-gate error::jira answered 401: bad credentials\n"
+        );
+    }
+
+    #[test]
+    fn without_output_files_finish_and_preflight_succeed() {
+        // `act` or a local run with GITHUB_ACTIONS=true sets no files: only the annotation prints.
+        GitHub::new(None, None).preflight().unwrap();
         GitHub::new(None, None).finish(&approved()).unwrap();
+    }
+
+    #[test]
+    fn preflight_finds_an_unwritable_output_before_anything_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let summary = dir.path().join("summary");
+        let sink = GitHub::new(Some(dir.path().join("no/such/dir")), Some(summary.clone()));
+        let err = sink.preflight().unwrap_err();
+        assert!(err.to_string().contains("GitHub output"), "{err}");
+        assert!(err.to_string().contains("no/such/dir"), "{err}");
+        assert!(!summary.exists(), "the probe leaves nothing behind");
+        let ok = GitHub::new(Some(dir.path().join("out")), Some(summary.clone()));
+        ok.preflight().unwrap();
+        assert!(!summary.exists() && !dir.path().join("out").exists());
     }
 
     #[test]

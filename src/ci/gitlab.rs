@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::{Error, Sink, append, fields};
+use super::{Error, Sink, append, check_writable, fields, print_stderr};
 use crate::outcome::Report;
 
 /// Where the dotenv goes when `JIRA_GATE_DOTENV` is unset: the job's working directory.
@@ -55,27 +55,31 @@ impl Sink for GitLab {
     }
 
     fn finish(&self, report: &Report) -> Result<(), Error> {
-        let existing = match std::fs::read_to_string(&self.dotenv) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(source) => {
-                return Err(Error::File {
-                    what: "GitLab dotenv",
-                    path: self.dotenv.clone(),
-                    source,
-                });
-            }
-        };
+        let existing = self.existing()?;
         let block = dotenv_block(&self.dotenv, &existing, report)?;
         append("GitLab dotenv", &self.dotenv, &block)
     }
+
+    fn preflight(&self) -> Result<(), Error> {
+        self.existing()?;
+        check_writable("GitLab dotenv", &self.dotenv)
+    }
 }
 
-fn print_stderr(text: &str) {
-    use std::io::Write as _;
-    let mut err = std::io::stderr().lock();
-    let _ = err.write_all(text.as_bytes());
-    let _ = err.flush();
+impl GitLab {
+    /// The file's current content (other steps may have written to it), empty when missing. An
+    /// unreadable file is an error: appending blindly could break GitLab's limits unseen.
+    fn existing(&self) -> Result<String, Error> {
+        match std::fs::read_to_string(&self.dotenv) {
+            Ok(text) => Ok(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+            Err(source) => Err(Error::File {
+                what: "GitLab dotenv",
+                path: self.dotenv.clone(),
+                source,
+            }),
+        }
+    }
 }
 
 fn unix_now() -> u64 {
@@ -246,12 +250,13 @@ mod tests {
             ("trailing\t", "whitespace"),
             ("bell\u{7}", "control character"),
         ];
+        // Values that decide (the key, the URL) are refused; informational ones are cleaned.
         for (value, why) in cases {
             let mut r = approved();
-            r.decided_by = Some((*value).to_owned());
+            r.issue_key = Some((*value).to_owned());
             let err = dotenv_block(Path::new("job.env"), "", &r).unwrap_err();
             let text = err.to_string();
-            assert!(text.contains("JIRA_GATE_DECIDED_BY"), "{text}");
+            assert!(text.contains("JIRA_GATE_ISSUE_KEY"), "{text}");
             assert!(text.contains("job.env"), "{text}");
             assert!(text.contains(why), "{value:?}: {text}");
         }
@@ -284,6 +289,63 @@ mod tests {
     }
 
     #[test]
+    fn twenty_variables_is_the_limit_and_allowed() {
+        // Our 12 plus 8 from other steps: exactly GitLab's default limit, which is accepted.
+        let others = |n: usize| {
+            (0..n).fold(String::new(), |mut s, i| {
+                let _ = writeln!(s, "OTHER_{i}=x");
+                s
+            })
+        };
+        assert!(dotenv_block(Path::new("a.env"), &others(8), &approved()).is_ok());
+        let err = dotenv_block(Path::new("a.env"), &others(9), &approved()).unwrap_err();
+        assert!(err.to_string().contains("21 variables"), "{err}");
+    }
+
+    #[test]
+    fn informational_values_are_made_dotenv_safe() {
+        // Issue 8 #3: an approver's display name with a trailing space or a line break must not
+        // cost an approved gate its dotenv.
+        for by in ["Jane Doe ", "Jane Doe\n", " Jane\r\nDoe", "Jane\tDoe"] {
+            let mut r = approved();
+            r.decided_by = Some(by.to_owned());
+            let block = dotenv_block(Path::new("a.env"), "", &r).unwrap();
+            let line = block
+                .lines()
+                .find(|l| l.starts_with("JIRA_GATE_DECIDED_BY="))
+                .unwrap();
+            assert!(
+                line == "JIRA_GATE_DECIDED_BY=Jane Doe" || line == "JIRA_GATE_DECIDED_BY=Jane  Doe",
+                "{by:?}: {line:?}"
+            );
+            assert!(block.contains("JIRA_GATE_DECISION=approved\n"));
+        }
+    }
+
+    #[test]
+    fn a_value_that_decides_is_refused_not_changed() {
+        let mut r = approved();
+        r.issue_key = Some("OPS-12 ".into());
+        let err = dotenv_block(Path::new("a.env"), "", &r).unwrap_err();
+        assert!(err.to_string().contains("JIRA_GATE_ISSUE_KEY"), "{err}");
+    }
+
+    #[test]
+    fn an_unreadable_dotenv_is_not_appended_to() {
+        // Not UTF-8: it cannot be read as text (so its variables cannot be counted) but could
+        // still be appended to; it must be left alone.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jira-gate.env");
+        std::fs::write(&path, b"A=\xff\n").unwrap();
+        let sink = GitLab::new(path.clone());
+        let err = sink.finish(&approved()).unwrap_err();
+        assert!(err.to_string().contains("GitLab dotenv"), "{err}");
+        assert!(err.to_string().contains("jira-gate.env"), "{err}");
+        assert!(sink.preflight().is_err());
+        assert_eq!(std::fs::read(&path).unwrap(), b"A=\xff\n");
+    }
+
+    #[test]
     fn starts_a_new_line_after_an_unterminated_file() {
         let block = dotenv_block(Path::new("a.env"), "OTHER=1", &approved()).unwrap();
         assert!(
@@ -307,7 +369,7 @@ mod tests {
         assert_eq!(text.lines().count(), 13);
 
         let mut bad = approved();
-        bad.status = Some("In\nReview".into());
+        bad.issue_url = Some("https://x\n".into());
         assert!(sink.finish(&bad).is_err());
         assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
     }

@@ -125,6 +125,21 @@ pub fn describe_body(body: &serde_json::Value, raw: &str) -> String {
     out
 }
 
+/// An error with its source chain, each cause once (some messages already include their source).
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let next = cause.to_string();
+        if !text.contains(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::describe_body;

@@ -11,7 +11,7 @@ use serde_json::{Value as Json, json};
 
 use super::models::{FieldDef, FieldMeta, FieldSchema};
 use super::{Deployment, Error, JiraClient};
-use crate::stanza::Value;
+use crate::value::Value;
 
 /// Custom field type keys whose value is rich text (ADF on v3).
 const TEXTAREA: &str = "com.atlassian.jira.plugin.system.customfieldtypes:textarea";

@@ -3,7 +3,13 @@
 //! Interpolation is plain text substitution from an environment lookup; it never runs a shell.
 //! An unset variable without a default is an error that names it, never an empty string, because
 //! an empty `summary` or `key` would silently change what the step does.
+//!
+//! The lookup reaches the `Deserialize` impls of the scalar types through a thread-local that
+//! `scoped` installs for one parse, so serde_yaml attaches the location of the value to any
+//! error they raise.
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// Why a value could not be interpolated.
@@ -71,6 +77,61 @@ pub fn interpolate(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Resul
     }
     out.push_str(rest);
     Ok(out)
+}
+
+/// An environment lookup: the variable's value, or `None` when it is unset.
+pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+type OwnedLookup = Box<dyn Fn(&str) -> Option<String>>;
+
+thread_local! {
+    static LOOKUP: RefCell<Option<OwnedLookup>> = const { RefCell::new(None) };
+}
+
+/// Runs `parse` with `lookup` installed for [`expand`]. The thread-local needs a 'static closure,
+/// so the few names `text` mentions are looked up first.
+pub(super) fn scoped<T>(text: &str, lookup: Lookup<'_>, parse: impl FnOnce() -> T) -> T {
+    let mut names = BTreeMap::new();
+    for (name, _) in references(text) {
+        if let Some(value) = lookup(&name) {
+            names.insert(name, value);
+        }
+    }
+    LOOKUP.with(|cell| *cell.borrow_mut() = Some(Box::new(move |n: &str| names.get(n).cloned())));
+    let result = parse();
+    LOOKUP.with(|cell| *cell.borrow_mut() = None);
+    result
+}
+
+/// Interpolates one scalar with the lookup [`scoped`] installed (none: every variable is unset).
+pub(super) fn expand<E: serde::de::Error>(raw: &str) -> Result<String, E> {
+    LOOKUP.with(|cell| {
+        let guard = cell.borrow();
+        let lookup: Lookup<'_> = match guard.as_ref() {
+            Some(f) => f.as_ref(),
+            None => &|_| None,
+        };
+        interpolate(raw, lookup).map_err(E::custom)
+    })
+}
+
+/// The names referenced as `${NAME}` or `${NAME:-default}`, each with whether it has a default.
+/// `$${` is a literal and references nothing.
+pub(super) fn references(text: &str) -> Vec<(String, bool)> {
+    let mut names = Vec::new();
+    let mut rest = text;
+    while let Some(pos) = rest.find('$') {
+        let after = &rest[pos + 1..];
+        if let Some(tail) = after.strip_prefix('$') {
+            rest = tail;
+        } else if let Some(body) = after.strip_prefix('{') {
+            let end = body.find(['}', ':']).unwrap_or(body.len());
+            names.push((body[..end].to_owned(), body[end..].starts_with(":-")));
+            rest = &body[end..];
+        } else {
+            rest = after;
+        }
+    }
+    names
 }
 
 #[cfg(test)]

@@ -1,0 +1,229 @@
+//! Buildkite: `buildkite-agent meta-data set jira-gate-KEY VALUE` for each output (read later with
+//! `buildkite-agent meta-data get jira-gate-decision`), an annotation with the summary table, and
+//! `--- ` / `+++ ` log groups. The agent is used only when `buildkite-agent` is on `PATH` (a step
+//! in a container without it still gets the groups and the exit code). Empty values are not set,
+//! since Buildkite refuses empty meta-data: read them with `meta-data get KEY --default ''`.
+//! Secrets are added to the agent's redactor, which masks them in the job log.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use super::{Error, Sink, fields, print_stderr};
+use crate::outcome::{Decision, Report};
+
+/// The sink; `agent` is the `buildkite-agent` found on `PATH`.
+pub(super) struct Buildkite {
+    agent: Option<PathBuf>,
+}
+
+impl Buildkite {
+    pub(super) fn new(agent: Option<PathBuf>) -> Self {
+        Buildkite { agent }
+    }
+}
+
+/// The first executable `buildkite-agent` in the directories of `path`.
+pub(super) fn find_agent(path: Option<&str>) -> Option<PathBuf> {
+    std::env::split_paths(path?)
+        .map(|dir| dir.join("buildkite-agent"))
+        .find(|candidate| is_executable(candidate))
+}
+
+fn is_executable(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        path.metadata()
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        path.is_file()
+    }
+}
+
+impl Sink for Buildkite {
+    fn name(&self) -> &'static str {
+        "buildkite"
+    }
+
+    fn mask(&self, secrets: &[&str]) {
+        let Some(agent) = &self.agent else { return };
+        for secret in secrets.iter().filter(|s| !s.trim().is_empty()) {
+            // Older agents have no redactor; their log is masked by variable name only.
+            if let Err(e) = run(
+                agent,
+                &["redactor", "add", "--format", "none"],
+                Some(secret),
+            ) {
+                tracing::debug!("buildkite-agent redactor add: {e}");
+            }
+        }
+    }
+
+    fn section_start(&self, _id: &str, title: &str) {
+        print_stderr(&format!("--- {}\n", title.replace(['\n', '\r'], " ")));
+    }
+
+    fn section_end(&self, _id: &str) {
+        print_stderr("+++ jira-gate\n");
+    }
+
+    fn finish(&self, report: &Report) -> Result<(), Error> {
+        let Some(agent) = &self.agent else {
+            return Ok(());
+        };
+        for (name, value) in fields(report) {
+            if value.is_empty() {
+                continue;
+            }
+            let key = format!("jira-gate-{}", name.replace('_', "-"));
+            run(agent, &["meta-data", "set", &key, &value], None)?;
+        }
+        let style = match report.decision {
+            Decision::Approved | Decision::Written => "success",
+            Decision::Timeout | Decision::Cancelled => "warning",
+            Decision::Rejected | Decision::Error => "error",
+        };
+        run(
+            agent,
+            &["annotate", "--style", style, "--context", "jira-gate"],
+            Some(&super::github::summary_table(report)),
+        )
+    }
+}
+
+/// Runs the agent with `args`, `input` on its stdin; a failure names the subcommand, the exit
+/// status and the agent's stderr (never the values, which may be long).
+fn run(agent: &Path, args: &[&str], input: Option<&str>) -> Result<(), Error> {
+    let command = format!("buildkite-agent {}", args[..2.min(args.len())].join(" "));
+    let failed = |detail: String| Error::Command {
+        command: command.clone(),
+        detail,
+    };
+    let mut child = Command::new(agent)
+        .args(args)
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| failed(format!("cannot start {}: {e}", agent.display())))?;
+    if let (Some(text), Some(mut stdin)) = (input, child.stdin.take()) {
+        stdin
+            .write_all(text.as_bytes())
+            .map_err(|e| failed(format!("cannot write its input: {e}")))?;
+    }
+    let output = child
+        .wait_with_output()
+        .map_err(|e| failed(e.to_string()))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(failed(format!(
+            "{}: {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        )))
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt as _;
+
+    /// A fake agent that appends its arguments (and stdin) to `log`, failing for `fail_on`.
+    fn fake_agent(dir: &Path, fail_on: &str) -> PathBuf {
+        let path = dir.join("buildkite-agent");
+        let log = dir.join("calls.log");
+        std::fs::write(
+            &path,
+            format!(
+                "#!/bin/sh\nprintf '%s|' \"$@\" >> '{log}'\nif [ \"$1\" = annotate ] || [ \"$1\" = redactor ]; then printf 'stdin:' >> '{log}'; cat >> '{log}'; fi\necho >> '{log}'\n[ \"$1 $2\" = '{fail_on}' ] && {{ echo 'api said no' >&2; exit 3; }}\nexit 0\n",
+                log = log.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    #[test]
+    fn finds_the_agent_on_path_only_when_executable() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = format!("/nonexistent:{}", dir.path().display());
+        assert_eq!(find_agent(Some(&path)), None);
+        std::fs::write(dir.path().join("buildkite-agent"), "").unwrap();
+        assert_eq!(find_agent(Some(&path)), None, "not executable");
+        let agent = fake_agent(dir.path(), "");
+        assert_eq!(find_agent(Some(&path)), Some(agent));
+        assert_eq!(find_agent(None), None);
+    }
+
+    #[test]
+    fn sets_meta_data_and_annotates() {
+        let dir = tempfile::tempdir().unwrap();
+        let sink = Buildkite::new(Some(fake_agent(dir.path(), "")));
+        let mut r = Report::new(Decision::Approved);
+        r.issue_key = Some("OPS-3".into());
+        r.decided_by = Some("-x Jane".into());
+        sink.finish(&r).unwrap();
+        let log = std::fs::read_to_string(dir.path().join("calls.log")).unwrap();
+        assert!(
+            log.starts_with("meta-data|set|jira-gate-decision|approved|\n"),
+            "{log}"
+        );
+        assert!(
+            log.contains("meta-data|set|jira-gate-issue-key|OPS-3|\n"),
+            "{log}"
+        );
+        assert!(
+            log.contains("meta-data|set|jira-gate-decided-by|-x Jane|\n"),
+            "{log}"
+        );
+        assert!(
+            !log.contains("jira-gate-status|"),
+            "empty values are skipped: {log}"
+        );
+        assert!(
+            log.contains(
+                "annotate|--style|success|--context|jira-gate|stdin:### ✅ jira-gate: approved"
+            ),
+            "{log}"
+        );
+    }
+
+    #[test]
+    fn an_agent_failure_is_an_error_naming_the_command() {
+        let dir = tempfile::tempdir().unwrap();
+        let sink = Buildkite::new(Some(fake_agent(dir.path(), "meta-data set")));
+        let err = sink.finish(&Report::new(Decision::Rejected)).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("buildkite-agent meta-data set failed"),
+            "{text}"
+        );
+        assert!(text.contains("api said no"), "{text}");
+    }
+
+    #[test]
+    fn secrets_go_to_the_redactor() {
+        let dir = tempfile::tempdir().unwrap();
+        let sink = Buildkite::new(Some(fake_agent(dir.path(), "")));
+        sink.mask(&["s3cret", " "]);
+        let log = std::fs::read_to_string(dir.path().join("calls.log")).unwrap();
+        assert_eq!(log, "redactor|add|--format|none|stdin:s3cret\n");
+    }
+
+    #[test]
+    fn without_an_agent_nothing_runs() {
+        Buildkite::new(None)
+            .finish(&Report::new(Decision::Error))
+            .unwrap();
+    }
+}

@@ -1,0 +1,69 @@
+//! `jira-gate demo`: an in-process sandbox that approves (or rejects) after a few seconds, and the
+//! real step against it.
+
+use crate::ci;
+use crate::cli::{DemoArgs, Global};
+use crate::commands::report_error;
+use crate::commands::run::{Shutdown, step_and_outputs};
+use crate::env::Env;
+use crate::error::Error;
+use crate::exit::Exit;
+use crate::input;
+use crate::sandbox;
+
+/// The stanza `demo` runs (also shipped as `steps/demo.yml`).
+pub const DEMO_STANZA: &str = include_str!("../../steps/demo.yml");
+
+/// `jira-gate demo`: an in-process sandbox that approves (or rejects) after a few seconds, and the
+/// real step against it.
+pub async fn run(args: &DemoArgs, global: &Global, env: Env) -> Exit {
+    let mut sandbox_args = sandbox::Args {
+        listen: "127.0.0.1:0".parse().expect("a literal address"),
+        flavor: args.flavor,
+        ..sandbox::Args::default()
+    };
+    let delay = sandbox::DelayRange {
+        min: args.approve_after,
+        max: args.approve_after,
+    };
+    if args.reject {
+        sandbox_args.reject_after = Some(delay);
+    } else {
+        sandbox_args.approve_after = Some(delay);
+    }
+    let sandbox = match sandbox::Sandbox::start(sandbox_args).await {
+        Ok(sandbox) => sandbox,
+        Err(e) => {
+            return report_error(Err(Error::Io {
+                what: "cannot start the demo sandbox".into(),
+                source: e,
+            }));
+        }
+    };
+    eprintln!(
+        "jira-gate demo: a sandbox Jira ({:?}) runs at {}",
+        args.flavor,
+        sandbox.base_url()
+    );
+    eprintln!(
+        "jira-gate demo: the stanza is steps/demo.yml; a simulated approver acts {} after the request",
+        humantime::format_duration(args.approve_after)
+    );
+    let env = env.with_overrides(demo_env(&sandbox, args.flavor));
+    let sink = ci::detect_with(&|n| env.get(n), &input::ci_options(global));
+    let stanza = input::parse("steps/demo.yml", DEMO_STANZA, global, &env);
+    step_and_outputs(stanza, global, sink.as_ref(), &mut Shutdown::install()).await
+}
+
+/// The variables `steps/demo.yml` interpolates, pointing at the sandbox's default credentials.
+fn demo_env(sandbox: &sandbox::Sandbox, flavor: sandbox::Flavor) -> Vec<(String, String)> {
+    let (user, token) = match flavor {
+        sandbox::Flavor::Cloud => ("ci-bot@example.com", "sandbox-token"),
+        sandbox::Flavor::Datacenter => ("ci-bot", "sandbox-password"),
+    };
+    vec![
+        ("JIRA_URL".into(), sandbox.base_url()),
+        ("JIRA_USER".into(), user.into()),
+        ("JIRA_API_TOKEN".into(), token.into()),
+    ]
+}

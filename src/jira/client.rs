@@ -1,0 +1,323 @@
+//! [`JiraClient`]: one connection to one Jira site, set up from its own [`ClientConfig`]. It finds
+//! out which Jira answers ([`JiraClient::connect`]) and which REST version to speak; the API calls
+//! themselves are grouped by resource in `meta.rs`, `issues.rs` and `users.rs`, and every request
+//! goes through the transport (`transport.rs`).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use base64::Engine as _;
+use reqwest::Method;
+use reqwest::header::HeaderValue;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::Value;
+use tokio::time::Instant;
+
+use super::adf;
+use super::error::Error;
+use super::models::{ServerInfo, User};
+use super::transport::{Retry, Transport, parse};
+use crate::secret::Secret;
+
+/// What the client needs to reach one Jira site. Built from the stanza's `jira` section at the
+/// edge (`stanza::Connection::client_config`), so the client knows nothing of the stanza.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Base URL without a trailing slash.
+    pub url: String,
+    /// Credentials.
+    pub auth: Auth,
+    /// Which REST API.
+    pub api: ApiChoice,
+    /// Extra trust anchor (a PEM file).
+    pub ca_file: Option<PathBuf>,
+    /// Per-request timeout.
+    pub request_timeout: Duration,
+}
+
+/// Which REST API to speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiChoice {
+    /// Ask `/rest/api/2/serverInfo`: Cloud gets v3, Data Center and Server v2.
+    #[default]
+    Auto,
+    /// REST v2 (plain-text descriptions). Data Center, or Cloud if wanted.
+    V2,
+    /// REST v3 (Atlassian Document Format). Cloud only.
+    V3,
+}
+
+/// Credentials.
+#[derive(Debug, Clone)]
+pub enum Auth {
+    /// Basic auth.
+    Basic {
+        /// Email (Cloud) or username (Data Center).
+        username: String,
+        /// API token or password.
+        token: Secret,
+    },
+    /// Bearer personal access token.
+    Pat {
+        /// The token.
+        token: Secret,
+    },
+}
+
+impl Auth {
+    /// The secret, for CI masking.
+    pub fn secret(&self) -> &Secret {
+        match self {
+            Auth::Basic { token, .. } | Auth::Pat { token } => token,
+        }
+    }
+}
+
+/// Which kind of Jira answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deployment {
+    /// Jira Cloud (`*.atlassian.net`): accountIds, `/search/jql`, ADF on v3.
+    Cloud,
+    /// Jira Data Center or Server: usernames, `/search`, v2 only.
+    DataCenter,
+}
+
+/// Which REST version the client speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    /// `/rest/api/2`: plain-text rich text.
+    V2,
+    /// `/rest/api/3`: Atlassian Document Format.
+    V3,
+}
+
+impl Api {
+    fn segment(self) -> &'static str {
+        match self {
+            Api::V2 => "2",
+            Api::V3 => "3",
+        }
+    }
+}
+
+/// A connection to one Jira site.
+#[derive(Debug)]
+pub struct JiraClient {
+    pub(super) transport: Transport,
+    pub(super) api: Api,
+    /// What the configuration asked for; [`JiraClient::connect`] settles it into `api`.
+    choice: ApiChoice,
+}
+
+impl JiraClient {
+    /// Builds the client for a connection. No request is made yet; call [`JiraClient::connect`].
+    ///
+    /// TLS is always verified (rustls with the OS trust store, plus `ca_file`); proxies come from
+    /// `HTTPS_PROXY`/`NO_PROXY`; redirects are followed only on the same host, so the credentials
+    /// never travel to another one.
+    pub fn new(conn: &ClientConfig, deadline: Instant) -> Result<Self, Error> {
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("jira-gate/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(conn.request_timeout.min(Duration::from_secs(10)))
+            .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                let same_host = attempt.previous().first().is_some_and(|first| {
+                    first.host_str() == attempt.url().host_str()
+                        && first.port() == attempt.url().port()
+                });
+                if attempt.previous().len() >= 5 {
+                    attempt.error("too many redirects")
+                } else if same_host {
+                    attempt.follow()
+                } else {
+                    attempt.stop()
+                }
+            }))
+            .https_only(false)
+            .use_rustls_tls();
+        if let Some(path) = &conn.ca_file {
+            let pem = std::fs::read(path).map_err(|e| {
+                Error::Setup(format!("cannot read jira.ca_file {}: {e}", path.display()))
+            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                Error::Setup(format!(
+                    "jira.ca_file {} holds no usable PEM certificate: {e}",
+                    path.display()
+                ))
+            })?;
+            if certs.is_empty() {
+                return Err(Error::Setup(format!(
+                    "jira.ca_file {} holds no PEM certificate",
+                    path.display()
+                )));
+            }
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let http = builder
+            .build()
+            .map_err(|e| Error::Setup(format!("cannot set up HTTPS: {e}")))?;
+        let (authorization, user) = match &conn.auth {
+            Auth::Basic { username, token } => {
+                let encoded = base64::engine::general_purpose::STANDARD
+                    .encode(format!("{username}:{}", token.expose()));
+                (format!("Basic {encoded}"), username.clone())
+            }
+            Auth::Pat { token } => (
+                format!("Bearer {}", token.expose()),
+                "the personal access token's owner".into(),
+            ),
+        };
+        let mut authorization = HeaderValue::from_str(&authorization).map_err(|_| {
+            Error::Setup("the token contains characters that cannot go in an HTTP header".into())
+        })?;
+        authorization.set_sensitive(true);
+        Ok(JiraClient {
+            transport: Transport {
+                http,
+                base: conn.url.clone(),
+                authorization,
+                user,
+                deployment: Deployment::DataCenter,
+                request_timeout: conn.request_timeout,
+                deadline,
+            },
+            api: if conn.api == ApiChoice::V3 {
+                Api::V3
+            } else {
+                Api::V2
+            },
+            choice: conn.api,
+        })
+    }
+
+    /// Asks `serverInfo` which Jira this is, picks the API version for `api: auto`, and checks the
+    /// credentials with `/myself` (wrong credentials often do not give 401 elsewhere:
+    /// API-NOTES §0.4).
+    pub async fn connect(&mut self) -> Result<User, Error> {
+        let info: ServerInfo = match self.transport.get("/rest/api/2/serverInfo", &[]).await {
+            Err(Error::Status { status: 404, .. }) => {
+                return Err(Error::Mismatch(format!(
+                    "{} does not answer /rest/api/2/serverInfo, so it is not a Jira base URL (hint: Cloud: https://your-domain.atlassian.net; Data Center: include the context path, e.g. https://example.com/jira)",
+                    self.transport.base
+                )));
+            }
+            other => other?,
+        };
+        let cloud = info
+            .deployment_type
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case("cloud"));
+        self.transport.deployment = if cloud {
+            Deployment::Cloud
+        } else {
+            Deployment::DataCenter
+        };
+        self.api = match self.choice {
+            ApiChoice::Auto if cloud => Api::V3,
+            ApiChoice::Auto | ApiChoice::V2 => Api::V2,
+            ApiChoice::V3 if !cloud => {
+                return Err(Error::Mismatch(format!(
+                    "jira.api is v3 but {} is Jira {} {}, which has only REST v2 (hint: use `api: auto` or `api: v2`)",
+                    self.transport.base,
+                    info.deployment_type.as_deref().unwrap_or("Server"),
+                    info.version.as_deref().unwrap_or_default()
+                )));
+            }
+            ApiChoice::V3 => Api::V3,
+        };
+        tracing::info!(
+            "Jira {} {} at {}, using REST v{}",
+            if cloud { "Cloud" } else { "Data Center/Server" },
+            info.version.as_deref().unwrap_or("?"),
+            self.transport.base,
+            self.api.segment()
+        );
+        self.myself().await
+    }
+
+    /// `GET /myself`: who the credentials belong to. Fails on 401 and on the 200s that Jira marks
+    /// as anonymous (`X-Seraph-LoginReason`, `X-AUSERNAME: anonymous`).
+    pub async fn myself(&self) -> Result<User, Error> {
+        let path = self.rest("myself");
+        let reply = match self
+            .transport
+            .call(Method::GET, &path, &[], None, Retry::Always)
+            .await
+        {
+            Err(Error::Status {
+                status: 403,
+                detail,
+                ..
+            }) => return Err(self.transport.unauthorized(format!("HTTP 403: {detail}"))),
+            other => other?,
+        };
+        let header = |name: &str| {
+            reply
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        if let Some(reason) = header("x-seraph-loginreason") {
+            if reason.contains("AUTHENTICATED_FAILED") || reason.contains("AUTHENTICATION_DENIED") {
+                return Err(self
+                    .transport
+                    .unauthorized(format!("X-Seraph-LoginReason: {reason}")));
+            }
+        }
+        if header("x-ausername").is_some_and(|u| u.eq_ignore_ascii_case("anonymous")) {
+            return Err(self.transport.unauthorized("X-AUSERNAME: anonymous".into()));
+        }
+        let user: User = parse(&reply.body, "GET", &path)?;
+        tracing::info!("authenticated as {}", user.label());
+        Ok(user)
+    }
+
+    /// The deployment found by [`JiraClient::connect`].
+    pub fn deployment(&self) -> Deployment {
+        self.transport.deployment
+    }
+
+    /// `<base>/browse/<key>`.
+    pub fn browse_url(&self, key: &str) -> String {
+        format!("{}/browse/{key}", self.transport.base)
+    }
+
+    /// Moves the deadline (the wait's timeout is known after setup).
+    pub fn set_deadline(&mut self, deadline: Instant) {
+        self.transport.deadline = deadline;
+    }
+
+    /// Rich text in the form this API version takes: ADF on v3, a string on v2.
+    pub fn rich_text(&self, text: &str) -> Value {
+        match self.api {
+            Api::V3 => adf::from_text(text),
+            Api::V2 => Value::String(text.to_owned()),
+        }
+    }
+
+    pub(super) fn rest(&self, tail: &str) -> String {
+        format!("/rest/api/{}/{tail}", self.api.segment())
+    }
+}
+
+/// Percent-encodes one path segment (issue keys and project keys are plain, but stanzas are input).
+pub(super) fn segment(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::segment;
+
+    #[test]
+    fn path_segments_are_encoded() {
+        assert_eq!(segment("OPS-1"), "OPS-1");
+        assert_eq!(segment("a/b c"), "a%2Fb%20c");
+    }
+}

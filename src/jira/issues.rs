@@ -1,0 +1,150 @@
+//! Issue calls: reading and searching issues and their transitions, and the writes (create, edit,
+//! comment, transition). A write is built as a [`Write`] value and sent with
+//! [`JiraClient::send`], so that `--dry-run` (a layer above the client, `crate::dry_run`) can
+//! print it instead.
+
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use super::client::{Deployment, JiraClient, segment};
+use super::error::Error;
+use super::models::{Issue, SearchPage, Transition, Transitions};
+use super::transport::{Retry, parse};
+
+/// A write to Jira, built but not sent.
+#[derive(Debug, Clone)]
+pub struct Write {
+    /// `POST` or `PUT`.
+    pub method: Method,
+    /// The REST path (no host).
+    pub path: String,
+    /// The JSON body.
+    pub body: Value,
+    retry: Retry,
+}
+
+impl Write {
+    /// Reads Jira's answer to this write.
+    pub fn parse<T: DeserializeOwned>(&self, answer: &Value) -> Result<T, Error> {
+        parse(answer, self.method.as_str(), &self.path)
+    }
+}
+
+impl JiraClient {
+    /// `POST /issue`. Not retried once it may have reached Jira: see [`Error::Ambiguous`].
+    pub fn create_request(&self, fields: Value) -> Write {
+        Write {
+            method: Method::POST,
+            path: self.rest("issue"),
+            body: Value::Object(serde_json::Map::from_iter([("fields".to_owned(), fields)])),
+            retry: Retry::UnlessSent,
+        }
+    }
+
+    /// `PUT /issue/{key}` with `fields` and `update` operations; `None` when both are empty.
+    pub fn edit_request(&self, key: &str, fields: Value, update: Value) -> Option<Write> {
+        let mut body = json!({});
+        if fields.as_object().is_some_and(|f| !f.is_empty()) {
+            body["fields"] = fields;
+        }
+        if update.as_object().is_some_and(|u| !u.is_empty()) {
+            body["update"] = update;
+        }
+        if body.as_object().is_some_and(serde_json::Map::is_empty) {
+            return None;
+        }
+        Some(Write {
+            method: Method::PUT,
+            path: self.rest(&format!("issue/{}", segment(key))),
+            body,
+            retry: Retry::Always,
+        })
+    }
+
+    /// `POST /issue/{key}/comment`.
+    pub fn comment_request(&self, key: &str, text: &str) -> Write {
+        Write {
+            method: Method::POST,
+            path: self.rest(&format!("issue/{}/comment", segment(key))),
+            body: json!({ "body": self.rich_text(text) }),
+            retry: Retry::UnlessSent,
+        }
+    }
+
+    /// `POST /issue/{key}/transitions`.
+    pub fn transition_request(&self, key: &str, transition: &Transition) -> Write {
+        Write {
+            method: Method::POST,
+            path: self.rest(&format!("issue/{}/transitions", segment(key))),
+            body: json!({ "transition": { "id": transition.id } }),
+            // A transition applied twice fails the second time with 400, so retrying is safe:
+            // the caller re-reads the status when that happens.
+            retry: Retry::Always,
+        }
+    }
+
+    /// Sends a write; the answer's body.
+    pub async fn send(&self, write: &Write) -> Result<Value, Error> {
+        let reply = self
+            .transport
+            .call(
+                write.method.clone(),
+                &write.path,
+                &[],
+                Some(&write.body),
+                write.retry,
+            )
+            .await?;
+        Ok(reply.body)
+    }
+
+    /// The full URL of a REST path on this site.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.transport.base)
+    }
+
+    /// `GET /issue/{key}/transitions`: those available from the current status.
+    pub async fn transitions(&self, key: &str) -> Result<Vec<Transition>, Error> {
+        let list: Transitions = self
+            .transport
+            .get(
+                &self.rest(&format!("issue/{}/transitions", segment(key))),
+                &[],
+            )
+            .await?;
+        Ok(list.transitions)
+    }
+
+    /// `GET /issue/{key}` with only `fields` (and the changelog when asked).
+    pub async fn issue(
+        &self,
+        key: &str,
+        fields: &[String],
+        changelog: bool,
+    ) -> Result<Issue, Error> {
+        let mut query = vec![("fields", fields.join(","))];
+        if changelog {
+            query.push(("expand", "changelog".to_owned()));
+        }
+        self.transport
+            .get(&self.rest(&format!("issue/{}", segment(key))), &query)
+            .await
+    }
+
+    /// Runs a JQL search: Cloud's `/search/jql` (the old `/search` answers 410 there), Data
+    /// Center's `/search`. Returns at most `max` issues with the given fields.
+    pub async fn search(&self, jql: &str, fields: &[&str], max: u32) -> Result<Vec<Issue>, Error> {
+        let path = match self.deployment() {
+            Deployment::Cloud => self.rest("search/jql"),
+            Deployment::DataCenter => "/rest/api/2/search".to_owned(),
+        };
+        let query = [
+            ("jql", jql.to_owned()),
+            ("fields", fields.join(",")),
+            ("maxResults", max.to_string()),
+        ];
+        let page: SearchPage = self.transport.get(&path, &query).await?;
+        Ok(page.issues)
+    }
+}

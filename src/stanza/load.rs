@@ -1,0 +1,176 @@
+//! Reading a stanza: the bytes checked (size, NUL, UTF-8), the YAML parsed into a [`RawStanza`]
+//! with interpolation, and serde's errors turned into located messages with a hint.
+//!
+//! serde_yaml is deprecated upstream; it is called from [`from_str`] only, so it can be swapped in
+//! one place.
+
+use super::error::Error;
+use super::interpolate::{self, Lookup, references};
+use super::raw::RawStanza;
+
+/// Stanzas larger than this are refused before parsing (a step definition is a few hundred bytes).
+pub const MAX_STANZA_BYTES: usize = 256 * 1024;
+
+/// Checks size, NUL bytes and UTF-8 before any YAML parsing.
+pub fn decode(file: &str, bytes: &[u8]) -> Result<String, Error> {
+    let located = |offset: usize, message: String, hint: &str| {
+        let line = bytes[..offset].split(|&b| b == b'\n').count();
+        let column = offset
+            - bytes[..offset]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |p| p + 1)
+            + 1;
+        Error::Parse {
+            file: file.to_owned(),
+            line,
+            column,
+            message,
+            hint: Some(hint.to_owned()),
+        }
+    };
+    if bytes.len() > MAX_STANZA_BYTES {
+        return Err(located(
+            0,
+            format!(
+                "the file is {} bytes; a step definition may be at most {MAX_STANZA_BYTES}",
+                bytes.len()
+            ),
+            "is this the right file?",
+        ));
+    }
+    if let Some(offset) = bytes.iter().position(|&b| b == 0) {
+        return Err(located(
+            offset,
+            "the file contains a NUL byte".into(),
+            "is this a binary file?",
+        ));
+    }
+    String::from_utf8(bytes.to_vec()).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        located(
+            offset,
+            "the file is not valid UTF-8".into(),
+            "save the file as UTF-8",
+        )
+    })
+}
+
+/// Parses YAML text into a [`RawStanza`], interpolating values through `lookup`.
+///
+/// The only place serde_yaml is called.
+pub fn from_str(text: &str, file: &str, lookup: Lookup<'_>) -> Result<RawStanza, Error> {
+    let result = interpolate::scoped(text, lookup, || {
+        serde_path_to_error::deserialize::<_, RawStanza>(serde_yaml::Deserializer::from_str(text))
+    });
+    // `${NAME}` of a set but empty variable is allowed (as in the shell) but rarely meant: a CI
+    // variable defined from a missing secret or setting is empty, not unset.
+    let empty: Vec<String> = references(text)
+        .into_iter()
+        .filter(|(name, has_default)| !has_default && lookup(name).is_some_and(|v| v.is_empty()))
+        .map(|(name, _)| name)
+        .fold(Vec::new(), |mut seen, name| {
+            if !seen.contains(&name) {
+                seen.push(name);
+            }
+            seen
+        });
+    let result = result.map(|mut raw| {
+        raw.warnings = empty
+            .iter()
+            .map(|name| format!("{file}: `{name}` is set but empty, so `${{{name}}}` is an empty string (hint: check the variable, or write `${{{name}:-}}` if empty is meant)"))
+            .collect();
+        raw
+    });
+    result.map_err(|err| parse_error(err, text, file))
+}
+
+/// A serde_yaml error as the user should see it: their key path, line and column, no Rust type
+/// names, and a hint where one helps.
+fn parse_error(
+    err: serde_path_to_error::Error<serde_yaml::Error>,
+    text: &str,
+    file: &str,
+) -> Error {
+    let path = err.path().to_string();
+    let inner = err.into_inner();
+    let (line, column) = inner.location().map_or((1, 1), |l| (l.line(), l.column()));
+    let mut message = inner.to_string();
+    // serde_yaml appends " at line L column C" and may prefix the path; we print both ourselves.
+    if let Some(cut) = message.find(" at line ") {
+        message.truncate(cut);
+    }
+    // serde_yaml prefixes the path of the enclosing map ("ticket: unknown field ...").
+    if let Some((head, _)) = message.split_once(": ") {
+        if !head.contains(' ') && path.starts_with(head) {
+            let cut = head.len() + 2;
+            message.drain(..cut);
+        }
+    }
+    // Our Rust type names mean nothing to the user.
+    for raw in [
+        "struct RawStanza",
+        "struct RawJira",
+        "struct RawAuth",
+        "struct RawTicket",
+        "struct RawApproval",
+        "struct RawCriterion",
+    ] {
+        message = message.replace(raw, "a map of keys");
+    }
+    let mut hint = did_you_mean(&message);
+    if text.trim().is_empty() {
+        hint = Some("the stanza is empty; start from one of the files in steps/".into());
+    }
+    // The hint names the keys; the long "expected one of" list would only repeat them.
+    if let Some(cut) = message.find(", expected ") {
+        if hint.is_some() {
+            message.truncate(cut);
+        }
+    }
+    let message = if path == "." || path.is_empty() {
+        message
+    } else {
+        format!("`{path}`: {message}")
+    };
+    Error::Parse {
+        file: file.to_owned(),
+        line,
+        column,
+        message,
+        hint,
+    }
+}
+
+/// For serde's "unknown field `x`, expected one of `a`, `b`" (and unknown variants), the closest
+/// expected name.
+pub(super) fn did_you_mean(message: &str) -> Option<String> {
+    let (got, expected, what) = if let Some(rest) = message.strip_prefix("unknown field `") {
+        let (got, expected) = rest.split_once("`, expected ")?;
+        (got, expected, "keys")
+    } else if let Some(rest) = message.strip_prefix("unknown variant `") {
+        let (got, expected) = rest.split_once("`, expected ")?;
+        (got, expected, "values")
+    } else {
+        return None;
+    };
+    let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    let best = candidates
+        .iter()
+        .map(|c| (strsim::damerau_levenshtein(&got.to_lowercase(), c), *c))
+        .min_by_key(|(d, _)| *d)?;
+    let limit = (got.len() / 3).max(2);
+    if best.0 <= limit {
+        Some(format!("did you mean `{}`?", best.1))
+    } else {
+        Some(format!("valid {what} here: {}", candidates.join(", ")))
+    }
+}
+
+/// The JSON Schema of the stanza, as `jira-gate schema` prints it and `schemas/` stores it.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(RawStanza);
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema serializes");
+    text.push('\n');
+    text
+}

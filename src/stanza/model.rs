@@ -1,0 +1,183 @@
+//! The validated step definition the rest of the program uses. Every rule of the contract already
+//! holds here: a ticket to create has its project, type and summary; `interval <= max_interval <=
+//! timeout`; the URL is https unless loopback.
+
+use std::time::Duration;
+
+use crate::criteria::{Criteria, Named};
+use crate::jira::ClientConfig;
+use crate::value::Value;
+
+/// Default first gap between polls.
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
+/// Default backoff ceiling.
+pub const DEFAULT_MAX_INTERVAL: Duration = Duration::from_secs(5 * 60);
+/// Default overall wait: an hour, GitLab's default job timeout, so the step ends with its own exit
+/// code 4 rather than being killed by the runner.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+/// Default per-request timeout.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A validated step definition.
+#[derive(Debug, Clone)]
+pub struct Stanza {
+    /// The file it came from (for messages).
+    pub file: String,
+    /// The connection.
+    pub jira: ClientConfig,
+    /// The ticket.
+    pub ticket: Ticket,
+    /// The wait; `None` means create/update only.
+    pub approval: Option<Approval<Named>>,
+    /// Warnings found while validating (e.g. a literal token).
+    pub warnings: Vec<String>,
+    /// How long the whole step may take: `approval.timeout`, else `--timeout`, else
+    /// [`WRITE_ONLY_BUDGET`] for a step without an approval section.
+    pub budget: Duration,
+}
+
+/// Without an `approval` section (and without `--timeout`) the step still gets this long to reach
+/// Jira through retries.
+pub const WRITE_ONLY_BUDGET: Duration = Duration::from_secs(5 * 60);
+
+/// What to do with the ticket.
+#[derive(Debug, Clone)]
+pub struct Ticket {
+    /// Create one, or update an existing one.
+    pub target: Target,
+    /// Plain-text description.
+    pub description: Option<String>,
+    /// Labels.
+    pub labels: Vec<String>,
+    /// Other fields by name or id, in the order written.
+    pub fields: Vec<(String, Value)>,
+    /// Idempotency key.
+    pub dedupe: Option<String>,
+    /// Transition or target status name.
+    pub transition: Option<String>,
+    /// Comment text.
+    pub comment: Option<String>,
+}
+
+/// Which ticket: a new one, with what creating it needs, or an existing one by key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// No key was given: create an issue.
+    Create {
+        /// Project key or id.
+        project: String,
+        /// Issue type name or id.
+        issue_type: String,
+        /// Summary.
+        summary: String,
+    },
+    /// `ticket.key` or `--issue-key` names the issue to update.
+    Update {
+        /// The issue key.
+        key: String,
+        /// A new summary, if one is written.
+        summary: Option<String>,
+        /// The project, if written (`check` reads its statuses).
+        project: Option<String>,
+        /// The issue type, if written (`check` looks it up).
+        issue_type: Option<String>,
+    },
+}
+
+impl Ticket {
+    /// The key of the issue to update; `None` when creating.
+    pub fn key(&self) -> Option<&str> {
+        match &self.target {
+            Target::Update { key, .. } => Some(key),
+            Target::Create { .. } => None,
+        }
+    }
+
+    /// The project, when the stanza names one.
+    pub fn project(&self) -> Option<&str> {
+        match &self.target {
+            Target::Create { project, .. } => Some(project),
+            Target::Update { project, .. } => project.as_deref(),
+        }
+    }
+
+    /// The issue type, when the stanza names one.
+    pub fn issue_type(&self) -> Option<&str> {
+        match &self.target {
+            Target::Create { issue_type, .. } => Some(issue_type),
+            Target::Update { issue_type, .. } => issue_type.as_deref(),
+        }
+    }
+
+    /// The summary, when the stanza sets one.
+    pub fn summary(&self) -> Option<&str> {
+        match &self.target {
+            Target::Create { summary, .. } => Some(summary),
+            Target::Update { summary, .. } => summary.as_deref(),
+        }
+    }
+}
+
+/// The validated wait. `Id` is how `field` criteria name their field: [`Named`] as written in
+/// the stanza, a field id (`String`) once [`Approval::resolve`] has looked the names up in Jira.
+#[derive(Debug, Clone)]
+pub struct Approval<Id = String> {
+    /// Approve when these hold.
+    pub approve: Criteria<Id>,
+    /// Reject when these hold (checked first).
+    pub reject: Option<Criteria<Id>>,
+    /// First gap between polls.
+    pub interval: Duration,
+    /// Backoff ceiling.
+    pub max_interval: Duration,
+    /// Overall wait.
+    pub timeout: Duration,
+    /// Comment added on cancellation.
+    pub on_cancel_comment: Option<String>,
+}
+
+impl<Id> Approval<Id> {
+    /// Every field name (as written) the criteria use.
+    pub fn field_names(&self) -> Vec<String> {
+        let mut names = self.approve.field_names();
+        names.extend(self.reject.iter().flat_map(Criteria::field_names));
+        names
+    }
+
+    /// Every status name the criteria compare with.
+    pub fn status_names(&self) -> Vec<String> {
+        let mut names = self.approve.status_names();
+        names.extend(self.reject.iter().flat_map(Criteria::status_names));
+        names
+    }
+}
+
+impl Approval<Named> {
+    /// The same wait with every field name replaced by the id `resolve` gives it.
+    pub fn resolve<E>(
+        &self,
+        resolve: &mut dyn FnMut(&str) -> Result<String, E>,
+    ) -> Result<Approval, E> {
+        Ok(Approval {
+            approve: self.approve.resolve(resolve)?,
+            reject: self
+                .reject
+                .as_ref()
+                .map(|r| r.resolve(resolve))
+                .transpose()?,
+            interval: self.interval,
+            max_interval: self.max_interval,
+            timeout: self.timeout,
+            on_cancel_comment: self.on_cancel_comment.clone(),
+        })
+    }
+}
+
+/// Command-line / `JIRA_GATE_*` values that take precedence over the stanza.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--issue-key`.
+    pub issue_key: Option<String>,
+    /// `--timeout`.
+    pub timeout: Option<Duration>,
+}

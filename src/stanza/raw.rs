@@ -1,0 +1,194 @@
+//! What the user writes: the serde mirror of SPEC section 1, with `deny_unknown_fields` on every
+//! map so a misspelt key is an error with its location and a "did you mean" hint.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer};
+
+use super::scalars::{Names, Span, Text};
+use crate::jira::ApiChoice;
+use crate::value::Value;
+
+/// A jira-gate step definition (native format, version 1).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "jira-gate step")]
+pub struct RawStanza {
+    /// The connection to Jira.
+    pub jira: RawJira,
+    /// The ticket to create or update.
+    pub ticket: RawTicket,
+    /// When to approve or reject. Omit it to only create/update the ticket and exit 0.
+    #[serde(default)]
+    pub approval: Option<RawApproval>,
+    /// Found while parsing: variables referenced without a default that are set but empty.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub warnings: Vec<String>,
+}
+
+/// The connection (Harness calls it the Jira connector).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawJira {
+    /// Base URL of the site, e.g. `https://your-domain.atlassian.net`; https, or http only to a
+    /// loopback address.
+    pub url: Text,
+    /// Credentials.
+    pub auth: RawAuth,
+    /// `auto` (ask serverInfo: Cloud uses v3, everything else v2), `v2` or `v3`.
+    #[serde(default)]
+    pub api: Option<ApiChoice>,
+    /// A PEM file with an extra trust anchor (on-premises Jira with a private CA).
+    #[serde(default)]
+    pub ca_file: Option<Text>,
+    /// Timeout of one HTTP request (default 30s).
+    #[serde(default)]
+    pub request_timeout: Option<Span>,
+}
+
+/// How to authenticate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthType {
+    /// Basic: Cloud email + API token, or Data Center username + password.
+    Basic,
+    /// Data Center personal access token, sent as `Authorization: Bearer`.
+    Pat,
+}
+
+/// Credentials. The token is never printed.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAuth {
+    /// `basic` or `pat`.
+    #[serde(rename = "type")]
+    pub kind: AuthType,
+    /// Basic only: the Cloud account's email, or the Data Center username.
+    #[serde(default)]
+    pub username: Option<Text>,
+    /// The API token (Cloud), password (Data Center basic) or personal access token (pat).
+    /// Interpolate it from a secret variable: `${JIRA_API_TOKEN}`.
+    #[serde(default)]
+    pub token: Option<Text>,
+    /// Read the token from this file instead (a Kubernetes or Docker secret mount); surrounding
+    /// whitespace is trimmed.
+    #[serde(default)]
+    pub token_file: Option<Text>,
+}
+
+/// The ticket.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawTicket {
+    /// An existing issue to update. Empty or absent: create one.
+    #[serde(default)]
+    pub key: Option<Text>,
+    /// Project key; required to create.
+    #[serde(default)]
+    pub project: Option<Text>,
+    /// Issue type name (e.g. `Change`, `Task`); required to create.
+    #[serde(default, rename = "type")]
+    pub issue_type: Option<Text>,
+    /// Summary; required to create.
+    #[serde(default)]
+    pub summary: Option<Text>,
+    /// Plain text; sent as Atlassian Document Format on REST v3.
+    #[serde(default)]
+    pub description: Option<Text>,
+    /// Labels (no spaces). On update they are added to the existing ones.
+    #[serde(default)]
+    pub labels: Option<Vec<Text>>,
+    /// Any other field, by display name (`Priority`, `Change risk`) or id (`customfield_10050`).
+    #[serde(default)]
+    pub fields: Option<BTreeMap<String, Value>>,
+    /// Idempotency key: the ticket carries a label derived from it, and a retried job reuses the
+    /// ticket instead of creating another.
+    #[serde(default)]
+    pub dedupe: Option<Text>,
+    /// A transition to apply after create/update, by transition name or target status name.
+    #[serde(default)]
+    pub transition: Option<Text>,
+    /// A comment to add (plain text).
+    #[serde(default)]
+    pub comment: Option<Text>,
+}
+
+/// When the wait ends.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawApproval {
+    /// Criteria that approve (exit 0).
+    pub approve_when: RawCriterion,
+    /// Criteria that reject (exit 3); checked first.
+    #[serde(default)]
+    pub reject_when: Option<RawCriterion>,
+    /// First gap between polls (default 30s).
+    #[serde(default)]
+    pub interval: Option<Span>,
+    /// Ceiling of the jittered exponential backoff between polls (default 5m).
+    #[serde(default)]
+    pub max_interval: Option<Span>,
+    /// Give up after this long, exit 4 (default 1h).
+    #[serde(default)]
+    pub timeout: Option<Span>,
+    /// A comment added to the ticket when the step is cancelled (SIGTERM/SIGINT).
+    #[serde(default)]
+    pub on_cancel_comment: Option<Text>,
+}
+
+/// A criterion: a map whose keys must all hold.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCriterion {
+    /// Status name(s), compared case-insensitively.
+    #[serde(default)]
+    pub status: Option<Names>,
+    /// `new`, `indeterminate`, `done` (or To Do / In Progress / Done).
+    #[serde(default)]
+    pub status_category: Option<Names>,
+    /// Resolution name(s); `null` means unresolved.
+    #[serde(default, deserialize_with = "present")]
+    #[schemars(with = "Option<Names>")]
+    pub resolution: Option<Option<Names>>,
+    /// A field by display name or id; combine with one of equals, not_equals, in, not_in,
+    /// contains, empty.
+    #[serde(default)]
+    pub field: Option<Text>,
+    /// The field equals this value.
+    #[serde(default)]
+    pub equals: Option<Value>,
+    /// The field does not equal this value.
+    #[serde(default)]
+    pub not_equals: Option<Value>,
+    /// The field's value is one of these.
+    #[serde(default, rename = "in")]
+    pub in_: Option<Vec<Value>>,
+    /// The field's value is none of these.
+    #[serde(default)]
+    pub not_in: Option<Vec<Value>>,
+    /// The field (a list, or text) contains this value.
+    #[serde(default)]
+    pub contains: Option<Value>,
+    /// The field is empty (`true`) or set (`false`).
+    #[serde(default)]
+    pub empty: Option<bool>,
+    /// Holds when `key = KEY AND (jql)` finds the issue (not supported yet).
+    #[serde(default)]
+    pub jql: Option<Text>,
+    /// Jira Service Management approval decision (not supported yet).
+    #[serde(default)]
+    pub approval: Option<Text>,
+    /// All of these hold.
+    #[serde(default)]
+    pub all: Option<Vec<RawCriterion>>,
+    /// At least one of these holds.
+    #[serde(default)]
+    pub any: Option<Vec<RawCriterion>>,
+}
+
+/// Distinguishes `resolution: null` (Some(None)) from an absent key (None).
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<Names>>, D::Error> {
+    Option::<Names>::deserialize(d).map(Some)
+}

@@ -1,0 +1,218 @@
+//! Parsing and validation, end to end from YAML text.
+
+use std::time::Duration;
+
+use super::load::did_you_mean;
+use super::validate::validate_url;
+use super::*;
+
+fn env(name: &str) -> Option<String> {
+    match name {
+        "JIRA_URL" => Some("https://example.atlassian.net/".into()),
+        "JIRA_USER" => Some("ci@example.com".into()),
+        "JIRA_API_TOKEN" => Some("tok-123".into()),
+        _ => None,
+    }
+}
+
+const GOOD: &str = "\
+jira:
+  url: ${JIRA_URL}
+  auth: { type: basic, username: '${JIRA_USER}', token: '${JIRA_API_TOKEN}' }
+ticket:
+  project: OPS
+  type: Change
+  summary: Deploy
+approval:
+  approve_when: { status: [Approved, Done] }
+  reject_when: { status: Rejected }
+  interval: 10s
+  max_interval: 1m
+  timeout: 2h
+";
+
+fn parse(text: &str) -> Result<Stanza, Error> {
+    from_str(text, "step.yml", &env)?.validate("step.yml", &Overrides::default())
+}
+
+#[test]
+fn a_good_stanza_validates() {
+    let stanza = parse(GOOD).unwrap();
+    assert_eq!(stanza.jira.url, "https://example.atlassian.net");
+    let approval = stanza.approval.unwrap();
+    assert_eq!(approval.interval, Duration::from_secs(10));
+    assert_eq!(approval.timeout, Duration::from_secs(7200));
+    assert!(stanza.warnings.is_empty());
+    assert!(format!("{:?}", stanza.jira.auth).contains("***"));
+    assert!(!format!("{:?}", stanza.jira.auth).contains("tok-123"));
+}
+
+#[test]
+fn unknown_keys_are_located_with_a_hint() {
+    let text = GOOD.replace("  summary: Deploy", "  sumary: Deploy");
+    let err = parse(&text).unwrap_err().to_string();
+    assert!(
+        err.starts_with("step.yml:7:3: `ticket.sumary`: unknown field `sumary`\n"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `summary`?"), "{err}");
+}
+
+#[test]
+fn unset_variables_are_named_at_their_line() {
+    let text = GOOD.replace("summary: Deploy", "summary: Deploy ${CI_COMMIT_SHA}");
+    let err = parse(&text).unwrap_err().to_string();
+    assert!(err.starts_with("step.yml:7:"), "{err}");
+    assert!(err.contains("`CI_COMMIT_SHA` is not set"), "{err}");
+}
+
+#[test]
+fn create_needs_project_type_and_summary() {
+    let text = GOOD.replace("  type: Change\n", "");
+    let err = parse(&text).unwrap_err().to_string();
+    assert!(
+        err.contains("`ticket.type`: is required to create"),
+        "{err}"
+    );
+}
+
+#[test]
+fn project_must_look_like_a_key() {
+    for bad in [
+        "OPS\\\" OR project = \\\"X",
+        "'OPS\\nX'",
+        "'-OPS'",
+        "'OPS/1'",
+    ] {
+        let text = GOOD.replace("project: OPS", &format!("project: {bad}"));
+        assert!(text.contains(bad), "fixture changed");
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(err.contains("`ticket.project`"), "{bad}: {err}");
+    }
+    for good in ["OPS", "ops_2", "10000"] {
+        let text = GOOD.replace("project: OPS", &format!("project: {good}"));
+        assert!(parse(&text).is_ok(), "{good}");
+    }
+}
+
+#[test]
+fn intervals_must_be_ordered() {
+    let err = parse(&GOOD.replace("interval: 10s", "interval: 2m"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("`approval.interval`: 2m is longer than max_interval 1m"),
+        "{err}"
+    );
+    let err = parse(&GOOD.replace("timeout: 2h", "timeout: 30s"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("`approval.max_interval`: 1m is longer than timeout 30s"),
+        "{err}"
+    );
+    let err = parse(&GOOD.replace("timeout: 2h", "timeout: soon"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("invalid duration \"soon\""), "{err}");
+}
+
+#[test]
+fn plain_http_only_to_loopback() {
+    for (url, ok) in [
+        ("https://jira.example.com", true),
+        ("http://127.0.0.1:8080", true),
+        ("http://localhost:8080/jira", true),
+        ("http://[::1]:8080", true),
+        ("http://jira.example.com", false),
+        ("ftp://jira.example.com", false),
+        ("https://user:pw@jira.example.com", false),
+    ] {
+        assert_eq!(validate_url(url).is_ok(), ok, "{url}");
+    }
+}
+
+#[test]
+fn set_but_empty_variables_warn() {
+    let lookup = |name: &str| match name {
+        "EMPTY" => Some(String::new()),
+        other => env(other),
+    };
+    let text = GOOD.replace(
+        "summary: Deploy",
+        "summary: Deploy ${EMPTY} $${EMPTY} ${EMPTY:-x}",
+    );
+    let stanza = from_str(&text, "s.yml", &lookup)
+        .unwrap()
+        .validate("s.yml", &Overrides::default())
+        .unwrap();
+    assert_eq!(stanza.warnings.len(), 1, "{:?}", stanza.warnings);
+    assert!(stanza.warnings[0].contains("`EMPTY` is set but empty"));
+    assert_eq!(stanza.ticket.summary(), Some("Deploy  ${EMPTY} x"));
+}
+
+#[test]
+fn literal_token_warns() {
+    let text = GOOD.replace("token: '${JIRA_API_TOKEN}'", "token: abc");
+    let stanza = parse(&text).unwrap();
+    assert_eq!(stanza.warnings.len(), 1);
+    assert!(!stanza.warnings[0].contains("abc"));
+}
+
+#[test]
+fn did_you_mean_picks_the_closest_key() {
+    let m =
+        "unknown field `aprove_when`, expected one of `approve_when`, `reject_when`, `interval`";
+    assert_eq!(did_you_mean(m).unwrap(), "did you mean `approve_when`?");
+    let m = "unknown field `zzzzzz`, expected `a` or `b`";
+    assert!(did_you_mean(m).unwrap().starts_with("valid keys here"));
+}
+
+#[test]
+fn nul_and_bad_utf8_are_located() {
+    let err = decode("f.yml", b"jira:\n  url: \0")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("f.yml:2:8: the file contains a NUL byte"),
+        "{err}"
+    );
+    let err = decode("f.yml", b"a: \xff").unwrap_err().to_string();
+    assert!(
+        err.starts_with("f.yml:1:4: the file is not valid UTF-8"),
+        "{err}"
+    );
+}
+
+#[test]
+fn alias_bombs_are_refused() {
+    let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");
+    for i in 0..12 {
+        let prev = if i == 0 {
+            "a".to_string()
+        } else {
+            format!("a{}", i - 1)
+        };
+        text.push_str(&format!(
+            "a{i}: &a{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+        ));
+    }
+    let started = std::time::Instant::now();
+    assert!(from_str(&text, "bomb.yml", &env).is_err());
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn override_timeout_shrinks_intervals() {
+    let overrides = Overrides {
+        timeout: Some(Duration::from_secs(5)),
+        issue_key: Some("OPS-7".into()),
+    };
+    let stanza = from_str(GOOD, "s", &env)
+        .unwrap()
+        .validate("s", &overrides)
+        .unwrap();
+    let approval = stanza.approval.unwrap();
+    assert_eq!(approval.interval, Duration::from_secs(5));
+    assert_eq!(stanza.ticket.key(), Some("OPS-7"));
+}

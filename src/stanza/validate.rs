@@ -1,0 +1,675 @@
+//! The second parsing stage: [`RawStanza::validate`] applies the contract's rules and the
+//! overrides, and builds the [`Stanza`] (with its criteria trees) the rest of the program uses.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::error::Error;
+use super::model::{
+    Approval, DEFAULT_INTERVAL, DEFAULT_MAX_INTERVAL, DEFAULT_REQUEST_TIMEOUT, DEFAULT_TIMEOUT,
+    Overrides, Stanza, Target, Ticket, WRITE_ONLY_BUDGET,
+};
+use super::raw::{AuthType, RawApproval, RawAuth, RawCriterion, RawJira, RawStanza, RawTicket};
+use super::scalars::{Names, Text};
+use crate::criteria::{Criteria, FieldTest, Named};
+use crate::jira::{Auth, ClientConfig};
+use crate::secret::Secret;
+
+/// A broken rule: the key path, what is wrong, what to do. The file is added by
+/// [`RawStanza::validate`].
+#[derive(Debug)]
+struct Problem {
+    key: String,
+    message: String,
+    hint: Option<String>,
+}
+
+fn problem(key: impl Into<String>, message: impl Into<String>, hint: Option<&str>) -> Problem {
+    Problem {
+        key: key.into(),
+        message: message.into(),
+        hint: hint.map(str::to_owned),
+    }
+}
+
+impl RawStanza {
+    /// Applies the contract's rules and the overrides; the result is ready to run.
+    pub fn validate(self, file: &str, overrides: &Overrides) -> Result<Stanza, Error> {
+        let invalid = |p: Problem| Error::Invalid {
+            file: file.to_owned(),
+            key: p.key,
+            message: p.message,
+            hint: p.hint,
+        };
+        let mut warnings = self.warnings;
+        let jira = validate_connection(self.jira, &mut warnings, file).map_err(invalid)?;
+        let ticket = validate_ticket(self.ticket, overrides).map_err(invalid)?;
+        let approval = self
+            .approval
+            .map(|raw| validate_approval(raw, overrides))
+            .transpose()
+            .map_err(invalid)?;
+        let budget = approval
+            .as_ref()
+            .map(|a| a.timeout)
+            .or(overrides.timeout)
+            .unwrap_or(WRITE_ONLY_BUDGET);
+        Ok(Stanza {
+            file: file.to_owned(),
+            jira,
+            ticket,
+            approval,
+            warnings,
+            budget,
+        })
+    }
+}
+
+fn validate_connection(
+    raw: RawJira,
+    warnings: &mut Vec<String>,
+    file: &str,
+) -> Result<ClientConfig, Problem> {
+    let url = validate_url(&raw.url.value).map_err(|(m, h)| problem("jira.url", m, Some(h)))?;
+    let auth =
+        validate_auth(raw.auth, warnings, file).map_err(|(k, m, h)| problem(k, m, Some(h)))?;
+    let request_timeout = raw.request_timeout.map_or(DEFAULT_REQUEST_TIMEOUT, |s| s.0);
+    if request_timeout.is_zero() || request_timeout > Duration::from_secs(600) {
+        return Err(problem(
+            "jira.request_timeout",
+            format!(
+                "{} is out of range",
+                humantime::format_duration(request_timeout)
+            ),
+            Some("use a value between 1s and 10m"),
+        ));
+    }
+    let ca_file = nonempty(raw.ca_file).map(PathBuf::from);
+    if let Some(path) = &ca_file {
+        let hint = Some("point it at the PEM file of the CA that signed Jira's certificate");
+        let pem = std::fs::read(path).map_err(|e| {
+            problem(
+                "jira.ca_file",
+                format!("cannot read {}: {e}", path.display()),
+                hint,
+            )
+        })?;
+        if !reqwest::Certificate::from_pem_bundle(&pem).is_ok_and(|certs| !certs.is_empty()) {
+            return Err(problem(
+                "jira.ca_file",
+                format!("{} holds no PEM certificate", path.display()),
+                hint,
+            ));
+        }
+    }
+    Ok(ClientConfig {
+        url,
+        auth,
+        api: raw.api.unwrap_or_default(),
+        ca_file,
+        request_timeout,
+    })
+}
+
+fn validate_ticket(raw: RawTicket, overrides: &Overrides) -> Result<Ticket, Problem> {
+    let key = overrides
+        .issue_key
+        .clone()
+        .filter(|k| !k.trim().is_empty())
+        .or_else(|| nonempty(raw.key));
+    if let Some(key) = &key {
+        if !looks_like_issue_key(key) {
+            return Err(problem(
+                "ticket.key",
+                format!("{key:?} is not an issue key"),
+                Some("issue keys look like OPS-123 (project key, dash, number)"),
+            ));
+        }
+    }
+    let mut labels = Vec::new();
+    for (i, label) in raw.labels.unwrap_or_default().into_iter().enumerate() {
+        let label = label.value.trim().to_owned();
+        if label.is_empty() || label.chars().any(char::is_whitespace) {
+            return Err(problem(
+                format!("ticket.labels[{i}]"),
+                format!("label {label:?} is empty or contains whitespace, which Jira refuses"),
+                Some("use dashes instead of spaces, e.g. `deploy-production`"),
+            ));
+        }
+        labels.push(label);
+    }
+    let target = target(
+        key,
+        nonempty(raw.project).map(|p| p.trim().to_owned()),
+        nonempty(raw.issue_type),
+        nonempty(raw.summary),
+    )?;
+    let ticket = Ticket {
+        target,
+        // A YAML `|` block ends with a newline the user did not mean to send.
+        description: nonempty(raw.description).map(|d| d.trim_end().to_owned()),
+        labels,
+        fields: raw.fields.unwrap_or_default().into_iter().collect(),
+        dedupe: nonempty(raw.dedupe),
+        transition: nonempty(raw.transition),
+        comment: nonempty(raw.comment).map(|c| c.trim_end().to_owned()),
+    };
+    if let Some(project) = ticket.project() {
+        // It goes into a URL path and into the dedupe search's JQL: refuse anything that
+        // cannot be a project key or id here, with the stanza's location, not as Jira's 404.
+        if !looks_like_project(project) {
+            return Err(problem(
+                "ticket.project",
+                format!("{project:?} is not a project key"),
+                Some("project keys look like OPS (letters, digits, `_`), or give the numeric id"),
+            ));
+        }
+    }
+    if let Some(summary) = ticket.summary() {
+        if summary.contains('\n') || summary.chars().count() > 255 {
+            return Err(problem(
+                "ticket.summary",
+                "must be one line of at most 255 characters",
+                Some("put the details in `ticket.description`"),
+            ));
+        }
+    }
+    Ok(ticket)
+}
+
+/// Update by key, or create with everything creating needs.
+fn target(
+    key: Option<String>,
+    project: Option<String>,
+    issue_type: Option<String>,
+    summary: Option<String>,
+) -> Result<Target, Problem> {
+    if let Some(key) = key {
+        return Ok(Target::Update {
+            key: key.trim().to_owned(),
+            summary,
+            project,
+            issue_type,
+        });
+    }
+    let required = |name: &str| {
+        problem(
+            format!("ticket.{name}"),
+            "is required to create a ticket (no `ticket.key` was given)",
+            Some("set it, or give `ticket.key` (or --issue-key) to update an existing issue"),
+        )
+    };
+    Ok(Target::Create {
+        project: project.ok_or_else(|| required("project"))?,
+        issue_type: issue_type.ok_or_else(|| required("type"))?,
+        summary: summary.ok_or_else(|| required("summary"))?,
+    })
+}
+
+fn nonempty(text: Option<Text>) -> Option<String> {
+    text.map(|t| t.value).filter(|v| !v.trim().is_empty())
+}
+
+fn looks_like_project(project: &str) -> bool {
+    let project = project.trim();
+    project.len() <= 255
+        && project
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+        && project
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn looks_like_issue_key(key: &str) -> bool {
+    let key = key.trim();
+    match key.rsplit_once('-') {
+        Some((project, number)) => {
+            !project.is_empty()
+                && project
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic())
+                && project
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !number.is_empty()
+                && number.chars().all(|c| c.is_ascii_digit())
+        }
+        None => !key.is_empty() && key.chars().all(|c| c.is_ascii_digit()),
+    }
+}
+
+/// https anywhere; plain http only to loopback (the sandbox, a port-forward).
+pub(super) fn validate_url(raw: &str) -> Result<String, (String, &'static str)> {
+    let trimmed = raw.trim().trim_end_matches('/');
+    let url = reqwest::Url::parse(trimmed).map_err(|e| {
+        (
+            format!("{raw:?} is not a URL: {e}"),
+            "write the site's base URL, e.g. https://your-domain.atlassian.net",
+        )
+    })?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err((
+            "credentials must not be part of the URL".into(),
+            "put them under `jira.auth`",
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err((
+            format!("{raw:?} has a query or fragment"),
+            "write only the base URL",
+        ));
+    }
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err((
+                format!(
+                    "plain http to {} would send the credentials unencrypted",
+                    url.host_str().unwrap_or("?")
+                ),
+                "use https; plain http is allowed only to 127.0.0.1, ::1 or localhost",
+            ));
+        }
+        other => return Err((format!("unsupported scheme `{other}`"), "use https://")),
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err((format!("{raw:?} has no host"), "write the site's base URL"));
+    }
+    Ok(trimmed.to_owned())
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+type AuthProblem = (&'static str, String, &'static str);
+
+fn validate_auth(
+    raw: RawAuth,
+    warnings: &mut Vec<String>,
+    file: &str,
+) -> Result<Auth, AuthProblem> {
+    let token: Secret = match (raw.token, raw.token_file) {
+        (Some(_), Some(_)) => {
+            return Err((
+                "jira.auth",
+                "both `token` and `token_file` are set".into(),
+                "keep one of them",
+            ));
+        }
+        (Some(text), None) => {
+            if text.value.trim().is_empty() {
+                return Err((
+                    "jira.auth.token",
+                    "is empty".into(),
+                    "check that the secret variable is set and exported to this job",
+                ));
+            }
+            if text.literal {
+                warnings.push(format!(
+                    "{file}: `jira.auth.token` is written literally in the file; anyone who can read the file can use it (hint: write `${{JIRA_API_TOKEN}}` and keep the token in a CI secret)"
+                ));
+            }
+            // A secret pasted with a trailing newline is still the secret.
+            Secret::new(text.value.trim())
+        }
+        (None, Some(path)) => {
+            let contents = std::fs::read_to_string(&path.value).map_err(|e| {
+                (
+                    "jira.auth.token_file",
+                    format!("cannot read {:?}: {e}", path.value),
+                    "check the secret mount's path",
+                )
+            })?;
+            let token = contents.trim();
+            if token.is_empty() {
+                return Err((
+                    "jira.auth.token_file",
+                    format!("{:?} is empty", path.value),
+                    "check the secret's contents",
+                ));
+            }
+            Secret::new(token)
+        }
+        (None, None) => {
+            return Err((
+                "jira.auth.token",
+                "is missing".into(),
+                "set `token: ${JIRA_API_TOKEN}` (or `token_file:`) under `jira.auth`",
+            ));
+        }
+    };
+    // It goes into an HTTP header: only visible ASCII. Never echo it.
+    if !token.expose().bytes().all(|b| b.is_ascii_graphic()) {
+        return Err((
+            "jira.auth.token",
+            "contains spaces, line breaks or non-ASCII characters, which no Jira token has".into(),
+            "check the secret's value; surrounding whitespace is already trimmed",
+        ));
+    }
+    match raw.kind {
+        AuthType::Basic => {
+            let username = raw
+                .username
+                .map(|u| u.value)
+                .filter(|u| !u.trim().is_empty())
+                .ok_or((
+                    "jira.auth.username",
+                    "is required for basic auth".to_owned(),
+                    "Cloud: the account's email; Data Center: the username (or use `type: pat`)",
+                ))?;
+            Ok(Auth::Basic { username, token })
+        }
+        AuthType::Pat => {
+            if raw.username.is_some() {
+                return Err((
+                    "jira.auth.username",
+                    "is not used with a personal access token".into(),
+                    "remove it, or use `type: basic`",
+                ));
+            }
+            Ok(Auth::Pat { token })
+        }
+    }
+}
+
+fn validate_approval(raw: RawApproval, overrides: &Overrides) -> Result<Approval<Named>, Problem> {
+    let approve = build_criteria(raw.approve_when, "approval.approve_when")?;
+    let reject = raw
+        .reject_when
+        .map(|c| build_criteria(c, "approval.reject_when"))
+        .transpose()?;
+    let timeout = overrides
+        .timeout
+        .or(raw.timeout.map(|s| s.0))
+        .unwrap_or(DEFAULT_TIMEOUT);
+    let mut interval = raw.interval.map_or(DEFAULT_INTERVAL, |s| s.0);
+    let mut max_interval = raw
+        .max_interval
+        .map_or(DEFAULT_MAX_INTERVAL.max(interval), |s| s.0);
+    let fmt = |d: Duration| humantime::format_duration(d).to_string();
+    if interval < Duration::from_secs(1) {
+        return Err(problem(
+            "approval.interval",
+            format!("{} is too short", fmt(interval)),
+            Some("poll at most once a second; Jira Cloud rate-limits every site"),
+        ));
+    }
+    if timeout.is_zero() {
+        return Err(problem("approval.timeout", "must be more than 0s", None));
+    }
+    if overrides.timeout.is_some() {
+        // A shorter --timeout shrinks the poll gaps with it rather than refusing the stanza.
+        interval = interval.min(timeout);
+        max_interval = max_interval.min(timeout);
+    }
+    if interval > max_interval {
+        return Err(problem(
+            "approval.interval",
+            format!(
+                "{} is longer than max_interval {}",
+                fmt(interval),
+                fmt(max_interval)
+            ),
+            Some("interval <= max_interval <= timeout"),
+        ));
+    }
+    if max_interval > timeout {
+        return Err(problem(
+            "approval.max_interval",
+            format!(
+                "{} is longer than timeout {}",
+                fmt(max_interval),
+                fmt(timeout)
+            ),
+            Some("interval <= max_interval <= timeout"),
+        ));
+    }
+    Ok(Approval {
+        approve,
+        reject,
+        interval,
+        max_interval,
+        timeout,
+        on_cancel_comment: nonempty(raw.on_cancel_comment),
+    })
+}
+
+/// Builds a located [`Problem`] from a sub-key (empty: the criterion itself), a message and a hint.
+type Err<'a> = dyn Fn(&str, String, Option<&str>) -> Problem + 'a;
+
+/// Builds the tree for one criterion map; `key` is its path in the stanza, for messages.
+fn build_criteria(mut raw: RawCriterion, key: &str) -> Result<Criteria<Named>, Problem> {
+    let err = |sub: &str, message: String, hint: Option<&str>| {
+        let key = if sub.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{key}.{sub}")
+        };
+        problem(key, message, hint)
+    };
+    if raw.jql.is_some() {
+        return Err(err(
+            "jql",
+            "`jql` criteria are not supported yet".into(),
+            Some("use `status`, `resolution` or `field` for now"),
+        ));
+    }
+    if raw.approval.is_some() {
+        return Err(err(
+            "approval",
+            "`approval` (Jira Service Management) criteria are not supported yet".into(),
+            Some("match the status the approval moves the request to, e.g. `status: Approved`"),
+        ));
+    }
+    let mut parts = name_criteria(&mut raw, &err)?;
+    parts.extend(field_criterion(&mut raw, &err)?);
+    for (combinator, list) in [("all", raw.all.take()), ("any", raw.any.take())] {
+        if let Some(list) = list {
+            if list.is_empty() {
+                return Err(err(combinator, "the list is empty".into(), None));
+            }
+            let children = list
+                .into_iter()
+                .enumerate()
+                .map(|(i, c)| build_criteria(c, &format!("{key}.{combinator}[{i}]")))
+                .collect::<Result<Vec<_>, _>>()?;
+            parts.push(if combinator == "all" {
+                Criteria::All(children)
+            } else {
+                Criteria::Any(children)
+            });
+        }
+    }
+    match parts.len() {
+        0 => Err(err(
+            "",
+            "the criterion is empty".into(),
+            Some("for example `{ status: Approved }`"),
+        )),
+        1 => Ok(parts.remove(0)),
+        _ => Ok(Criteria::All(parts)),
+    }
+}
+
+/// The `status`, `status_category` and `resolution` parts of a criterion map.
+fn name_criteria(raw: &mut RawCriterion, err: &Err<'_>) -> Result<Vec<Criteria<Named>>, Problem> {
+    let mut parts = Vec::new();
+    if let Some(Names(names)) = raw.status.take() {
+        parts.push(Criteria::Status(non_empty_list(names, || {
+            err("status", "lists no status".into(), None)
+        })?));
+    }
+    if let Some(Names(names)) = raw.status_category.take() {
+        let mut keys = Vec::new();
+        for name in non_empty_list(names, || {
+            err("status_category", "lists no category".into(), None)
+        })? {
+            keys.push(category_key(&name).ok_or_else(|| {
+                err(
+                    "status_category",
+                    format!("{name:?} is not a status category"),
+                    Some("use new, indeterminate or done (or To Do, In Progress, Done)"),
+                )
+            })?);
+        }
+        parts.push(Criteria::Category(keys));
+    }
+    if let Some(resolution) = raw.resolution.take() {
+        let names = match resolution {
+            None => None,
+            Some(Names(names)) => Some(non_empty_list(names, || {
+                err(
+                    "resolution",
+                    "lists no resolution".into(),
+                    Some("write `resolution: null` for unresolved"),
+                )
+            })?),
+        };
+        parts.push(Criteria::Resolution(names));
+    }
+    Ok(parts)
+}
+
+/// The `field` part of a criterion map: a field and exactly one test.
+fn field_criterion(
+    raw: &mut RawCriterion,
+    err: &Err<'_>,
+) -> Result<Option<Criteria<Named>>, Problem> {
+    let tests: Vec<FieldTest> = [
+        raw.equals.take().map(FieldTest::Equals),
+        raw.not_equals.take().map(FieldTest::NotEquals),
+        raw.in_.take().map(FieldTest::In),
+        raw.not_in.take().map(FieldTest::NotIn),
+        raw.contains.take().map(FieldTest::Contains),
+        raw.empty.take().map(FieldTest::Empty),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let mut tests = tests.into_iter();
+    match (raw.field.take(), tests.next(), tests.next()) {
+        (Some(field), Some(test), None) => {
+            let name = field.value.trim().to_owned();
+            if name.is_empty() {
+                return Err(err(
+                    "field",
+                    "is empty".into(),
+                    Some("name a field by display name or id"),
+                ));
+            }
+            if let FieldTest::In(list) | FieldTest::NotIn(list) = &test {
+                if list.is_empty() {
+                    return Err(err("in", "the list is empty".into(), None));
+                }
+            }
+            Ok(Some(Criteria::Field {
+                name,
+                id: Named,
+                test,
+            }))
+        }
+        (Some(_), None, _) => Err(err(
+            "field",
+            "needs a test".into(),
+            Some("add one of equals, not_equals, in, not_in, contains, empty"),
+        )),
+        (Some(_), Some(_), Some(_)) => Err(err(
+            "field",
+            "has more than one test".into(),
+            Some("one test per map; combine several with `all:`"),
+        )),
+        (None, None, _) => Ok(None),
+        (None, Some(_), _) => Err(err(
+            "",
+            "equals/not_equals/in/not_in/contains/empty need a `field`".into(),
+            Some("add `field: NAME_OR_ID` to the same map"),
+        )),
+    }
+}
+
+fn non_empty_list(
+    names: Vec<String>,
+    empty: impl FnOnce() -> Problem,
+) -> Result<Vec<String>, Problem> {
+    let names: Vec<String> = names
+        .into_iter()
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty())
+        .collect();
+    if names.is_empty() {
+        Err(empty())
+    } else {
+        Ok(names)
+    }
+}
+
+/// Maps the accepted spellings of a status category to Jira's key.
+fn category_key(name: &str) -> Option<String> {
+    let key = match name.trim().to_lowercase().as_str() {
+        "new" | "to do" | "todo" => "new",
+        "indeterminate" | "in progress" => "indeterminate",
+        "done" | "complete" | "completed" => "done",
+        _ => return None,
+    };
+    Some(key.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The criterion map `yaml` as the parser reads it inside a stanza.
+    fn raw(yaml: &str) -> RawCriterion {
+        let text = format!(
+            "jira: {{url: 'https://x.example', auth: {{type: pat, token: t}}}}\nticket: {{key: OPS-1}}\napproval: {{approve_when: {yaml}}}\n"
+        );
+        super::super::from_str(&text, "t.yml", &|_| None)
+            .unwrap()
+            .approval
+            .unwrap()
+            .approve_when
+    }
+
+    #[test]
+    fn build_checks_shape() {
+        let ok = build_criteria(raw("{status: Approved, resolution: null}"), "k").unwrap();
+        assert_eq!(
+            ok,
+            Criteria::All(vec![
+                Criteria::Status(vec!["Approved".into()]),
+                Criteria::Resolution(None)
+            ])
+        );
+        let cat = build_criteria(raw("{status_category: In Progress}"), "k").unwrap();
+        assert_eq!(cat, Criteria::Category(vec!["indeterminate".into()]));
+        for (yaml, want) in [
+            ("{}", "the criterion is empty"),
+            ("{field: Risk}", "needs a test"),
+            (
+                "{field: Risk, equals: a, contains: b}",
+                "more than one test",
+            ),
+            ("{equals: a}", "need a `field`"),
+            ("{status_category: finished}", "not a status category"),
+            ("{jql: 'x = y'}", "not supported yet"),
+            ("{approval: approved}", "not supported yet"),
+            ("{any: []}", "the list is empty"),
+            ("{status: []}", "lists no status"),
+        ] {
+            let err = build_criteria(raw(yaml), "approval.approve_when").unwrap_err();
+            assert!(err.message.contains(want), "{yaml}: {err:?}");
+        }
+        let nested = build_criteria(raw("{any: [{status: A}, {field: x}]}"), "r").unwrap_err();
+        assert_eq!(nested.key, "r.any[1].field");
+    }
+}
