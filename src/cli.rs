@@ -103,6 +103,12 @@ pub enum Command {
     Validate(StepFile),
     /// Test the connection: credentials, project, issue type, fields and transition names
     Check(StepFile),
+    /// Print the native stanza a Harness Jira step means
+    ///
+    /// Needs --harness-step (and --connector). The output passes `jira-gate validate`; secrets
+    /// stay references (`${HARNESS_SECRET_...}` or `token_file`). Criteria with no native form
+    /// (`<`, `=~`) are refused with exit 2: run such a step with --harness-step instead.
+    Convert(StepFile),
     /// Print the JSON Schema of the stanza
     Schema,
     /// Run the built-in Jira sandbox (a fake Jira for trying stanzas and for tests)
@@ -117,6 +123,41 @@ pub struct StepFile {
     /// The stanza file (`-` for stdin)
     #[arg(value_name = "FILE", env = "JIRA_GATE_STEP_FILE")]
     pub file: Option<PathBuf>,
+    /// Read the stanza at this key of a larger YAML file
+    ///
+    /// Keys are separated by dots, list items are `[N]`, keys with dots or brackets are quoted:
+    /// `.jira-gate` (a GitLab hidden key), `jobs.deploy.steps[2].with.step` (a string holding the
+    /// stanza works too). Errors keep the outer file's lines and columns.
+    #[arg(long, value_name = "KEY.PATH", env = "JIRA_GATE_AT")]
+    pub at: Option<String>,
+    /// Run this step of a Harness pipeline, stage, template or step file
+    ///
+    /// IDENTIFIER, or STAGE.IDENTIFIER when two stages use the same one. The step must be a
+    /// JiraCreate, JiraUpdate or JiraApproval step.
+    #[arg(
+        long,
+        value_name = "IDENTIFIER",
+        env = "JIRA_GATE_HARNESS_STEP",
+        conflicts_with = "at"
+    )]
+    pub harness_step: Option<String>,
+    /// The Harness Jira connector's YAML file (for --harness-step)
+    #[arg(long, value_name = "FILE", env = "JIRA_GATE_CONNECTOR")]
+    pub connector: Option<PathBuf>,
+    /// A value for <+pipeline.variables.NAME>, <+stage.variables.NAME> and <+env.NAME>
+    ///
+    /// Repeatable. `HARNESS_VAR_NAME` in the environment works too; a flag wins.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+}
+
+fn parse_var(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_owned(), value.to_owned()))
+        }
+        _ => Err(format!("{text:?} is not NAME=VALUE")),
+    }
 }
 
 /// Options of `demo`.
@@ -172,7 +213,46 @@ mod tests {
         assert_eq!(cli.global.verbose, 2);
         assert!(matches!(
             cli.command,
-            Command::Run(StepFile { file: Some(_) })
+            Command::Run(StepFile { file: Some(_), .. })
+        ));
+    }
+
+    #[test]
+    fn harness_and_at_options() {
+        let cli = Cli::try_parse_from([
+            "jira-gate",
+            "run",
+            "pipeline.yaml",
+            "--harness-step",
+            "prod.approve",
+            "--connector",
+            "jira.yaml",
+            "--var",
+            "version=1.4=2",
+            "--var",
+            "env=prod",
+        ])
+        .unwrap();
+        let Command::Run(file) = cli.command else {
+            panic!("run");
+        };
+        assert_eq!(file.harness_step.as_deref(), Some("prod.approve"));
+        assert_eq!(
+            file.vars,
+            vec![
+                ("version".to_owned(), "1.4=2".to_owned()),
+                ("env".to_owned(), "prod".to_owned())
+            ]
+        );
+        assert!(Cli::try_parse_from(["jira-gate", "run", "--var", "novalue"]).is_err());
+        assert!(
+            Cli::try_parse_from(["jira-gate", "run", "--at", "a", "--harness-step", "b"]).is_err()
+        );
+        let cli =
+            Cli::try_parse_from(["jira-gate", "validate", "ci.yml", "--at", ".jira-gate"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Validate(StepFile { at: Some(_), .. })
         ));
     }
 

@@ -125,6 +125,15 @@ impl Env {
                 }
             }
         }
+        // Harness secret references read `HARNESS_SECRET_<NAME>` (issue 10): every one is a secret.
+        for (name, value) in &self.vars {
+            if name.starts_with("HARNESS_SECRET_")
+                && !value.trim().is_empty()
+                && !out.contains(value)
+            {
+                out.push(value.clone());
+            }
+        }
         out
     }
 }

@@ -1,7 +1,9 @@
 //! Where a command's input comes from, and which source wins.
 //!
 //! The stanza is found in this order: the FILE argument (or `JIRA_GATE_STEP_FILE`; `-` is stdin),
-//! the inline stanza in `JIRA_GATE_STEP`, then `./jira-gate.yml`.
+//! the inline stanza in `JIRA_GATE_STEP`, then `./jira-gate.yml`. Inside that text, `--at
+//! KEY.PATH` picks the stanza out of a larger YAML file, and `--harness-step ID` translates a
+//! Harness Jira step (with `--connector` and `--var`) into the stanza it means (SPEC section 8).
 //!
 //! Every setting follows one precedence, highest first:
 //!
@@ -21,7 +23,8 @@ use crate::ci;
 use crate::cli::{Global, StepFile};
 use crate::env::Env;
 use crate::error::Error;
-use crate::stanza::{self, Overrides, Stanza};
+use crate::harness::{self, locate::KeyPath};
+use crate::stanza::{self, Overrides, Stanza, Target};
 
 /// Finds the stanza text: FILE (or $JIRA_GATE_STEP_FILE), then inline $JIRA_GATE_STEP, then
 /// ./jira-gate.yml.
@@ -67,6 +70,120 @@ fn read_file(path: &Path) -> Result<(String, String), Error> {
         },
     )?;
     Ok((name.clone(), stanza::decode(&name, &bytes)?))
+}
+
+/// Parses the stanza the way `file` says: the whole text, the node at `--at`, or the Harness step
+/// of `--harness-step`.
+pub fn parse_from(
+    file: &StepFile,
+    name: &str,
+    text: &str,
+    global: &Global,
+    env: &Env,
+) -> Result<Stanza, Error> {
+    if let Some(step) = file.harness_step.as_deref() {
+        let translated = harness_step(file, step, name, text, global, env, false)?;
+        return from_harness(name, step, &translated, global, env);
+    }
+    if let Some(at) = file.at.as_deref() {
+        let node = at_path(name, text, at)?;
+        return parse(name, &node, global, env);
+    }
+    parse(name, text, global, env)
+}
+
+/// The stanza text at `--at`, blanked around so positions are the outer file's.
+fn at_path(name: &str, text: &str, at: &str) -> Result<String, Error> {
+    let path = KeyPath::parse(at).map_err(|e| Error::Usage(format!("--at: {e}")))?;
+    let node = harness::locate::extract(text, &path).map_err(|e| harness::Error {
+        file: name.to_owned(),
+        line: e.position.line,
+        column: e.position.column,
+        message: format!("--at {at}: {}", e.message),
+        hint: e.hint,
+    })?;
+    Ok(node.text)
+}
+
+/// Translates the Harness step `step` of the file (`convert` keeps secrets as references).
+pub fn harness_step(
+    file: &StepFile,
+    step: &str,
+    name: &str,
+    text: &str,
+    global: &Global,
+    env: &Env,
+    convert: bool,
+) -> Result<harness::Translated, Error> {
+    let connector = match &file.connector {
+        Some(path) => {
+            let (cname, ctext) = read_file(path)?;
+            Some((cname, ctext))
+        }
+        None => None,
+    };
+    let lookup = |n: &str| env.get(n);
+    let translated = harness::load(&harness::Request {
+        file: name,
+        text,
+        step,
+        connector: connector.as_ref().map(|(n, t)| (n.as_str(), t.as_str())),
+        vars: file.vars.iter().cloned().collect(),
+        env: &lookup,
+        issue_key: overrides(global, env)?.issue_key,
+        convert,
+    })?;
+    for ignored in &translated.ignored {
+        tracing::debug!("ignored (Harness-only, no use to jira-gate): {ignored}");
+    }
+    for note in &translated.notes {
+        tracing::warn!("{note}");
+    }
+    Ok(translated)
+}
+
+/// The stanza of a translated Harness step, with its criteria evaluated as Harness does:
+/// approval first, and `<`, `=~` kept.
+fn from_harness(
+    name: &str,
+    step: &str,
+    translated: &harness::Translated,
+    global: &Global,
+    env: &Env,
+) -> Result<Stanza, Error> {
+    let label = format!("{name} (Harness step {step})");
+    let yaml = serde_yaml::to_string(&translated.stanza)
+        .map_err(|e| Error::Usage(format!("{label}: cannot write the stanza: {e}")))?;
+    let mut stanza = parse(&label, &yaml, global, env)?;
+    let criteria = |tree: &Option<harness::criteria::Tree>| {
+        tree.as_ref()
+            .map(harness::criteria::Tree::to_criteria)
+            .transpose()
+            .map_err(|e| Error::Usage(format!("{label}: {e}")))
+    };
+    if let Some(approval) = stanza.approval.as_mut() {
+        if let Some(approve) = criteria(&translated.approve)? {
+            approval.approve = approve;
+        }
+        approval.reject = criteria(&translated.reject)?;
+        if translated.approval_first {
+            approval.order = crate::criteria::Order::ApprovalFirst;
+        }
+    }
+    if let Target::Update {
+        project,
+        issue_type,
+        verify,
+        ..
+    } = &mut stanza.ticket.target
+    {
+        if translated.expect_project.is_some() || translated.expect_type.is_some() {
+            project.clone_from(&translated.expect_project);
+            issue_type.clone_from(&translated.expect_type);
+            *verify = true;
+        }
+    }
+    Ok(stanza)
 }
 
 /// Parses and validates the stanza text, with the flags and variables over it.
@@ -118,13 +235,14 @@ pub fn mask_early(env: &Env, sink: &dyn ci::Sink) {
 /// Parses the stanza for `run`/`check` and masks its token (the variables known to hold secrets
 /// were masked by [`mask_early`] before anything else was printed), then prints its warnings.
 pub fn load(
+    file: &StepFile,
     name: &str,
     text: &str,
     global: &Global,
     env: &Env,
     sink: &dyn ci::Sink,
 ) -> Result<Stanza, Error> {
-    let stanza = parse(name, text, global, env)?;
+    let stanza = parse_from(file, name, text, global, env)?;
     let token = stanza.jira.auth.secret().expose();
     if !env.secret_values().iter().any(|s| s == token) {
         sink.mask(&[token]);

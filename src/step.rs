@@ -86,6 +86,54 @@ pub async fn write(
     }
 }
 
+/// A Harness JiraApproval step fails when the issue is not in its `projectKey` or not of its
+/// `issueType` (issue 10); the comparison is by key or id, and by name or id.
+fn verify_target(ticket: &Ticket, issue: &Issue) -> Result<(), Error> {
+    let Target::Update {
+        key,
+        project,
+        issue_type,
+        verify: true,
+        ..
+    } = &ticket.target
+    else {
+        return Ok(());
+    };
+    let names = |field: &str, keys: &[&str]| -> Vec<String> {
+        keys.iter()
+            .filter_map(|k| {
+                issue
+                    .fields
+                    .get(field)?
+                    .get(*k)?
+                    .as_str()
+                    .map(str::to_owned)
+            })
+            .collect()
+    };
+    for (wanted, field, keys, what) in [
+        (project, "project", &["key", "id"][..], "project"),
+        (issue_type, "issuetype", &["name", "id"][..], "issue type"),
+    ] {
+        let Some(wanted) = wanted else { continue };
+        let actual = names(field, keys);
+        if !actual.iter().any(|a| a.eq_ignore_ascii_case(wanted)) {
+            return Err(Error::Mismatch(format!(
+                "{key} is {} {}, not {wanted:?} as the step says (hint: Harness fails a JiraApproval step whose projectKey or issueType does not match the issue; fix the step or the key)",
+                if what == "project" {
+                    "in project"
+                } else {
+                    "of type"
+                },
+                actual
+                    .first()
+                    .map_or("unknown".to_owned(), |a| format!("{a:?}"))
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// What creating an issue needs, as the validated stanza gives it.
 struct NewIssue<'a> {
     project: &'a str,
@@ -102,10 +150,15 @@ async fn update(
 ) -> Result<Written, Error> {
     let client = writer.client();
     let given = key;
+    let mut wanted = vec!["status".to_owned()];
+    if let Target::Update { verify: true, .. } = &ticket.target {
+        wanted.extend(["project".to_owned(), "issuetype".to_owned()]);
+    }
     let issue = client
-        .issue(key, &["status".to_owned()], false)
+        .issue(key, &wanted, false)
         .await
         .map_err(|e| not_found(e, key))?;
+    verify_target(ticket, &issue)?;
     let key = if issue.key.is_empty() {
         key.to_owned()
     } else {

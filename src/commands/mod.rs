@@ -2,6 +2,7 @@
 //! does the rest.
 
 pub mod check;
+pub mod convert;
 pub mod demo;
 pub mod run;
 pub mod sandbox;
@@ -24,13 +25,14 @@ pub async fn run(cli: Cli, env: Env) -> Exit {
         Command::Check(file) => {
             let sink = ci::detect_with(&|n| env.get(n), &input::ci_options(&global));
             input::mask_early(&env, sink.as_ref());
-            match input::source(&file, &env)
-                .and_then(|(name, text)| input::load(&name, &text, &global, &env, sink.as_ref()))
-            {
+            match input::source(&file, &env).and_then(|(name, text)| {
+                input::load(&file, &name, &text, &global, &env, sink.as_ref())
+            }) {
                 Ok(stanza) => report_error(check::run(&stanza).await),
                 Err(e) => report_error(Err(e)),
             }
         }
+        Command::Convert(file) => report_error(convert::convert(&file, &global, &env)),
         Command::Run(file) => run::run(file, &global, &env).await,
         Command::Sandbox(args) => sandbox::run(*args).await,
         Command::Demo(args) => demo::run(&args, &global, env).await,

@@ -27,12 +27,13 @@ pub async fn run(file: StepFile, global: &Global, env: &Env) -> Exit {
     }
     let read = {
         let (file, env) = (file.clone(), env.clone());
+        // The clone above goes to the reading thread; `file` stays for parsing.
         tokio::task::spawn_blocking(move || input::source(&file, &env))
     };
     let stanza = tokio::select! {
         read = read => read
             .unwrap_or_else(|e| Err(Error::Usage(format!("reading the stanza failed: {e}"))))
-            .and_then(|(name, text)| input::load(&name, &text, global, env, sink.as_ref())),
+            .and_then(|(name, text)| input::load(&file, &name, &text, global, env, sink.as_ref())),
         signal = shutdown.recv() => {
             let mut report = Report::new(Decision::Cancelled);
             report.message = Some(format!("cancelled by {signal} while reading the stanza"));

@@ -9,7 +9,7 @@ use crate::stanza::{Stanza, Target};
 /// Validates the stanza; `Ok` when it is valid.
 pub fn validate(file: &StepFile, global: &Global, env: &Env) -> Result<(), Error> {
     let (name, text) = input::source(file, env)?;
-    let stanza = input::parse(&name, &text, global, env)?;
+    let stanza = input::parse_from(file, &name, &text, global, env)?;
     for warning in &stanza.warnings {
         eprintln!("jira-gate: warning: {warning}");
     }

@@ -195,7 +195,59 @@ fn map(pairs: Vec<(&str, Value)>) -> Value {
     Value::Mapping(out)
 }
 
+fn literal_value(literal: &Literal) -> crate::value::Value {
+    use crate::value::Value as V;
+    match literal {
+        Literal::Str(s) => V::String(s.clone()),
+        Literal::Bool(b) => V::Bool(*b),
+        Literal::Num(n) => n
+            .parse::<serde_json::Number>()
+            .map_or_else(|_| V::String(n.clone()), V::Number),
+    }
+}
+
 impl Tree {
+    /// The tree in the criteria module's terms, which `run` evaluates. A pattern that does not
+    /// compile is an error naming it (the Jexl parser has already checked it).
+    pub fn to_criteria(&self) -> Result<crate::criteria::Criteria<crate::criteria::Named>, String> {
+        use crate::criteria::{Criteria, FieldTest, Named, Ordering, Pattern};
+        use crate::value::Value as V;
+        let children = |list: &[Tree]| {
+            list.iter()
+                .map(Tree::to_criteria)
+                .collect::<Result<Vec<_>, _>>()
+        };
+        Ok(match self {
+            Tree::All(list) => Criteria::All(children(list)?),
+            Tree::Any(list) => Criteria::Any(children(list)?),
+            Tree::Test { field, test } => {
+                let status = field.eq_ignore_ascii_case("status");
+                let strings = |items: &[String]| items.iter().cloned().map(V::String).collect();
+                let pattern =
+                    |p: &str| Pattern::new(p).map_err(|e| format!("the pattern {p:?}: {e}"));
+                let test = match test {
+                    Test::Eq(v) if status => return Ok(Criteria::Status(vec![v.text()])),
+                    Test::In(items) if status => return Ok(Criteria::Status(items.clone())),
+                    Test::Eq(v) => FieldTest::Equals(literal_value(v)),
+                    Test::Ne(v) => FieldTest::NotEquals(literal_value(v)),
+                    Test::In(items) => FieldTest::In(strings(items)),
+                    Test::NotIn(items) => FieldTest::NotIn(strings(items)),
+                    Test::Lt(v) => FieldTest::Order(Ordering::Less, literal_value(v)),
+                    Test::Le(v) => FieldTest::Order(Ordering::LessOrEqual, literal_value(v)),
+                    Test::Gt(v) => FieldTest::Order(Ordering::Greater, literal_value(v)),
+                    Test::Ge(v) => FieldTest::Order(Ordering::GreaterOrEqual, literal_value(v)),
+                    Test::Matches(p) => FieldTest::Matches(pattern(p)?),
+                    Test::NotMatches(p) => FieldTest::NotMatches(pattern(p)?),
+                };
+                Criteria::Field {
+                    name: field.clone(),
+                    id: Named,
+                    test,
+                }
+            }
+        })
+    }
+
     /// The native criterion (SPEC section 1) meaning the same, or the name of the part that has
     /// no native form (ordering comparisons, `=~`, a constant condition).
     pub fn to_native(&self) -> Result<Value, String> {
@@ -316,6 +368,75 @@ mod tests {
         );
         let expr = parse("!!false").unwrap();
         assert_eq!(from_jexl(&expr), Tree::Any(vec![]));
+    }
+
+    #[test]
+    fn trees_evaluate_through_the_criteria_module() {
+        use crate::criteria::{Order, Snapshot, Verdict, decide_in};
+        let expr = parse(r#"<+issue.Status> == "Approved" && !(<+issue.Risk> =~ "Hi.*") && <+issue.Points> <= 5"#).unwrap();
+        let resolve = |c: crate::criteria::Criteria<crate::criteria::Named>| {
+            c.resolve(&mut |n: &str| Ok::<_, ()>(n.to_lowercase()))
+                .unwrap()
+        };
+        let approve = resolve(from_jexl(&expr).to_criteria().unwrap());
+        let reject = resolve(
+            from_key_values(&kv(&[("Status", "in", "Approved, Rejected")]), true)
+                .unwrap()
+                .to_criteria()
+                .unwrap(),
+        );
+        let issue = |status: &str, risk: &str, points: i64| {
+            let mut fields = serde_json::Map::new();
+            fields.insert("risk".into(), serde_json::json!({"value": risk}));
+            fields.insert("points".into(), serde_json::json!(points));
+            Snapshot {
+                status: status.into(),
+                category: String::new(),
+                resolution: None,
+                fields,
+            }
+        };
+        let approved = issue("Approved", "Low", 5);
+        assert_eq!(
+            decide_in(Order::ApprovalFirst, &approve, Some(&reject), &approved),
+            Verdict::Approved
+        );
+        assert_eq!(
+            decide_in(Order::RejectionFirst, &approve, Some(&reject), &approved),
+            Verdict::Rejected
+        );
+        assert_eq!(
+            decide_in(
+                Order::ApprovalFirst,
+                &approve,
+                Some(&reject),
+                &issue("Approved", "High", 5)
+            ),
+            Verdict::Rejected
+        );
+        assert_eq!(
+            decide_in(
+                Order::ApprovalFirst,
+                &approve,
+                Some(&reject),
+                &issue("Approved", "Low", 6)
+            ),
+            Verdict::Rejected
+        );
+        assert_eq!(
+            decide_in(
+                Order::ApprovalFirst,
+                &approve,
+                Some(&reject),
+                &issue("Open", "Low", 1)
+            ),
+            Verdict::Pending
+        );
+        assert!(
+            approve.describe().contains("Risk does not match /Hi.*/"),
+            "{}",
+            approve.describe()
+        );
     }
 
     #[test]

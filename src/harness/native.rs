@@ -54,165 +54,140 @@ fn text(value: String) -> Value {
     Value::String(value)
 }
 
-/// Translates the step. `connector` is the connector file and what was read from it.
-pub fn translate(
-    doc: &Doc,
-    found: &Found,
-    spec: &Spec,
-    connector: Option<(&Doc, &Connector)>,
-    ctx: &Context<'_>,
-) -> Result<Translated, Error> {
-    let spec_path = found.path.key("spec");
-    let at = |key: &str| spec_path.key(key);
-    let resolve = |value: &Scalar, path: &KeyPath| -> Result<String, Error> {
-        ctx.resolve(&value.0).map_err(|e| {
-            doc.error(
+/// The step being translated, with the resolver its values go through.
+struct Step<'a> {
+    doc: &'a Doc,
+    found: &'a Found,
+    spec: &'a Spec,
+    ctx: &'a Context<'a>,
+    spec_path: KeyPath,
+}
+
+impl Step<'_> {
+    fn at(&self, key: &str) -> KeyPath {
+        self.spec_path.key(key)
+    }
+
+    /// Resolves a value's expressions; an error points at the value.
+    fn resolve(&self, value: &Scalar, path: &KeyPath) -> Result<String, Error> {
+        self.ctx.resolve(&value.0).map_err(|e| {
+            self.doc.error(
                 path,
                 format!("`{}` {}", e.expression, e.message),
                 Some(e.hint),
             )
         })
-    };
-    let required = |value: &Option<Scalar>, key: &str| -> Result<String, Error> {
+    }
+
+    fn required(&self, value: Option<&Scalar>, key: &str) -> Result<String, Error> {
         match value {
-            Some(v) if !v.0.trim().is_empty() => resolve(v, &at(key)),
-            _ => Err(doc.error(
-                &spec_path,
-                format!("a {} step needs `{key}`", found.kind.name()),
+            Some(v) if !v.0.trim().is_empty() => self.resolve(v, &self.at(key)),
+            _ => Err(self.doc.error(
+                &self.spec_path,
+                format!("a {} step needs `{key}`", self.found.kind.name()),
                 Some(format!("add `{key}` under `spec`")),
             )),
         }
-    };
-    let connector_ref = required(&spec.connector_ref, "connectorRef")?;
-    let Some((connector_doc, connector)) = connector else {
-        return Err(doc.error(
-            &at("connectorRef"),
-            format!("step `{}` uses the connector `{connector_ref}`, and no connector file was given", found.identifier),
-            Some("export the connector's YAML from Harness and pass it with --connector FILE (or JIRA_GATE_CONNECTOR)".into()),
-        ));
-    };
-    let mut notes = Vec::new();
-    let wanted = super::expr::secret_name(&connector_ref);
-    if let Some(id) = &connector.identifier {
-        if id != wanted {
-            notes.push(format!(
-                "the step's connectorRef is `{connector_ref}` but the connector file is `{id}`; using the file"
+    }
+
+    /// A value written as is (no `$$`), for comparing with what Jira says.
+    fn optional(&self, value: Option<&Scalar>, key: &str) -> Result<Option<String>, Error> {
+        match value {
+            Some(v) if !v.0.trim().is_empty() => {
+                Ok(Some(self.resolve(v, &self.at(key))?.replace("$$", "$")))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn ticket(&self) -> Result<Mapping, Error> {
+        let spec = self.spec;
+        let mut ticket = Mapping::new();
+        if self.found.kind == Kind::Create {
+            let project = self.required(spec.project_key.as_ref(), "projectKey")?;
+            put(&mut ticket, "project", text(project));
+            let issue_type = self.required(spec.issue_type.as_ref(), "issueType")?;
+            put(&mut ticket, "type", text(issue_type));
+        } else {
+            let key = self.required(spec.issue_key.as_ref(), "issueKey")?;
+            put(&mut ticket, "key", text(key));
+        }
+        if let Some(entries) = &spec.fields {
+            fields(self.doc, &self.at("fields"), entries, &mut ticket, self.ctx)?;
+        }
+        if self.found.kind == Kind::Create && !ticket.contains_key("summary") {
+            return Err(self.doc.error(
+                &self.at("fields"),
+                "a JiraCreate step needs a Summary field",
+                Some("add `- name: Summary` with a `value` to `fields`".into()),
             ));
         }
+        if let Some(to) = &spec.transition_to {
+            let path = self.at("transitionTo");
+            let nonempty = |v: &Option<Scalar>| v.clone().filter(|t| !t.0.trim().is_empty());
+            let transition = match (nonempty(&to.transition_name), nonempty(&to.status)) {
+                (Some(name), _) => self.resolve(&name, &path.key("transitionName"))?,
+                (None, Some(status)) => self.resolve(&status, &path.key("status"))?,
+                (None, None) => {
+                    return Err(self.doc.error(
+                        &path,
+                        "`transitionTo` names neither a status nor a transition",
+                        Some("set `status` (the target status) or `transitionName`".into()),
+                    ));
+                }
+            };
+            put(&mut ticket, "transition", text(transition));
+        }
+        Ok(ticket)
     }
 
-    let mut stanza = Mapping::new();
-    put(&mut stanza, "jira", jira(connector_doc, connector, ctx)?);
-
-    let mut ticket = Mapping::new();
-    match found.kind {
-        Kind::Create => {
-            put(
-                &mut ticket,
-                "project",
-                text(required(&spec.project_key, "projectKey")?),
-            );
-            put(
-                &mut ticket,
-                "type",
-                text(required(&spec.issue_type, "issueType")?),
-            );
-        }
-        Kind::Update | Kind::Approval => {
-            put(
-                &mut ticket,
-                "key",
-                text(required(&spec.issue_key, "issueKey")?),
-            );
-        }
-    }
-    if let Some(entries) = &spec.fields {
-        fields(doc, &at("fields"), entries, &mut ticket, ctx)?;
-    }
-    if found.kind == Kind::Create && !ticket.contains_key("summary") {
-        return Err(doc.error(
-            &at("fields"),
-            "a JiraCreate step needs a Summary field",
-            Some("add `- name: Summary` with a `value` to `fields`".into()),
-        ));
-    }
-    if let Some(to) = &spec.transition_to {
-        let path = at("transitionTo");
-        let name = to
-            .transition_name
-            .as_ref()
-            .filter(|t| !t.0.trim().is_empty());
-        let status = to.status.as_ref().filter(|t| !t.0.trim().is_empty());
-        let transition = match (name, status) {
-            (Some(name), _) => resolve(name, &path.key("transitionName"))?,
-            (None, Some(status)) => resolve(status, &path.key("status"))?,
-            (None, None) => {
-                return Err(doc.error(
-                    &path,
-                    "`transitionTo` names neither a status nor a transition",
-                    Some("set `status` (the target status) or `transitionName`".into()),
-                ));
-            }
+    fn interval(&self) -> Result<Duration, Error> {
+        let Some(value) = &self.spec.retry_interval else {
+            return Ok(DEFAULT_RETRY_INTERVAL);
         };
-        put(&mut ticket, "transition", text(transition));
+        let path = self.at("retryInterval");
+        let raw = self.resolve(value, &path)?;
+        let interval = duration(&raw).ok_or_else(|| {
+            self.doc.error(
+                &path,
+                format!("`retryInterval` {raw:?} is not a duration"),
+                Some("write it as Harness does: 1m, 30s".into()),
+            )
+        })?;
+        if interval < MIN_RETRY_INTERVAL {
+            return Err(self.doc.error(
+                &path,
+                format!("`retryInterval` {raw} is below Harness's minimum of 10s"),
+                Some("use 10s or more".into()),
+            ));
+        }
+        Ok(interval)
     }
-    put(&mut stanza, "ticket", Value::Mapping(ticket));
 
-    let mut out = Translated {
-        stanza: Value::Null,
-        approve: None,
-        reject: None,
-        approval_first: found.kind == Kind::Approval,
-        expect_project: None,
-        expect_type: None,
-        ignored: found.ignored.clone(),
-        notes,
-    };
-    out.ignored.extend(connector.ignored.iter().cloned());
-    if spec.delegate_selectors.is_some() {
-        out.ignored.push(format!("{spec_path}.delegateSelectors"));
-    }
-    if found.kind == Kind::Approval {
+    /// The approval section and the trees beside it.
+    fn approval(&self, out: &mut Translated) -> Result<Value, Error> {
+        let (doc, spec) = (self.doc, self.spec);
         let approve_spec = spec.approval_criteria.as_ref().ok_or_else(|| {
             doc.error(
-                &spec_path,
+                &self.spec_path,
                 "a JiraApproval step needs `approvalCriteria`",
                 Some("add approvalCriteria of type KeyValues or Jexl".into()),
             )
         })?;
+        let approve_path = self.at("approvalCriteria");
         let approve =
-            criteria_tree(doc, &at("approvalCriteria"), approve_spec, ctx)?.ok_or_else(|| {
+            criteria_tree(doc, &approve_path, approve_spec, self.ctx)?.ok_or_else(|| {
                 doc.error(
-                    &at("approvalCriteria"),
+                    &approve_path,
                     "the approval criteria have no conditions",
                     Some("add a condition, e.g. key: Status, operator: equals, value: Done".into()),
                 )
             })?;
         let reject = match &spec.rejection_criteria {
-            Some(r) => criteria_tree(doc, &at("rejectionCriteria"), r, ctx)?,
+            Some(r) => criteria_tree(doc, &self.at("rejectionCriteria"), r, self.ctx)?,
             None => None,
         };
-        let interval = match &spec.retry_interval {
-            None => DEFAULT_RETRY_INTERVAL,
-            Some(v) => {
-                let raw = resolve(v, &at("retryInterval"))?;
-                let interval = duration(&raw).ok_or_else(|| {
-                    doc.error(
-                        &at("retryInterval"),
-                        format!("`retryInterval` {raw:?} is not a duration"),
-                        Some("write it as Harness does: 1m, 30s".into()),
-                    )
-                })?;
-                if interval < MIN_RETRY_INTERVAL {
-                    return Err(doc.error(
-                        &at("retryInterval"),
-                        format!("`retryInterval` {raw} is below Harness's minimum of 10s"),
-                        Some("use 10s or more".into()),
-                    ));
-                }
-                interval
-            }
-        };
+        let interval = self.interval()?;
         let mut approval = Mapping::new();
         put(&mut approval, "approve_when", placeholder(&approve));
         if let Some(reject) = &reject {
@@ -221,35 +196,88 @@ pub fn translate(
         let span = |d: Duration| text(humantime::format_duration(d).to_string());
         put(&mut approval, "interval", span(interval));
         put(&mut approval, "max_interval", span(interval));
-        put(&mut approval, "timeout", span(found.timeout.max(interval)));
-        put(&mut stanza, "approval", Value::Mapping(approval));
-        out.expect_project = optional(spec.project_key.as_ref(), &at("projectKey"), &resolve)?;
-        out.expect_type = optional(spec.issue_type.as_ref(), &at("issueType"), &resolve)?;
+        put(
+            &mut approval,
+            "timeout",
+            span(self.found.timeout.max(interval)),
+        );
+        out.expect_project = self.optional(spec.project_key.as_ref(), "projectKey")?;
+        out.expect_type = self.optional(spec.issue_type.as_ref(), "issueType")?;
         out.approve = Some(approve);
         out.reject = reject;
-    } else if found.kind == Kind::Update {
-        for (value, key) in [
-            (&spec.project_key, "projectKey"),
-            (&spec.issue_type, "issueType"),
-        ] {
-            if value.is_some() {
-                out.ignored.push(format!("{spec_path}.{key}"));
+        Ok(Value::Mapping(approval))
+    }
+}
+
+/// Translates the step. `connector` is the connector file and what was read from it.
+pub fn translate(
+    doc: &Doc,
+    found: &Found,
+    spec: &Spec,
+    connector: Option<(&Doc, &Connector)>,
+    ctx: &Context<'_>,
+) -> Result<Translated, Error> {
+    let step = Step {
+        doc,
+        found,
+        spec,
+        ctx,
+        spec_path: found.path.key("spec"),
+    };
+    let connector_ref = step.required(spec.connector_ref.as_ref(), "connectorRef")?;
+    let Some((connector_doc, connector)) = connector else {
+        return Err(doc.error(
+            &step.at("connectorRef"),
+            format!(
+                "step `{}` uses the connector `{connector_ref}`, and no connector file was given",
+                found.identifier
+            ),
+            Some("export the connector's YAML from Harness and pass it with --connector FILE (or JIRA_GATE_CONNECTOR)".into()),
+        ));
+    };
+    let mut out = Translated {
+        stanza: Value::Null,
+        approve: None,
+        reject: None,
+        approval_first: found.kind == Kind::Approval,
+        expect_project: None,
+        expect_type: None,
+        ignored: found.ignored.clone(),
+        notes: Vec::new(),
+    };
+    let wanted = super::expr::secret_name(&connector_ref);
+    if let Some(id) = connector.identifier.as_ref().filter(|id| *id != wanted) {
+        out.notes.push(format!(
+            "the step's connectorRef is `{connector_ref}` but the connector file is `{id}`; using the file"
+        ));
+    }
+    out.ignored.extend(connector.ignored.iter().cloned());
+    if spec.delegate_selectors.is_some() {
+        out.ignored
+            .push(format!("{}.delegateSelectors", step.spec_path));
+    }
+    let mut stanza = Mapping::new();
+    put(&mut stanza, "jira", jira(connector_doc, connector, ctx)?);
+    put(&mut stanza, "ticket", Value::Mapping(step.ticket()?));
+    match found.kind {
+        Kind::Approval => {
+            let approval = step.approval(&mut out)?;
+            put(&mut stanza, "approval", approval);
+        }
+        Kind::Update => {
+            for (value, key) in [
+                (&spec.project_key, "projectKey"),
+                (&spec.issue_type, "issueType"),
+            ] {
+                if value.is_some() {
+                    out.ignored.push(format!("{}.{key}", step.spec_path));
+                }
             }
         }
+        Kind::Create => {}
     }
     out.stanza = Value::Mapping(stanza);
     Ok(out)
-}
-
-fn optional(
-    value: Option<&Scalar>,
-    path: &KeyPath,
-    resolve: &dyn Fn(&Scalar, &KeyPath) -> Result<String, Error>,
-) -> Result<Option<String>, Error> {
-    match value {
-        Some(v) if !v.0.trim().is_empty() => Ok(Some(resolve(v, path)?.replace("$$", "$"))),
-        _ => Ok(None),
-    }
 }
 
 /// The native form of the tree, or a stand-in that `run` replaces with the tree itself.

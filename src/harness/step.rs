@@ -103,50 +103,8 @@ pub fn find(doc: &Doc, wanted: &str) -> Result<Found, Error> {
         None,
         &mut candidates,
     );
-    let (stage_wanted, step_wanted) = match wanted.split_once('.') {
-        Some((stage, step)) => (Some(stage), step),
-        None => (None, wanted),
-    };
-    let matching: Vec<&Candidate> = candidates
-        .iter()
-        .filter(|c| c.identifier == step_wanted)
-        .filter(|c| {
-            stage_wanted.is_none_or(|s| c.stage.as_ref().is_some_and(|st| st.identifier == s))
-        })
-        .collect();
-    let shown = |c: &Candidate| match &c.stage {
-        Some(stage) => format!("{}.{}", stage.identifier, c.identifier),
-        None => c.identifier.clone(),
-    };
-    let candidate = match matching.as_slice() {
-        [one] => *one,
-        [] => {
-            let names: Vec<String> = candidates.iter().map(shown).collect();
-            let ids: Vec<&str> = candidates.iter().map(|c| c.identifier.as_str()).collect();
-            let hint = match did_you_mean(step_wanted, &ids) {
-                Some(close) => format!("did you mean `{close}`?"),
-                None if names.is_empty() => "the file has no steps".into(),
-                None => format!("steps in the file: {}", names.join(", ")),
-            };
-            return Err(doc.error(
-                &KeyPath::default(),
-                format!("no step with the identifier `{wanted}`"),
-                Some(hint),
-            ));
-        }
-        many => {
-            let names: Vec<String> = many.iter().map(|c| shown(c)).collect();
-            return Err(doc.error(
-                &many[1].path,
-                format!(
-                    "{} steps have the identifier `{wanted}`: {}",
-                    many.len(),
-                    names.join(", ")
-                ),
-                Some("name the stage too: --harness-step STAGE.STEP".into()),
-            ));
-        }
-    };
+    let step_wanted = wanted.split_once('.').map_or(wanted, |(_, step)| step);
+    let candidate = pick(doc, &candidates, wanted)?;
     let path = &candidate.path;
     if let Some(reference) = doc.text_at(&path.key("template").key("templateRef")) {
         return Err(doc.error(
@@ -215,6 +173,54 @@ pub fn find(doc: &Doc, wanted: &str) -> Result<Found, Error> {
         timeout,
         ignored,
     })
+}
+
+/// The one candidate `wanted` names, or an error listing what there is.
+fn pick<'c>(doc: &Doc, candidates: &'c [Candidate], wanted: &str) -> Result<&'c Candidate, Error> {
+    let (stage_wanted, step_wanted) = match wanted.split_once('.') {
+        Some((stage, step)) => (Some(stage), step),
+        None => (None, wanted),
+    };
+    let matching: Vec<&Candidate> = candidates
+        .iter()
+        .filter(|c| c.identifier == step_wanted)
+        .filter(|c| {
+            stage_wanted.is_none_or(|s| c.stage.as_ref().is_some_and(|st| st.identifier == s))
+        })
+        .collect();
+    let shown = |c: &Candidate| match &c.stage {
+        Some(stage) => format!("{}.{}", stage.identifier, c.identifier),
+        None => c.identifier.clone(),
+    };
+    match matching.as_slice() {
+        [one] => Ok(*one),
+        [] => {
+            let names: Vec<String> = candidates.iter().map(shown).collect();
+            let ids: Vec<&str> = candidates.iter().map(|c| c.identifier.as_str()).collect();
+            let hint = match did_you_mean(step_wanted, &ids) {
+                Some(close) => format!("did you mean `{close}`?"),
+                None if names.is_empty() => "the file has no steps".into(),
+                None => format!("steps in the file: {}", names.join(", ")),
+            };
+            Err(doc.error(
+                &KeyPath::default(),
+                format!("no step with the identifier `{wanted}`"),
+                Some(hint),
+            ))
+        }
+        many => {
+            let names: Vec<String> = many.iter().map(|c| shown(c)).collect();
+            Err(doc.error(
+                &many[1].path,
+                format!(
+                    "{} steps have the identifier `{wanted}`: {}",
+                    many.len(),
+                    names.join(", ")
+                ),
+                Some("name the stage too: --harness-step STAGE.STEP".into()),
+            ))
+        }
+    }
 }
 
 /// A Harness duration (`10m`, `1h 30m`, `1d`, `1w`).

@@ -81,6 +81,9 @@ pub enum Target {
         project: Option<String>,
         /// The issue type, if written (`check` looks it up).
         issue_type: Option<String>,
+        /// Fail when the issue is not in `project` or not of `issue_type`, as a Harness
+        /// JiraApproval step does (issue 10). Native stanzas leave it off.
+        verify: bool,
     },
 }
 
@@ -134,6 +137,9 @@ pub struct Approval<Id = String> {
     pub timeout: Duration,
     /// Comment added on cancellation.
     pub on_cancel_comment: Option<String>,
+    /// Which criteria win when both hold: rejection for native stanzas, approval for Harness
+    /// steps (issue 10).
+    pub order: crate::criteria::Order,
 }
 
 impl<Id> Approval<Id> {
@@ -169,6 +175,7 @@ impl Approval<Named> {
             max_interval: self.max_interval,
             timeout: self.timeout,
             on_cancel_comment: self.on_cancel_comment.clone(),
+            order: self.order,
         })
     }
 }

@@ -190,6 +190,7 @@ fn target(
             summary,
             project,
             issue_type,
+            verify: false,
         });
     }
     let required = |name: &str| {
@@ -441,6 +442,7 @@ fn validate_approval(raw: RawApproval, overrides: &Overrides) -> Result<Approval
         max_interval,
         timeout,
         on_cancel_comment: nonempty(raw.on_cancel_comment),
+        order: crate::criteria::Order::RejectionFirst,
     })
 }
 
