@@ -144,6 +144,8 @@ impl fmt::Display for KeyPath {
                         f.write_str(".")?;
                     }
                     let plain = !key.is_empty()
+                        && key != "."
+                        && key.trim() == key
                         && !key.contains(['[', ']', '"'])
                         && !key.chars().skip(1).any(|c| c == '.')
                         && (i == 0 || !key.starts_with('.'));
