@@ -543,3 +543,36 @@ fn embedded_stanzas_run_and_keep_the_outer_lines() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("has 3 items"), "{}", run.stderr);
 }
+
+#[test]
+fn shipped_harness_examples_validate() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("steps/harness");
+    let mut steps = Vec::new();
+    for ci in ["github-workflow.yml", "gitlab-ci.yml"] {
+        let text = std::fs::read_to_string(root.join(ci)).unwrap();
+        let _: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+        for line in text.lines() {
+            let id = line
+                .split_once("JIRA_GATE_HARNESS_STEP: ")
+                .or_else(|| line.split_once("--harness-step "))
+                .map(|(_, id)| id.trim().to_owned());
+            steps.extend(id);
+        }
+    }
+    steps.sort();
+    steps.dedup();
+    assert_eq!(steps, ["approve_change", "close_change", "create_change"]);
+    let work = Workdir::new();
+    for id in &steps {
+        let mut cmd = work.command();
+        cmd.env("HARNESS_SECRET_JIRA_TOKEN", "x")
+            .env("HARNESS_VAR_version", "abc123")
+            .env("JIRA_GATE_ISSUE_KEY", "OPS-1")
+            .arg("validate")
+            .arg(root.join("pipeline.yaml"))
+            .args(["--harness-step", id, "--connector"])
+            .arg(root.join("connector.yaml"));
+        let run = work.run(&mut cmd);
+        assert_eq!(run.code, 0, "{id}: {}", run.stderr);
+    }
+}
