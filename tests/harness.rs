@@ -5,6 +5,7 @@
 mod common;
 
 use std::path::PathBuf;
+use std::process::Command;
 
 use common::SandboxProc;
 use common::run::{PAT, Run, TOKEN, Workdir};
@@ -42,8 +43,9 @@ fn workdir(sandbox: &SandboxProc) -> Workdir {
     work
 }
 
-/// `jira-gate run FILE --harness-step STEP` with the flavor's connector and secret.
-fn step(sandbox: &SandboxProc, work: &Workdir, file: &str, step: &str, extra: &[&str]) -> Run {
+/// `jira-gate run FILE --harness-step STEP --result-file result.json` with the flavor's
+/// connector and secret.
+fn harness_run(sandbox: &SandboxProc, work: &Workdir, file: &str, step: &str) -> Command {
     let mut cmd = work.command();
     let connector = if sandbox.datacenter {
         cmd.env("HARNESS_SECRET_JIRA_PAT", PAT);
@@ -60,9 +62,13 @@ fn step(sandbox: &SandboxProc, work: &Workdir, file: &str, step: &str, extra: &[
         "--connector",
         connector,
     ])
-    .args(["--result-file", "result.json"])
-    .args(extra);
-    work.run(&mut cmd)
+    .args(["--result-file", "result.json"]);
+    cmd
+}
+
+/// [`harness_run`] with `extra` arguments, run to the end.
+fn step(sandbox: &SandboxProc, work: &Workdir, file: &str, step: &str, extra: &[&str]) -> Run {
+    work.run(harness_run(sandbox, work, file, step).args(extra))
 }
 
 fn issue(sandbox: &SandboxProc, key: &str) -> Value {
@@ -84,26 +90,10 @@ fn create_then_approval_then_update_share_the_key() {
         let flavor = if sandbox.datacenter { "dc" } else { "cloud" };
         let work = workdir(&sandbox);
         let dotenv = work.path("jira-gate.env");
-        let mut cmd = work.command();
+        let mut cmd = harness_run(&sandbox, &work, "pipeline.yaml", "create_change");
         cmd.env("GITLAB_CI", "true")
             .env("JIRA_GATE_DOTENV", &dotenv)
-            .env("HARNESS_SECRET_JIRA_TOKEN", TOKEN)
-            .env("HARNESS_SECRET_JIRA_PAT", PAT)
-            .args(["run", "pipeline.yaml", "--harness-step", "create_change"])
-            .args([
-                "--var",
-                "environment=production",
-                "--result-file",
-                "result.json",
-            ])
-            .args([
-                "--connector",
-                if sandbox.datacenter {
-                    "connector-pat.yaml"
-                } else {
-                    "connector.yaml"
-                },
-            ]);
+            .args(["--var", "environment=production"]);
         let run = work.run(&mut cmd);
         assert_eq!(run.code, 0, "{flavor}: {}", run.stderr);
         assert_eq!(run.field("decision"), "written");
@@ -130,17 +120,8 @@ fn create_then_approval_then_update_share_the_key() {
         // The approval step refers to the create step's issue.key: the key comes from the
         // variable a later job gets it in.
         sandbox.set_status_by(&key, "Approved", "alice");
-        let mut cmd = work.command();
-        cmd.env("HARNESS_SECRET_JIRA_TOKEN", TOKEN)
-            .env("HARNESS_SECRET_JIRA_PAT", PAT)
-            .env("JIRA_GATE_ISSUE_KEY", &key)
-            .args(["run", "pipeline.yaml", "--harness-step", "approve_change"])
-            .args(["--result-file", "result.json", "--connector"])
-            .arg(if sandbox.datacenter {
-                "connector-pat.yaml"
-            } else {
-                "connector.yaml"
-            });
+        let mut cmd = harness_run(&sandbox, &work, "pipeline.yaml", "approve_change");
+        cmd.env("JIRA_GATE_ISSUE_KEY", &key);
         let run = work.run(&mut cmd);
         assert_eq!(run.code, 0, "{flavor}: {}", run.stderr);
         assert_eq!(run.field("decision"), "approved");

@@ -54,16 +54,7 @@ fn expr() -> impl Strategy<Value = Expr> {
 
 /// The tree without columns.
 fn shape(e: &Expr) -> Expr {
-    match e {
-        Expr::And(a, b) => Expr::And(Box::new(shape(a)), Box::new(shape(b))),
-        Expr::Or(a, b) => Expr::Or(Box::new(shape(a)), Box::new(shape(b))),
-        Expr::Not(a) => Expr::Not(Box::new(shape(a))),
-        Expr::Const(b) => Expr::Const(*b),
-        Expr::Compare(c) => Expr::Compare(Comparison {
-            column: 0,
-            ..c.clone()
-        }),
-    }
+    e.without_columns()
 }
 
 proptest! {

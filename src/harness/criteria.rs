@@ -396,42 +396,36 @@ mod tests {
                 fields,
             }
         };
-        let approved = issue("Approved", "Low", 5);
-        assert_eq!(
-            decide_in(Order::ApprovalFirst, &approve, Some(&reject), &approved),
-            Verdict::Approved
-        );
-        assert_eq!(
-            decide_in(Order::RejectionFirst, &approve, Some(&reject), &approved),
-            Verdict::Rejected
-        );
-        assert_eq!(
-            decide_in(
+        for (order, (status, risk, points), verdict) in [
+            (
                 Order::ApprovalFirst,
-                &approve,
-                Some(&reject),
-                &issue("Approved", "High", 5)
+                ("Approved", "Low", 5),
+                Verdict::Approved,
             ),
-            Verdict::Rejected
-        );
-        assert_eq!(
-            decide_in(
+            (
+                Order::RejectionFirst,
+                ("Approved", "Low", 5),
+                Verdict::Rejected,
+            ),
+            (
                 Order::ApprovalFirst,
-                &approve,
-                Some(&reject),
-                &issue("Approved", "Low", 6)
+                ("Approved", "High", 5),
+                Verdict::Rejected,
             ),
-            Verdict::Rejected
-        );
-        assert_eq!(
-            decide_in(
+            (
                 Order::ApprovalFirst,
-                &approve,
-                Some(&reject),
-                &issue("Open", "Low", 1)
+                ("Approved", "Low", 6),
+                Verdict::Rejected,
             ),
-            Verdict::Pending
-        );
+            (Order::ApprovalFirst, ("Open", "Low", 1), Verdict::Pending),
+        ] {
+            let snapshot = issue(status, risk, points);
+            assert_eq!(
+                decide_in(order, &approve, Some(&reject), &snapshot),
+                verdict,
+                "{order:?} {status} {risk} {points}"
+            );
+        }
         assert!(
             approve.describe().contains("Risk does not match /Hi.*/"),
             "{}",

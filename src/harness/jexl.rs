@@ -552,6 +552,27 @@ impl Parser {
     }
 }
 
+impl Expr {
+    /// The same tree with every column set to 0, for comparing shapes.
+    #[must_use]
+    pub fn without_columns(&self) -> Expr {
+        match self {
+            Expr::And(a, b) => {
+                Expr::And(Box::new(a.without_columns()), Box::new(b.without_columns()))
+            }
+            Expr::Or(a, b) => {
+                Expr::Or(Box::new(a.without_columns()), Box::new(b.without_columns()))
+            }
+            Expr::Not(a) => Expr::Not(Box::new(a.without_columns())),
+            Expr::Const(b) => Expr::Const(*b),
+            Expr::Compare(c) => Expr::Compare(Comparison {
+                column: 0,
+                ..c.clone()
+            }),
+        }
+    }
+}
+
 impl fmt::Display for Expr {
     /// Writes the expression back as Jexl, parenthesised so it parses to the same tree.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -607,18 +628,8 @@ mod tests {
         })
     }
 
-    /// The tree without columns, for comparing shapes.
     fn shape(e: &Expr) -> Expr {
-        match e {
-            Expr::And(a, b) => Expr::And(Box::new(shape(a)), Box::new(shape(b))),
-            Expr::Or(a, b) => Expr::Or(Box::new(shape(a)), Box::new(shape(b))),
-            Expr::Not(a) => Expr::Not(Box::new(shape(a))),
-            Expr::Const(b) => Expr::Const(*b),
-            Expr::Compare(c) => Expr::Compare(Comparison {
-                column: 0,
-                ..c.clone()
-            }),
-        }
+        e.without_columns()
     }
 
     fn s(text: &str) -> Literal {

@@ -130,24 +130,20 @@ impl Doc {
         message: impl Into<String>,
         hint: Option<String>,
     ) -> Error {
-        let Position { line, column } = self.key_position(map, key);
-        Error {
-            file: self.file.clone(),
-            line,
-            column,
-            message: message.into(),
-            hint,
-        }
+        self.error_at(self.key_position(map, key), message.into(), hint)
     }
 
     /// An error at `path`.
     pub fn error(&self, path: &KeyPath, message: impl Into<String>, hint: Option<String>) -> Error {
-        let Position { line, column } = self.position(path);
+        self.error_at(self.position(path), message.into(), hint)
+    }
+
+    fn error_at(&self, position: Position, message: String, hint: Option<String>) -> Error {
         Error {
             file: self.file.clone(),
-            line,
-            column,
-            message: message.into(),
+            line: position.line,
+            column: position.column,
+            message,
             hint,
         }
     }
