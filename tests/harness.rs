@@ -557,3 +557,56 @@ fn shipped_harness_examples_validate() {
         assert_eq!(run.code, 0, "{id}: {}", run.stderr);
     }
 }
+
+#[test]
+fn check_accepts_harness_steps_and_v_lists_what_is_ignored() {
+    let sandbox = SandboxProc::datacenter(&[]);
+    let work = workdir(&sandbox);
+    let key = sandbox.create("Checked", &[]);
+    let mut check = work.command();
+    check
+        .env("HARNESS_SECRET_JIRA_PAT", PAT)
+        .args([
+            "check",
+            "approval-jexl.yaml",
+            "--harness-step",
+            "jexl_approval",
+        ])
+        .args(["--connector", "connector-pat.yaml", "--issue-key", &key]);
+    let run = work.run(&mut check);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("status \"Done\" exists in OPS"),
+        "{}",
+        run.stderr
+    );
+
+    let mut cmd = harness_run(&sandbox, &work, "pipeline.yaml", "approve_change");
+    let run = work.run(
+        cmd.args(["--var", "environment=x", "-v", "--dry-run"])
+            .args(["--harness-step", "create_change"])
+            .env("JIRA_GATE_HARNESS_STEP", "unused"),
+    );
+    assert_eq!(run.code, 2, "one --harness-step only: {}", run.stderr);
+    let mut validate = work.command();
+    validate
+        .env("HARNESS_SECRET_JIRA_PAT", PAT)
+        .args([
+            "validate",
+            "pipeline.yaml",
+            "--harness-step",
+            "create_change",
+        ])
+        .args([
+            "--connector",
+            "connector-pat.yaml",
+            "--var",
+            "environment=x",
+            "-v",
+        ]);
+    let run = work.run(&mut validate);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for ignored in ["failureStrategies", "projectIdentifier", "orgIdentifier"] {
+        assert!(run.stderr.contains(ignored), "{ignored}: {}", run.stderr);
+    }
+}
