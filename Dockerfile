@@ -22,6 +22,8 @@ RUN rustup target list --installed | grep -qx "${TARGET}" || rustup target add "
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
+# The workspace: the sandbox crate is a default feature (`sandbox` and `demo`).
+COPY crates ./crates
 COPY steps/demo.yml ./steps/demo.yml
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \

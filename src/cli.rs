@@ -111,8 +111,10 @@ pub enum Command {
     Convert(StepFile),
     /// Print the JSON Schema of the stanza
     Schema,
+    #[cfg(feature = "sandbox")]
     /// Run the built-in Jira sandbox (a fake Jira for trying stanzas and for tests)
     Sandbox(Box<crate::sandbox::Args>),
+    #[cfg(feature = "sandbox")]
     /// The whole flow against an in-process sandbox that approves after a few seconds
     Demo(DemoArgs),
 }
@@ -160,6 +162,7 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
     }
 }
 
+#[cfg(feature = "sandbox")]
 /// Options of `demo`.
 #[derive(Debug, Args, Clone)]
 pub struct DemoArgs {

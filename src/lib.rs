@@ -21,7 +21,9 @@ pub mod logging;
 pub mod outcome;
 pub mod poll;
 pub mod retry;
-pub mod sandbox;
+/// The built-in Jira (the `sandbox` and `demo` commands), from the `jira-sandbox` crate.
+#[cfg(feature = "sandbox")]
+pub use jira_sandbox as sandbox;
 pub mod secret;
 pub mod stanza;
 pub mod step;

@@ -1,5 +1,7 @@
 //! The binary inside GitHub Actions and GitLab CI: their environment variables and files in place,
 //! the step run against the sandbox, and every output checked line by line.
+// These tests run `jira-gate sandbox`: they need the `sandbox` feature (a default one).
+#![cfg(feature = "sandbox")]
 
 mod common;
 

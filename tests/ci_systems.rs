@@ -3,6 +3,8 @@
 //! against the sandbox, and the outputs read back the way that system reads them (Azure's
 //! `##vso` lines parsed, `source` in bash for shell files, the properties file parsed, one file per
 //! Tekton or Argo result, the agent's calls recorded by a fake `buildkite-agent` on `PATH`).
+// These tests run `jira-gate sandbox`: they need the `sandbox` feature (a default one).
+#![cfg(feature = "sandbox")]
 
 mod common;
 

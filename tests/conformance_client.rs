@@ -5,6 +5,8 @@
 //! Every request of a full run (method, path, query parameters) must be an operation of the spec
 //! that is not deprecated, and every write body (`--dry-run` prints them) must fit the operation's
 //! request schema, with rich text as valid Atlassian Document Format.
+// These tests run `jira-gate sandbox`: they need the `sandbox` feature (a default one).
+#![cfg(feature = "sandbox")]
 
 mod common;
 

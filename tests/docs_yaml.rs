@@ -1,6 +1,8 @@
 //! The YAML a reader copies from the docs works: every ```yaml block of README.md and docs/*.md
 //! parses, every block that is a whole stanza (a top-level `jira:` key) passes `jira-gate validate`,
 //! and every inline flow mapping in backticks (`auth: { type: pat, … }`) parses too.
+// These tests run `jira-gate sandbox`: they need the `sandbox` feature (a default one).
+#![cfg(feature = "sandbox")]
 
 mod common;
 

@@ -1,6 +1,8 @@
 //! End to end: the built `jira-gate` binary against a `jira-gate sandbox` process, for both
 //! flavors. Each test asserts the exit code, the stderr text a user reads, the result file, and
 //! what the sandbox holds afterwards.
+// These tests run `jira-gate sandbox`: they need the `sandbox` feature (a default one).
+#![cfg(feature = "sandbox")]
 
 mod common;
 

@@ -4,6 +4,8 @@
 //!
 //! Every row appends its measured time to `$CARGO_TARGET_TMPDIR/fault-matrix.txt`, the source of the
 //! table in docs/RELIABILITY.md.
+// These tests run `jira-gate sandbox`: they need the `sandbox` feature (a default one).
+#![cfg(feature = "sandbox")]
 
 mod common;
 

@@ -1,6 +1,8 @@
 //! `HTTP(S)_PROXY` and `NO_PROXY` are honoured: a forward proxy (`tests/support/forward_proxy.py`)
 //! sees the step's requests when the variable points at it, and none when `NO_PROXY` exempts the
 //! host.
+// These tests run `jira-gate sandbox`: they need the `sandbox` feature (a default one).
+#![cfg(feature = "sandbox")]
 
 mod common;
 

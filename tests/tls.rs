@@ -1,6 +1,8 @@
 //! TLS is always verified, and `jira.ca_file` adds a trust anchor for an on-premises Jira with a
 //! private CA. A CA and a server certificate are made with `openssl`; `tests/support/tls_proxy.py`
 //! terminates TLS in front of a sandbox. Both tools are on every Debian CI machine.
+// These tests run `jira-gate sandbox`: they need the `sandbox` feature (a default one).
+#![cfg(feature = "sandbox")]
 
 mod common;
 

@@ -41,7 +41,7 @@ pub async fn run(args: &DemoArgs, global: &Global, env: Env) -> Exit {
         }
     };
     eprintln!(
-        "jira-gate demo: a sandbox Jira ({:?}) runs at {}",
+        "jira-gate demo: a sandbox Jira ({}) runs at {}",
         args.flavor,
         sandbox.base_url()
     );

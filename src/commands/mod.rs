@@ -3,8 +3,10 @@
 
 pub mod check;
 pub mod convert;
+#[cfg(feature = "sandbox")]
 pub mod demo;
 pub mod run;
+#[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod schema;
 pub mod validate;
@@ -34,7 +36,9 @@ pub async fn run(cli: Cli, env: Env) -> Exit {
         }
         Command::Convert(file) => report_error(convert::convert(&file, &global, &env)),
         Command::Run(file) => run::run(file, &global, &env).await,
+        #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => sandbox::run(*args).await,
+        #[cfg(feature = "sandbox")]
         Command::Demo(args) => demo::run(&args, &global, env).await,
     }
 }

@@ -5,7 +5,7 @@
 //! criterion). Anything else is rejected with Jira's "Error in the JQL Query" 400, so a client that
 //! depends on more JQL finds out in tests rather than against a real Jira.
 
-use super::state::Issue;
+use crate::state::Issue;
 
 /// A field the subset can compare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,6 +106,15 @@ fn is_keyword(t: &Token, kw: &str) -> bool {
     matches!(t, Token::Word(w) if w.eq_ignore_ascii_case(kw))
 }
 
+/// How an error names the token it found.
+fn describe(t: Option<&Token>) -> String {
+    match t {
+        Some(Token::Word(w) | Token::Quoted(w)) => format!("'{w}'"),
+        Some(Token::Equals) => "'='".to_owned(),
+        None => "the end of the query".to_owned(),
+    }
+}
+
 /// Parses JQL in the subset.
 pub(crate) fn parse(jql: &str) -> Result<Query, String> {
     let tokens = tokenize(jql)?;
@@ -114,11 +123,6 @@ pub(crate) fn parse(jql: &str) -> Result<Query, String> {
         order_desc: None,
     };
     let mut i = 0;
-    let describe = |t: Option<&Token>| match t {
-        Some(Token::Word(w) | Token::Quoted(w)) => format!("'{w}'"),
-        Some(Token::Equals) => "'='".to_owned(),
-        None => "the end of the query".to_owned(),
-    };
     while i < tokens.len() && !is_keyword(&tokens[i], "order") {
         if !q.clauses.is_empty() {
             if !is_keyword(&tokens[i], "and") {
@@ -129,70 +133,78 @@ pub(crate) fn parse(jql: &str) -> Result<Query, String> {
             }
             i += 1;
         }
-        let f = match tokens.get(i) {
-            Some(Token::Word(w) | Token::Quoted(w)) => field(w).ok_or_else(|| {
-                error(format_args!("Field '{w}' is not supported by the sandbox."))
-            })?,
-            other => {
-                return Err(error(format_args!(
-                    "Expecting a field name but got {}.",
-                    describe(other)
-                )));
-            }
-        };
-        if tokens.get(i + 1) != Some(&Token::Equals) {
-            return Err(error(format_args!(
-                "Expecting operator '=' but got {}. The sandbox supports only '='.",
-                describe(tokens.get(i + 1))
-            )));
-        }
-        let value = match tokens.get(i + 2) {
-            Some(Token::Word(w) | Token::Quoted(w))
-                if !(matches!(tokens[i + 2], Token::Word(_)) && w.eq_ignore_ascii_case("and")) =>
-            {
-                w.clone()
-            }
-            other => {
-                return Err(error(format_args!(
-                    "Expecting a value but got {}.",
-                    describe(other)
-                )));
-            }
-        };
-        q.clauses.push((f, value));
+        q.clauses.push(clause(&tokens, i)?);
         i += 3;
     }
     if i < tokens.len() {
-        // ORDER BY created [ASC|DESC]
-        if !tokens.get(i + 1).is_some_and(|t| is_keyword(t, "by")) {
-            return Err(error("Expecting 'BY' after 'ORDER'."));
-        }
-        if !tokens.get(i + 2).is_some_and(|t| is_keyword(t, "created")) {
-            return Err(error(format_args!(
-                "The sandbox can only order by 'created', got {}.",
-                describe(tokens.get(i + 2))
-            )));
-        }
-        let desc = match tokens.get(i + 3) {
-            None => true,
-            Some(t) if is_keyword(t, "desc") => true,
-            Some(t) if is_keyword(t, "asc") => false,
-            other => {
-                return Err(error(format_args!(
-                    "Expecting 'ASC' or 'DESC' but got {}.",
-                    describe(other)
-                )));
-            }
-        };
-        if tokens.len() > i + 4 {
-            return Err(error(format_args!(
-                "Unexpected {} after ORDER BY.",
-                describe(tokens.get(i + 4))
-            )));
-        }
-        q.order_desc = Some(desc);
+        q.order_desc = Some(order_by(&tokens, i)?);
     }
     Ok(q)
+}
+
+/// `field = value` at `tokens[i..i + 3]`.
+fn clause(tokens: &[Token], i: usize) -> Result<(Field, String), String> {
+    let f = match tokens.get(i) {
+        Some(Token::Word(w) | Token::Quoted(w)) => field(w)
+            .ok_or_else(|| error(format_args!("Field '{w}' is not supported by the sandbox.")))?,
+        other => {
+            return Err(error(format_args!(
+                "Expecting a field name but got {}.",
+                describe(other)
+            )));
+        }
+    };
+    if tokens.get(i + 1) != Some(&Token::Equals) {
+        return Err(error(format_args!(
+            "Expecting operator '=' but got {}. The sandbox supports only '='.",
+            describe(tokens.get(i + 1))
+        )));
+    }
+    let value = match tokens.get(i + 2) {
+        Some(Token::Word(w) | Token::Quoted(w))
+            if !(matches!(tokens[i + 2], Token::Word(_)) && w.eq_ignore_ascii_case("and")) =>
+        {
+            w.clone()
+        }
+        other => {
+            return Err(error(format_args!(
+                "Expecting a value but got {}.",
+                describe(other)
+            )));
+        }
+    };
+    Ok((f, value))
+}
+
+/// `ORDER BY created [ASC|DESC]` from `tokens[i]` to the end; `true` for descending.
+fn order_by(tokens: &[Token], i: usize) -> Result<bool, String> {
+    if !tokens.get(i + 1).is_some_and(|t| is_keyword(t, "by")) {
+        return Err(error("Expecting 'BY' after 'ORDER'."));
+    }
+    if !tokens.get(i + 2).is_some_and(|t| is_keyword(t, "created")) {
+        return Err(error(format_args!(
+            "The sandbox can only order by 'created', got {}.",
+            describe(tokens.get(i + 2))
+        )));
+    }
+    let desc = match tokens.get(i + 3) {
+        None => true,
+        Some(t) if is_keyword(t, "desc") => true,
+        Some(t) if is_keyword(t, "asc") => false,
+        other => {
+            return Err(error(format_args!(
+                "Expecting 'ASC' or 'DESC' but got {}.",
+                describe(other)
+            )));
+        }
+    };
+    if tokens.len() > i + 4 {
+        return Err(error(format_args!(
+            "Unexpected {} after ORDER BY.",
+            describe(tokens.get(i + 4))
+        )));
+    }
+    Ok(desc)
 }
 
 impl Query {

@@ -7,7 +7,7 @@
 //! one.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -181,8 +181,10 @@ impl Faults {
         self.rules.clear();
     }
 
-    /// Decides the fault for one REST request, if any.
-    pub fn decide(&mut self, method: &str, path: &str) -> Option<Fault> {
+    /// Decides the fault for one REST request, if any; `now` is the clock `X-RateLimit-Reset`
+    /// counts from. The clock is a parameter so that a seed alone fixes the plan (issue 13: a
+    /// test comparing two plans failed when the wall clock's millisecond ticked between them).
+    pub fn decide(&mut self, method: &str, path: &str, now: SystemTime) -> Option<Fault> {
         if let Some(rule) = self.rules.iter_mut().find(|r| {
             r.times > 0
                 && r.method
@@ -191,7 +193,7 @@ impl Faults {
                 && r.path_prefix.as_deref().is_none_or(|p| path.starts_with(p))
         }) {
             rule.times -= 1;
-            return Some(rule_fault(rule));
+            return Some(rule_fault(rule, now));
         }
         if self.rate <= 0.0 || self.kinds.is_empty() {
             return None;
@@ -205,19 +207,19 @@ impl Faults {
             return None;
         }
         Some(match self.kinds[pick] {
-            FaultKind::Status500 => status_fault(500, None),
+            FaultKind::Status500 => status_fault(500, None, now),
             FaultKind::Status502 => Fault::Status {
                 status: 502,
                 headers: Vec::new(),
                 html: true,
             },
-            FaultKind::Status503 => status_fault(503, Some("1")),
+            FaultKind::Status503 => status_fault(503, Some("1"), now),
             FaultKind::Status504 => Fault::Status {
                 status: 504,
                 headers: Vec::new(),
                 html: true,
             },
-            FaultKind::Status429 => status_fault(429, Some("1")),
+            FaultKind::Status429 => status_fault(429, Some("1"), now),
             FaultKind::Delay => Fault::Delay(Duration::from_millis(delay_ms)),
             FaultKind::Drop => Fault::Drop,
             FaultKind::Truncate => Fault::Truncate,
@@ -225,13 +227,13 @@ impl Faults {
     }
 }
 
-fn status_fault(status: u16, retry_after: Option<&str>) -> Fault {
+fn status_fault(status: u16, retry_after: Option<&str>, now: SystemTime) -> Fault {
     let mut headers = Vec::new();
     if let Some(r) = retry_after {
         headers.push(("Retry-After".to_owned(), r.to_owned()));
     }
     if status == 429 {
-        headers.push(("X-RateLimit-Reset".to_owned(), reset_time(retry_after)));
+        headers.push(("X-RateLimit-Reset".to_owned(), reset_time(retry_after, now)));
     }
     Fault::Status {
         status,
@@ -241,13 +243,13 @@ fn status_fault(status: u16, retry_after: Option<&str>) -> Fault {
 }
 
 /// `X-RateLimit-Reset`: an ISO-8601 timestamp, as Cloud sends it.
-fn reset_time(retry_after: Option<&str>) -> String {
+fn reset_time(retry_after: Option<&str>, now: SystemTime) -> String {
     let secs = retry_after.and_then(|r| r.parse().ok()).unwrap_or(1);
-    let t = std::time::SystemTime::now() + Duration::from_secs(secs);
+    let t = now + Duration::from_secs(secs);
     humantime::format_rfc3339_millis(t).to_string()
 }
 
-fn rule_fault(rule: &Rule) -> Fault {
+fn rule_fault(rule: &Rule, now: SystemTime) -> Fault {
     let extra: Vec<(String, String)> = rule
         .headers
         .iter()
@@ -257,7 +259,7 @@ fn rule_fault(rule: &Rule) -> Fault {
         RuleKind::Status | RuleKind::NonJson => {
             let html = rule.kind == RuleKind::NonJson;
             let status = rule.status.unwrap_or(if html { 502 } else { 503 });
-            let mut fault = status_fault(status, None);
+            let mut fault = status_fault(status, None, now);
             if let Fault::Status {
                 headers, html: h, ..
             } = &mut fault
@@ -267,7 +269,7 @@ fn rule_fault(rule: &Rule) -> Fault {
                     headers.retain(|(k, _)| k != "X-RateLimit-Reset");
                     headers.push(("Retry-After".to_owned(), r.clone()));
                     if status == 429 {
-                        headers.push(("X-RateLimit-Reset".to_owned(), reset_time(Some(r))));
+                        headers.push(("X-RateLimit-Reset".to_owned(), reset_time(Some(r), now)));
                     }
                 }
                 // A rule's header replaces a default one of the same name; an empty value
@@ -294,20 +296,42 @@ fn rule_fault(rule: &Rule) -> Fault {
 mod tests {
     use super::*;
 
+    /// A fixed instant: 2026-01-15T00:00:00Z.
+    fn clock() -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_768_435_200)
+    }
+
     fn sequence(seed: u64) -> Vec<Option<Fault>> {
         let mut f = Faults::new(seed, 0.5, &FaultKind::ALL);
         (0..50)
-            .map(|_| f.decide("GET", "/rest/api/2/myself"))
+            .map(|_| f.decide("GET", "/rest/api/2/myself", clock()))
             .collect()
     }
 
     #[test]
     fn same_seed_same_faults() {
         let a = sequence(7);
+        // The wall clock moves on between the two plans; the plans must not notice (issue 13).
+        std::thread::sleep(Duration::from_millis(3));
         assert_eq!(a, sequence(7));
         assert_ne!(a, sequence(8));
         let n = a.iter().filter(|f| f.is_some()).count();
         assert!((10..=40).contains(&n), "{n} faults of 50 at rate 0.5");
+    }
+
+    #[test]
+    fn rate_limit_reset_counts_from_the_given_clock() {
+        let mut f = Faults::new(1, 1.0, &[FaultKind::Status429]);
+        let Some(Fault::Status { headers, .. }) = f.decide("GET", "/", clock()) else {
+            panic!("a 429 at rate 1.0");
+        };
+        assert!(
+            headers.contains(&(
+                "X-RateLimit-Reset".to_owned(),
+                "2026-01-15T00:00:01.000Z".to_owned()
+            )),
+            "{headers:?}"
+        );
     }
 
     #[test]
@@ -319,7 +343,7 @@ mod tests {
         )
         .unwrap();
         f.add(rules);
-        let first = f.decide("POST", "/rest/api/3/issue").unwrap();
+        let first = f.decide("POST", "/rest/api/3/issue", clock()).unwrap();
         match &first {
             Fault::Status {
                 status: 429,
@@ -331,13 +355,13 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(
-            f.decide("GET", "/rest/api/3/issue/OPS-1"),
+            f.decide("GET", "/rest/api/3/issue/OPS-1", clock()),
             Some(Fault::Drop)
         );
         assert!(matches!(
-            f.decide("POST", "/rest/api/3/issue"),
+            f.decide("POST", "/rest/api/3/issue", clock()),
             Some(Fault::Status { status: 429, .. })
         ));
-        assert_eq!(f.decide("POST", "/rest/api/3/issue"), None);
+        assert_eq!(f.decide("POST", "/rest/api/3/issue", clock()), None);
     }
 }

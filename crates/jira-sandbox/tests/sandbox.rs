@@ -1,11 +1,11 @@
-//! End-to-end tests of `jira-gate sandbox`, run as its own process and spoken to over HTTP.
+//! Tests of the sandbox over real HTTP: each starts one on 127.0.0.1:0 and speaks to it as a client.
 #![allow(clippy::many_single_char_names)]
 
 mod common;
 
 use std::time::{Duration, Instant};
 
-use common::SandboxProc;
+use common::TestSandbox;
 use serde_json::{Value, json};
 
 const NOT_AUTH: &str =
@@ -20,7 +20,7 @@ fn header(r: &reqwest::blocking::Response, name: &str) -> Option<String> {
 
 #[test]
 fn cloud_auth_and_anonymous_fallback() {
-    let sb = SandboxProc::cloud(&[]);
+    let sb = TestSandbox::cloud(&[]);
     let c = sb.client();
     let info: Value = c
         .get(sb.url("/rest/api/2/serverInfo"))
@@ -90,7 +90,7 @@ fn cloud_auth_and_anonymous_fallback() {
 
 #[test]
 fn datacenter_auth_versions_and_headers() {
-    let sb = SandboxProc::datacenter(&[]);
+    let sb = TestSandbox::datacenter(&[]);
     let c = sb.client();
     let info: Value = c
         .get(sb.url("/rest/api/2/serverInfo"))
@@ -138,7 +138,7 @@ fn datacenter_auth_versions_and_headers() {
 
 #[test]
 fn custom_credentials() {
-    let sb = SandboxProc::cloud(&["--user", "bot@corp.example", "--token", "t0ken"]);
+    let sb = TestSandbox::cloud(&["--user", "bot@corp.example", "--token", "t0ken"]);
     let c = sb.client();
     let r = c
         .get(sb.url("/rest/api/3/myself"))
@@ -147,7 +147,7 @@ fn custom_credentials() {
         .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(sb.get("/rest/api/3/myself").status(), 401);
-    let dc = SandboxProc::datacenter(&["--pat", "p4t", "--user", "deployer", "--password", "pw"]);
+    let dc = TestSandbox::datacenter(&["--pat", "p4t", "--user", "deployer", "--password", "pw"]);
     let r = dc
         .client()
         .get(dc.url("/rest/api/2/myself"))
@@ -170,8 +170,10 @@ fn adf(text: &str) -> Value {
 }
 
 #[test]
+// One issue's life, step by step: each step depends on the state the previous one left.
+#[allow(clippy::too_many_lines)]
 fn cloud_create_get_edit_comment_and_rich_text_rules() {
-    let sb = SandboxProc::cloud(&[]);
+    let sb = TestSandbox::cloud(&[]);
     let (status, created) = sb.send(
         "POST",
         "/rest/api/3/issue",
@@ -273,8 +275,10 @@ fn cloud_create_get_edit_comment_and_rich_text_rules() {
 }
 
 #[test]
+// One list of (invalid body, Jira's answer) pairs per flavor, easier to compare in one place.
+#[allow(clippy::too_many_lines)]
 fn create_validation_matches_jira() {
-    let sb = SandboxProc::cloud(&[]);
+    let sb = TestSandbox::cloud(&[]);
     let (s, e) = sb.send("POST", "/rest/api/3/issue", &json!({"fields": {}}));
     assert_eq!(s, 400);
     assert_eq!(
@@ -353,7 +357,7 @@ fn create_validation_matches_jira() {
     );
     assert!(sb.issues().is_empty(), "nothing is stored on a 400");
 
-    let dc = SandboxProc::datacenter(&[]);
+    let dc = TestSandbox::datacenter(&[]);
     let (s, v) = dc.send(
         "POST",
         "/rest/api/2/issue",
@@ -375,7 +379,7 @@ fn create_validation_matches_jira() {
 
 #[test]
 fn workflow_transitions_and_resolutions() {
-    let sb = SandboxProc::cloud(&[]);
+    let sb = TestSandbox::cloud(&[]);
     let key = sb.create("wf", &[]);
     let t = sb.get_json(&format!("/rest/api/3/issue/{key}/transitions"), 200);
     let ids: Vec<&str> = t["transitions"]
@@ -384,8 +388,9 @@ fn workflow_transitions_and_resolutions() {
         .iter()
         .map(|t| t["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, ["11", "21"]);
+    assert_eq!(ids, ["11", "21", "71"]);
     assert_eq!(t["transitions"][1]["to"]["name"], "Awaiting approval");
+    assert_eq!(t["transitions"][2]["to"]["name"], "Won't Do");
 
     let (s, e) = sb.send(
         "POST",
@@ -427,6 +432,21 @@ fn workflow_transitions_and_resolutions() {
     sb.transition(&key, "51");
     let v = sb.get_json(&format!("/rest/api/3/issue/{key}?fields=resolution"), 200);
     assert_eq!(v["fields"]["resolution"]["name"], "Done");
+
+    // "Won't Do": a done-category status with resolution Won't Do, reachable while waiting for
+    // approval, and reopened like Rejected (issue 8, defect 5).
+    let key = sb.create("nobody will do this", &[]);
+    sb.transition(&key, "21");
+    sb.transition(&key, "71");
+    let v = sb.get_json(
+        &format!("/rest/api/3/issue/{key}?fields=status,resolution"),
+        200,
+    );
+    assert_eq!(v["fields"]["status"]["name"], "Won't Do");
+    assert_eq!(v["fields"]["status"]["statusCategory"]["key"], "done");
+    assert_eq!(v["fields"]["resolution"]["name"], "Won't Do");
+    sb.transition(&key, "61");
+    assert_eq!(sb.status_of(&key), "To Do");
 }
 
 fn status_moves(histories: &Value) -> Vec<String> {
@@ -442,7 +462,7 @@ fn status_moves(histories: &Value) -> Vec<String> {
 
 #[test]
 fn changelog_order_per_flavor() {
-    let cloud = SandboxProc::cloud(&[]);
+    let cloud = TestSandbox::cloud(&[]);
     let key = cloud.create("log", &[]);
     cloud.transition(&key, "21");
     cloud.set_status_by(&key, "Approved", "alice");
@@ -486,7 +506,7 @@ fn changelog_order_per_flavor() {
     );
     assert_eq!(status_moves(&page["values"]), ["Approved"]);
 
-    let dc = SandboxProc::datacenter(&[]);
+    let dc = TestSandbox::datacenter(&[]);
     let key = dc.create("log", &[]);
     dc.transition(&key, "21");
     dc.set_status_by(&key, "Rejected", "bob");
@@ -514,7 +534,7 @@ fn changelog_order_per_flavor() {
 
 #[test]
 fn cloud_search_jql_pagination_and_removed_search() {
-    let sb = SandboxProc::cloud(&[]);
+    let sb = TestSandbox::cloud(&[]);
     for i in 0..3 {
         sb.create(&format!("s{i}"), &["batch"]);
     }
@@ -599,7 +619,7 @@ fn cloud_search_jql_pagination_and_removed_search() {
 
 #[test]
 fn datacenter_search_offsets() {
-    let sb = SandboxProc::datacenter(&[]);
+    let sb = TestSandbox::datacenter(&[]);
     for i in 0..3 {
         sb.create(&format!("s{i}"), &["batch"]);
     }
@@ -652,7 +672,7 @@ fn datacenter_search_offsets() {
 
 #[test]
 fn search_lag_hides_fresh_changes() {
-    let sb = SandboxProc::cloud(&["--search-lag", "800ms"]);
+    let sb = TestSandbox::cloud(&["--search-lag", "800ms"]);
     let key = sb.create("lag", &["fresh"]);
     let path = "/rest/api/3/search/jql?jql=labels%3Dfresh";
     assert_eq!(
@@ -674,7 +694,7 @@ fn search_lag_hides_fresh_changes() {
 
 #[test]
 fn createmeta_and_project_per_flavor() {
-    let cloud = SandboxProc::cloud(&[]);
+    let cloud = TestSandbox::cloud(&[]);
     let v = cloud.get_json("/rest/api/3/issue/createmeta/OPS/issuetypes", 200);
     let names: Vec<&str> = v["issueTypes"]
         .as_array()
@@ -716,7 +736,7 @@ fn createmeta_and_project_per_flavor() {
         r#"{"errorMessages":["No project could be found with key 'XYZ'."],"errors":{}}"#
     );
 
-    let dc = SandboxProc::datacenter(&[]);
+    let dc = TestSandbox::datacenter(&[]);
     let v = dc.get_json("/rest/api/2/issue/createmeta/OPS/issuetypes", 200);
     assert_eq!(v["isLast"], true);
     assert_eq!(v["values"][1]["id"], "10003");
@@ -739,7 +759,7 @@ fn createmeta_and_project_per_flavor() {
 
 #[test]
 fn fields_and_users() {
-    let sb = SandboxProc::cloud(&[]);
+    let sb = TestSandbox::cloud(&[]);
     let fields = sb.get_json("/rest/api/3/field", 200);
     let by_id = |id: &str| {
         fields
@@ -765,12 +785,12 @@ fn fields_and_users() {
     assert_eq!(users.as_array().unwrap().len(), 1);
     assert_eq!(users[0]["displayName"], "Alice Approver");
     assert!(users[0]["accountId"].is_string());
-    let dc = SandboxProc::datacenter(&[]);
+    let dc = TestSandbox::datacenter(&[]);
     let users = dc.get_json("/rest/api/2/user/search?username=BOB", 200);
     assert_eq!(users[0]["name"], "bob");
 }
 
-fn wait_for_status(sb: &SandboxProc, key: &str, want: &str, within: Duration) -> Duration {
+fn wait_for_status(sb: &TestSandbox, key: &str, want: &str, within: Duration) -> Duration {
     let start = Instant::now();
     while start.elapsed() < within {
         if sb.status_of(key) == want {
@@ -786,7 +806,7 @@ fn wait_for_status(sb: &SandboxProc, key: &str, want: &str, within: Duration) ->
 
 #[test]
 fn scripted_approver_and_rejecter() {
-    let sb = SandboxProc::cloud(&["--approve-after", "300ms"]);
+    let sb = TestSandbox::cloud(&["--approve-after", "300ms"]);
     let key = sb.create("approve me", &[]);
     sb.transition(&key, "21");
     let took = wait_for_status(&sb, &key, "Approved", Duration::from_secs(5));
@@ -797,7 +817,7 @@ fn scripted_approver_and_rejecter() {
         "Alice Approver"
     );
 
-    let sb = SandboxProc::datacenter(&["--approve-after", "5s", "--reject-after", "200ms..400ms"]);
+    let sb = TestSandbox::datacenter(&["--approve-after", "5s", "--reject-after", "200ms..400ms"]);
     let key = sb.create("reject me", &[]);
     sb.transition(&key, "21");
     wait_for_status(&sb, &key, "Rejected", Duration::from_secs(3));
@@ -811,7 +831,7 @@ fn scripted_approver_and_rejecter() {
 
 #[test]
 fn control_endpoints() {
-    let sb = SandboxProc::cloud(&[]);
+    let sb = TestSandbox::cloud(&[]);
     let key = sb.create("ctl", &["a"]);
     let issues = sb.issues();
     assert_eq!(
@@ -853,7 +873,7 @@ fn control_endpoints() {
 
 #[test]
 fn scripted_faults_of_every_kind() {
-    let sb = SandboxProc::cloud(&[]);
+    let sb = TestSandbox::cloud(&[]);
     let myself = "/rest/api/3/myself";
     sb.add_faults(&json!([
         {"method": "GET", "path_prefix": myself, "kind": "status", "status": 503, "retry_after": "2", "times": 2},
@@ -941,7 +961,7 @@ fn scripted_faults_of_every_kind() {
 }
 
 fn fault_sequence(seed: &str) -> Vec<String> {
-    let sb = SandboxProc::cloud(&[
+    let sb = TestSandbox::cloud(&[
         "--seed",
         seed,
         "--fault-rate",
@@ -974,15 +994,90 @@ fn random_faults_are_reproducible_from_the_seed() {
     for kind in ["500", "502", "503", "504", "429", "200-cut"] {
         assert!(a.contains(&kind.to_owned()), "{kind} missing from {a:?}");
     }
-    let sb = SandboxProc::cloud(&["--fault-rate", "1", "--faults", "drop"]);
+    let sb = TestSandbox::cloud(&["--fault-rate", "1", "--faults", "drop"]);
     assert!(
         sb.client()
             .get(sb.url("/rest/api/2/serverInfo"))
             .send()
             .is_err()
     );
-    let sb = SandboxProc::cloud(&["--fault-rate", "1", "--faults", "429"]);
+    let sb = TestSandbox::cloud(&["--fault-rate", "1", "--faults", "429"]);
     let r = sb.get("/rest/api/3/myself");
     assert_eq!(r.status(), 429);
     assert_eq!(header(&r, "Retry-After").as_deref(), Some("1"));
+}
+
+#[test]
+fn a_taken_port_is_named_with_a_hint() {
+    let sb = TestSandbox::cloud(&[]);
+    let addr: std::net::SocketAddr = sb.base.trim_start_matches("http://").parse().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let args = jira_sandbox::Args {
+        listen: addr,
+        ..jira_sandbox::Args::default()
+    };
+    let Err(e) = runtime.block_on(jira_sandbox::Sandbox::start(args)) else {
+        panic!("a second sandbox on {addr} started");
+    };
+    let message = e.to_string();
+    assert_eq!(e.kind(), std::io::ErrorKind::AddrInUse);
+    assert!(
+        message.starts_with(&format!("cannot listen on {addr}: ")),
+        "{message}"
+    );
+    assert!(
+        message.contains("`--listen 127.0.0.1:0` picks a free port"),
+        "{message}"
+    );
+}
+
+#[test]
+fn browse_shows_the_issue_as_html() {
+    let sb = TestSandbox::cloud(&[]);
+    let key = sb.create("Deploy <b>checkout</b> & \"cart\"", &["deploy"]);
+    sb.transition(&key, "21");
+    let r = sb
+        .client()
+        .get(sb.url(&format!("/browse/{key}")))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        header(&r, "content-type").as_deref(),
+        Some("text/html;charset=UTF-8")
+    );
+    let page = r.text().unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"), "{page}");
+    assert!(
+        page.contains(&format!(
+            "<h1>{key}: Deploy &lt;b&gt;checkout&lt;/b&gt; &amp; &quot;cart&quot;</h1>"
+        )),
+        "{page}"
+    );
+    assert!(!page.contains("<b>checkout"), "unescaped summary: {page}");
+    assert!(
+        page.contains("<p>Status: <strong>Awaiting approval</strong></p>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<tr><th>Labels</th><td>deploy</td></tr>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<tr><th>Issue Type</th><td>Change</td></tr>"),
+        "{page}"
+    );
+
+    let r = sb.client().get(sb.url("/browse/OPS-999")).send().unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(
+        header(&r, "content-type").as_deref(),
+        Some("text/html;charset=UTF-8")
+    );
+    let page = r.text().unwrap();
+    assert!(page.contains("<h1>Issue not found</h1>"), "{page}");
+    assert!(page.contains("OPS-999"), "{page}");
 }

@@ -4,10 +4,14 @@
 //! shapes, error bodies and auth quirks for both Cloud and Data Center, a realistic approval
 //! workflow, scripted approvers and seeded fault injection. `jira-gate sandbox` runs it as its own
 //! process, `jira-gate demo` runs it in-process, and the tests and benchmarks point real clients at
-//! it. The step's own code never imports this module; it only talks HTTP to it.
+//! it. The step's own code never imports this crate; it only talks HTTP to it. This crate never
+//! imports jira-gate either: a test double must check the client with code of its own (ADF, dates,
+//! JQL), not with the client's.
 
+mod browse;
 mod faults;
 mod jql;
+mod routes;
 mod server;
 mod state;
 
@@ -174,6 +178,16 @@ pub enum Flavor {
     Datacenter,
 }
 
+/// Atlassian's names: "Cloud" and "Data Center" (two words), as `demo` shows them.
+impl std::fmt::Display for Flavor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Flavor::Cloud => "Cloud",
+            Flavor::Datacenter => "Data Center",
+        })
+    }
+}
+
 /// A delay, fixed (`5s`) or a range (`5s..60s`) from which each issue draws its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DelayRange {
@@ -212,8 +226,13 @@ pub struct Sandbox {
 
 impl Sandbox {
     /// Binds `args.listen` (port 0 allowed) and serves on the current tokio runtime.
+    ///
+    /// A failed bind names the address, and for a taken port says how to get a free one
+    /// (issue 8, defect 14).
     pub async fn start(args: Args) -> std::io::Result<Sandbox> {
-        let listener = tokio::net::TcpListener::bind(args.listen).await?;
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .map_err(|e| bind_error(args.listen, &e))?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(server::Shared::new(args, addr));
         let task = tokio::spawn(server::accept_loop(listener, Arc::clone(&shared))).abort_handle();
@@ -262,6 +281,20 @@ impl Sandbox {
     }
 }
 
+/// The error of a failed bind of `addr`: the address, the OS's reason and a hint.
+fn bind_error(addr: SocketAddr, e: &std::io::Error) -> std::io::Error {
+    let hint = match e.kind() {
+        std::io::ErrorKind::AddrInUse => {
+            "; another process (an earlier sandbox?) uses that port: `--listen 127.0.0.1:0` picks a free port and prints the URL"
+        }
+        std::io::ErrorKind::PermissionDenied => {
+            "; ports below 1024 need privileges: use a higher port, or `--listen 127.0.0.1:0` for a free one"
+        }
+        _ => "",
+    };
+    std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}{hint}"))
+}
+
 impl Drop for Sandbox {
     fn drop(&mut self) {
         self.task.abort();
@@ -302,5 +335,16 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flavors_have_atlassians_names() {
+        assert_eq!(Flavor::Cloud.to_string(), "Cloud");
+        assert_eq!(Flavor::Datacenter.to_string(), "Data Center");
     }
 }
