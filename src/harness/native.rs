@@ -327,6 +327,19 @@ fn jira(doc: &Doc, connector: &Connector, ctx: &Context<'_>) -> Result<Value, Er
                 Username::Plain(u) => escape(u),
                 Username::Secret(reference) => match secret(reference, "usernameRef")? {
                     SecretSource::Env(var) => format!("${{{var}}}"),
+                    SecretSource::File(path) if !ctx.inline_file_secrets => {
+                        return Err(doc.error(
+                            &auth_spec.key("usernameRef"),
+                            format!(
+                                "the username is read from {}, and a converted stanza cannot read a file for it",
+                                path.display()
+                            ),
+                            Some(format!(
+                                "export {} when converting and running the stanza",
+                                super::expr::secret_variable(reference)
+                            )),
+                        ));
+                    }
                     SecretSource::File(path) => {
                         let value = std::fs::read_to_string(&path).map_err(|e| {
                             doc.error(
@@ -725,5 +738,53 @@ ticket:
         assert_eq!(t.stanza["ticket"]["transition"], "done");
         assert_eq!(t.stanza["ticket"]["comment"], "Deployed");
         assert!(t.stanza.get("approval").is_none());
+    }
+}
+
+#[cfg(test)]
+mod file_secret_tests {
+    use std::collections::BTreeMap;
+
+    use super::super::step;
+    use super::*;
+
+    #[test]
+    fn convert_never_inlines_a_secret_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("jira_user"), "ci-bot\n").unwrap();
+        std::fs::write(dir.path().join("jira_password"), "pw\n").unwrap();
+        let cdoc = Doc::parse(
+            "c.yaml",
+            "connector:\n  type: Jira\n  spec:\n    jiraUrl: https://jira.example.com\n    usernameRef: jira_user\n    passwordRef: jira_password\n",
+        )
+        .unwrap();
+        let connector = Connector::from_doc(&cdoc).unwrap();
+        let doc = Doc::parse(
+            "s.yaml",
+            "step:\n  type: JiraUpdate\n  identifier: u\n  spec:\n    connectorRef: jira\n    issueKey: OPS-1\n",
+        )
+        .unwrap();
+        let found = step::find(&doc, "u").unwrap();
+        let spec = step::read_spec(&doc, &found).unwrap();
+        let mut ctx = Context {
+            pipeline: None,
+            stage: None,
+            vars: BTreeMap::new(),
+            env: &|_| None,
+            secrets_dir: dir.path().to_path_buf(),
+            issue_key: None,
+            inline_file_secrets: true,
+        };
+        let t = translate(&doc, &found, &spec, Some((&cdoc, &connector)), &ctx).unwrap();
+        assert_eq!(t.stanza["jira"]["auth"]["username"], "ci-bot");
+        let token_file = dir.path().join("jira_password").display().to_string();
+        assert_eq!(t.stanza["jira"]["auth"]["token_file"], token_file.as_str());
+        ctx.inline_file_secrets = false;
+        let err = translate(&doc, &found, &spec, Some((&cdoc, &connector)), &ctx).unwrap_err();
+        assert_eq!((err.file.as_str(), err.line), ("c.yaml", 5));
+        assert!(
+            err.to_string().contains("HARNESS_SECRET_JIRA_USER"),
+            "{err}"
+        );
     }
 }
