@@ -577,6 +577,49 @@ mod tests {
     }
 
     #[test]
+    fn approval_first_order_and_harness_tests() {
+        // Issue 10: Harness checks approval before rejection.
+        let issue = snapshot(
+            "Approved",
+            "done",
+            None,
+            &json!({"score": 7, "due": "2026-12-01", "risk": {"value": "Low", "id": "10020"}}),
+        );
+        let both = Criteria::Status(vec!["Approved".into()]);
+        assert_eq!(
+            decide_in(Order::ApprovalFirst, &both, Some(&both), &issue),
+            Verdict::Approved
+        );
+        assert_eq!(
+            decide_in(Order::RejectionFirst, &both, Some(&both), &issue),
+            Verdict::Rejected
+        );
+        let order = |o, v: Value| field("score", FieldTest::Order(o, v));
+        let pattern = |p: &str| Pattern::new(p).unwrap();
+        for (criterion, holds) in [
+            (order(Ordering::Less, Value::Number(8.into())), true),
+            (order(Ordering::LessOrEqual, Value::Number(7.into())), true),
+            (order(Ordering::Greater, Value::Number(7.into())), false),
+            (order(Ordering::GreaterOrEqual, s("10")), false),
+            (
+                field("due", FieldTest::Order(Ordering::Greater, s("2026-11-30"))),
+                true,
+            ),
+            (
+                field("missing", FieldTest::Order(Ordering::Less, s("9"))),
+                false,
+            ),
+            (field("risk", FieldTest::Matches(pattern("L.w"))), true),
+            (field("risk", FieldTest::Matches(pattern("100.*"))), true),
+            (field("risk", FieldTest::Matches(pattern("o"))), false),
+            (field("risk", FieldTest::NotMatches(pattern("o"))), true),
+            (field("missing", FieldTest::NotMatches(pattern(".*"))), true),
+        ] {
+            assert_eq!(criterion.holds(&issue), holds, "{}", criterion.describe());
+        }
+    }
+
+    #[test]
     fn field_tests_on_every_shape() {
         let issue = snapshot(
             "Open",
