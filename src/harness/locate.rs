@@ -536,10 +536,49 @@ pub fn extract(text: &str, path: &KeyPath) -> Result<Node, Error> {
             });
         }
     };
+    // Anchors defined outside the node, and merge keys (`<<: *defaults`, common in GitLab CI),
+    // only mean something in the whole file: read the node from it, aliases resolved and merges
+    // applied, on the node's first line. Lines inside it are then approximate.
+    if uses_anchors(&cut) {
+        if let Some(text) = resolved(text, path, row) {
+            return Ok(Node { position, text });
+        }
+    }
     Ok(Node {
         position,
         text: cut,
     })
+}
+
+fn uses_anchors(cut: &str) -> bool {
+    cut.contains("<<:")
+        || serde_yaml::from_str::<serde_yaml::Value>(cut)
+            .is_err_and(|e| e.to_string().contains("unknown anchor"))
+}
+
+fn resolved(text: &str, path: &KeyPath, row: usize) -> Option<String> {
+    let mut root: serde_yaml::Value = serde_yaml::from_str(text).ok()?;
+    root.apply_merge().ok()?;
+    let mut node = &root;
+    for segment in &path.0 {
+        node = match segment {
+            Segment::Key(key) => node.as_mapping()?.get(key.as_str())?,
+            Segment::Index(i) => node.as_sequence()?.get(*i)?,
+        };
+    }
+    let mut node = node.clone();
+    node.apply_merge().ok()?;
+    if let serde_yaml::Value::Mapping(map) = &mut node {
+        // apply_merge only merges at the top of the value it is called on.
+        for value in map.values_mut() {
+            value.apply_merge().ok()?;
+        }
+    }
+    Some(format!(
+        "{}{}",
+        "\n".repeat(row),
+        serde_yaml::to_string(&node).ok()?
+    ))
 }
 
 fn indentation(line: &str) -> usize {
@@ -773,6 +812,30 @@ deploy:
         assert_eq!(value.as_sequence().unwrap().len(), 2);
         let node = extract(text, &path("steps[1]")).unwrap();
         assert_eq!(parse_at(&node)["c"], 2);
+    }
+
+    #[test]
+    fn anchors_and_merge_keys_from_outside_the_node_are_resolved() {
+        let text = "\
+.jira: &jira
+  url: https://x.example.com
+  auth: { type: pat, token: t }
+.defaults: &defaults
+  project: OPS
+  type: Change
+.jira-gate:
+  jira: *jira
+  ticket:
+    <<: *defaults
+    summary: Deploy
+";
+        let node = extract(text, &path(".jira-gate")).unwrap();
+        let value = parse_at(&node);
+        assert_eq!(value["jira"]["url"], "https://x.example.com");
+        assert_eq!(value["ticket"]["project"], "OPS");
+        assert_eq!(value["ticket"]["summary"], "Deploy");
+        assert!(value["ticket"].get("<<").is_none());
+        assert_eq!(node.text.lines().take_while(|l| l.is_empty()).count(), 7);
     }
 
     #[test]
