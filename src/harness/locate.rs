@@ -10,7 +10,9 @@
 //! target, and reads the target's line and column from that error. [`extract`] then cuts the
 //! node's text out of the file and blanks everything around it, so parsing the result reports
 //! the same lines and columns as the outer file. A literal block scalar (`step: |`) holding a
-//! stanza is cut the same way, its content lines kept where they are.
+//! stanza is cut the same way, its content lines kept where they are. A node that uses anchors
+//! from elsewhere in the file, or merge keys (`<<: *defaults`), is read from the whole file
+//! instead, starting on its first line.
 
 use std::cell::RefCell;
 use std::fmt;
