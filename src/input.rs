@@ -170,6 +170,7 @@ fn from_harness(
             approval.order = crate::criteria::Order::ApprovalFirst;
         }
     }
+    stanza.ticket.transition_by = translated.transition_by;
     if let Target::Update {
         project,
         issue_type,

@@ -15,7 +15,7 @@ use crate::dry_run::Writer;
 use crate::jira::fields::{self, Catalog};
 use crate::jira::models::{FieldMeta, Issue, IssueType, Transition};
 use crate::jira::workflow::{
-    describe_transitions, issue_type, not_found, pick_transition, status_of,
+    describe_transitions, issue_type, not_found, pick_transition_by, status_of,
 };
 use crate::jira::{Error, JiraClient, jql};
 use crate::stanza::{Target, Ticket};
@@ -488,7 +488,7 @@ async fn finish(
     }
     if let Some(wanted) = &ticket.transition {
         let available = client.transitions(key).await?;
-        match pick_transition(&available, wanted) {
+        match pick_transition_by(&available, wanted, ticket.transition_by) {
             Some(transition) => {
                 if let Err(e) = writer.do_transition(key, transition).await {
                     // A transition whose answer was lost is retried, and the retry fails with 400

@@ -610,3 +610,32 @@ fn check_accepts_harness_steps_and_v_lists_what_is_ignored() {
         assert!(run.stderr.contains(ignored), "{ignored}: {}", run.stderr);
     }
 }
+
+#[test]
+fn transition_name_is_exact_and_status_is_not() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let work = workdir(&sandbox);
+    let key = sandbox.create("Transitions", &[]);
+    sandbox.set_status(&key, "Awaiting approval");
+    let update = |to: &str| {
+        format!(
+            "step:\n  type: JiraUpdate\n  identifier: move\n  spec:\n    connectorRef: account.jira\n    issueKey: {key}\n    transitionTo:\n{to}"
+        )
+    };
+    work.write("lower.yaml", update("      transitionName: approve\n"));
+    let run = step(&sandbox, &work, "lower.yaml", "move", &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("not available"), "{}", run.stderr);
+    assert_eq!(sandbox.status_of(&key), "Awaiting approval");
+    work.write("exact.yaml", update("      transitionName: Approve\n"));
+    let run = step(&sandbox, &work, "exact.yaml", "move", &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(sandbox.status_of(&key), "Approved");
+    work.write(
+        "status.yaml",
+        update("      status: DONE\n      transitionName: \"\"\n"),
+    );
+    let run = step(&sandbox, &work, "status.yaml", "move", &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(sandbox.status_of(&key), "Done");
+}

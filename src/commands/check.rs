@@ -125,7 +125,9 @@ async fn check_issue(client: &JiraClient, stanza: &Stanza, tally: &mut Tally) {
                     .to_owned();
                 tally.report(Ok(format!("issue {key} (status \"{status}\")")));
                 if let Some(wanted) = &ticket.transition {
-                    tally.report(check_transition(client, key, wanted, &status).await);
+                    tally.report(
+                        check_transition(client, key, wanted, ticket.transition_by, &status).await,
+                    );
                 }
             }
             Err(e) => tally.report(Err(workflow::not_found(e, key))),
@@ -188,10 +190,11 @@ async fn check_transition(
     client: &JiraClient,
     key: &str,
     wanted: &str,
+    by: workflow::TransitionBy,
     status: &str,
 ) -> Result<String, jira::Error> {
     let available = client.transitions(key).await?;
-    match workflow::pick_transition(&available, wanted) {
+    match workflow::pick_transition_by(&available, wanted, by) {
         Some(t) => Ok(format!(
             "transition {wanted:?} is available on {key} (id {})",
             t.id

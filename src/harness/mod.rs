@@ -204,6 +204,8 @@ pub mod step;
 
 pub use native::Translated;
 
+use crate::jira::workflow::TransitionBy;
+
 /// What to load: the Harness file, the step, the connector and the values expressions read.
 pub struct Request<'a> {
     /// The Harness file's name, for messages.
@@ -281,6 +283,11 @@ impl Translated {
             format!("# jira-gate stanza converted from the Harness step `{step}` in {file}\n");
         if self.approval_first {
             out.push_str("# Harness checks the approval criteria before the rejection criteria; a native stanza checks rejection first.\n");
+        }
+        match self.transition_by {
+            TransitionBy::ExactName => out.push_str("# Harness matches transitionName exactly; a native stanza also takes the transition's target status, case-insensitively.\n"),
+            TransitionBy::Status => out.push_str("# Harness matches the status as the transition's target only; a native stanza also takes a transition of that name.\n"),
+            TransitionBy::NameOrStatus => {}
         }
         if self.expect_project.is_some() || self.expect_type.is_some() {
             out.push_str(&format!(

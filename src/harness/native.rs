@@ -23,6 +23,7 @@ use super::step::{
     CriteriaSpec, DEFAULT_RETRY_INTERVAL, Found, Kind, MIN_RETRY_INTERVAL, Scalar, Spec, duration,
 };
 use super::{Doc, Error, jexl};
+use crate::jira::workflow::TransitionBy;
 
 /// A Harness step, translated.
 #[derive(Debug, Clone)]
@@ -40,6 +41,9 @@ pub struct Translated {
     pub expect_project: Option<String>,
     /// See `expect_project`.
     pub expect_type: Option<String>,
+    /// How the ticket's `transition` is matched: `transitionName` exactly, `status` as the target
+    /// status (case-insensitive).
+    pub transition_by: crate::jira::workflow::TransitionBy,
     /// What was read past, for `-v`.
     pub ignored: Vec<String>,
     /// Notes for the user (e.g. a connector whose identifier differs from `connectorRef`).
@@ -100,7 +104,7 @@ impl Step<'_> {
         }
     }
 
-    fn ticket(&self) -> Result<Mapping, Error> {
+    fn ticket(&self, out: &mut Translated) -> Result<Mapping, Error> {
         let spec = self.spec;
         let mut ticket = Mapping::new();
         if self.found.kind == Kind::Create {
@@ -126,8 +130,14 @@ impl Step<'_> {
             let path = self.at("transitionTo");
             let nonempty = |v: &Option<Scalar>| v.clone().filter(|t| !t.0.trim().is_empty());
             let transition = match (nonempty(&to.transition_name), nonempty(&to.status)) {
-                (Some(name), _) => self.resolve(&name, &path.key("transitionName"))?,
-                (None, Some(status)) => self.resolve(&status, &path.key("status"))?,
+                (Some(name), _) => {
+                    out.transition_by = TransitionBy::ExactName;
+                    self.resolve(&name, &path.key("transitionName"))?
+                }
+                (None, Some(status)) => {
+                    out.transition_by = TransitionBy::Status;
+                    self.resolve(&status, &path.key("status"))?
+                }
                 (None, None) => {
                     return Err(self.doc.error(
                         &path,
@@ -242,6 +252,7 @@ pub fn translate(
         approval_first: found.kind == Kind::Approval,
         expect_project: None,
         expect_type: None,
+        transition_by: TransitionBy::NameOrStatus,
         ignored: found.ignored.clone(),
         notes: Vec::new(),
     };
@@ -258,7 +269,11 @@ pub fn translate(
     }
     let mut stanza = Mapping::new();
     put(&mut stanza, "jira", jira(connector_doc, connector, ctx)?);
-    put(&mut stanza, "ticket", Value::Mapping(step.ticket()?));
+    put(
+        &mut stanza,
+        "ticket",
+        Value::Mapping(step.ticket(&mut out)?),
+    );
     match found.kind {
         Kind::Approval => {
             let approval = step.approval(&mut out)?;

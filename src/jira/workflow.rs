@@ -29,16 +29,42 @@ pub fn issue_type(project: &Project, wanted: &str) -> Result<IssueType, Error> {
 
 /// A transition by its name, else by its target status name (case-insensitive).
 pub fn pick_transition<'a>(available: &'a [Transition], wanted: &str) -> Option<&'a Transition> {
+    pick_transition_by(available, wanted, TransitionBy::NameOrStatus)
+}
+
+/// How a ticket's `transition` names its transition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TransitionBy {
+    /// The transition's name, else its target status, both case-insensitive (native stanzas).
+    #[default]
+    NameOrStatus,
+    /// The transition's name exactly (Harness `transitionTo.transitionName`, issue 10).
+    ExactName,
+    /// The target status, case-insensitive (Harness `transitionTo.status`, issue 10).
+    Status,
+}
+
+/// [`pick_transition`] with the matching rule given.
+pub fn pick_transition_by<'a>(
+    available: &'a [Transition],
+    wanted: &str,
+    by: TransitionBy,
+) -> Option<&'a Transition> {
     let wanted = wanted.trim();
-    available
-        .iter()
-        .find(|t| t.name.eq_ignore_ascii_case(wanted))
-        .or_else(|| {
-            available.iter().find(|t| {
-                t.to.as_ref()
-                    .is_some_and(|to| to.name.eq_ignore_ascii_case(wanted))
-            })
+    let by_status = || {
+        available.iter().find(|t| {
+            t.to.as_ref()
+                .is_some_and(|to| to.name.eq_ignore_ascii_case(wanted))
         })
+    };
+    match by {
+        TransitionBy::NameOrStatus => available
+            .iter()
+            .find(|t| t.name.eq_ignore_ascii_case(wanted))
+            .or_else(by_status),
+        TransitionBy::ExactName => available.iter().find(|t| t.name == wanted),
+        TransitionBy::Status => by_status(),
+    }
 }
 
 /// `"Approve" (→ Approved), "Reject" (→ Rejected)`, or "none".
@@ -111,6 +137,21 @@ mod tests {
             "21"
         );
         assert!(pick_transition(&list, "Done").is_none());
+        // Harness's rules (issue 10): a transition name exactly, or a target status only.
+        assert_eq!(
+            pick_transition_by(&list, "Request approval", TransitionBy::ExactName)
+                .unwrap()
+                .id,
+            "21"
+        );
+        assert!(pick_transition_by(&list, "request approval", TransitionBy::ExactName).is_none());
+        assert!(pick_transition_by(&list, "Request approval", TransitionBy::Status).is_none());
+        assert_eq!(
+            pick_transition_by(&list, "AWAITING approval", TransitionBy::Status)
+                .unwrap()
+                .id,
+            "21"
+        );
         assert_eq!(
             describe_transitions(&list),
             "\"Request approval\" (→ Awaiting approval), \"Start progress\" (→ In Progress)"

@@ -55,6 +55,8 @@ pub struct Ticket {
     pub dedupe: Option<String>,
     /// Transition or target status name.
     pub transition: Option<String>,
+    /// How `transition` is matched (Harness steps say which, issue 10).
+    pub transition_by: crate::jira::workflow::TransitionBy,
     /// Comment text.
     pub comment: Option<String>,
 }

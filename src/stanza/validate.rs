@@ -152,6 +152,7 @@ fn validate_ticket(raw: RawTicket, overrides: &Overrides) -> Result<Ticket, Prob
         fields: raw.fields.unwrap_or_default().into_iter().collect(),
         dedupe: nonempty(raw.dedupe),
         transition: nonempty(raw.transition),
+        transition_by: crate::jira::workflow::TransitionBy::NameOrStatus,
         comment: nonempty(raw.comment).map(|c| c.trim_end().to_owned()),
     };
     if let Some(project) = ticket.project() {
