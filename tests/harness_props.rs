@@ -125,3 +125,72 @@ proptest! {
         prop_assert_eq!(again, path, "{}", printed);
     }
 }
+
+/// A YAML tree of maps and lists with plain scalar leaves.
+fn tree() -> impl Strategy<Value = serde_yaml::Value> {
+    let leaf = prop_oneof![
+        "[a-z][a-z0-9 ]{0,6}".prop_map(serde_yaml::Value::String),
+        (0u32..1000).prop_map(|n| serde_yaml::Value::Number(n.into())),
+        any::<bool>().prop_map(serde_yaml::Value::Bool),
+    ];
+    leaf.prop_recursive(4, 40, 4, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 1..4).prop_map(serde_yaml::Value::Sequence),
+            proptest::collection::btree_map("[a-z.][a-z.-]{0,5}", inner, 1..4).prop_map(|m| {
+                serde_yaml::Value::Mapping(
+                    m.into_iter()
+                        .map(|(k, v)| (serde_yaml::Value::String(k), v))
+                        .collect(),
+                )
+            }),
+        ]
+    })
+}
+
+/// Every path to a map or list inside `value`, with the node.
+fn containers(
+    value: &serde_yaml::Value,
+    path: &KeyPath,
+    out: &mut Vec<(KeyPath, serde_yaml::Value)>,
+) {
+    match value {
+        serde_yaml::Value::Mapping(map) => {
+            if !path.0.is_empty() {
+                out.push((path.clone(), value.clone()));
+            }
+            for (k, v) in map {
+                containers(v, &path.key(k.as_str().unwrap()), out);
+            }
+        }
+        serde_yaml::Value::Sequence(items) => {
+            if !path.0.is_empty() {
+                out.push((path.clone(), value.clone()));
+            }
+            for (i, v) in items.iter().enumerate() {
+                containers(v, &path.index(i), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn extracted_nodes_are_the_nodes_at_their_paths(root in tree(), pick in any::<prop::sample::Index>()) {
+        let text = serde_yaml::to_string(&root).unwrap();
+        let mut found = Vec::new();
+        containers(&root, &KeyPath::default(), &mut found);
+        prop_assume!(!found.is_empty());
+        let (path, node) = &found[pick.index(found.len())];
+        let extracted = jira_gate::harness::locate::extract(&text, path)
+            .map_err(|e| TestCaseError::fail(format!("{path}: {e:?}\n{text}")))?;
+        let parsed: serde_yaml::Value = serde_yaml::from_str(&extracted.text)
+            .map_err(|e| TestCaseError::fail(format!("{path}: {e}\n{}", extracted.text)))?;
+        prop_assert_eq!(&parsed, node, "{}\n{}", path, text);
+        // The lines before the node are blank, so positions are the outer file's.
+        let (position, _) = jira_gate::harness::locate::find(&text, path).unwrap();
+        prop_assert!(extracted.text.lines().take(position.line - 1).all(str::is_empty));
+    }
+}
