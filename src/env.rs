@@ -143,6 +143,16 @@ mod tests {
     use super::Env;
 
     #[test]
+    fn harness_secret_variables_are_secrets() {
+        let env = Env::from_pairs([
+            ("HARNESS_SECRET_JIRA_TOKEN", "t0ken"),
+            ("HARNESS_SECRET_EMPTY", " "),
+            ("HARNESS_VAR_version", "1.4.2"),
+        ]);
+        assert_eq!(env.secret_values(), vec!["t0ken".to_owned()]);
+    }
+
+    #[test]
     fn github_inputs_fill_unset_variables() {
         let env = Env::from_pairs([
             ("GITHUB_ACTIONS", "true"),

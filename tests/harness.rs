@@ -639,3 +639,30 @@ fn transition_name_is_exact_and_status_is_not() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(sandbox.status_of(&key), "Done");
 }
+
+#[test]
+fn jexl_regex_match_decides() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let work = workdir(&sandbox);
+    work.write(
+        "regex.yaml",
+        "step:\n  type: JiraApproval\n  identifier: regex\n  timeout: 1m\n  spec:\n    connectorRef: jira\n    issueKey: OPS-1\n    retryInterval: 10s\n    approvalCriteria:\n      type: Jexl\n      spec:\n        expression: '<+issue.Summary> =~ \"Deploy [0-9.]+\" && <+issue.Status> != \"To Do\"'\n",
+    );
+    let key = sandbox.create("Deploy 1.4.2", &[]);
+    assert_eq!(key, "OPS-1");
+    let run = step(&sandbox, &work, "regex.yaml", "regex", &["--timeout", "2s"]);
+    assert_eq!(run.code, 4, "still To Do: {}", run.stderr);
+    sandbox.set_status(&key, "Awaiting approval");
+    let run = step(&sandbox, &work, "regex.yaml", "regex", &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let other = sandbox.create("Deploy the web app", &[]);
+    sandbox.set_status(&other, "Awaiting approval");
+    let run = step(
+        &sandbox,
+        &work,
+        "regex.yaml",
+        "regex",
+        &["--issue-key", &other, "--timeout", "2s"],
+    );
+    assert_eq!(run.code, 4, "the whole summary must match: {}", run.stderr);
+}
