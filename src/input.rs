@@ -115,13 +115,7 @@ pub fn harness_step(
     env: &Env,
     convert: bool,
 ) -> Result<harness::Translated, Error> {
-    let connector = match &file.connector {
-        Some(path) => {
-            let (cname, ctext) = read_file(path)?;
-            Some((cname, ctext))
-        }
-        None => None,
-    };
+    let connector = file.connector.as_deref().map(read_file).transpose()?;
     let lookup = |n: &str| env.get(n);
     let translated = harness::load(&harness::Request {
         file: name,
