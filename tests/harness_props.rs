@@ -194,3 +194,53 @@ proptest! {
         prop_assert!(extracted.text.lines().take(position.line - 1).all(str::is_empty));
     }
 }
+
+fn loader_env(name: &str) -> Option<String> {
+    (name == "HARNESS_SECRET_JIRA_TOKEN").then(|| "tok".to_owned())
+}
+
+/// Runs the whole Harness loader on `text` for step `id`; only a panic fails.
+fn load_any(text: &str, id: &str) {
+    let connector = "connector:\n  type: Jira\n  spec:\n    jiraUrl: https://x.example.com\n    auth: { type: UsernamePassword, spec: { username: u, passwordRef: jira_token } }\n";
+    for convert in [false, true] {
+        let _ = jira_gate::harness::load(&jira_gate::harness::Request {
+            file: "p.yaml",
+            text,
+            step: id,
+            connector: Some(("c.yaml", connector)),
+            vars: std::collections::BTreeMap::new(),
+            env: &loader_env,
+            issue_key: Some("OPS-1".into()),
+            convert,
+        });
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn the_loader_never_panics_on_a_damaged_pipeline(
+        cut in any::<prop::sample::Index>(),
+        len in 0usize..40,
+        insert in "[ \\-:\\[\\]{}<>+\"'#|a-z0-9\n]{0,6}",
+        id in prop_oneof![Just("create_change"), Just("approve_change"), Just("approve_any"), Just("close_change")],
+    ) {
+        let text = include_str!("fixtures/harness/pipeline.yaml");
+        let mut at = cut.index(text.len());
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        let mut end = (at + len).min(text.len());
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let damaged = format!("{}{insert}{}", &text[..at], &text[end..]);
+        load_any(&damaged, id);
+    }
+
+    #[test]
+    fn the_loader_never_panics_on_any_text(text in "\\PC{0,200}") {
+        load_any(&text, "s");
+    }
+}
