@@ -534,10 +534,19 @@ fn criteria_tree(
                 ));
             };
             let at = body.key("expression");
-            let expr = jexl::parse(&expression.0).map_err(|e| {
+            // Harness renders the other expressions (pipeline variables, ...) before Jexl runs.
+            let (rendered, columns) = render(ctx, &expression.0).map_err(|e| {
+                doc.error(
+                    &at,
+                    format!("`{}` {}", e.expression, e.message),
+                    Some(e.hint),
+                )
+            })?;
+            let expr = jexl::parse(&rendered).map_err(|e| {
                 let mut err =
                     doc.error(&at, format!("in the Jexl expression: {}", e.message), None);
-                (err.line, err.column) = token_position(doc, err.line, err.column, e.column);
+                let column = columns.get(e.column - 1).copied().unwrap_or(e.column);
+                (err.line, err.column) = token_position(doc, err.line, err.column, column);
                 err
             })?;
             Ok(Some(criteria::from_jexl(&expr)))
@@ -548,6 +557,38 @@ fn criteria_tree(
             Some("use KeyValues or Jexl".into()),
         )),
     }
+}
+
+/// The Jexl text with every `<+...>` that does not read the issue replaced by its value, and for
+/// each character of the result the 1-based column it came from.
+fn render(ctx: &Context<'_>, text: &str) -> Result<(String, Vec<usize>), super::expr::Error> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::new();
+    let mut columns = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let rest: String = chars[i..].iter().collect();
+        let inner = rest.strip_prefix("<+").map(str::trim_start);
+        let reads_issue = inner.is_some_and(|r| r.starts_with("issue.") || r.starts_with("issue["));
+        match (inner, rest.find('>')) {
+            (Some(_), Some(end)) if !reads_issue => {
+                let expression: String = rest[..=end].to_owned();
+                let value = ctx.resolve(&expression)?.replace("$$", "$");
+                for c in value.chars() {
+                    out.push(c);
+                    columns.push(i + 1);
+                }
+                i += expression.chars().count();
+            }
+            _ => {
+                out.push(chars[i]);
+                columns.push(i + 1);
+                i += 1;
+            }
+        }
+    }
+    columns.push(chars.len() + 1);
+    Ok((out, columns))
 }
 
 /// The file position of column `column` of a scalar that starts at (line, start): after the quote
@@ -728,6 +769,57 @@ ticket:
         let err = run(&twice, "approve", Some("OPS-4")).unwrap_err();
         assert_eq!((err.line, err.column), (23, 18));
         assert!(err.message.contains("one condition only"), "{err}");
+    }
+
+    #[test]
+    fn other_expressions_in_jexl_are_rendered_first() {
+        let text = |expression: &str| {
+            format!(
+                "pipeline:
+  identifier: p
+  variables:
+    - name: target
+      value: Done
+  stages:
+    - stage:
+        identifier: s
+        spec:
+          execution:
+            steps:
+              - step:
+                  type: JiraApproval
+                  identifier: a
+                  spec:
+                    connectorRef: jira
+                    issueKey: OPS-1
+                    approvalCriteria:
+                      type: Jexl
+                      spec:
+                        expression: '{expression}'
+"
+            )
+        };
+        let t = run(
+            &text("<+issue.Status> == \"<+pipeline.variables.target>\""),
+            "a",
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            t.approve.unwrap().to_native().unwrap(),
+            yaml("status: Done")
+        );
+        // Columns after a rendered expression are the file's.
+        let err = run(
+            &text("\"<+pipeline.variables.target>\" == <+issue.n> + 1"),
+            "a",
+            None,
+        )
+        .unwrap_err();
+        assert_eq!((err.line, err.column), (21, 83));
+        assert!(err.message.contains("`+`"), "{err}");
+        let err = run(&text("<+issue.n> == \"<+trigger.x>\""), "a", None).unwrap_err();
+        assert!(err.message.contains("<+trigger.x>"), "{err}");
     }
 
     #[test]
