@@ -84,6 +84,12 @@ fn set_fields(sandbox: &SandboxProc, key: &str, fields: &Value) {
     assert_eq!(status, 204, "{v}");
 }
 
+/// Sets the issue's Change risk and status.
+fn given(sandbox: &SandboxProc, key: &str, risk: &str, status: &str) {
+    set_fields(sandbox, key, &json!({"customfield_10050": {"value": risk}}));
+    sandbox.set_status(key, status);
+}
+
 #[test]
 fn create_then_approval_then_update_share_the_key() {
     for sandbox in [SandboxProc::cloud(&[]), SandboxProc::datacenter(&[])] {
@@ -155,12 +161,7 @@ fn key_values_all_and_any() {
     let work = workdir(&sandbox);
     let key = sandbox.create("Change", &[]);
     // all: Status equals Approved AND Change risk in (Low, Medium).
-    set_fields(
-        &sandbox,
-        &key,
-        &json!({"customfield_10050": {"value": "High"}}),
-    );
-    sandbox.set_status(&key, "Approved");
+    given(&sandbox, &key, "High", "Approved");
     let all = ["--issue-key", key.as_str(), "--timeout", "2s"];
     let run = step(&sandbox, &work, "pipeline.yaml", "approve_change", &all);
     assert_eq!(run.code, 4, "one condition of two holds: {}", run.stderr);
@@ -213,12 +214,7 @@ fn jexl_with_and_or_not_and_approval_checked_first() {
     };
     // Approved && !(risk == High): approved.
     let key = sandbox.create("Jexl", &[]);
-    set_fields(
-        &sandbox,
-        &key,
-        &json!({"customfield_10050": {"value": "Low"}}),
-    );
-    sandbox.set_status(&key, "Approved");
+    given(&sandbox, &key, "Low", "Approved");
     assert_eq!(run_for(&key).code, 0);
     // Approved but risk High: the `!` fails the first branch, the `||` branch does not hold.
     set_fields(
@@ -237,12 +233,7 @@ fn jexl_with_and_or_not_and_approval_checked_first() {
     let run = run_for(&other);
     assert_eq!(run.code, 3, "{}", run.stderr);
     // ... unless the approval criteria hold too: Harness checks approval first.
-    set_fields(
-        &sandbox,
-        &other,
-        &json!({"customfield_10050": {"value": "Low"}}),
-    );
-    sandbox.set_status(&other, "Approved");
+    given(&sandbox, &other, "Low", "Approved");
     let run = run_for(&other);
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
