@@ -1,6 +1,8 @@
 //! End to end: Harness Jira steps and embedded stanzas (issue 10, SPEC section 8), through the
 //! built binary against a `jira-gate sandbox` process. The Harness files are the fixtures in
 //! tests/fixtures/harness/, written from Harness's published YAML shape.
+// These tests run `jira-gate sandbox`: they need the `sandbox` feature (a default one).
+#![cfg(feature = "sandbox")]
 
 mod common;
 
