@@ -4,9 +4,15 @@
 //! - The first line of a doc comment is the short help (`-h`), the paragraphs after it the long
 //!   help (`--help`). Full sentences, no trailing period on the first line.
 //! - `value_name`s are uppercase.
-//! - Every option also reads a `JIRA_GATE_*` variable; secrets never appear in help output.
+//! - One `Args` struct per command, holding only that command's options; only the logging options
+//!   (`-v`, `-q`, `--log-format`), which every command has, are `global` (issue 8 #16).
+//! - Every option also reads a `JIRA_GATE_*` variable, named at the end of its short help as
+//!   `[env: NAME]`. `crate::input` reads the variables, not clap's `env =`: there the precedence
+//!   flag > variable > stanza > default is written once, every boolean or count variable takes
+//!   1/0, true/false, yes/no or a number, and a bad value is reported as the variable rather than
+//!   the flag (issue 8 #13, #16). A test checks each option's variable against `input::VARIABLES`.
+//! - Secrets never appear in help output.
 //! - Durations parse with `humantime::parse_duration`.
-//! - Options that apply to every command are `global`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -29,56 +35,26 @@ pub struct Cli {
     /// What to do
     #[command(subcommand)]
     pub command: Command,
-    /// Options shared by every command
+    /// Logging, for every command
     #[command(flatten)]
-    pub global: Global,
+    pub log: LogArgs,
 }
 
-/// Options of every command.
+/// The logging options, the only ones every command has.
 #[derive(Debug, Args, Clone, Default)]
-pub struct Global {
-    /// More log output (-v debug, -vv trace)
-    #[arg(short, long, action = clap::ArgAction::Count, global = true, env = "JIRA_GATE_VERBOSE")]
+pub struct LogArgs {
+    /// More log output (-v debug, -vv trace) [env: JIRA_GATE_VERBOSE]
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
-    /// Only warnings, errors and the summary line
-    #[arg(
-        short,
-        long,
-        global = true,
-        env = "JIRA_GATE_QUIET", value_parser = clap::builder::FalseyValueParser::new(),
-        conflicts_with = "verbose"
-    )]
+    /// Only warnings, errors and the summary line [env: JIRA_GATE_QUIET]
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
-    /// Log format on stderr
-    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true, value_name = "FORMAT", env = "JIRA_GATE_LOG_FORMAT")]
-    pub log_format: LogFormat,
-    /// Read from Jira but print the writes as JSON lines on stdout instead of sending them
-    #[arg(long, global = true, env = "JIRA_GATE_DRY_RUN", value_parser = clap::builder::FalseyValueParser::new())]
-    pub dry_run: bool,
-    /// Overall timeout (overrides approval.timeout), e.g. 30m
-    #[arg(long, global = true, value_name = "DURATION", value_parser = humantime::parse_duration, env = "JIRA_GATE_TIMEOUT")]
-    pub timeout: Option<Duration>,
-    /// Update this issue instead of creating one (overrides ticket.key)
-    #[arg(long, global = true, value_name = "KEY", env = "JIRA_GATE_ISSUE_KEY")]
-    pub issue_key: Option<String>,
-    /// Write the result record as JSON to this file
-    #[arg(
-        long,
-        global = true,
-        value_name = "PATH",
-        env = "JIRA_GATE_RESULT_FILE"
-    )]
-    pub result_file: Option<PathBuf>,
-    /// Write Tekton results (one file per output) to this directory
+    /// Log format on stderr (default text) [env: JIRA_GATE_LOG_FORMAT]
     ///
-    /// Selects Tekton even where /tekton/results does not exist.
-    #[arg(
-        long,
-        global = true,
-        value_name = "DIR",
-        env = "JIRA_GATE_TEKTON_RESULTS"
-    )]
-    pub tekton_results: Option<PathBuf>,
+    /// With json, every line on stderr is one JSON object: the logs, warnings, errors and the
+    /// summary line.
+    #[arg(long, value_enum, global = true, value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
 }
 
 /// Log output format.
@@ -98,17 +74,17 @@ pub enum Command {
     ///
     /// FILE `-` reads stdin. Without FILE: $JIRA_GATE_STEP_FILE, then the inline YAML in
     /// $JIRA_GATE_STEP, then ./jira-gate.yml.
-    Run(StepFile),
+    Run(RunArgs),
     /// Parse, interpolate and check a stanza without touching the network
-    Validate(StepFile),
+    Validate(ValidateArgs),
     /// Test the connection: credentials, project, issue type, fields and transition names
-    Check(StepFile),
+    Check(CheckArgs),
     /// Print the native stanza a Harness Jira step means
     ///
     /// Needs --harness-step (and --connector). The output passes `jira-gate validate`; secrets
     /// stay references (`${HARNESS_SECRET_...}` or `token_file`). Criteria with no native form
     /// (`<`, `=~`) are refused with exit 2: run such a step with --harness-step instead.
-    Convert(StepFile),
+    Convert(CheckArgs),
     /// Print the JSON Schema of the stanza
     Schema,
     #[cfg(feature = "sandbox")]
@@ -122,38 +98,35 @@ pub enum Command {
 /// Where the stanza comes from.
 #[derive(Debug, Args, Clone, Default)]
 pub struct StepFile {
-    /// The stanza file (`-` for stdin)
-    #[arg(value_name = "FILE", env = "JIRA_GATE_STEP_FILE")]
+    /// The stanza file (`-` for stdin) [env: JIRA_GATE_STEP_FILE]
+    #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
-    /// Read the stanza at this key of a larger YAML file
+    /// Read the stanza at this key of a larger YAML file [env: JIRA_GATE_AT]
     ///
     /// Keys are separated by dots, list items are `[N]`, keys with dots or brackets are quoted:
     /// `.jira-gate` (a GitLab hidden key), `jobs.deploy.steps[2].with.step` (a string holding the
     /// stanza works too). Errors keep the outer file's lines and columns.
-    #[arg(long, value_name = "KEY.PATH", env = "JIRA_GATE_AT")]
+    #[arg(long, value_name = "KEY.PATH", conflicts_with = "harness_step")]
     pub at: Option<String>,
-    /// Run this step of a Harness pipeline, stage, template or step file
+    /// Run this step of a Harness pipeline, stage, template or step file [env: JIRA_GATE_HARNESS_STEP]
     ///
     /// IDENTIFIER, or STAGE.IDENTIFIER when two stages use the same one. The step must be a
     /// JiraCreate, JiraUpdate or JiraApproval step.
-    #[arg(
-        long,
-        value_name = "IDENTIFIER",
-        env = "JIRA_GATE_HARNESS_STEP",
-        conflicts_with = "at"
-    )]
+    #[arg(long, value_name = "IDENTIFIER")]
     pub harness_step: Option<String>,
-    /// The Harness Jira connector's YAML file (for --harness-step)
-    #[arg(long, value_name = "FILE", env = "JIRA_GATE_CONNECTOR")]
+    /// The Harness Jira connector's YAML file, for --harness-step [env: JIRA_GATE_CONNECTOR]
+    #[arg(long, value_name = "FILE")]
     pub connector: Option<PathBuf>,
-    /// A value for <+pipeline.variables.NAME>, <+stage.variables.NAME> and <+env.NAME>
+    /// A value for <+pipeline.variables.NAME>, <+stage.variables.NAME> and <+env.NAME> [env: JIRA_GATE_VARS]
     ///
-    /// Repeatable. `HARNESS_VAR_NAME` in the environment works too; a flag wins.
+    /// Repeatable. The variable holds one NAME=VALUE per line; `HARNESS_VAR_NAME` works too. A
+    /// flag wins over both.
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
     pub vars: Vec<(String, String)>,
 }
 
-fn parse_var(text: &str) -> Result<(String, String), String> {
+/// `NAME=VALUE` of `--var` (and of each line of `JIRA_GATE_VARS`).
+pub fn parse_var(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((name, value)) if !name.trim().is_empty() => {
             Ok((name.trim().to_owned(), value.to_owned()))
@@ -162,30 +135,96 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
     }
 }
 
+/// `--issue-key`: which issue, for the commands that read the stanza.
+#[derive(Debug, Args, Clone, Default)]
+pub struct IssueKey {
+    /// Update this issue instead of creating one (overrides ticket.key) [env: JIRA_GATE_ISSUE_KEY]
+    #[arg(long, value_name = "KEY")]
+    pub issue_key: Option<String>,
+}
+
+/// `--timeout`: how long the step may wait.
+#[derive(Debug, Args, Clone, Default)]
+pub struct Timeout {
+    /// Overall timeout (overrides approval.timeout), e.g. 30m [env: JIRA_GATE_TIMEOUT]
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub timeout: Option<Duration>,
+}
+
+/// `--result-file`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ResultFile {
+    /// Write the result record as JSON to this file [env: JIRA_GATE_RESULT_FILE]
+    #[arg(long, value_name = "PATH")]
+    pub result_file: Option<PathBuf>,
+}
+
+/// Options of `run`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct RunArgs {
+    /// The stanza
+    #[command(flatten)]
+    pub file: StepFile,
+    /// Which issue
+    #[command(flatten)]
+    pub issue_key: IssueKey,
+    /// How long
+    #[command(flatten)]
+    pub timeout: Timeout,
+    /// Read from Jira but print the writes as JSON lines on stdout instead of sending them [env: JIRA_GATE_DRY_RUN]
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The result record
+    #[command(flatten)]
+    pub result_file: ResultFile,
+    /// Write Tekton results (one file per output) to this directory [env: JIRA_GATE_TEKTON_RESULTS]
+    ///
+    /// Selects Tekton even where /tekton/results does not exist.
+    #[arg(long, value_name = "DIR")]
+    pub tekton_results: Option<PathBuf>,
+}
+
+/// Options of `validate`: what changes the stanza's meaning.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ValidateArgs {
+    /// The stanza
+    #[command(flatten)]
+    pub file: StepFile,
+    /// Which issue
+    #[command(flatten)]
+    pub issue_key: IssueKey,
+    /// How long
+    #[command(flatten)]
+    pub timeout: Timeout,
+}
+
+/// Options of `check`: the stanza, and which issue to check.
+#[derive(Debug, Args, Clone, Default)]
+pub struct CheckArgs {
+    /// The stanza
+    #[command(flatten)]
+    pub file: StepFile,
+    /// Which issue
+    #[command(flatten)]
+    pub issue_key: IssueKey,
+}
+
 #[cfg(feature = "sandbox")]
 /// Options of `demo`.
 #[derive(Debug, Args, Clone)]
 pub struct DemoArgs {
-    /// The sandbox's flavor
-    #[arg(
-        long,
-        value_enum,
-        default_value = "cloud",
-        env = "JIRA_GATE_DEMO_FLAVOR"
-    )]
-    pub flavor: crate::sandbox::Flavor,
-    /// When the simulated approver approves
-    #[arg(
-        long,
-        value_name = "DURATION",
-        default_value = "3s",
-        value_parser = humantime::parse_duration,
-        env = "JIRA_GATE_DEMO_APPROVE_AFTER"
-    )]
-    pub approve_after: Duration,
-    /// Make the simulated approver reject instead
-    #[arg(long, env = "JIRA_GATE_DEMO_REJECT", value_parser = clap::builder::FalseyValueParser::new())]
+    /// The sandbox's flavor (default cloud) [env: JIRA_GATE_DEMO_FLAVOR]
+    #[arg(long, value_enum, value_name = "FLAVOR")]
+    pub flavor: Option<crate::sandbox::Flavor>,
+    /// When the simulated approver approves (default 3s) [env: JIRA_GATE_DEMO_APPROVE_AFTER]
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub approve_after: Option<Duration>,
+    /// Make the simulated approver reject instead [env: JIRA_GATE_DEMO_REJECT]
+    #[arg(long)]
     pub reject: bool,
+    /// The result record
+    #[command(flatten)]
+    pub result_file: ResultFile,
 }
 
 #[cfg(test)]
@@ -193,37 +232,78 @@ mod tests {
     use super::*;
     use clap::CommandFactory;
 
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("jira-gate").chain(args.iter().copied()))
+    }
+
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
     }
 
     #[test]
-    fn parses_global_options_after_the_command() {
-        let cli = Cli::try_parse_from([
-            "jira-gate",
+    fn run_takes_its_options_and_the_logging_ones_anywhere() {
+        let cli = parse(&[
             "run",
             "step.yml",
             "--timeout",
             "90s",
             "--issue-key",
             "OPS-1",
+            "--dry-run",
+            "--result-file",
+            "r.json",
             "-vv",
         ])
         .unwrap();
-        assert_eq!(cli.global.timeout, Some(Duration::from_secs(90)));
-        assert_eq!(cli.global.issue_key.as_deref(), Some("OPS-1"));
-        assert_eq!(cli.global.verbose, 2);
-        assert!(matches!(
-            cli.command,
-            Command::Run(StepFile { file: Some(_), .. })
-        ));
+        assert_eq!(cli.log.verbose, 2);
+        let Command::Run(args) = cli.command else {
+            panic!("not run: {cli:?}");
+        };
+        assert_eq!(args.timeout.timeout, Some(Duration::from_secs(90)));
+        assert_eq!(args.issue_key.issue_key.as_deref(), Some("OPS-1"));
+        assert!(args.dry_run);
+        assert_eq!(args.file.file, Some(PathBuf::from("step.yml")));
+        assert_eq!(args.result_file.result_file, Some(PathBuf::from("r.json")));
+        let cli = parse(&["validate", "--log-format", "json", "-q"]).unwrap();
+        assert_eq!(cli.log.log_format, Some(LogFormat::Json));
+        assert!(cli.log.quiet);
+    }
+
+    #[test]
+    fn each_command_refuses_the_options_of_others() {
+        // Issue 8 #16: `schema --dry-run` was accepted.
+        for args in [
+            &["schema", "--dry-run"][..],
+            &["schema", "--timeout", "1m"],
+            &["validate", "--dry-run"],
+            &["validate", "--result-file", "r.json"],
+            &["check", "--timeout", "1m"],
+            &["check", "--tekton-results", "d"],
+            &["demo", "--issue-key", "OPS-1"],
+        ] {
+            let err = parse(args).unwrap_err();
+            assert_eq!(
+                err.kind(),
+                clap::error::ErrorKind::UnknownArgument,
+                "{args:?}"
+            );
+        }
+        assert!(parse(&["check", "--issue-key", "OPS-1"]).is_ok());
+        assert!(parse(&["validate", "--timeout", "1m", "--issue-key", "OPS-1"]).is_ok());
+        assert!(parse(&["demo", "--reject", "--result-file", "r.json"]).is_ok());
+    }
+
+    #[test]
+    fn rejects_bad_durations_and_conflicts() {
+        assert!(parse(&["run", "--timeout", "soon"]).is_err());
+        assert!(parse(&["run", "-q", "-v"]).is_err());
+        assert!(parse(&["fly"]).is_err());
     }
 
     #[test]
     fn harness_and_at_options() {
-        let cli = Cli::try_parse_from([
-            "jira-gate",
+        let cli = parse(&[
             "run",
             "pipeline.yaml",
             "--harness-step",
@@ -236,33 +316,60 @@ mod tests {
             "env=prod",
         ])
         .unwrap();
-        let Command::Run(file) = cli.command else {
+        let Command::Run(args) = cli.command else {
             panic!("run");
         };
-        assert_eq!(file.harness_step.as_deref(), Some("prod.approve"));
+        assert_eq!(args.file.harness_step.as_deref(), Some("prod.approve"));
         assert_eq!(
-            file.vars,
+            args.file.vars,
             vec![
                 ("version".to_owned(), "1.4=2".to_owned()),
                 ("env".to_owned(), "prod".to_owned())
             ]
         );
-        assert!(Cli::try_parse_from(["jira-gate", "run", "--var", "novalue"]).is_err());
-        assert!(
-            Cli::try_parse_from(["jira-gate", "run", "--at", "a", "--harness-step", "b"]).is_err()
-        );
-        let cli =
-            Cli::try_parse_from(["jira-gate", "validate", "ci.yml", "--at", ".jira-gate"]).unwrap();
-        assert!(matches!(
-            cli.command,
-            Command::Validate(StepFile { at: Some(_), .. })
-        ));
+        assert!(parse(&["run", "--var", "novalue"]).is_err());
+        assert!(parse(&["run", "--at", "a", "--harness-step", "b"]).is_err());
+        assert!(parse(&["schema", "--at", "a"]).is_err());
+        let cli = parse(&[
+            "convert",
+            "p.yaml",
+            "--harness-step",
+            "s",
+            "--issue-key",
+            "OPS-1",
+        ])
+        .unwrap();
+        assert!(matches!(cli.command, Command::Convert(_)));
     }
 
     #[test]
-    fn rejects_bad_durations_and_conflicts() {
-        assert!(Cli::try_parse_from(["jira-gate", "run", "--timeout", "soon"]).is_err());
-        assert!(Cli::try_parse_from(["jira-gate", "run", "-q", "-v"]).is_err());
-        assert!(Cli::try_parse_from(["jira-gate", "fly"]).is_err());
+    fn every_option_names_its_variable() {
+        let command = Cli::command();
+        let mut seen = Vec::new();
+        let commands = std::iter::once(&command)
+            .chain(command.get_subcommands())
+            .filter(|c| c.get_name() != "sandbox");
+        for sub in commands {
+            for arg in sub.get_arguments() {
+                let id = arg.get_id().as_str();
+                if matches!(id, "help" | "version") {
+                    continue;
+                }
+                let (_, variable) = crate::input::VARIABLES
+                    .iter()
+                    .find(|(option, _)| *option == id)
+                    .unwrap_or_else(|| panic!("{} --{id} has no variable", sub.get_name()));
+                let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+                assert!(
+                    help.ends_with(&format!("[env: {variable}]")),
+                    "{} {id}: {help}",
+                    sub.get_name()
+                );
+                seen.push(id.to_owned());
+            }
+        }
+        for (option, _) in crate::input::VARIABLES {
+            assert!(seen.iter().any(|s| s == option), "{option} is no option");
+        }
     }
 }

@@ -75,9 +75,15 @@ impl Env {
     /// An empty variable also falls back (action.yml's `runs.env` sets the mapped variables to
     /// empty strings for inputs that were not given).
     pub fn get(&self, name: &str) -> Option<String> {
+        self.get_from(name).map(|(value, _)| value)
+    }
+
+    /// Like [`Env::get`], with where the value came from, for messages: the variable's name, or
+    /// ``input `timeout` `` when a GitHub action input or a Drone/Woodpecker setting filled it in.
+    pub fn get_from(&self, name: &str) -> Option<(String, String)> {
         let value = self.vars.get(name);
         if let Some(value) = value.filter(|v| !v.is_empty()) {
-            return Some(value.clone());
+            return Some((value.clone(), name.to_owned()));
         }
         GITHUB_INPUTS
             .iter()
@@ -85,8 +91,9 @@ impl Env {
             .and_then(|(_, input)| {
                 self.github_input(input)
                     .or_else(|| self.plugin_setting(input))
+                    .map(|v| (v, format!("input `{input}`")))
             })
-            .or_else(|| value.cloned())
+            .or_else(|| value.map(|v| (v.clone(), name.to_owned())))
     }
 
     /// A non-empty Drone or Woodpecker plugin setting (`settings: { step_file: ... }` arrives as

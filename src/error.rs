@@ -18,6 +18,9 @@ pub enum Error {
     /// Jira failed or refused (exit 5).
     #[error(transparent)]
     Jira(#[from] crate::jira::Error),
+    /// The step does not fit the project (exit 5, or 2 when it can never work).
+    #[error(transparent)]
+    Step(#[from] crate::step::Error),
     /// Outputs could not be written (exit 1).
     #[error(transparent)]
     Ci(#[from] crate::ci::Error),
@@ -37,6 +40,7 @@ impl Error {
         match self {
             Error::Stanza(_) | Error::Harness(_) | Error::Usage(_) => Exit::Invalid,
             Error::Jira(_) => Exit::Jira,
+            Error::Step(e) => e.exit(),
             Error::Ci(_) | Error::Io { .. } => Exit::Unexpected,
         }
     }

@@ -12,7 +12,7 @@ use tokio::time::Instant;
 use crate::ci::Sink;
 use crate::criteria::{Criteria, Snapshot, Verdict};
 use crate::dry_run::Writer;
-use crate::jira::fields::Catalog;
+use crate::fields::Catalog;
 use crate::jira::models::History;
 use crate::jira::{self, Deployment, JiraClient};
 use crate::outcome::{Decision, Report};
@@ -20,22 +20,25 @@ use crate::poll::{self, End, IssueSource};
 use crate::stanza::{Approval, Stanza};
 use crate::step;
 use crate::tracker::Tracker;
+use crate::workflow;
 
 /// How long a cancelled step may spend on its `on_cancel_comment`.
 const CANCEL_COMMENT_BUDGET: Duration = Duration::from_millis(1500);
 
-/// Runs the step to a report. `cancel` resolves when the process is asked to stop.
+/// Runs the step to a report. `cancel` resolves when the process is asked to stop, `again` when
+/// it is asked a second time: then the cancellation's comment is abandoned (issue 8 #16).
 pub async fn run(
     stanza: &Stanza,
     dry_run: bool,
     sink: &dyn Sink,
     cancel: impl std::future::Future<Output = &'static str>,
+    again: impl std::future::Future<Output = &'static str>,
 ) -> Report {
     let started = Instant::now();
     let deadline = started + stanza.budget;
     let mut tracker = Tracker::new(sink);
-    // The wait makes one last read at the deadline; the client may finish it within the grace.
-    let mut client = match JiraClient::new(&stanza.jira, deadline + poll::FINAL_READ_GRACE) {
+    // The timeout is a hard bound: no request outlives it (the wait's last read starts early).
+    let mut client = match JiraClient::new(&stanza.jira, deadline) {
         Ok(client) => client,
         Err(e) => return tracker.error(&e.to_string()),
     };
@@ -48,7 +51,18 @@ pub async fn run(
     tracker.section_end();
     match outcome {
         Ok(report) => report,
-        Err(signal) => cancelled(stanza, &mut client, dry_run, &tracker, signal).await,
+        Err(signal) => {
+            let cancelled = cancelled(stanza, &mut client, dry_run, &tracker, signal);
+            tokio::select! {
+                report = cancelled => report,
+                signal = again => {
+                    tracing::warn!("second {signal} received; not waiting for Jira any more");
+                    let mut report = tracker.report(Decision::Cancelled);
+                    report.message = Some(format!("cancelled by a second {signal}"));
+                    report
+                }
+            }
+        }
     }
 }
 
@@ -91,12 +105,15 @@ async fn drive(
         Err(e) => {
             // Out of time while Jira kept failing during the wait: the ticket was still pending
             // as far as anyone knows, so it is a timeout, with the cause.
-            if tracker.waiting() && matches!(e, jira::Error::Unreachable { .. }) {
+            if tracker.waiting() && matches!(e, step::Error::Jira(jira::Error::Unreachable { .. }))
+            {
                 let mut report = tracker.report(Decision::Timeout);
                 report.message = Some(format!("timed out while Jira was failing: {e}"));
                 return report;
             }
-            tracker.error(&e.to_string())
+            let mut report = tracker.error(&e.to_string());
+            report.exit_code = e.exit();
+            report
         }
     }
 }
@@ -107,10 +124,11 @@ async fn drive_inner(
     dry_run: bool,
     deadline: Instant,
     tracker: &mut Tracker<'_>,
-) -> Result<Report, jira::Error> {
+) -> Result<Report, step::Error> {
     client.connect().await?;
     let client = &*client;
 
+    check_statuses(client, stanza).await?;
     let (catalog, approval) = resolve_fields(client, stanza).await?;
     let written = step::write(
         &Writer::new(client, dry_run),
@@ -158,11 +176,11 @@ async fn drive_inner(
         End::Failed(e) if e.is_not_found() => {
             // 404 is "missing or invisible": rule out lost credentials first (API-NOTES §5).
             client.myself().await?;
-            return Err(jira::Error::Mismatch(format!(
+            return Err(step::Error::Mismatch(format!(
                 "{key} was deleted or is no longer visible to this user while waiting ({e})"
             )));
         }
-        End::Failed(e) => return Err(e),
+        End::Failed(e) => return Err(e.into()),
     };
     let mut report = tracker.report(decision);
     match decision {
@@ -184,12 +202,40 @@ async fn drive_inner(
     Ok(report)
 }
 
+/// Issue 8 #4: criteria naming a status the project does not have can never match, so the run
+/// stops before writing anything rather than wait until its timeout. One request; when Jira
+/// cannot list the statuses (permissions, an old version), a warning and the run goes on.
+async fn check_statuses(client: &JiraClient, stanza: &Stanza) -> Result<(), step::Error> {
+    let wanted: Vec<String> = stanza
+        .approval
+        .iter()
+        .flat_map(Approval::status_names)
+        .collect();
+    let Some(project) = workflow::project_of(&stanza.ticket).filter(|_| !wanted.is_empty()) else {
+        return Ok(());
+    };
+    match workflow::project_statuses(client, &project).await {
+        Ok(statuses) if !statuses.is_empty() => {
+            for status in &wanted {
+                workflow::criteria_status(status, &project, &statuses)?;
+            }
+        }
+        Ok(_) => tracing::warn!(
+            "cannot check the criteria's status names against {project}: Jira listed no statuses"
+        ),
+        Err(e) => tracing::warn!(
+            "cannot check the criteria's status names against {project}: {e}; going on"
+        ),
+    }
+    Ok(())
+}
+
 /// Reads Jira's field list when the ticket or the criteria name fields, and resolves the
 /// criteria's field names to ids.
 async fn resolve_fields(
     client: &JiraClient,
     stanza: &Stanza,
-) -> Result<(Option<Catalog>, Option<Approval>), jira::Error> {
+) -> Result<(Option<Catalog>, Option<Approval>), step::Error> {
     let needs_catalog = !stanza.ticket.fields.is_empty()
         || stanza
             .approval

@@ -9,8 +9,19 @@ use jira_gate::env::Env;
 use jira_gate::exit::Exit;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    jira_gate::logging::init(&cli.global);
+    let env = Env::from_process();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) => return jira_gate::input::refused(&e, &args, &env).into(),
+    };
+    // Flags over variables (`crate::input`); a bad variable ends here, printed in the log format.
+    let logging = jira_gate::input::logging(&cli.log, &env);
+    jira_gate::logging::init(logging.as_ref().unwrap_or_else(|(readable, _)| readable));
+    if let Err((_, e)) = logging {
+        return jira_gate::commands::report_error(Err(e)).into();
+    }
+    let logging = logging.unwrap_or_default();
     // One thread: the step waits on one ticket, and a fleet of steps should cost little.
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -18,11 +29,11 @@ fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("jira-gate: error: cannot start the async runtime: {e}");
+            jira_gate::commands::error_line(&format!("cannot start the async runtime: {e}"));
             return Exit::Unexpected.into();
         }
     };
-    let exit = runtime.block_on(jira_gate::commands::run(cli, Env::from_process()));
+    let exit = runtime.block_on(jira_gate::commands::run(cli, &logging, env));
     // Do not wait for a blocking read that a signal interrupted (a stanza from a silent FIFO).
     runtime.shutdown_background();
     exit.into()

@@ -70,13 +70,18 @@ pub async fn wait<S: IssueSource>(
         humantime::format_duration(approval.max_interval),
         humantime::format_duration(approval.timeout),
     );
-    // At the deadline there is one last read, so an approval in the last gap is not missed; the
-    // client's own deadline leaves it `FINAL_READ_GRACE`.
+    // Just before the deadline there is one last read (`FINAL_READ_LEAD` early, so that it ends
+    // by the deadline), so an approval in the last gap is not missed.
+    let last_read = deadline
+        .checked_sub(FINAL_READ_LEAD)
+        .unwrap_or(deadline)
+        .max(started);
     let mut last_round = false;
+    let mut warned_done = false;
     if !first_read_now {
         // A ticket this run just created cannot be decided yet; a jittered first gap spreads the
         // polls of pipelines that started together from the first one on.
-        last_round = sleep_within(crate::retry::full_jitter(approval.interval), deadline).await;
+        last_round = sleep_within(crate::retry::full_jitter(approval.interval), last_read).await;
     }
     loop {
         match source.read().await {
@@ -107,6 +112,15 @@ pub async fn wait<S: IssueSource>(
                     );
                     last_line = Instant::now();
                 }
+                // Issue 8 #4: a closed ticket that no criterion matches will likely never be
+                // decided; say so once, and keep waiting (it may be reopened).
+                if verdict == Verdict::Pending && snapshot.category == "done" && !warned_done {
+                    warned_done = true;
+                    tracing::warn!(
+                        "{key} is \"{}\", a done status that matches neither criterion; still waiting until the timeout (hint: add it to approve_when or reject_when)",
+                        snapshot.status
+                    );
+                }
                 seen.last = Some(snapshot);
                 if verdict != Verdict::Pending {
                     return End::Decided(verdict);
@@ -119,14 +133,16 @@ pub async fn wait<S: IssueSource>(
             Err(e) => return End::Failed(e),
         }
         if last_round {
+            tokio::time::sleep_until(deadline).await;
             return End::TimedOut;
         }
-        last_round = sleep_within(schedule.next_gap(), deadline).await;
+        last_round = sleep_within(schedule.next_gap(), last_read).await;
     }
 }
 
-/// How long the last read at the deadline may take, past the deadline.
-pub const FINAL_READ_GRACE: Duration = Duration::from_secs(2);
+/// How long before the deadline the last read starts: it must answer by the deadline, which the
+/// client enforces (the timeout is a hard bound).
+pub const FINAL_READ_LEAD: Duration = Duration::from_secs(1);
 
 /// Sleeps for `gap`, or only until `deadline` when that comes first; true in the second case.
 async fn sleep_within(gap: Duration, deadline: Instant) -> bool {

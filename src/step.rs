@@ -12,14 +12,43 @@ use serde_json::{Map, Value as Json, json};
 use tokio::time::Instant;
 
 use crate::dry_run::Writer;
-use crate::jira::fields::{self, Catalog};
-use crate::jira::models::{FieldMeta, Issue, IssueType, Transition};
-use crate::jira::workflow::{
-    describe_transitions, issue_type, not_found, pick_transition_by, status_of,
-};
-use crate::jira::{Error, JiraClient, jql};
+use crate::fields::Catalog;
+use crate::jira::models::{Issue, Transition};
+use crate::jira::{self, JiraClient, jql};
 use crate::stanza::{Target, Ticket};
 use crate::tracker::Tracker;
+use crate::workflow::{
+    Screen, TARGET_FIELDS, describe_transitions, is_target, issue_type, not_found,
+    pick_transition_by, project_not_found, status_of,
+};
+
+/// Why the step failed: Jira failed or refused, or Jira answered and the stanza does not fit
+/// this project (issue 8: the workflow's errors are the step's, not the client's).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A Jira call failed (exit 5).
+    #[error(transparent)]
+    Jira(#[from] jira::Error),
+    /// The stanza names something this project does not have (an issue type, a transition, a
+    /// field on the screen), or the ticket went away (exit 5: it may be Jira's configuration
+    /// that is wrong, or the user's permissions).
+    #[error("{0}")]
+    Mismatch(String),
+    /// The stanza can never work on this project, e.g. criteria naming a status it does not
+    /// have (exit 2, like an invalid stanza).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Error {
+    /// The exit of SPEC section 2.
+    pub fn exit(&self) -> crate::exit::Exit {
+        match self {
+            Error::Invalid(_) => crate::exit::Exit::Invalid,
+            Error::Jira(_) | Error::Mismatch(_) => crate::exit::Exit::Jira,
+        }
+    }
+}
 
 /// How long to keep searching for a ticket whose create was answered ambiguously.
 pub const LAG_SEARCH: Duration = Duration::from_secs(30);
@@ -86,54 +115,6 @@ pub async fn write(
     }
 }
 
-/// A Harness JiraApproval step fails when the issue is not in its `projectKey` or not of its
-/// `issueType` (issue 10); the comparison is by key or id, and by name or id.
-fn verify_target(ticket: &Ticket, issue: &Issue) -> Result<(), Error> {
-    let Target::Update {
-        key,
-        project,
-        issue_type,
-        verify: true,
-        ..
-    } = &ticket.target
-    else {
-        return Ok(());
-    };
-    let names = |field: &str, keys: &[&str]| -> Vec<String> {
-        keys.iter()
-            .filter_map(|k| {
-                issue
-                    .fields
-                    .get(field)?
-                    .get(*k)?
-                    .as_str()
-                    .map(str::to_owned)
-            })
-            .collect()
-    };
-    for (wanted, field, keys, what) in [
-        (project, "project", &["key", "id"][..], "project"),
-        (issue_type, "issuetype", &["name", "id"][..], "issue type"),
-    ] {
-        let Some(wanted) = wanted else { continue };
-        let actual = names(field, keys);
-        if !actual.iter().any(|a| a.eq_ignore_ascii_case(wanted)) {
-            return Err(Error::Mismatch(format!(
-                "{key} is {} {}, not {wanted:?} as the step says (hint: Harness fails a JiraApproval step whose projectKey or issueType does not match the issue; fix the step or the key)",
-                if what == "project" {
-                    "in project"
-                } else {
-                    "of type"
-                },
-                actual
-                    .first()
-                    .map_or("unknown".to_owned(), |a| format!("{a:?}"))
-            )));
-        }
-    }
-    Ok(())
-}
-
 /// What creating an issue needs, as the validated stanza gives it.
 struct NewIssue<'a> {
     project: &'a str,
@@ -150,21 +131,22 @@ async fn update(
 ) -> Result<Written, Error> {
     let client = writer.client();
     let given = key;
-    let mut wanted = vec!["status".to_owned()];
-    if let Target::Update { verify: true, .. } = &ticket.target {
-        wanted.extend(["project".to_owned(), "issuetype".to_owned()]);
-    }
+    let wanted: Vec<String> = std::iter::once("status")
+        .chain(TARGET_FIELDS)
+        .map(str::to_owned)
+        .collect();
     let issue = client
         .issue(key, &wanted, false)
         .await
         .map_err(|e| not_found(e, key))?;
-    verify_target(ticket, &issue)?;
+    is_target(&issue, given, ticket.project(), ticket.issue_type())?;
     let key = if issue.key.is_empty() {
         key.to_owned()
     } else {
         issue.key.clone()
     };
     tracker.ticket(&key, client.browse_url(&key), false);
+    client.ticket_exists();
     if !key.eq_ignore_ascii_case(given) {
         tracing::info!("{given} has moved; it is now {key}");
     }
@@ -175,7 +157,7 @@ async fn update(
     if let Some(description) = &ticket.description {
         body.insert("description".into(), client.rich_text(description));
     }
-    shape_fields(client, ticket, catalog, Screen::Edit(&key), &mut body).await?;
+    body.extend(shape_fields(client, ticket, catalog, Screen::Edit(&key)).await?);
     let mut update = Map::new();
     if !ticket.labels.is_empty() {
         let adds: Vec<Json> = ticket.labels.iter().map(|l| json!({"add": l})).collect();
@@ -220,12 +202,10 @@ async fn create(
         }
     }
 
-    let project = client.project(project_key).await.map_err(|e| match e {
-        Error::Status { status: 404, detail, .. } => Error::Mismatch(format!(
-            "project {project_key:?} does not exist or is not visible to this user: {detail} (hint: check ticket.project and the user's Browse projects permission)"
-        )),
-        other => other,
-    })?;
+    let project = client
+        .project(project_key)
+        .await
+        .map_err(|e| project_not_found(e, project_key))?;
     let issue_type = issue_type(&project, type_name)?;
 
     let mut body = Map::new();
@@ -244,14 +224,15 @@ async fn create(
     if !labels.is_empty() {
         body.insert("labels".into(), json!(labels));
     }
-    shape_fields(
-        client,
-        ticket,
-        catalog,
-        Screen::Create(&project.key, &issue_type),
-        &mut body,
-    )
-    .await?;
+    body.extend(
+        shape_fields(
+            client,
+            ticket,
+            catalog,
+            Screen::Create(&project.key, &issue_type),
+        )
+        .await?,
+    );
     let body = Json::Object(body);
 
     let mut tries = 0;
@@ -266,7 +247,7 @@ async fn create(
                     created: true,
                 });
             }
-            Err(Error::Ambiguous { cause, .. }) => {
+            Err(jira::Error::Ambiguous { cause, .. }) => {
                 let Some(label) = &label else {
                     return Err(Error::Mismatch(format!(
                         "creating the ticket failed ambiguously ({cause}); Jira may have stored it, so jira-gate does not create another (hint: set ticket.dedupe so that retries can find the ticket)"
@@ -287,7 +268,7 @@ async fn create(
                     )));
                 }
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         }
     };
     tracing::info!(
@@ -368,66 +349,19 @@ async fn search_with_lag(
     }
 }
 
-/// Which screen's metadata tells the allowed values: the create screen of a project's issue type,
-/// or an existing issue's edit screen.
-#[derive(Debug, Clone, Copy)]
-enum Screen<'a> {
-    Create(&'a str, &'a IssueType),
-    Edit(&'a str),
-}
-
+/// The ticket's fields, checked against the screen ([`crate::workflow::shape_fields`]).
 async fn shape_fields(
     client: &JiraClient,
     ticket: &Ticket,
     catalog: Option<&Catalog>,
     screen: Screen<'_>,
-    body: &mut Map<String, Json>,
-) -> Result<(), Error> {
-    if ticket.fields.is_empty() {
-        return Ok(());
-    }
-    let catalog = catalog.expect("the caller reads /field when the ticket sets fields");
-    let defs = ticket
-        .fields
-        .iter()
-        .map(|(name, _)| catalog.resolve(name))
-        .collect::<Result<Vec<_>, _>>()?;
-    // Screen metadata only when a field needs it: option values are checked against it.
-    let mut meta: Vec<FieldMeta> = Vec::new();
-    if defs.iter().any(|d| fields::needs_allowed_values(d)) {
-        let (screen_name, fetched) = match screen {
-            Screen::Create(project, issue_type) => (
-                format!("the create screen of {project} / {}", issue_type.name),
-                client.create_fields(project, issue_type).await?,
-            ),
-            Screen::Edit(key) => (
-                format!("the edit screen of {key}"),
-                client.edit_fields(key).await?,
-            ),
-        };
-        meta = fetched;
-        for def in &defs {
-            let on_screen = meta
-                .iter()
-                .any(|m| m.field_id.as_deref().or(m.key.as_deref()) == Some(def.id.as_str()));
-            if !on_screen && !meta.is_empty() {
-                return Err(Error::Mismatch(format!(
-                    "field {:?} ({}) is not on {screen_name}",
-                    def.name, def.id
-                )));
-            }
+) -> Result<Map<String, Json>, Error> {
+    match catalog {
+        Some(catalog) => {
+            crate::workflow::shape_fields(client, &ticket.fields, catalog, screen).await
         }
+        None => Ok(Map::new()),
     }
-    for ((_, value), def) in ticket.fields.iter().zip(defs) {
-        let allowed = meta
-            .iter()
-            .find(|m| m.field_id.as_deref().or(m.key.as_deref()) == Some(def.id.as_str()));
-        body.insert(
-            def.id.clone(),
-            fields::shape(client, def, value, allowed).await?,
-        );
-    }
-    Ok(())
 }
 
 /// Reports a ticket this run created or reused as soon as it exists, then comments and transitions.
@@ -441,6 +375,7 @@ async fn adopt(
 ) -> Result<Written, Error> {
     let created = origin == Origin::Created;
     tracker.ticket(&key, writer.client().browse_url(&key), created);
+    writer.client().ticket_exists();
     finish(writer, ticket, &key, status, origin).await?;
     Ok(Written {
         key: Some(key),
@@ -479,10 +414,10 @@ async fn finish(
                 Ok(()) => tracing::info!("commented on {key}"),
                 // POST comment is not idempotent: repeating it could post it twice, and failing the
                 // gate over a comment whose fate is unknown would be worse than either.
-                Err(Error::Ambiguous { cause, .. }) => tracing::warn!(
+                Err(jira::Error::Ambiguous { cause, .. }) => tracing::warn!(
                     "the comment on {key} may or may not have been posted ({cause}); not repeating it"
                 ),
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             }
         }
     }
@@ -495,13 +430,13 @@ async fn finish(
                     // because the issue has moved on: look before calling that an error.
                     if !matches!(
                         e,
-                        Error::Status {
+                        jira::Error::Status {
                             status: 400 | 409,
                             ..
                         }
                     ) || !reached(client, key, transition).await
                     {
-                        return Err(e);
+                        return Err(e.into());
                     }
                     tracing::info!(
                         "{key} already went through \"{}\" (an earlier attempt was applied)",

@@ -24,6 +24,18 @@ fn gate(sandbox: &SandboxProc, stanza: &str, extra: &[&str]) -> Run {
     )
 }
 
+/// Runs `jira-gate check step.yml` with the stanza and extra variables: the exit code and stderr.
+fn check(sandbox: &SandboxProc, stanza: &str, vars: &[(&str, &str)]) -> (i32, String) {
+    let work = Workdir::new();
+    work.write("step.yml", stanza);
+    let run = work.run(
+        work.command_for(sandbox)
+            .envs(vars.iter().copied())
+            .args(["check", "step.yml"]),
+    );
+    (run.code, run.stderr)
+}
+
 /// The connection block for the flavor.
 fn jira_block(sandbox: &SandboxProc) -> &'static str {
     if sandbox.datacenter {
@@ -634,15 +646,8 @@ fn check_reports_each_problem() {
         ),
     )
     .replace("type: Change", "type: Bug");
-    let work = Workdir::new();
-    work.write("step.yml", &stanza);
-    let output = work
-        .command_for(&sandbox)
-        .args(["check", "step.yml"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(5), "{stderr}");
+    let (code, stderr) = check(&sandbox, &stanza, &[]);
+    assert_eq!(code, 5, "{stderr}");
     assert!(
         stderr.contains("ok       credentials: authenticated as CI Bot"),
         "{stderr}"
@@ -803,4 +808,145 @@ fn option_values_on_update_take_jiras_spelling_from_editmeta() {
         },
         &[],
     );
+}
+
+/// Issue 8 #4: a criterion naming a status the project does not have fails at the start, before
+/// anything is written, instead of waiting until the timeout.
+#[test]
+fn run_stops_on_a_criteria_status_the_project_lacks() {
+    let sandbox = SandboxProc::cloud(&["--approve-after", "1s"]);
+    let approval = WAIT
+        .replace("status: [Approved, Done]", "status: Aproved")
+        .replace("timeout: 30s", "timeout: 4s");
+    let run = gate(&sandbox, &create_stanza(&sandbox, "", &approval), &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "the criteria name status \"Aproved\", which OPS does not have, so they can never match"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("Awaiting approval, Approved"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.field("decision"), "error");
+    assert_eq!(run.field("exit_code"), 2);
+    assert!(sandbox.issues().is_empty(), "nothing was created");
+}
+
+/// Issue 8 #4: when Jira cannot list the project's statuses the run goes on with a warning; a
+/// ticket in a done-category status that no criterion matches is warned about once.
+#[test]
+fn run_warns_once_on_a_done_status_no_criterion_matches() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let key = sandbox.create("Closed elsewhere", &[]);
+    sandbox.set_status(&key, "Done");
+    sandbox.add_faults(&serde_json::json!([{
+        "method": "GET", "path_prefix": "/rest/api/3/project/OPS/statuses", "kind": "status", "status": 403, "times": 5
+    }]));
+    let stanza = format!(
+        "{}ticket:\n  key: {key}\napproval:\n  approve_when: {{ status: Approved }}\n  reject_when: {{ status: Rejected }}\n  interval: 1s\n  max_interval: 1s\n  timeout: 4s\n",
+        jira_block(&sandbox)
+    );
+    let run = gate(&sandbox, &stanza, &[]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("cannot check the criteria's status names against OPS"),
+        "{}",
+        run.stderr
+    );
+    let warning = format!("{key} is \"Done\", a done status that matches neither criterion");
+    assert_eq!(run.stderr.matches(&warning).count(), 1, "{}", run.stderr);
+    let polls = run.field("polls").as_u64().unwrap();
+    let reads = sandbox
+        .requests()
+        .iter()
+        .filter(|r| r["method"] == "GET" && r["path"] == format!("/rest/api/3/issue/{key}"))
+        .count() as u64;
+    // One read before the wait, then one request per poll, and the changelog is not read.
+    assert_eq!(reads, polls + 1, "{polls} polls");
+}
+
+/// Issue 8 #10: `check` runs the create-screen checks of `run`: a field not on the screen, an
+/// option value that is not allowed.
+#[test]
+fn check_applies_the_screen_checks_of_run() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let stanza = create_stanza(
+        &sandbox,
+        "  fields: { Resolution: Done, Change risk: huge }\n",
+        WAIT,
+    );
+    let (code, stderr) = check(&sandbox, &stanza, &[]);
+    assert_eq!(code, 5, "{stderr}");
+    assert!(
+        stderr.contains(
+            "problem  field \"Resolution\" (resolution) is not on the create screen of OPS / Change"
+        ),
+        "{stderr}"
+    );
+    let stanza = stanza.replace("Resolution: Done, ", "");
+    let (code, stderr) = check(&sandbox, &stanza, &[]);
+    assert_eq!(code, 5, "{stderr}");
+    assert!(
+        stderr.contains("problem  \"huge\" is not an option of field \"Change risk\""),
+        "{stderr}"
+    );
+    // `run` stops on the same problem.
+    let run = gate(&sandbox, &stanza, &[]);
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("\"huge\" is not an option of field \"Change risk\""),
+        "{}",
+        run.stderr
+    );
+    assert!(sandbox.issues().is_empty(), "check and run wrote nothing");
+}
+
+/// `check` stops on an unknown `JIRA_GATE_CI` value before touching Jira, as `run` does.
+#[test]
+fn check_stops_on_an_unknown_ci_system() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let stanza = create_stanza(&sandbox, "", WAIT);
+    let (code, stderr) = check(&sandbox, &stanza, &[("JIRA_GATE_CI", "githb")]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("JIRA_GATE_CI=\"githb\" is not a CI system"),
+        "{stderr}"
+    );
+    assert!(sandbox.requests().is_empty(), "Jira was not touched");
+}
+/// Issue 8 #17: `jira.site_url` is where the links point (a scoped token reaches Jira through
+/// the api.atlassian.com gateway, whose URL is no page a person can open).
+#[test]
+fn links_use_the_site_url() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let stanza = create_stanza(&sandbox, "", "").replace(
+        "  request_timeout: 5s\n",
+        "  request_timeout: 5s\n  site_url: https://example.atlassian.net/\n",
+    );
+    let run = gate(&sandbox, &stanza, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.field("issue_url"),
+        "https://example.atlassian.net/browse/OPS-1"
+    );
+    assert!(
+        run.stderr
+            .contains("created OPS-1 (https://example.atlassian.net/browse/OPS-1)"),
+        "{}",
+        run.stderr
+    );
+    let stanza = stanza.replace(
+        "https://example.atlassian.net/",
+        "http://example.atlassian.net",
+    );
+    let run = gate(&sandbox, &stanza, &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("jira.site_url"), "{}", run.stderr);
 }

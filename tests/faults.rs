@@ -333,7 +333,15 @@ fn permanent_errors_fail_fast_without_a_retry_storm() {
         sandbox.clear_faults();
         sandbox.add_faults(&json!({"method": method, "path_prefix": path, "kind": "status", "status": status, "times": 100}));
         let before = sandbox.requests().len();
-        let hits_before = requests(&sandbox, method, path).len();
+        // The exact path: the fault's prefix also covers `project/OPS/statuses`, read once at the
+        // start to check the criteria's status names.
+        let exact = |sandbox: &SandboxProc| {
+            requests(sandbox, method, path)
+                .iter()
+                .filter(|r| r["path"] == path)
+                .count()
+        };
+        let hits_before = exact(&sandbox);
         let run = gate(
             &Workdir::new(),
             &sandbox.base,
@@ -347,7 +355,7 @@ fn permanent_errors_fail_fast_without_a_retry_storm() {
             run.stderr
         );
         assert_eq!(run.field("decision"), "error");
-        let hits = requests(&sandbox, method, path).len() - hits_before;
+        let hits = exact(&sandbox) - hits_before;
         let total = sandbox.requests().len() - before;
         assert_eq!(hits, 1, "HTTP {status} on {path} was retried");
         assert!(total <= 6, "HTTP {status}: {total} requests");
@@ -519,16 +527,22 @@ fn ticket_deleted_mid_wait_exits_5_saying_so() {
 // ---------------------------------------------------------------------------------------------
 // Promise 5: the timeout is a hard bound.
 
-#[test]
-fn timeout_holds_while_a_request_hangs() {
+/// A create-and-wait step with `timeout` whose every poll hangs for a minute.
+fn hanging_polls(timeout: &str) -> (SandboxProc, Run) {
     let sandbox = SandboxProc::cloud(&[]);
     sandbox.add_faults(&json!([pass_transitions(), {"method": "GET", "path_prefix": "/rest/api/3/issue/OPS-1", "kind": "delay", "delay_ms": 60000, "times": 100}]));
     let run = gate(
         &Workdir::new(),
         &sandbox.base,
-        &stanza("60s", "", "6s"),
+        &stanza("60s", "", timeout),
         &[],
     );
+    (sandbox, run)
+}
+
+#[test]
+fn timeout_holds_while_a_request_hangs() {
+    let (sandbox, run) = hanging_polls("6s");
     assert_eq!(run.code, 4, "{}", run.stderr);
     assert_eq!(run.field("decision"), "timeout");
     assert!(
@@ -719,10 +733,12 @@ fn plain_http_to_a_remote_host_is_refused() {
     record("plain http to a non-loopback host", &run, "");
 }
 
-/// A one-shot HTTP server that answers 200 `{}` and remembers each request head.
-fn recorder() -> (u16, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
+/// A small HTTP server on `listener`: `answer` turns each request's first line into a whole raw
+/// HTTP response; every request head is remembered.
+fn serve(
+    listener: TcpListener,
+    answer: impl Fn(&str) -> String + Send + 'static,
+) -> Arc<Mutex<Vec<String>>> {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = Arc::clone(&seen);
     std::thread::spawn(move || {
@@ -736,12 +752,34 @@ fn recorder() -> (u16, Arc<Mutex<Vec<String>>>) {
                 }
                 head.push_str(&line);
             }
+            let reply = answer(head.lines().next().unwrap_or_default());
             log.lock().unwrap().push(head);
             let mut stream = stream;
-            let _ = stream.write_all(
-                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
-            );
+            let _ = stream.write_all(reply.as_bytes());
         }
+    });
+    seen
+}
+
+/// A raw HTTP/1.1 response that closes the connection.
+fn http_reply(status: &str, headers: &[(&str, &str)], body: &str) -> String {
+    let mut reply = format!("HTTP/1.1 {status}\r\n");
+    for (name, value) in headers {
+        reply.push_str(&format!("{name}: {value}\r\n"));
+    }
+    reply.push_str(&format!(
+        "content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    ));
+    reply
+}
+
+/// An HTTP server that answers 200 `{}` and remembers each request head.
+fn recorder() -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = serve(listener, |_| {
+        http_reply("200 OK", &[("content-type", "application/json")], "{}")
     });
     (port, seen)
 }
@@ -969,4 +1007,264 @@ fn hostile_interpolated_values_are_refused_or_sent_safely() {
         record(&format!("bad input: {name}"), &run, "refused");
     }
     assert_eq!(tickets(&sandbox), 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 8: login pages, unreachable hosts, the hard deadline, CAPTCHA and proxy authentication.
+
+/// The login form an SSO gateway or Jira's own `login.jsp` serves.
+const LOGIN_PAGE: &str = "<!DOCTYPE html><html><head><title>Log in - Example SSO</title></head><body><form method=\"post\" action=\"/login.jsp\"><input name=\"os_username\"><input type=\"password\" name=\"os_password\"></form></body></html>";
+
+/// How a server in front of Jira answers REST calls, given its own port.
+type Answer = Box<dyn Fn(u16) -> String + Send>;
+
+/// A server in front of Jira that answers every REST call with `rest` and `/login.jsp` with the
+/// login form.
+fn login_gateway(
+    rest: impl Fn(u16) -> String + Send + 'static,
+) -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = serve(listener, move |line| {
+        if line.contains(" /login.jsp") {
+            http_reply(
+                "200 OK",
+                &[("content-type", "text/html;charset=UTF-8")],
+                LOGIN_PAGE,
+            )
+        } else {
+            rest(port)
+        }
+    });
+    (format!("http://127.0.0.1:{port}"), seen)
+}
+
+#[test]
+fn html_login_pages_fail_at_once_without_a_retry() {
+    let page = |_| {
+        http_reply(
+            "200 OK",
+            &[("content-type", "text/html;charset=UTF-8")],
+            LOGIN_PAGE,
+        )
+    };
+    let same_host = |port| {
+        http_reply(
+            "302 Found",
+            &[(
+                "location",
+                &format!(
+                    "http://127.0.0.1:{port}/login.jsp?os_destination=%2Frest%2Fapi%2F2%2FserverInfo"
+                ),
+            )],
+            "",
+        )
+    };
+    let sso = |_| {
+        http_reply(
+            "302 Found",
+            &[(
+                "location",
+                "https://sso.example.com/adfs/ls/?SAMLRequest=fZJNT8MwDIb",
+            )],
+            "",
+        )
+    };
+    let cases: [(&str, Answer, &str, usize); 3] = [
+        (
+            "200 text/html login page",
+            Box::new(page),
+            "/rest/api/2/serverInfo",
+            1,
+        ),
+        (
+            "302 to login.jsp on the same host",
+            Box::new(same_host),
+            "/login.jsp",
+            2,
+        ),
+        (
+            "302 to an SSO host",
+            Box::new(sso),
+            "https://sso.example.com/adfs/ls/",
+            1,
+        ),
+    ];
+    for (name, rest, final_url, hits) in cases {
+        let (url, seen) = login_gateway(rest);
+        let run = gate(&Workdir::new(), &url, &stanza("5s", "", "20s"), &[]);
+        assert_eq!(run.code, 5, "{name}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("Jira answered an HTML login page")
+                && run
+                    .stderr
+                    .contains("SSO or a proxy is in front of the REST API")
+                && run.stderr.contains(final_url),
+            "{name}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("retrying"), "{name}: {}", run.stderr);
+        assert_eq!(
+            seen.lock().unwrap().len(),
+            hits,
+            "{name}: credentials resent"
+        );
+        assert!(
+            run.elapsed < Duration::from_secs(3),
+            "{name}: {:?}",
+            run.elapsed
+        );
+        assert_eq!(run.field("decision"), "error");
+        record(&format!("HTML login: {name}"), &run, "no retry");
+    }
+}
+
+#[test]
+fn an_unreachable_host_gives_up_after_the_connect_budget() {
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let step = connection("5s") + "  connect_budget: 3s\n" + &ticket("") + &approval("60s");
+    let run = gate(&Workdir::new(), &url, &step, &["-q"]);
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert_eq!(run.field("decision"), "error");
+    assert!(
+        run.elapsed >= Duration::from_secs(3) && run.elapsed < Duration::from_millis(3500),
+        "{:?}",
+        run.elapsed
+    );
+    // Every retry says what failed, also under -q; the error names the host and the cause.
+    let retries = run.stderr.matches("cannot connect").count();
+    assert!(retries >= 3, "{retries} lines:\n{}", run.stderr);
+    let message = run.field("message").as_str().unwrap();
+    assert!(
+        message.contains(&format!("127.0.0.1:{port}"))
+            && message.contains("onnection refused")
+            && message.contains("jira.connect_budget"),
+        "{message}"
+    );
+    record(
+        "closed port, connect_budget 3s, timeout 60s",
+        &run,
+        &format!("{retries} retries logged under -q"),
+    );
+}
+
+#[test]
+fn a_host_that_does_not_resolve_fails_after_three_tries() {
+    let run = gate(
+        &Workdir::new(),
+        "https://jira-gate-test.invalid",
+        &stanza("5s", "", "60s"),
+        &[],
+    );
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(run.elapsed < Duration::from_secs(10), "{:?}", run.elapsed);
+    let message = run.field("message").as_str().unwrap();
+    assert!(
+        message.contains("jira-gate-test.invalid") && message.contains("does not resolve"),
+        "{message}"
+    );
+    assert_eq!(
+        run.stderr.matches("retrying in").count(),
+        2,
+        "{}",
+        run.stderr
+    );
+    record("DNS name that does not resolve", &run, "3 tries");
+}
+
+#[test]
+fn the_timeout_ends_the_step_within_half_a_second() {
+    let half = Duration::from_millis(500);
+    let port = free_port();
+    let run = gate(
+        &Workdir::new(),
+        &format!("http://127.0.0.1:{port}"),
+        &stanza("5s", "", "60s"),
+        &["--timeout", "5s"],
+    );
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert_eq!(run.field("decision"), "error");
+    assert!(
+        run.elapsed <= Duration::from_secs(5) + half,
+        "{:?}",
+        run.elapsed
+    );
+    record("closed port, --timeout 5s", &run, "bound 5.5 s");
+
+    let (_sandbox, run) = hanging_polls("8s");
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert_eq!(run.field("decision"), "timeout");
+    assert_eq!(run.field("issue_key"), "OPS-1");
+    assert!(
+        run.elapsed >= Duration::from_secs(8) && run.elapsed <= Duration::from_secs(8) + half,
+        "{:?}",
+        run.elapsed
+    );
+    record("timeout 8s while every poll hangs", &run, "bound 8.5 s");
+}
+
+/// Runs a create-and-wait step against `sandbox` with `rule` added; expects exit 5 and returns the
+/// result's message.
+fn failing_message(sandbox: &SandboxProc, rule: &Value, row: &str) -> String {
+    sandbox.add_faults(rule);
+    let run = gate(
+        &Workdir::new(),
+        &sandbox.base,
+        &stanza("5s", "", "20s"),
+        &[],
+    );
+    assert_eq!(run.code, 5, "{row}: {}", run.stderr);
+    record(row, &run, "");
+    run.field("message").as_str().unwrap().to_owned()
+}
+
+#[test]
+fn captcha_and_proxy_authentication_are_named() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let login = format!("{}/login.jsp", sandbox.base);
+    let captcha = json!({"method": "GET", "path_prefix": "/rest/api/3/myself", "kind": "status", "status": 403,
+        "headers": {"X-Authentication-Denied-Reason": format!("CAPTCHA_CHALLENGE; login-url={login}")}});
+    let message = failing_message(&sandbox, &captcha, "403 CAPTCHA_CHALLENGE");
+    assert!(
+        message.contains("CAPTCHA")
+            && message.contains(&login)
+            && !message.contains("refused the credentials"),
+        "{message}"
+    );
+
+    let proxy_auth = json!({"method": "GET", "path_prefix": "/rest/api/2/serverInfo", "kind": "status", "status": 407,
+        "headers": {"Proxy-Authenticate": "Basic realm=\"proxy\""}});
+    let message = failing_message(&sandbox, &proxy_auth, "407 from a plain-http proxy");
+    assert!(
+        message.contains("proxy") && message.contains("HTTPS_PROXY"),
+        "{message}"
+    );
+
+    // Through HTTPS_PROXY, the proxy refuses the CONNECT tunnel itself.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let seen = serve(listener, |_| {
+        http_reply(
+            "407 Proxy Authentication Required",
+            &[("proxy-authenticate", "Basic realm=\"proxy\"")],
+            "",
+        )
+    });
+    let run = gate_env(
+        &Workdir::new(),
+        "https://jira.example.com",
+        &stanza("5s", "", "20s"),
+        &[],
+        &[("HTTPS_PROXY", &proxy)],
+    );
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(run.elapsed < Duration::from_secs(3), "{:?}", run.elapsed);
+    assert_eq!(seen.lock().unwrap().len(), 1, "the CONNECT was retried");
+    let message = run.field("message").as_str().unwrap();
+    assert!(
+        message.contains("proxy") && message.contains("HTTPS_PROXY"),
+        "{message}"
+    );
+    record("407 on CONNECT through HTTPS_PROXY", &run, "1 try");
 }

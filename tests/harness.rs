@@ -257,7 +257,11 @@ fn an_issue_of_another_type_fails_as_harness_does() {
         &["--issue-key", key],
     );
     assert_eq!(run.code, 5, "{}", run.stderr);
-    assert!(run.stderr.contains("of type \"Task\""), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("is a Task, not a Change"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -3,16 +3,21 @@
 //! Each item is checked and reported on its own line, so one run shows every problem: the
 //! credentials (`/myself`), the project, the issue type, every field name (ticket fields and
 //! criteria), and the transition. A transition can only be listed for an existing issue; for a
-//! ticket still to be created, the name is checked against the project's statuses instead.
+//! ticket still to be created, the name is checked against the project's statuses instead. The
+//! ticket's fields go through the same create or edit screen checks as in `run`
+//! ([`workflow::shape_fields`]): on the screen, option values allowed.
 
 use serde_json::Value as Json;
 use tokio::time::Instant;
 
 use crate::error::Error;
-use crate::jira::fields::Catalog;
-use crate::jira::workflow;
+use crate::fields::Catalog;
+use crate::jira::models::{IssueType, Project};
 use crate::jira::{self, JiraClient};
+use crate::logging::{self, Level};
 use crate::stanza::{Approval, Stanza};
+use crate::step;
+use crate::workflow::{self, Screen};
 
 /// The lines `check` prints, and how many were problems.
 #[derive(Default)]
@@ -21,12 +26,16 @@ struct Tally {
 }
 
 impl Tally {
-    fn report(&mut self, result: Result<String, jira::Error>) {
+    fn ok(&mut self, line: &str) {
+        self.report::<step::Error>(Ok(line.to_owned()));
+    }
+
+    fn report<E: std::fmt::Display>(&mut self, result: Result<String, E>) {
         match result {
-            Ok(line) => eprintln!("  ok       {line}"),
+            Ok(line) => logging::line(Level::Info, &format!("  ok       {line}"), None),
             Err(e) => {
                 self.problems += 1;
-                eprintln!("  problem  {e}");
+                logging::line(Level::Warn, &format!("  problem  {e}"), None);
             }
         }
     }
@@ -34,7 +43,7 @@ impl Tally {
 
 /// A line that is neither ok nor a problem: only the run itself can tell.
 fn note(line: &str) {
-    eprintln!("  note     {line}");
+    logging::line(Level::Info, &format!("  note     {line}"), None);
 }
 
 /// Runs every check; `Ok` when all pass.
@@ -42,24 +51,35 @@ pub async fn run(stanza: &Stanza) -> Result<(), Error> {
     let deadline = Instant::now() + stanza.jira.request_timeout * 3;
     let mut client = JiraClient::new(&stanza.jira, deadline)?;
     let mut tally = Tally::default();
-    eprintln!("jira-gate check: {}", stanza.jira.url);
+    logging::line(
+        Level::Info,
+        &format!("jira-gate check: {}", stanza.jira.url),
+        None,
+    );
     // Without working credentials nothing else can be checked.
     let user = client.connect().await?;
-    tally.report(Ok(format!(
-        "credentials: authenticated as {}",
-        user.label()
-    )));
+    tally.ok(&format!("credentials: authenticated as {}", user.label()));
     let client = &client;
-    check_project(client, stanza, &mut tally).await;
-    check_fields(client, stanza, &mut tally).await;
-    check_issue(client, stanza, &mut tally).await;
+    let create = check_project(client, stanza, &mut tally).await;
+    let catalog = check_fields(client, stanza, &mut tally).await;
+    let exists = check_issue(client, stanza, &mut tally).await;
+    if let Some(catalog) = &catalog {
+        let screen = match (&create, stanza.ticket.key()) {
+            (Some((project, issue_type)), _) => Some(Screen::Create(&project.key, issue_type)),
+            (None, Some(key)) if exists => Some(Screen::Edit(key)),
+            _ => None,
+        };
+        if let Some(screen) = screen {
+            check_screen(client, stanza, catalog, screen, &mut tally).await;
+        }
+    }
     check_statuses(client, stanza, &mut tally).await;
     let problems = tally.problems;
     if problems == 0 {
-        eprintln!("jira-gate check: all good");
+        logging::line(Level::Info, "jira-gate check: all good", None);
         Ok(())
     } else {
-        Err(jira::Error::Mismatch(format!(
+        Err(step::Error::Mismatch(format!(
             "{problems} problem{} found",
             if problems == 1 { "" } else { "s" }
         ))
@@ -67,70 +87,121 @@ pub async fn run(stanza: &Stanza) -> Result<(), Error> {
     }
 }
 
-/// The project and the issue type.
-async fn check_project(client: &JiraClient, stanza: &Stanza, tally: &mut Tally) {
+/// The project and the issue type of a ticket to create, when both exist.
+async fn check_project(
+    client: &JiraClient,
+    stanza: &Stanza,
+    tally: &mut Tally,
+) -> Option<(Project, IssueType)> {
     let ticket = &stanza.ticket;
-    if let Some(project_key) = ticket.project() {
-        match client.project(project_key).await {
-            Ok(project) => {
-                tally.report(Ok(format!("project {}", project.key)));
-                if let Some(wanted) = ticket.issue_type() {
-                    tally.report(
-                        workflow::issue_type(&project, wanted)
-                            .map(|t| format!("issue type {} (id {})", t.name, t.id)),
-                    );
-                }
-            }
-            Err(e) => tally.report(Err(e)),
+    let project_key = ticket.project()?;
+    match client.project(project_key).await {
+        Ok(project) => {
+            tally.ok(&format!("project {}", project.key));
+            let found = workflow::issue_type(&project, ticket.issue_type()?);
+            tally.report(
+                found
+                    .as_ref()
+                    .map(|t| format!("issue type {} (id {})", t.name, t.id)),
+            );
+            found.ok().map(|t| (project, t))
+        }
+        Err(e) => {
+            tally.report(Err(workflow::project_not_found(e, project_key)));
+            None
         }
     }
 }
 
-/// Every field name, of the ticket and of the criteria.
-async fn check_fields(client: &JiraClient, stanza: &Stanza, tally: &mut Tally) {
+/// The ticket's fields against the create or edit screen, as `run` checks them.
+async fn check_screen(
+    client: &JiraClient,
+    stanza: &Stanza,
+    catalog: &Catalog,
+    screen: Screen<'_>,
+    tally: &mut Tally,
+) {
+    let fields = &stanza.ticket.fields;
+    if fields.is_empty() {
+        return;
+    }
+    let place = match screen {
+        Screen::Create(project, issue_type) => {
+            format!("the create screen of {project} / {}", issue_type.name)
+        }
+        Screen::Edit(key) => format!("the edit screen of {key}"),
+    };
+    tally.report(
+        workflow::shape_fields(client, fields, catalog, screen)
+            .await
+            .map(|_| format!("the ticket's fields and values fit {place}")),
+    );
+}
+
+/// Every field name, of the ticket and of the criteria; the catalog when all of them are known.
+async fn check_fields(client: &JiraClient, stanza: &Stanza, tally: &mut Tally) -> Option<Catalog> {
     let ticket = &stanza.ticket;
     let mut names: Vec<String> = ticket.fields.iter().map(|(name, _)| name.clone()).collect();
     if let Some(approval) = &stanza.approval {
         names.extend(approval.field_names());
     }
-    if !names.is_empty() {
-        match client.fields().await {
-            Ok(defs) => {
-                let catalog = Catalog::new(defs);
-                for name in names {
-                    tally.report(
-                        catalog
-                            .resolve(&name)
-                            .map(|d| format!("field {name:?} is {}", d.id)),
-                    );
-                }
+    if names.is_empty() {
+        return None;
+    }
+    match client.fields().await {
+        Ok(defs) => {
+            let catalog = Catalog::new(defs);
+            let mut all_known = true;
+            for name in names {
+                let found = catalog.resolve(&name);
+                all_known &= found.is_ok();
+                tally.report(found.map(|d| format!("field {name:?} is {}", d.id)));
             }
-            Err(e) => tally.report(Err(e)),
+            all_known.then_some(catalog)
+        }
+        Err(e) => {
+            tally.report::<jira::Error>(Err(e));
+            None
         }
     }
 }
 
-/// The issue to update, and its transition.
-async fn check_issue(client: &JiraClient, stanza: &Stanza, tally: &mut Tally) {
+/// The issue to update, and its transition; true when it exists.
+async fn check_issue(client: &JiraClient, stanza: &Stanza, tally: &mut Tally) -> bool {
     let ticket = &stanza.ticket;
-    if let Some(key) = ticket.key() {
-        match client.issue(key, &["status".to_owned()], false).await {
-            Ok(issue) => {
-                let status = issue
-                    .fields
-                    .get("status")
-                    .and_then(|s| s.get("name"))
-                    .and_then(Json::as_str)
-                    .unwrap_or("?")
-                    .to_owned();
-                tally.report(Ok(format!("issue {key} (status \"{status}\")")));
-                if let Some(wanted) = &ticket.transition {
-                    tally.report(
-                        check_transition(client, key, wanted, ticket.transition_by, &status).await,
-                    );
-                }
+    let Some(key) = ticket.key() else {
+        return false;
+    };
+    let wanted: Vec<String> = std::iter::once("status")
+        .chain(workflow::TARGET_FIELDS)
+        .map(str::to_owned)
+        .collect();
+    match client.issue(key, &wanted, false).await {
+        Ok(issue) => {
+            if ticket.project().is_some() || ticket.issue_type().is_some() {
+                tally.report(
+                    workflow::is_target(&issue, key, ticket.project(), ticket.issue_type())
+                        .map(|()| format!("{key} is in the project and of the type written")),
+                );
             }
-            Err(e) => tally.report(Err(workflow::not_found(e, key))),
+            let status = issue
+                .fields
+                .get("status")
+                .and_then(|s| s.get("name"))
+                .and_then(Json::as_str)
+                .unwrap_or("?")
+                .to_owned();
+            tally.ok(&format!("issue {key} (status \"{status}\")"));
+            if let Some(wanted) = &ticket.transition {
+                tally.report(
+                    check_transition(client, key, wanted, ticket.transition_by, &status).await,
+                );
+            }
+            true
+        }
+        Err(e) => {
+            tally.report(Err(workflow::not_found(e, key)));
+            false
         }
     }
 }
@@ -140,12 +211,7 @@ async fn check_statuses(client: &JiraClient, stanza: &Stanza, tally: &mut Tally)
     let ticket = &stanza.ticket;
     // Status names: those of the criteria can never match if the project has no such status;
     // a transition name can only be verified once the ticket exists.
-    let project = ticket.project().map(str::to_owned).or_else(|| {
-        ticket
-            .key()
-            .and_then(|k| k.rsplit_once('-'))
-            .map(|(p, _)| p.to_owned())
-    });
+    let project = workflow::project_of(ticket);
     let wanted: Vec<String> = stanza
         .approval
         .iter()
@@ -154,17 +220,13 @@ async fn check_statuses(client: &JiraClient, stanza: &Stanza, tally: &mut Tally)
     if let Some(project) = project
         .filter(|_| !wanted.is_empty() || (ticket.key().is_none() && ticket.transition.is_some()))
     {
-        match project_status_names(client, &project).await {
+        match workflow::project_statuses(client, &project).await {
             Ok(names) => {
                 for status in &wanted {
-                    tally.report(if names.iter().any(|n| n.eq_ignore_ascii_case(status)) {
-                        Ok(format!("status {status:?} exists in {project}"))
-                    } else {
-                        Err(jira::Error::Mismatch(format!(
-                            "the criteria name status {status:?}, which {project} does not have, so they can never match; its statuses: {}",
-                            names.join(", ")
-                        )))
-                    });
+                    tally.report(
+                        workflow::criteria_status(status, &project, &names)
+                            .map(|()| format!("status {status:?} exists in {project}")),
+                    );
                 }
                 if let (None, Some(transition)) = (ticket.key(), &ticket.transition) {
                     // Neither ok nor a problem: only the run itself can tell.
@@ -181,7 +243,7 @@ async fn check_statuses(client: &JiraClient, stanza: &Stanza, tally: &mut Tally)
                     );
                 }
             }
-            Err(e) => tally.report(Err(e)),
+            Err(e) => tally.report::<jira::Error>(Err(e)),
         }
     }
 }
@@ -192,7 +254,7 @@ async fn check_transition(
     wanted: &str,
     by: workflow::TransitionBy,
     status: &str,
-) -> Result<String, jira::Error> {
+) -> Result<String, step::Error> {
     let available = client.transitions(key).await?;
     match workflow::pick_transition_by(&available, wanted, by) {
         Some(t) => Ok(format!(
@@ -200,33 +262,9 @@ async fn check_transition(
             t.id
         )),
         None if status.eq_ignore_ascii_case(wanted) => Ok(format!("{key} is already \"{status}\"")),
-        None => Err(jira::Error::Mismatch(format!(
+        None => Err(step::Error::Mismatch(format!(
             "no transition named or leading to {wanted:?} from {key}'s status \"{status}\"; available: {}",
             workflow::describe_transitions(&available)
         ))),
     }
-}
-
-/// Every status name of the project's workflows (`GET /project/{key}/statuses`).
-async fn project_status_names(
-    client: &JiraClient,
-    project: &str,
-) -> Result<Vec<String>, jira::Error> {
-    let types: Json = client.project_statuses(project).await?;
-    let mut names: Vec<String> = Vec::new();
-    for issue_type in types.as_array().into_iter().flatten() {
-        for status in issue_type
-            .get("statuses")
-            .and_then(Json::as_array)
-            .into_iter()
-            .flatten()
-        {
-            if let Some(name) = status.get("name").and_then(Json::as_str) {
-                if !names.iter().any(|n| n == name) {
-                    names.push(name.to_owned());
-                }
-            }
-        }
-    }
-    Ok(names)
 }

@@ -2,13 +2,14 @@
 //! real step against it.
 
 use crate::ci;
-use crate::cli::{DemoArgs, Global};
+use crate::cli::DemoArgs;
 use crate::commands::report_error;
 use crate::commands::run::{Shutdown, step_and_outputs};
 use crate::env::Env;
 use crate::error::Error;
 use crate::exit::Exit;
-use crate::input;
+use crate::input::{self, Logging, Outputs};
+use crate::logging::{self, Level};
 use crate::sandbox;
 
 /// The stanza `demo` runs (also shipped as `steps/demo.yml`).
@@ -16,7 +17,11 @@ pub const DEMO_STANZA: &str = include_str!("../../steps/demo.yml");
 
 /// `jira-gate demo`: an in-process sandbox that approves (or rejects) after a few seconds, and the
 /// real step against it.
-pub async fn run(args: &DemoArgs, global: &Global, env: Env) -> Exit {
+pub async fn run(args: &DemoArgs, logging: &Logging, env: Env) -> Exit {
+    let args = match input::demo(args, &env) {
+        Ok(args) => args,
+        Err(e) => return report_error(Err(e)),
+    };
     let mut sandbox_args = sandbox::Args {
         listen: "127.0.0.1:0".parse().expect("a literal address"),
         flavor: args.flavor,
@@ -40,19 +45,37 @@ pub async fn run(args: &DemoArgs, global: &Global, env: Env) -> Exit {
             }));
         }
     };
-    eprintln!(
-        "jira-gate demo: a sandbox Jira ({}) runs at {}",
-        args.flavor,
-        sandbox.base_url()
+    logging::line(
+        Level::Info,
+        &format!(
+            "jira-gate demo: a sandbox Jira ({}) runs at {}",
+            args.flavor,
+            sandbox.base_url()
+        ),
+        None,
     );
-    eprintln!(
-        "jira-gate demo: the stanza is steps/demo.yml; a simulated approver acts {} after the request",
-        humantime::format_duration(args.approve_after)
+    logging::line(
+        Level::Info,
+        &format!(
+            "jira-gate demo: the stanza is steps/demo.yml; a simulated approver acts {} after the request",
+            humantime::format_duration(args.approve_after)
+        ),
+        None,
     );
+    let options = Outputs {
+        dry_run: false,
+        result_file: input::result_file(&args.result_file, &env),
+        ci: input::ci_options(logging),
+    };
     let env = env.with_overrides(demo_env(&sandbox, args.flavor));
-    let sink = ci::detect_with(&|n| env.get(n), &input::ci_options(global));
-    let stanza = input::parse("steps/demo.yml", DEMO_STANZA, global, &env);
-    step_and_outputs(stanza, global, sink.as_ref(), &mut Shutdown::install()).await
+    let sink = ci::detect_with(&|n| env.get(n), &options.ci);
+    let stanza = input::parse(
+        "steps/demo.yml",
+        DEMO_STANZA,
+        &crate::stanza::Overrides::default(),
+        &env,
+    );
+    step_and_outputs(stanza, &options, sink.as_ref(), &Shutdown::install()).await
 }
 
 /// The variables `steps/demo.yml` interpolates, pointing at the sandbox's default credentials.

@@ -5,73 +5,97 @@
 use std::path::Path;
 
 use crate::ci;
-use crate::cli::{Global, StepFile};
+use crate::cli::RunArgs;
 use crate::env::Env;
 use crate::error::{Error, render};
 use crate::exit::Exit;
 use crate::gate;
-use crate::input;
+use crate::input::{self, Logging, Outputs};
+use crate::logging::{self, Level};
 use crate::outcome::{Decision, Report};
 use crate::stanza::Stanza;
 
 /// Runs the step to its report, writes the outputs and returns the exit.
-pub async fn run(file: StepFile, global: &Global, env: &Env) -> Exit {
+pub async fn run(args: RunArgs, logging: &Logging, env: &Env) -> Exit {
     // Signal handlers first: a SIGTERM while the stanza is still being read (a slow stdin
     // or FIFO) must end with exit 6 and outputs, not the default kill.
-    let mut shutdown = Shutdown::install();
-    let sink = ci::detect_with(&|n| env.get(n), &input::ci_options(global));
+    let shutdown = Shutdown::install();
+    let options = match input::outputs(&args, logging, env) {
+        Ok(options) => options,
+        Err(e) => return super::report_error(Err(e)),
+    };
+    let sink = ci::detect_with(&|n| env.get(n), &options.ci);
     input::mask_early(env, sink.as_ref());
     // Issue 8 #11: outputs that cannot be written are found before Jira is touched.
-    if let Err(e) = ci::preflight(sink.as_ref(), global.result_file.as_deref()) {
-        return super::report_error(Err(Error::Usage(render(&e))));
+    if let Err(e) = super::preflight(sink.as_ref(), options.result_file.as_deref()) {
+        return super::report_error(Err(e));
     }
+    // Flags and variables before the stanza: a bad one is reported as such.
+    let (overrides, pick) = match input::overrides(&args.issue_key, Some(&args.timeout), env)
+        .and_then(|overrides| Ok((overrides, input::pick(&args.file, env)?)))
+    {
+        Ok(both) => both,
+        Err(e) => {
+            return step_and_outputs(Err(e), &options, sink.as_ref(), &shutdown).await;
+        }
+    };
     let read = {
-        let (file, env) = (file.clone(), env.clone());
-        // The clone above goes to the reading thread; `file` stays for parsing.
+        let (file, env) = (args.file.clone(), env.clone());
         tokio::task::spawn_blocking(move || input::source(&file, &env))
     };
     let stanza = tokio::select! {
         read = read => read
             .unwrap_or_else(|e| Err(Error::Usage(format!("reading the stanza failed: {e}"))))
-            .and_then(|(name, text)| input::load(&file, &name, &text, global, env, sink.as_ref())),
+            .and_then(|(name, text)| input::load(&pick, &name, &text, &overrides, env, sink.as_ref())),
         signal = shutdown.recv() => {
             let mut report = Report::new(Decision::Cancelled);
             report.message = Some(format!("cancelled by {signal} while reading the stanza"));
-            return outputs(report, global, sink.as_ref());
+            return outputs(report, &options, sink.as_ref());
         }
     };
-    step_and_outputs(stanza, global, sink.as_ref(), &mut shutdown).await
+    step_and_outputs(stanza, &options, sink.as_ref(), &shutdown).await
 }
 
 /// The step, then its outputs: summary line, result file, CI outputs.
 pub async fn step_and_outputs(
     stanza: Result<Stanza, Error>,
-    global: &Global,
+    options: &Outputs,
     sink: &dyn ci::Sink,
-    shutdown: &mut Shutdown,
+    shutdown: &Shutdown,
 ) -> Exit {
     let report = match stanza {
-        Ok(stanza) => gate::run(&stanza, global.dry_run, sink, shutdown.recv()).await,
+        Ok(stanza) => {
+            let report = gate::run(
+                &stanza,
+                options.dry_run,
+                sink,
+                shutdown.recv(),
+                shutdown.again(),
+            )
+            .await;
+            // Jira's error, or a step that cannot fit the project (exit 2), said once.
+            if report.decision == Decision::Error {
+                if let Some(message) = &report.message {
+                    super::error_line(message);
+                }
+            }
+            report
+        }
         Err(e) => {
             let text = render(&e);
-            eprintln!("jira-gate: error: {text}");
+            super::error_line(&text);
             let mut report = Report::new(Decision::Error);
             report.exit_code = e.exit();
             report.message = Some(text.lines().next().unwrap_or_default().to_owned());
             report
         }
     };
-    if report.decision == Decision::Error && report.exit_code == Exit::Jira {
-        if let Some(message) = &report.message {
-            eprintln!("jira-gate: error: {message}");
-        }
-    }
-    outputs(report, global, sink)
+    outputs(report, options, sink)
 }
 
 /// Writes the result file and the CI outputs, prints the summary line; returns the exit code
 /// (1 when an output could not be written).
-fn outputs(mut report: Report, global: &Global, sink: &dyn ci::Sink) -> Exit {
+fn outputs(mut report: Report, options: &Outputs, sink: &dyn ci::Sink) -> Exit {
     let mut failures = Vec::new();
     // The CI outputs first: when they fail the exit code becomes 1, and the result file must say
     // the same (issue 8 #3).
@@ -79,16 +103,21 @@ fn outputs(mut report: Report, global: &Global, sink: &dyn ci::Sink) -> Exit {
         failures.push(Error::from(e));
         report.exit_code = Exit::Unexpected;
     }
-    if let Some(path) = &global.result_file {
+    if let Some(path) = &options.result_file {
         if let Err(e) = write_result(path, &report) {
             failures.push(e);
             report.exit_code = Exit::Unexpected;
         }
     }
     for failure in &failures {
-        eprintln!("jira-gate: error: {}", render(failure));
+        super::error_line(&render(failure));
     }
-    eprintln!("{}", report.summary());
+    // The summary, with the result record's fields in JSON mode (issue 8 #15).
+    let fields = match serde_json::to_value(&report) {
+        Ok(serde_json::Value::Object(fields)) => Some(fields),
+        _ => None,
+    };
+    logging::line(Level::Info, &report.summary(), fields);
     report.exit_code
 }
 
@@ -103,43 +132,64 @@ fn write_result(path: &Path, report: &Report) -> Result<(), Error> {
 
 /// SIGINT and SIGTERM (GitLab sends SIGTERM when a job is cancelled). The handlers are installed
 /// by [`Shutdown::install`], at once, so that a signal is never met by the default action (which
-/// would end the process without outputs).
+/// would end the process without outputs). The first signal cancels the run; a second one
+/// (issue 8 #16) abandons what the cancellation still does with Jira (the `on_cancel_comment`),
+/// so the step ends at once, still with exit 6 and its outputs, which are written locally.
 pub struct Shutdown {
-    #[cfg(unix)]
-    streams: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+    /// How many signals have arrived, and the last one's name.
+    signals: tokio::sync::watch::Receiver<(u32, &'static str)>,
 }
 
 impl Shutdown {
-    /// Installs the handlers (inside the runtime).
+    /// Installs the handlers (inside the runtime) and a task that counts the signals.
     pub fn install() -> Self {
+        let (count, signals) = tokio::sync::watch::channel((0, ""));
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
             let streams = signal(SignalKind::terminate())
                 .ok()
                 .zip(signal(SignalKind::interrupt()).ok());
-            Shutdown { streams }
-        }
-        #[cfg(not(unix))]
-        Shutdown {}
-    }
-
-    /// Resolves with the signal's name when one arrives.
-    pub async fn recv(&mut self) -> &'static str {
-        #[cfg(unix)]
-        {
-            let Some((term, int)) = self.streams.as_mut() else {
-                return std::future::pending().await;
-            };
-            tokio::select! {
-                _ = term.recv() => "SIGTERM",
-                _ = int.recv() => "SIGINT",
+            if let Some((mut term, mut int)) = streams {
+                tokio::spawn(async move {
+                    loop {
+                        let name = tokio::select! {
+                            got = term.recv() => got.map(|()| "SIGTERM"),
+                            got = int.recv() => got.map(|()| "SIGINT"),
+                        };
+                        let Some(name) = name else { break };
+                        count.send_modify(|(n, last)| (*n, *last) = (*n + 1, name));
+                    }
+                });
             }
         }
         #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-            "Ctrl-C"
+        tokio::spawn(async move {
+            while tokio::signal::ctrl_c().await.is_ok() {
+                count.send_modify(|(n, last)| (*n, *last) = (*n + 1, "Ctrl-C"));
+            }
+        });
+        Shutdown { signals }
+    }
+
+    /// Resolves with the signal's name when the first one arrives.
+    pub fn recv(&self) -> impl std::future::Future<Output = &'static str> + use<> {
+        self.nth(1)
+    }
+
+    /// Resolves with the signal's name when a second one arrives.
+    pub fn again(&self) -> impl std::future::Future<Output = &'static str> + use<> {
+        self.nth(2)
+    }
+
+    fn nth(&self, n: u32) -> impl std::future::Future<Output = &'static str> + use<> {
+        let mut signals = self.signals.clone();
+        async move {
+            match signals.wait_for(|(count, _)| *count >= n).await {
+                Ok(seen) => seen.1,
+                // No handler could be installed: no signal will ever be counted.
+                Err(_) => std::future::pending().await,
+            }
         }
     }
 }

@@ -1,19 +1,27 @@
 //! `jira-gate validate`: parse and check the stanza offline, and say in one line what it will do.
 
-use crate::cli::{Global, StepFile};
+use crate::cli::ValidateArgs;
 use crate::env::Env;
 use crate::error::Error;
 use crate::input;
+use crate::logging::{self, Level};
 use crate::stanza::{Stanza, Target};
 
 /// Validates the stanza; `Ok` when it is valid.
-pub fn validate(file: &StepFile, global: &Global, env: &Env) -> Result<(), Error> {
-    let (name, text) = input::source(file, env)?;
-    let stanza = input::parse_from(file, &name, &text, global, env)?;
+pub fn validate(args: &ValidateArgs, env: &Env) -> Result<(), Error> {
+    // Flags and variables first: a bad one is reported as such, not behind a stanza error.
+    let overrides = input::overrides(&args.issue_key, Some(&args.timeout), env)?;
+    let pick = input::pick(&args.file, env)?;
+    let (name, text) = input::source(&args.file, env)?;
+    let stanza = input::parse_from(&pick, &name, &text, &overrides, env)?;
     for warning in &stanza.warnings {
-        eprintln!("jira-gate: warning: {warning}");
+        logging::line(Level::Warn, &format!("jira-gate: warning: {warning}"), None);
     }
-    eprintln!("jira-gate: {} is valid: {}", stanza.file, describe(&stanza));
+    logging::line(
+        Level::Info,
+        &format!("jira-gate: {} is valid: {}", stanza.file, describe(&stanza)),
+        None,
+    );
     Ok(())
 }
 
@@ -21,7 +29,17 @@ pub fn validate(file: &StepFile, global: &Global, env: &Env) -> Result<(), Error
 fn describe(stanza: &Stanza) -> String {
     let ticket = &stanza.ticket;
     let write = match &ticket.target {
-        Target::Update { key, .. } => format!("updates {key}"),
+        Target::Update {
+            key,
+            project,
+            issue_type,
+            ..
+        } => match (issue_type, project) {
+            (None, None) => format!("updates {key}"),
+            (Some(kind), Some(project)) => format!("updates {key} if it is a {kind} in {project}"),
+            (Some(kind), None) => format!("updates {key} if it is a {kind}"),
+            (None, Some(project)) => format!("updates {key} if it is in {project}"),
+        },
         Target::Create {
             project,
             issue_type,

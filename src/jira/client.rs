@@ -17,7 +17,7 @@ use tokio::time::Instant;
 use super::adf;
 use super::error::Error;
 use super::models::{ServerInfo, User};
-use super::transport::{Retry, Transport, parse};
+use super::transport::{Reach, Retry, Transport, parse};
 use crate::secret::Secret;
 
 /// What the client needs to reach one Jira site. Built from the stanza's `jira` section at the
@@ -34,6 +34,11 @@ pub struct ClientConfig {
     pub ca_file: Option<PathBuf>,
     /// Per-request timeout.
     pub request_timeout: Duration,
+    /// How long connection failures are retried before the run has its ticket.
+    pub connect_budget: Duration,
+    /// Where links to issues point, when not `url` (a scoped token's gateway URL is no page a
+    /// person can open).
+    pub site_url: Option<String>,
 }
 
 /// Which REST API to speak.
@@ -109,6 +114,8 @@ pub struct JiraClient {
     pub(super) api: Api,
     /// What the configuration asked for; [`JiraClient::connect`] settles it into `api`.
     choice: ApiChoice,
+    /// The base of links to issues: `site_url`, else what [`JiraClient::connect`] finds.
+    site: Option<String>,
 }
 
 impl JiraClient {
@@ -183,6 +190,7 @@ impl JiraClient {
                 deployment: Deployment::DataCenter,
                 request_timeout: conn.request_timeout,
                 deadline,
+                reach: std::sync::Mutex::new(Reach::new(conn.connect_budget)),
             },
             api: if conn.api == ApiChoice::V3 {
                 Api::V3
@@ -190,6 +198,7 @@ impl JiraClient {
                 Api::V2
             },
             choice: conn.api,
+            site: conn.site_url.clone(),
         })
     }
 
@@ -199,7 +208,7 @@ impl JiraClient {
     pub async fn connect(&mut self) -> Result<User, Error> {
         let info: ServerInfo = match self.transport.get("/rest/api/2/serverInfo", &[]).await {
             Err(Error::Status { status: 404, .. }) => {
-                return Err(Error::Mismatch(format!(
+                return Err(Error::Connection(format!(
                     "{} does not answer /rest/api/2/serverInfo, so it is not a Jira base URL (hint: Cloud: https://your-domain.atlassian.net; Data Center: include the context path, e.g. https://example.com/jira)",
                     self.transport.base
                 )));
@@ -215,11 +224,21 @@ impl JiraClient {
         } else {
             Deployment::DataCenter
         };
+        if self.site.is_none() && self.is_gateway() {
+            // Issue 8 #17: through api.atlassian.com the links must go to the site itself.
+            match info.base_url.as_deref().map(|u| u.trim_end_matches('/')) {
+                Some(site) if site.starts_with("https://") => self.site = Some(site.to_owned()),
+                _ => tracing::warn!(
+                    "Jira's serverInfo names no https site URL; links point at {} (hint: set jira.site_url)",
+                    self.transport.base
+                ),
+            }
+        }
         self.api = match self.choice {
             ApiChoice::Auto if cloud => Api::V3,
             ApiChoice::Auto | ApiChoice::V2 => Api::V2,
             ApiChoice::V3 if !cloud => {
-                return Err(Error::Mismatch(format!(
+                return Err(Error::Connection(format!(
                     "jira.api is v3 but {} is Jira {} {}, which has only REST v2 (hint: use `api: auto` or `api: v2`)",
                     self.transport.base,
                     info.deployment_type.as_deref().unwrap_or("Server"),
@@ -281,9 +300,23 @@ impl JiraClient {
         self.transport.deployment
     }
 
-    /// `<base>/browse/<key>`.
+    /// `<site>/browse/<key>`: the site URL when known, else the base URL.
     pub fn browse_url(&self, key: &str) -> String {
-        format!("{}/browse/{key}", self.transport.base)
+        let site = self.site.as_deref().unwrap_or(&self.transport.base);
+        format!("{site}/browse/{key}")
+    }
+
+    /// True when the base URL is Atlassian's API gateway (`https://api.atlassian.com/ex/jira/…`),
+    /// which scoped API tokens must use.
+    fn is_gateway(&self) -> bool {
+        reqwest::Url::parse(&self.transport.base)
+            .is_ok_and(|u| u.host_str() == Some("api.atlassian.com"))
+    }
+
+    /// The run has its ticket: from now on connection failures are retried until the deadline
+    /// (a Jira outage is waited out), no longer bounded by `connect_budget`.
+    pub fn ticket_exists(&self) {
+        self.transport.ticket_exists();
     }
 
     /// Moves the deadline (the wait's timeout is known after setup).
@@ -313,11 +346,45 @@ pub(super) fn segment(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::segment;
+    use super::*;
 
     #[test]
     fn path_segments_are_encoded() {
         assert_eq!(segment("OPS-1"), "OPS-1");
         assert_eq!(segment("a/b c"), "a%2Fb%20c");
+    }
+
+    fn config(url: &str, site_url: Option<&str>) -> ClientConfig {
+        ClientConfig {
+            url: url.into(),
+            auth: Auth::Pat {
+                token: Secret::new("t"),
+            },
+            api: ApiChoice::Auto,
+            ca_file: None,
+            request_timeout: Duration::from_secs(5),
+            connect_budget: Duration::from_secs(120),
+            site_url: site_url.map(str::to_owned),
+        }
+    }
+
+    #[tokio::test]
+    async fn links_point_at_the_site() {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let gateway = "https://api.atlassian.com/ex/jira/1234";
+        let client = JiraClient::new(&config(gateway, None), deadline).unwrap();
+        assert!(client.is_gateway());
+        assert_eq!(
+            client.browse_url("OPS-1"),
+            format!("{gateway}/browse/OPS-1")
+        );
+        let site = Some("https://example.atlassian.net");
+        let client = JiraClient::new(&config(gateway, site), deadline).unwrap();
+        assert_eq!(
+            client.browse_url("OPS-1"),
+            "https://example.atlassian.net/browse/OPS-1"
+        );
+        let direct = JiraClient::new(&config("https://example.atlassian.net", None), deadline);
+        assert!(!direct.unwrap().is_gateway());
     }
 }

@@ -39,6 +39,46 @@ pub enum Error {
         /// The last cause.
         last: String,
     },
+    /// Before the ticket exists, the connection failed for the whole `jira.connect_budget`, or the
+    /// host name did not resolve.
+    #[error("cannot connect to Jira at {host}: {detail} (hint: {hint})")]
+    NoConnection {
+        /// `host:port` of `jira.url`.
+        host: String,
+        /// The cause and how long or how often it was tried.
+        detail: String,
+        /// What to check.
+        hint: &'static str,
+    },
+    /// An HTML login page answered instead of the REST API (SSO or a proxy in front of Jira).
+    #[error(
+        "Jira answered an HTML login page (HTTP {status}, {content_type}, {url}): SSO or a proxy is in front of the REST API; use an API token (Cloud) or a personal access token (Data Center) that bypasses it, or a URL that reaches the REST API directly"
+    )]
+    LoginPage {
+        /// HTTP status of the page (or of the redirect to it).
+        status: u16,
+        /// Its `Content-Type`.
+        content_type: String,
+        /// The page's URL, without its query.
+        url: String,
+    },
+    /// Jira wants a CAPTCHA solved before it accepts the credentials again.
+    #[error(
+        "Jira wants a CAPTCHA solved for {user} after failed logins (HTTP {status}, X-Authentication-Denied-Reason: CAPTCHA_CHALLENGE); every API call is refused until then (hint: log in once in a browser at {login_url} and solve it, then check the credentials)"
+    )]
+    Captcha {
+        /// Who the credentials name.
+        user: String,
+        /// HTTP status (403).
+        status: u16,
+        /// Where to log in.
+        login_url: String,
+    },
+    /// A proxy between jira-gate and Jira wants credentials (407).
+    #[error(
+        "the proxy between jira-gate and Jira wants authentication ({0}) (hint: put the proxy's user and password in HTTPS_PROXY, e.g. http://user:password@proxy.example.com:3128, or list Jira's host in NO_PROXY)"
+    )]
+    ProxyAuth(String),
     /// TLS refused the server's certificate.
     #[error(
         "TLS to {url} failed: {detail} (hint: TLS is always verified; if Jira uses a private CA, set jira.ca_file to its PEM certificate)"
@@ -69,10 +109,11 @@ pub enum Error {
         /// What was wrong with it.
         detail: String,
     },
-    /// The stanza names something this Jira does not have (field, transition, issue type, user,
-    /// option), with the candidates.
+    /// The connection does not fit the server: not a Jira base URL, or an API version it lacks.
+    /// (What the step names in a project, such as fields, transitions, issue types, users and
+    /// options, is the step's error: `crate::step::Error`.)
     #[error("{0}")]
-    Mismatch(String),
+    Connection(String),
     /// The HTTP client could not be set up (e.g. an unreadable `ca_file`).
     #[error("{0}")]
     Setup(String),

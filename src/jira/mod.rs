@@ -2,23 +2,22 @@
 //!
 //! The rooms: [`client`] (the [`JiraClient`] and its own [`ClientConfig`]), [`transport`] (one
 //! request with retries of transient failures, `Retry-After`), the API calls by resource
-//! ([`meta`], [`issues`], [`users`]), [`workflow`] (issue types and transitions, the lookups that
-//! `run` and `check` share), [`models`] (lenient response types), [`fields`], [`adf`], [`jql`] and
-//! [`error`]. The client knows nothing of the stanza or of `--dry-run`.
+//! ([`meta`], [`issues`], [`users`]), [`models`] (lenient response types), [`adf`], [`jql`] and
+//! [`error`]. The client knows nothing of the stanza or of `--dry-run`; the step's lookups against
+//! a project's workflow and fields are `crate::workflow`'s and `crate::fields`'s, with the step's
+//! errors.
 //!
 //! The wait loop (`poll.rs`) is a separate loop above this one (STYLE.md section 6).
 
 pub mod adf;
 pub mod client;
 pub mod error;
-pub mod fields;
 pub mod issues;
 pub mod jql;
 pub mod meta;
 pub mod models;
 pub mod transport;
 pub mod users;
-pub mod workflow;
 
 pub use client::{Api, ApiChoice, Auth, ClientConfig, Deployment, JiraClient};
 pub use error::Error;

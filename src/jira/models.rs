@@ -14,6 +14,9 @@ pub struct ServerInfo {
     /// Version string.
     #[serde(default)]
     pub version: Option<String>,
+    /// The site's own address (on Cloud, also when asked through the API gateway).
+    #[serde(default)]
+    pub base_url: Option<String>,
 }
 
 /// A user as Cloud (accountId) or Data Center (name/key) shows it.

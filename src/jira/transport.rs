@@ -5,6 +5,11 @@
 //! own message. Writes that may have been applied but not answered (a create that timed out) are
 //! reported as [`Error::Ambiguous`] instead of being retried blindly, so the caller can look for
 //! the ticket first (POST /issue is not idempotent).
+//!
+//! Until the run has its ticket, failures to connect get their own budget (`Reach`): a mistyped
+//! host or a closed port fails after `jira.connect_budget`, a name that does not resolve after
+//! [`DNS_TRIES`] tries. Answers that waiting does not heal fail at once: an HTML login page (SSO or
+//! a proxy in front of the REST API), a CAPTCHA demand, a proxy asking for credentials (407).
 
 use std::time::Duration;
 
@@ -23,6 +28,32 @@ pub const MIN_SERVER_WAIT: Duration = Duration::from_secs(1);
 
 /// Responses larger than this are refused (a huge or endless body cannot exhaust memory).
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+/// How many times a host name that does not resolve is tried before the ticket exists.
+pub const DNS_TRIES: u32 = 3;
+
+/// How connection failures are bounded: before the run has its ticket, a streak of them may last
+/// `budget` (a mistyped host fails in minutes, not at the step's timeout); afterwards a Jira
+/// outage is waited out until the deadline.
+#[derive(Debug)]
+pub(super) struct Reach {
+    /// `None` once the ticket exists.
+    pub(super) budget: Option<Duration>,
+    /// When the current streak of connection failures began.
+    failing_since: Option<Instant>,
+    /// Failed name lookups in the current streak.
+    dns_failures: u32,
+}
+
+impl Reach {
+    pub(super) fn new(budget: Duration) -> Self {
+        Reach {
+            budget: Some(budget),
+            failing_since: None,
+            dns_failures: 0,
+        }
+    }
+}
 
 /// How a request may be retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,11 +76,23 @@ pub(super) struct Reply {
 /// What one attempt produced.
 enum Attempt {
     /// The request never reached Jira (connect error): always safe to retry.
-    NotSent(String),
+    NotSent {
+        cause: String,
+        /// The host name did not resolve.
+        dns: bool,
+    },
     /// It may have reached Jira, but no complete answer came back.
     Lost(String),
     /// TLS refused the server (untrusted or mismatched certificate): permanent.
     Untrusted(String),
+    /// A login page answered instead of the REST API (SSO, a proxy): permanent.
+    LoginPage {
+        status: StatusCode,
+        content_type: String,
+        url: String,
+    },
+    /// The proxy refused the CONNECT tunnel without credentials: permanent.
+    ProxyAuth(String),
     /// Jira answered.
     Answer {
         status: StatusCode,
@@ -68,6 +111,8 @@ enum Next {
         cause: String,
         server_wait: Option<Duration>,
     },
+    /// The request never reached Jira; bounded by [`Reach`] until the ticket exists.
+    Unreached { cause: String, dns: bool },
 }
 
 /// How requests reach one Jira site: the HTTP client, the base URL, the credentials and the time
@@ -83,6 +128,7 @@ pub(super) struct Transport {
     pub(super) deployment: Deployment,
     pub(super) request_timeout: Duration,
     pub(super) deadline: Instant,
+    pub(super) reach: std::sync::Mutex<Reach>,
 }
 
 impl Transport {
@@ -136,43 +182,176 @@ impl Transport {
                     last: "no time left before the step's timeout".into(),
                 });
             }
+            // While connections are failing before the ticket exists, a try that hangs (a firewall
+            // dropping packets) ends with the connect budget too.
+            let cap = self
+                .connect_window()
+                .map_or(remaining, |w| w.max(Duration::from_secs(1)).min(remaining));
             let attempt = self
-                .attempt(
-                    &method,
-                    path,
-                    query,
-                    body,
-                    self.request_timeout.min(remaining),
-                )
+                .attempt(&method, path, query, body, self.request_timeout.min(cap))
                 .await;
             let (cause, server_wait) = match self.judge(attempt, &method, path, retry) {
-                Next::Done(result) => return result,
-                Next::Retry { cause, server_wait } => (cause, server_wait),
+                Next::Done(result) => {
+                    self.reached();
+                    return result;
+                }
+                Next::Retry { cause, server_wait } => {
+                    self.reached();
+                    (cause, server_wait)
+                }
+                Next::Unreached { cause, dns } => match self.unreached(cause, dns)? {
+                    (cause, Some(budget_end)) => {
+                        let gap = schedule.next_gap();
+                        let wait = gap.min(budget_end.saturating_duration_since(Instant::now()));
+                        let note = format!(
+                            "attempt {}; jira.connect_budget {} from the first failure",
+                            attempts + 1,
+                            humantime::format_duration(self.connect_budget())
+                        );
+                        self.sleep_before_retry(wait, (&method, path), &cause, &note, true)
+                            .await?;
+                        continue;
+                    }
+                    (cause, None) => (cause, None),
+                },
             };
             // The server's wait counts, but never below a second: `Retry-After: 0` or a reset
             // time in the past would otherwise make a tight loop against a Jira that is refusing.
             let backoff = schedule.next_gap();
             let wait = server_wait.map_or(backoff, |w| w.max(MIN_SERVER_WAIT));
-            let remaining = self.deadline.saturating_duration_since(Instant::now());
-            if wait >= remaining {
-                tracing::info!(
-                    "{method} {path}: {cause}; the next try ({:.1}s) would pass the step's timeout",
-                    wait.as_secs_f64()
-                );
-                tokio::time::sleep(remaining).await;
-                return Err(Error::Unreachable {
-                    method: method.to_string(),
-                    path: path.to_owned(),
-                    last: cause,
+            let note = format!("attempt {}", attempts + 1);
+            self.sleep_before_retry(wait, (&method, path), &cause, &note, false)
+                .await?;
+        }
+    }
+
+    /// Logs the retry and sleeps `wait` before it, or fails when that would pass the step's
+    /// deadline (after sleeping up to it, so the step ends at its timeout). `loud` logs at warn, so
+    /// the line shows under `-q`.
+    async fn sleep_before_retry(
+        &self,
+        wait: Duration,
+        (method, path): (&Method, &str),
+        cause: &str,
+        note: &str,
+        loud: bool,
+    ) -> Result<(), Error> {
+        let remaining = self.deadline.saturating_duration_since(Instant::now());
+        let line = if wait >= remaining {
+            format!(
+                "{method} {path}: {cause}; the next try ({:.1}s) would pass the step's timeout",
+                wait.as_secs_f64()
+            )
+        } else {
+            format!(
+                "{method} {path}: {cause}; retrying in {:.1}s ({note})",
+                wait.as_secs_f64()
+            )
+        };
+        if loud {
+            tracing::warn!("{line}");
+        } else {
+            tracing::info!("{line}");
+        }
+        if wait >= remaining {
+            tokio::time::sleep(remaining).await;
+            return Err(Error::Unreachable {
+                method: method.to_string(),
+                path: path.to_owned(),
+                last: cause.to_owned(),
+            });
+        }
+        tokio::time::sleep(wait).await;
+        Ok(())
+    }
+
+    pub(super) fn ticket_exists(&self) {
+        let mut reach = self
+            .reach
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        reach.budget = None;
+    }
+
+    /// Jira answered (or the failure was not a connection's): a streak of connection failures is
+    /// over.
+    fn reached(&self) {
+        let mut reach = self
+            .reach
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        reach.failing_since = None;
+        reach.dns_failures = 0;
+    }
+
+    /// What is left of the connect budget while a streak of connection failures is on.
+    fn connect_window(&self) -> Option<Duration> {
+        let reach = self
+            .reach
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let end = reach.failing_since? + reach.budget?;
+        Some(end.saturating_duration_since(Instant::now()))
+    }
+
+    fn connect_budget(&self) -> Duration {
+        self.reach
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .budget
+            .unwrap_or_default()
+    }
+
+    /// A connection failure: the cause and, before the ticket exists, the end of the connect
+    /// budget; an error once the budget is spent or the name failed to resolve [`DNS_TRIES`] times.
+    fn unreached(&self, cause: String, dns: bool) -> Result<(String, Option<Instant>), Error> {
+        let mut reach = self
+            .reach
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some(budget) = reach.budget else {
+            return Ok((cause, None));
+        };
+        let now = Instant::now();
+        let since = *reach.failing_since.get_or_insert(now);
+        let host = self.host();
+        // The error names the host once, in front.
+        let prefix = format!("cannot connect to {host}: ");
+        let short = cause.strip_prefix(&prefix).unwrap_or(&cause).to_owned();
+        if dns {
+            reach.dns_failures += 1;
+            if reach.dns_failures >= DNS_TRIES {
+                return Err(Error::NoConnection {
+                    host: host.clone(),
+                    detail: format!("the name does not resolve ({DNS_TRIES} tries): {short}"),
+                    hint: "check the host name in jira.url",
                 });
             }
-            tracing::info!(
-                "{method} {path}: {cause}; retrying in {:.1}s (attempt {})",
-                wait.as_secs_f64(),
-                attempts + 1
-            );
-            tokio::time::sleep(wait).await;
         }
+        let end = since + budget;
+        if now >= end {
+            return Err(Error::NoConnection {
+                host,
+                detail: format!(
+                    "{short} (tried for {})",
+                    humantime::format_duration(Duration::from_secs(budget.as_secs()))
+                ),
+                hint: "check the host and port in jira.url and the network or proxy in between; jira.connect_budget sets how long connections are tried before the ticket exists",
+            });
+        }
+        Ok((cause, Some(end)))
+    }
+
+    /// `host:port` of the base URL, for messages.
+    fn host(&self) -> String {
+        url::Url::parse(&self.base).map_or_else(
+            |_| self.base.clone(),
+            |url| {
+                let host = url.host_str().unwrap_or_default();
+                url.port_or_known_default()
+                    .map_or_else(|| host.to_owned(), |port| format!("{host}:{port}"))
+            },
+        )
     }
 
     /// What one attempt means for the call: its end, or a transient failure worth another try.
@@ -214,6 +393,27 @@ impl Transport {
                 }
             }
             Attempt::Answer {
+                status, headers, ..
+            } if status == StatusCode::PROXY_AUTHENTICATION_REQUIRED => {
+                Next::Done(Err(Error::ProxyAuth(format!(
+                    "HTTP 407{}",
+                    headers
+                        .get("proxy-authenticate")
+                        .and_then(|v| v.to_str().ok())
+                        .map(|v| format!(", Proxy-Authenticate: {v}"))
+                        .unwrap_or_default()
+                ))))
+            }
+            Attempt::Answer {
+                status, headers, ..
+            } if captcha(&headers).is_some() => Next::Done(Err(Error::Captcha {
+                user: self.user.clone(),
+                status: status.as_u16(),
+                login_url: captcha(&headers)
+                    .flatten()
+                    .unwrap_or_else(|| format!("{}/login.jsp", self.base)),
+            })),
+            Attempt::Answer {
                 status, body, raw, ..
             } if status == StatusCode::UNAUTHORIZED => Next::Done(Err(
                 self.unauthorized(format!("HTTP 401: {}", error::describe_body(&body, &raw)))
@@ -230,6 +430,16 @@ impl Transport {
                 url: self.base.clone(),
                 detail,
             })),
+            Attempt::LoginPage {
+                status,
+                content_type,
+                url,
+            } => Next::Done(Err(Error::LoginPage {
+                status: status.as_u16(),
+                content_type,
+                url,
+            })),
+            Attempt::ProxyAuth(detail) => Next::Done(Err(Error::ProxyAuth(detail))),
             Attempt::Lost(cause) if retry == Retry::UnlessSent => {
                 Next::Done(Err(Error::Ambiguous {
                     method: method.to_string(),
@@ -237,7 +447,8 @@ impl Transport {
                     cause,
                 }))
             }
-            Attempt::NotSent(cause) | Attempt::Lost(cause) => Next::Retry {
+            Attempt::NotSent { cause, dns } => Next::Unreached { cause, dns },
+            Attempt::Lost(cause) => Next::Retry {
                 cause,
                 server_wait: None,
             },
@@ -277,7 +488,14 @@ impl Transport {
                 if lower.contains("certificate") || lower.contains("fatal alert") {
                     return Attempt::Untrusted(cause);
                 }
-                return Attempt::NotSent(format!("cannot connect: {cause}"));
+                // HTTPS_PROXY refused the tunnel (407): its credentials are missing or wrong.
+                if lower.contains("proxy authorization required") {
+                    return Attempt::ProxyAuth(format!("HTTP 407 to CONNECT: {cause}"));
+                }
+                return Attempt::NotSent {
+                    dns: lower.contains("dns error"),
+                    cause: format!("cannot connect to {}: {cause}", self.host()),
+                };
             }
             Err(e) if e.is_timeout() => {
                 return Attempt::Lost(format!("no answer within {:.0}s", timeout.as_secs_f64()));
@@ -301,6 +519,13 @@ impl Transport {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("?")
                 .to_owned();
+            if login_url(&to) {
+                return Attempt::LoginPage {
+                    status,
+                    content_type: content_type(response.headers()),
+                    url: shown_url(&to),
+                };
+            }
             return Attempt::Answer {
                 status: StatusCode::MISDIRECTED_REQUEST,
                 headers: HeaderMap::new(),
@@ -314,16 +539,122 @@ impl Transport {
         if let Some(id) = headers.get("x-arequestid").and_then(|v| v.to_str().ok()) {
             tracing::debug!("{method} {path} → {} (X-AREQUESTID {id})", status.as_u16());
         }
-        read_answer(response, status, headers, timeout).await
+        let url = response.url().to_string();
+        let redirected = !response.url().path().ends_with(path);
+        read_answer(
+            response,
+            (status, headers),
+            timeout,
+            redirected.then_some(&url),
+        )
+        .await
     }
+}
+
+/// A login form where the REST API should be: SSO or a proxy in front of Jira. It will not change
+/// by waiting, and each retry would send the credentials again. An HTML error page of a 5xx (a
+/// load balancer during an outage) stays transient. `redirected_to` is the final URL when
+/// redirects were followed.
+fn login_page(
+    status: StatusCode,
+    headers: &HeaderMap,
+    raw: &str,
+    redirected_to: Option<&str>,
+) -> bool {
+    content_type(headers).to_ascii_lowercase().contains("html")
+        && !status.is_server_error()
+        && (redirected_to.is_some_and(login_url) || login_form(raw))
+}
+
+/// The `Content-Type` of an answer, for messages.
+fn content_type(headers: &HeaderMap) -> String {
+    headers
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("no content type")
+        .to_owned()
+}
+
+/// A URL without its query, fragment and user info: enough to recognise the page.
+fn shown_url(text: &str) -> String {
+    match url::Url::parse(text) {
+        Ok(mut url) => {
+            url.set_query(None);
+            url.set_fragment(None);
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url.to_string()
+        }
+        Err(_) => text.split(['?', '#']).next().unwrap_or_default().to_owned(),
+    }
+}
+
+/// True when a URL looks like a login or single sign-on page.
+fn login_url(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    [
+        "login",
+        "logon",
+        "signin",
+        "sign-in",
+        "sso",
+        "saml",
+        "oauth",
+        "openid",
+        "adfs",
+        "/idp/",
+        "/cas/",
+        "/auth/",
+        "authorize",
+    ]
+    .iter()
+    .any(|marker| lower.contains(marker))
+}
+
+/// True when an HTML page holds a login form (a password field, a SAML hand-off) or is titled
+/// as a login page.
+fn login_form(html: &str) -> bool {
+    let lower = html.to_ascii_lowercase();
+    let title = lower
+        .split_once("<title")
+        .and_then(|(_, rest)| rest.split_once("</title>"))
+        .map_or("", |(title, _)| title);
+    [
+        "type=\"password\"",
+        "type='password'",
+        "type=password",
+        "samlrequest",
+    ]
+    .iter()
+    .any(|marker| lower.contains(marker))
+        || ["log in", "login", "sign in", "signin", "single sign-on"]
+            .iter()
+            .any(|marker| title.contains(marker))
+}
+
+/// `Some(login URL if named)` when Jira answered `X-Authentication-Denied-Reason:
+/// CAPTCHA_CHALLENGE; login-url=...` (Data Center, after too many failed logins).
+fn captcha(headers: &HeaderMap) -> Option<Option<String>> {
+    let reason = headers
+        .get("x-authentication-denied-reason")?
+        .to_str()
+        .ok()?;
+    if !reason.to_ascii_uppercase().contains("CAPTCHA_CHALLENGE") {
+        return None;
+    }
+    Some(reason.split(';').find_map(|part| {
+        part.trim()
+            .strip_prefix("login-url=")
+            .map(|url| url.trim().to_owned())
+    }))
 }
 
 /// Reads the body of an answer (at most [`MAX_BODY_BYTES`]) and parses it as JSON.
 async fn read_answer(
     mut response: reqwest::Response,
-    status: StatusCode,
-    headers: HeaderMap,
+    (status, headers): (StatusCode, HeaderMap),
     timeout: Duration,
+    redirected_to: Option<&String>,
 ) -> Attempt {
     let mut bytes = Vec::new();
     loop {
@@ -355,6 +686,13 @@ async fn read_answer(
         }
     }
     let raw = String::from_utf8_lossy(&bytes).into_owned();
+    if login_page(status, &headers, &raw, redirected_to.map(String::as_str)) {
+        return Attempt::LoginPage {
+            status,
+            content_type: content_type(&headers),
+            url: shown_url(redirected_to.map_or_else(|| response.url().as_str(), String::as_str)),
+        };
+    }
     let parsed = if bytes.iter().all(u8::is_ascii_whitespace) {
         Ok(Value::Null)
     } else {
@@ -367,7 +705,8 @@ async fn read_answer(
             body,
             raw,
         },
-        // A 2xx whose body is not JSON is a cut or garbled answer: worth another try.
+        // A 2xx whose body is not JSON (and not a login page) is a cut or garbled answer: worth
+        // another try.
         Err(e) if status.is_success() => {
             Attempt::Lost(format!("the answer is not valid JSON ({e})"))
         }
@@ -441,7 +780,7 @@ fn retry_after(headers: &HeaderMap, rate_limited: bool) -> Option<Duration> {
 
 #[cfg(test)]
 mod tests {
-    use super::{HeaderMap, HeaderValue, retry_after};
+    use super::{HeaderMap, HeaderValue, captcha, login_form, login_url, retry_after, shown_url};
     use std::time::Duration;
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
@@ -494,5 +833,57 @@ mod tests {
             None
         );
         assert_eq!(retry_after(&headers(&[]), true), None);
+    }
+
+    #[test]
+    fn login_pages_are_recognised_and_error_pages_are_not() {
+        assert!(login_form(
+            "<html><body><form><input type=\"password\" name=\"p\"></form></body></html>"
+        ));
+        assert!(login_form(
+            "<html><head><title>Sign in to your account</title></head></html>"
+        ));
+        assert!(login_form(
+            "<form method=post><input type=hidden name=SAMLRequest value=x></form>"
+        ));
+        assert!(!login_form(
+            "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
+        ));
+        assert!(!login_form(
+            "<html><head><title>200 OK</title></head></html>"
+        ));
+        assert!(login_url(
+            "https://jira.example.com/login.jsp?os_destination=x"
+        ));
+        assert!(login_url("https://login.microsoftonline.com/tenant/saml2"));
+        assert!(!login_url("http://localhost:8080/rest/api/2/serverInfo"));
+        assert_eq!(
+            shown_url("https://u:p@sso.example.com/adfs/ls/?SAMLRequest=abc#x"),
+            "https://sso.example.com/adfs/ls/"
+        );
+    }
+
+    #[test]
+    fn captcha_reasons() {
+        let url = "https://jira.example.com/login.jsp";
+        assert_eq!(
+            captcha(&headers(&[(
+                "x-authentication-denied-reason",
+                &format!("CAPTCHA_CHALLENGE; login-url={url}")
+            )])),
+            Some(Some(url.to_owned()))
+        );
+        assert_eq!(
+            captcha(&headers(&[(
+                "x-authentication-denied-reason",
+                "CAPTCHA_CHALLENGE"
+            )])),
+            Some(None)
+        );
+        assert_eq!(
+            captcha(&headers(&[("x-authentication-denied-reason", "OTHER")])),
+            None
+        );
+        assert_eq!(captcha(&headers(&[])), None);
     }
 }

@@ -95,6 +95,9 @@ fn parse_error(
     let path = err.path().to_string();
     let inner = err.into_inner();
     let (line, column) = inner.location().map_or((1, 1), |l| (l.line(), l.column()));
+    if let Some(error) = unquoted_reference(text, file, line, column) {
+        return error;
+    }
     let mut message = inner.to_string();
     // serde_yaml appends " at line L column C" and may prefix the path; we print both ourselves.
     if let Some(cut) = message.find(" at line ") {
@@ -140,6 +143,78 @@ fn parse_error(
         message,
         hint,
     }
+}
+
+/// Issue 8 #6: `auth: { type: pat, token: ${JIRA_PAT} }` is a YAML syntax error, because inside
+/// a flow map `{`, `}` and `,` end a plain scalar: YAML reads `$` and then a nested map. When the
+/// error's line (or the one before: the parser may notice at the next line) has an unquoted `${`
+/// inside `{ }` or `[ ]` before the error, say so at the reference and show the quoted form.
+fn unquoted_reference(text: &str, file: &str, line: usize, column: usize) -> Option<Error> {
+    let lines: Vec<&str> = text.lines().collect();
+    let candidates = [line, line.saturating_sub(1)];
+    for number in candidates
+        .into_iter()
+        .filter(|&n| n >= 1 && n <= lines.len())
+    {
+        let content = lines[number - 1];
+        // Up to and including the character the parser stopped at (1-based column).
+        let end = if number == line {
+            content
+                .char_indices()
+                .nth(column)
+                .map_or(content.len(), |(i, _)| i)
+        } else {
+            content.len()
+        };
+        let Some(at) = unquoted_flow_reference(&content[..end]) else {
+            continue;
+        };
+        let reference: String = content[at..]
+            .find('}')
+            .map_or(&content[at..], |close| &content[at..=at + close])
+            .to_owned();
+        return Some(Error::Parse {
+            file: file.to_owned(),
+            line: number,
+            column: content[..at].chars().count() + 1,
+            message: format!(
+                "`{reference}` inside a flow map or list (`{{ }}`, `[ ]`) must be quoted: unquoted, YAML reads its `{{` as the start of another map"
+            ),
+            hint: Some(format!("write it quoted: '{reference}'")),
+        });
+    }
+    None
+}
+
+/// The byte offset of the first `${` in `line` that starts a plain (unquoted) value inside a flow
+/// collection: after `{`, `[`, `,` or `: ` with a `{` or `[` opened earlier on the line.
+fn unquoted_flow_reference(line: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut previous = ' ';
+    for (i, c) in line.char_indices() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None => match c {
+                '\'' | '"' if matches!(previous, '{' | '[' | ',' | ':' | ' ') => quote = Some(c),
+                '#' if previous == ' ' => return None,
+                '{' | '[' => depth += 1,
+                '}' | ']' => depth = depth.saturating_sub(1),
+                '$' if depth > 0 && line[i..].starts_with("${") => {
+                    let before = line[..i].trim_end().chars().last();
+                    if matches!(before, Some('{' | '[' | ',' | ':')) {
+                        return Some(i);
+                    }
+                }
+                _ => {}
+            },
+        }
+        if !c.is_whitespace() || quote.is_none() {
+            previous = c;
+        }
+    }
+    None
 }
 
 /// For serde's "unknown field `x`, expected one of `a`, `b`" (and unknown variants), the closest

@@ -35,6 +35,7 @@ pub use model::{
 };
 pub use raw::{AuthType, RawApproval, RawAuth, RawCriterion, RawJira, RawStanza, RawTicket};
 pub use scalars::{Names, Span, Text};
+pub use validate::looks_like_issue_key;
 
 #[cfg(test)]
 mod tests;

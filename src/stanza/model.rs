@@ -17,6 +17,9 @@ pub const DEFAULT_MAX_INTERVAL: Duration = Duration::from_secs(5 * 60);
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 /// Default per-request timeout.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default `jira.connect_budget`: how long connection failures are retried before the ticket
+/// exists (at most the timeout).
+pub const DEFAULT_CONNECT_BUDGET: Duration = Duration::from_secs(2 * 60);
 
 /// A validated step definition.
 #[derive(Debug, Clone)]
@@ -56,7 +59,7 @@ pub struct Ticket {
     /// Transition or target status name.
     pub transition: Option<String>,
     /// How `transition` is matched (Harness steps say which, issue 10).
-    pub transition_by: crate::jira::workflow::TransitionBy,
+    pub transition_by: crate::workflow::TransitionBy,
     /// Comment text.
     pub comment: Option<String>,
 }
@@ -83,9 +86,6 @@ pub enum Target {
         project: Option<String>,
         /// The issue type, if written (`check` looks it up).
         issue_type: Option<String>,
-        /// Fail when the issue is not in `project` or not of `issue_type`, as a Harness
-        /// JiraApproval step does (issue 10). Native stanzas leave it off.
-        verify: bool,
     },
 }
 

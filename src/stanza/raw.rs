@@ -46,6 +46,17 @@ pub struct RawJira {
     /// Timeout of one HTTP request (default 30s).
     #[serde(default)]
     pub request_timeout: Option<Span>,
+    /// How long failures to connect (refused, unresolvable host) are retried before the ticket
+    /// exists (default 2m, at most the timeout); afterwards outages are waited out until the
+    /// timeout.
+    #[serde(default)]
+    pub connect_budget: Option<Span>,
+    /// Where links to the ticket point (https), when `url` is not a page a person can open: with
+    /// a scoped API token, `url` is `https://api.atlassian.com/ex/jira/{cloudId}` and the links
+    /// go to `https://your-domain.atlassian.net`. Default: Jira's `serverInfo.baseUrl` behind
+    /// that gateway, else `url`.
+    #[serde(default)]
+    pub site_url: Option<Text>,
 }
 
 /// How to authenticate.
@@ -124,10 +135,11 @@ pub struct RawApproval {
     /// Criteria that reject (exit 3); checked first.
     #[serde(default)]
     pub reject_when: Option<RawCriterion>,
-    /// First gap between polls (default 30s).
+    /// First gap between polls (default 30s, or the timeout when shorter).
     #[serde(default)]
     pub interval: Option<Span>,
-    /// Ceiling of the jittered exponential backoff between polls (default 5m).
+    /// Ceiling of the jittered exponential backoff between polls (default 5m, or the timeout when
+    /// shorter).
     #[serde(default)]
     pub max_interval: Option<Span>,
     /// Give up after this long, exit 4 (default 1h).

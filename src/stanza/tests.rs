@@ -216,3 +216,113 @@ fn override_timeout_shrinks_intervals() {
     assert_eq!(approval.interval, Duration::from_secs(5));
     assert_eq!(stanza.ticket.key(), Some("OPS-7"));
 }
+
+#[test]
+fn connect_budget_defaults_to_two_minutes_and_stays_within_the_timeout() {
+    assert_eq!(
+        parse(GOOD).unwrap().jira.connect_budget,
+        Duration::from_secs(120)
+    );
+    let with = |budget: &str, timeout: &str| {
+        GOOD.replace(
+            "  auth: {",
+            &format!("  connect_budget: {budget}\n  auth: {{"),
+        )
+        .replace("timeout: 2h", &format!("timeout: {timeout}"))
+        .replace("max_interval: 1m", "max_interval: 10s")
+    };
+    let stanza = parse(&with("30s", "2h")).unwrap();
+    assert_eq!(stanza.jira.connect_budget, Duration::from_secs(30));
+    let short = parse(&with("2m", "1m"));
+    assert!(
+        short
+            .as_ref()
+            .unwrap_err()
+            .to_string()
+            .contains("`jira.connect_budget`: 2m is longer than the timeout 1m"),
+        "{short:?}"
+    );
+    assert!(parse(&with("0s", "2h")).is_err());
+    assert!(parse(&with("soon", "2h")).is_err());
+    let shrunk = from_str(&with("30m", "2h"), "step.yml", &env)
+        .unwrap()
+        .validate(
+            "step.yml",
+            &Overrides {
+                timeout: Some(Duration::from_secs(60)),
+                ..Overrides::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(shrunk.jira.connect_budget, Duration::from_secs(60));
+}
+
+#[test]
+fn unquoted_references_in_flow_maps_say_to_quote_them() {
+    // Issue 8 #6.
+    let text = GOOD.replace("username: '${JIRA_USER}'", "username: ${JIRA_USER}");
+    let err = parse(&text).unwrap_err().to_string();
+    assert!(
+        err.starts_with("step.yml:3:34: `${JIRA_USER}` inside a flow map"),
+        "{err}"
+    );
+    assert!(
+        err.ends_with("hint: write it quoted: '${JIRA_USER}'"),
+        "{err}"
+    );
+    let text = GOOD.replace(
+        "approve_when: { status: [Approved, Done] }",
+        "approve_when: { status: [${A:-Approved}] }",
+    );
+    let err = parse(&text).unwrap_err().to_string();
+    assert!(err.contains("write it quoted: '${A:-Approved}'"), "{err}");
+    // Quoted ones, and those outside flow collections, are fine.
+    assert!(parse(GOOD).is_ok());
+}
+
+#[test]
+fn defaults_never_cause_an_error() {
+    // Issue 8 #7: (interval, max_interval, timeout) as written → as used.
+    let secs = Duration::from_secs;
+    for (written, want) in [
+        ("  timeout: 30s\n", (secs(30), secs(30), secs(30))),
+        ("  timeout: 2m\n", (secs(30), secs(120), secs(120))),
+        ("  max_interval: 10s\n", (secs(10), secs(10), secs(3600))),
+        ("  interval: 10m\n", (secs(600), secs(600), secs(3600))),
+        ("  interval: 2h\n", (secs(3600), secs(3600), secs(3600))),
+        ("", (secs(30), secs(300), secs(3600))),
+    ] {
+        let text = format!(
+            "{}approval:\n  approve_when: {{ status: Approved }}\n{written}",
+            GOOD.split("approval:").next().unwrap()
+        );
+        let approval = parse(&text)
+            .unwrap_or_else(|e| panic!("{written}: {e}"))
+            .approval
+            .unwrap();
+        assert_eq!(
+            (approval.interval, approval.max_interval, approval.timeout),
+            want,
+            "{written}"
+        );
+    }
+    // Values written side by side still have to agree.
+    let text = GOOD
+        .replace("  max_interval: 1m\n", "")
+        .replace("timeout: 2h", "timeout: 5s");
+    let err = parse(&text).unwrap_err().to_string();
+    assert!(
+        err.contains("`approval.interval`: 10s is longer than timeout 5s"),
+        "{err}"
+    );
+}
+
+#[test]
+fn summary_length_is_counted_as_jira_counts_it() {
+    // Issue 8 #16: Jira's 255 are UTF-16 units.
+    let with = |summary: &str| GOOD.replace("summary: Deploy", &format!("summary: \"{summary}\""));
+    assert!(parse(&with(&"é".repeat(255))).is_ok());
+    assert!(parse(&with(&"🚀".repeat(127))).is_ok());
+    let err = parse(&with(&"🚀".repeat(128))).unwrap_err().to_string();
+    assert!(err.contains("it has 256 UTF-16 units"), "{err}");
+}

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use super::error::Error;
 use super::model::{
-    Approval, DEFAULT_INTERVAL, DEFAULT_MAX_INTERVAL, DEFAULT_REQUEST_TIMEOUT, DEFAULT_TIMEOUT,
-    Overrides, Stanza, Target, Ticket, WRITE_ONLY_BUDGET,
+    Approval, DEFAULT_CONNECT_BUDGET, DEFAULT_INTERVAL, DEFAULT_MAX_INTERVAL,
+    DEFAULT_REQUEST_TIMEOUT, DEFAULT_TIMEOUT, Overrides, Stanza, Target, Ticket, WRITE_ONLY_BUDGET,
 };
 use super::raw::{AuthType, RawApproval, RawAuth, RawCriterion, RawJira, RawStanza, RawTicket};
 use super::scalars::{Names, Text};
@@ -42,7 +42,8 @@ impl RawStanza {
             hint: p.hint,
         };
         let mut warnings = self.warnings;
-        let jira = validate_connection(self.jira, &mut warnings, file).map_err(invalid)?;
+        let connect_budget = self.jira.connect_budget.map(|s| s.0);
+        let mut jira = validate_connection(self.jira, &mut warnings, file).map_err(invalid)?;
         let ticket = validate_ticket(self.ticket, overrides).map_err(invalid)?;
         let approval = self
             .approval
@@ -54,6 +55,9 @@ impl RawStanza {
             .map(|a| a.timeout)
             .or(overrides.timeout)
             .unwrap_or(WRITE_ONLY_BUDGET);
+        jira.connect_budget =
+            validate_connect_budget(connect_budget, budget, overrides.timeout.is_some())
+                .map_err(invalid)?;
         Ok(Stanza {
             file: file.to_owned(),
             jira,
@@ -63,6 +67,38 @@ impl RawStanza {
             budget,
         })
     }
+}
+
+/// `jira.connect_budget`: at least a second and at most the timeout (a shorter `--timeout`
+/// shrinks it rather than refusing the stanza); the default is 2 minutes or the timeout.
+fn validate_connect_budget(
+    given: Option<Duration>,
+    timeout: Duration,
+    timeout_overridden: bool,
+) -> Result<Duration, Problem> {
+    let Some(given) = given else {
+        return Ok(DEFAULT_CONNECT_BUDGET.min(timeout));
+    };
+    let shown = humantime::format_duration;
+    if given < Duration::from_secs(1) {
+        return Err(problem(
+            "jira.connect_budget",
+            format!("{} is too short", shown(given)),
+            Some("use at least 1s"),
+        ));
+    }
+    if given > timeout && !timeout_overridden {
+        return Err(problem(
+            "jira.connect_budget",
+            format!(
+                "{} is longer than the timeout {}",
+                shown(given),
+                shown(timeout)
+            ),
+            Some("connect_budget <= approval.timeout (5m without an approval section)"),
+        ));
+    }
+    Ok(given.min(timeout))
 }
 
 fn validate_connection(
@@ -84,6 +120,10 @@ fn validate_connection(
             Some("use a value between 1s and 10m"),
         ));
     }
+    let site_url = nonempty(raw.site_url)
+        .map(|site| validate_site_url(&site))
+        .transpose()
+        .map_err(|(m, h)| problem("jira.site_url", m, Some(h)))?;
     let ca_file = nonempty(raw.ca_file).map(PathBuf::from);
     if let Some(path) = &ca_file {
         let hint = Some("point it at the PEM file of the CA that signed Jira's certificate");
@@ -108,6 +148,8 @@ fn validate_connection(
         api: raw.api.unwrap_or_default(),
         ca_file,
         request_timeout,
+        connect_budget: DEFAULT_CONNECT_BUDGET,
+        site_url,
     })
 }
 
@@ -152,7 +194,7 @@ fn validate_ticket(raw: RawTicket, overrides: &Overrides) -> Result<Ticket, Prob
         fields: raw.fields.unwrap_or_default().into_iter().collect(),
         dedupe: nonempty(raw.dedupe),
         transition: nonempty(raw.transition),
-        transition_by: crate::jira::workflow::TransitionBy::NameOrStatus,
+        transition_by: crate::workflow::TransitionBy::NameOrStatus,
         comment: nonempty(raw.comment).map(|c| c.trim_end().to_owned()),
     };
     if let Some(project) = ticket.project() {
@@ -167,11 +209,22 @@ fn validate_ticket(raw: RawTicket, overrides: &Overrides) -> Result<Ticket, Prob
         }
     }
     if let Some(summary) = ticket.summary() {
-        if summary.contains('\n') || summary.chars().count() > 255 {
+        // Jira counts the 255 in UTF-16 units (a Java string's length): an emoji counts two.
+        let units = summary.encode_utf16().count();
+        if summary.contains('\n') || units > 255 {
             return Err(problem(
                 "ticket.summary",
-                "must be one line of at most 255 characters",
-                Some("put the details in `ticket.description`"),
+                format!(
+                    "must be one line of at most 255 characters as Jira counts them; it has {units} UTF-16 units{}",
+                    if summary.contains('\n') {
+                        " and a line break"
+                    } else {
+                        ""
+                    }
+                ),
+                Some(
+                    "put the details in `ticket.description`; an emoji or other character outside the BMP counts as two",
+                ),
             ));
         }
     }
@@ -191,7 +244,6 @@ fn target(
             summary,
             project,
             issue_type,
-            verify: false,
         });
     }
     let required = |name: &str| {
@@ -224,7 +276,8 @@ fn looks_like_project(project: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-fn looks_like_issue_key(key: &str) -> bool {
+/// Whether `key` looks like an issue key (`OPS-123`) or a numeric issue id.
+pub fn looks_like_issue_key(key: &str) -> bool {
     let key = key.trim();
     match key.rsplit_once('-') {
         Some((project, number)) => {
@@ -282,6 +335,19 @@ pub(super) fn validate_url(raw: &str) -> Result<String, (String, &'static str)> 
         return Err((format!("{raw:?} has no host"), "write the site's base URL"));
     }
     Ok(trimmed.to_owned())
+}
+
+/// `jira.site_url`: a URL a person opens, so https only (issue 8 #17).
+fn validate_site_url(raw: &str) -> Result<String, (String, &'static str)> {
+    let url = validate_url(raw)?;
+    if url.starts_with("https://") {
+        Ok(url)
+    } else {
+        Err((
+            format!("{raw:?} is not an https URL"),
+            "write the site's address, e.g. https://your-domain.atlassian.net",
+        ))
+    }
 }
 
 fn is_loopback(url: &reqwest::Url) -> bool {
@@ -390,29 +456,55 @@ fn validate_approval(raw: RawApproval, overrides: &Overrides) -> Result<Approval
         .reject_when
         .map(|c| build_criteria(c, "approval.reject_when"))
         .transpose()?;
+    let written_timeout = raw.timeout.map(|s| s.0);
     let timeout = overrides
         .timeout
-        .or(raw.timeout.map(|s| s.0))
+        .or(written_timeout)
         .unwrap_or(DEFAULT_TIMEOUT);
-    let mut interval = raw.interval.map_or(DEFAULT_INTERVAL, |s| s.0);
-    let mut max_interval = raw
-        .max_interval
-        .map_or(DEFAULT_MAX_INTERVAL.max(interval), |s| s.0);
     let fmt = |d: Duration| humantime::format_duration(d).to_string();
-    if interval < Duration::from_secs(1) {
-        return Err(problem(
-            "approval.interval",
-            format!("{} is too short", fmt(interval)),
-            Some("poll at most once a second; Jira Cloud rate-limits every site"),
-        ));
+    let written_interval = raw.interval.map(|s| s.0);
+    let written_max = raw.max_interval.map(|s| s.0);
+    for (key, written) in [
+        ("approval.interval", written_interval),
+        ("approval.max_interval", written_max),
+    ] {
+        if let Some(gap) = written.filter(|d| *d < Duration::from_secs(1)) {
+            return Err(problem(
+                key,
+                format!("{} is too short", fmt(gap)),
+                Some("poll at most once a second; Jira Cloud rate-limits every site"),
+            ));
+        }
     }
     if timeout.is_zero() {
         return Err(problem("approval.timeout", "must be more than 0s", None));
     }
-    if overrides.timeout.is_some() {
-        // A shorter --timeout shrinks the poll gaps with it rather than refusing the stanza.
-        interval = interval.min(timeout);
-        max_interval = max_interval.min(timeout);
+    // Issue 8 #7: a default never causes an error. The gaps the stanza writes are shrunk to a
+    // timeout it does not write next to them (`--timeout`, or the default); the gaps it does not
+    // write default to at most the timeout and to what it does write.
+    let shrink = |gap: Duration| {
+        if overrides.timeout.is_some() || written_timeout.is_none() {
+            gap.min(timeout)
+        } else {
+            gap
+        }
+    };
+    let (written_interval, written_max) = (written_interval.map(shrink), written_max.map(shrink));
+    let max_interval = written_max.unwrap_or_else(|| {
+        DEFAULT_MAX_INTERVAL
+            .max(written_interval.unwrap_or_default())
+            .min(timeout)
+    });
+    let interval =
+        written_interval.unwrap_or_else(|| DEFAULT_INTERVAL.min(max_interval).min(timeout));
+    // Only values written side by side in the stanza can disagree now.
+    let order = Some("interval <= max_interval <= timeout");
+    if interval > timeout {
+        return Err(problem(
+            "approval.interval",
+            format!("{} is longer than timeout {}", fmt(interval), fmt(timeout)),
+            order,
+        ));
     }
     if interval > max_interval {
         return Err(problem(
@@ -422,7 +514,7 @@ fn validate_approval(raw: RawApproval, overrides: &Overrides) -> Result<Approval
                 fmt(interval),
                 fmt(max_interval)
             ),
-            Some("interval <= max_interval <= timeout"),
+            order,
         ));
     }
     if max_interval > timeout {
@@ -433,7 +525,7 @@ fn validate_approval(raw: RawApproval, overrides: &Overrides) -> Result<Approval
                 fmt(max_interval),
                 fmt(timeout)
             ),
-            Some("interval <= max_interval <= timeout"),
+            order,
         ));
     }
     Ok(Approval {

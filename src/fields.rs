@@ -5,12 +5,17 @@
 //! shaped from the field's schema: options become `{"value"}`, multi-selects, labels and
 //! components arrays, priority `{"name"}`, users `{"accountId"}` on Cloud and `{"name"}` on Data
 //! Center, numbers JSON numbers, rich text ADF on v3. A map written in the stanza is sent as it is,
-//! for fields this table does not know.
+//! for fields this table does not know. A user field's value is looked up (`user/search`) and must
+//! match one user exactly.
+//!
+//! This is the step's knowledge of the stanza's fields, not the client's: its errors are the
+//! step's ([`crate::step::Error`]), and `jira/` only makes the calls.
 
 use serde_json::{Value as Json, json};
 
-use super::models::{FieldDef, FieldMeta, FieldSchema};
-use super::{Deployment, Error, JiraClient};
+use crate::jira::models::{FieldDef, FieldMeta, FieldSchema, User};
+use crate::jira::{Deployment, JiraClient};
+use crate::step::Error;
 use crate::value::Value;
 
 /// Custom field type keys whose value is rich text (ADF on v3).
@@ -73,12 +78,6 @@ impl Catalog {
             ))),
         }
     }
-}
-
-/// Whether a value for this field should be checked against create metadata's allowed values.
-pub fn needs_allowed_values(def: &FieldDef) -> bool {
-    let schema = def.schema.clone().unwrap_or_default();
-    schema.kind == "option" || schema.items.as_deref() == Some("option")
 }
 
 /// Shapes one stanza value for a field. `allowed` comes from create metadata when the caller
@@ -160,7 +159,7 @@ async fn shape_scalar(
         }
         "project" => json!({ "key": text }),
         "user" => {
-            let user = client.find_user(&text).await?;
+            let user = find_user(client, &text).await?;
             match client.deployment() {
                 Deployment::Cloud => json!({ "accountId": user.account_id.unwrap_or(text) }),
                 Deployment::DataCenter => json!({ "name": user.name.unwrap_or(text) }),
@@ -170,6 +169,47 @@ async fn shape_scalar(
         "string" | "datetime" => Json::String(text.trim_end_matches('\n').to_owned()),
         _ => value.to_json(),
     })
+}
+
+/// The one user whose display name, email, username or account id is `query`
+/// (case-insensitive); several candidates, or none, are an error listing them.
+async fn find_user(client: &JiraClient, query: &str) -> Result<User, Error> {
+    let users = client.search_users(query).await?;
+    let wanted = query.to_lowercase();
+    let exact: Vec<&User> = users
+        .iter()
+        .filter(|u| {
+            [
+                &u.account_id,
+                &u.name,
+                &u.key,
+                &u.display_name,
+                &u.email_address,
+            ]
+            .iter()
+            .any(|v| v.as_deref().is_some_and(|v| v.to_lowercase() == wanted))
+        })
+        .collect();
+    match (exact.as_slice(), users.as_slice()) {
+        ([one], _) => Ok((*one).clone()),
+        ([], []) => Err(Error::Mismatch(format!(
+            "no Jira user matches {query:?} (hint: use the email, username or account id)"
+        ))),
+        (many, all) => {
+            let list = if many.is_empty() {
+                all.iter().collect::<Vec<_>>()
+            } else {
+                many.to_vec()
+            };
+            Err(Error::Mismatch(format!(
+                "{query:?} matches several Jira users: {} (hint: use the email or account id)",
+                list.iter()
+                    .map(|u| u.label())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )))
+        }
+    }
 }
 
 fn is_rich_text(def: &FieldDef, schema: &FieldSchema) -> bool {
