@@ -675,6 +675,52 @@ mod tests {
     }
 
     #[test]
+    fn harness_and_at_options_read_their_variables() {
+        // Issue 10.
+        let file = StepFile::default();
+        let p = pick(
+            &file,
+            &env(&[
+                ("JIRA_GATE_HARNESS_STEP", "prod.approve"),
+                ("JIRA_GATE_CONNECTOR", "jira.yaml"),
+                ("JIRA_GATE_VARS", "version=1.4.2\n\nenv=a=b\n"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(p.harness_step.as_deref(), Some("prod.approve"));
+        assert_eq!(p.connector, Some(PathBuf::from("jira.yaml")));
+        assert_eq!(
+            p.vars,
+            vec![
+                ("version".to_owned(), "1.4.2".to_owned()),
+                ("env".to_owned(), "a=b".to_owned())
+            ]
+        );
+        let flags = StepFile {
+            vars: vec![("x".into(), "1".into())],
+            ..StepFile::default()
+        };
+        let p = pick(
+            &flags,
+            &env(&[("JIRA_GATE_VARS", "y=2"), ("JIRA_GATE_AT", ".jira-gate")]),
+        )
+        .unwrap();
+        assert_eq!(p.vars, vec![("x".to_owned(), "1".to_owned())]);
+        assert_eq!(p.at.as_deref(), Some(".jira-gate"));
+        let err = pick(&file, &env(&[("JIRA_GATE_VARS", "novalue")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("JIRA_GATE_VARS=\"novalue\""), "{err}");
+        let err = pick(
+            &file,
+            &env(&[("JIRA_GATE_AT", "a"), ("JIRA_GATE_HARNESS_STEP", "b")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("both name the stanza"), "{err}");
+    }
+
+    #[test]
     fn bad_overrides_are_named_as_the_flag_or_variable() {
         // Issue 8 #16: not as `ticket.key` / `approval.timeout`.
         let key = |k: Option<&str>| IssueKey {
