@@ -79,6 +79,12 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Test the connection: credentials, project, issue type, fields and transition names
     Check(CheckArgs),
+    /// Print the native stanza a Harness Jira step means
+    ///
+    /// Needs --harness-step (and --connector). The output passes `jira-gate validate`; secrets
+    /// stay references (`${HARNESS_SECRET_...}` or `token_file`). Criteria with no native form
+    /// (`<`, `=~`) are refused with exit 2: run such a step with --harness-step instead.
+    Convert(CheckArgs),
     /// Print the JSON Schema of the stanza
     Schema,
     #[cfg(feature = "sandbox")]
@@ -95,6 +101,38 @@ pub struct StepFile {
     /// The stanza file (`-` for stdin) [env: JIRA_GATE_STEP_FILE]
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
+    /// Read the stanza at this key of a larger YAML file [env: JIRA_GATE_AT]
+    ///
+    /// Keys are separated by dots, list items are `[N]`, keys with dots or brackets are quoted:
+    /// `.jira-gate` (a GitLab hidden key), `jobs.deploy.steps[2].with.step` (a string holding the
+    /// stanza works too). Errors keep the outer file's lines and columns.
+    #[arg(long, value_name = "KEY.PATH", conflicts_with = "harness_step")]
+    pub at: Option<String>,
+    /// Run this step of a Harness pipeline, stage, template or step file [env: JIRA_GATE_HARNESS_STEP]
+    ///
+    /// IDENTIFIER, or STAGE.IDENTIFIER when two stages use the same one. The step must be a
+    /// JiraCreate, JiraUpdate or JiraApproval step.
+    #[arg(long, value_name = "IDENTIFIER")]
+    pub harness_step: Option<String>,
+    /// The Harness Jira connector's YAML file, for --harness-step [env: JIRA_GATE_CONNECTOR]
+    #[arg(long, value_name = "FILE")]
+    pub connector: Option<PathBuf>,
+    /// A value for <+pipeline.variables.NAME>, <+stage.variables.NAME> and <+env.NAME> [env: JIRA_GATE_VARS]
+    ///
+    /// Repeatable. The variable holds one NAME=VALUE per line; `HARNESS_VAR_NAME` works too. A
+    /// flag wins over both.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+}
+
+/// `NAME=VALUE` of `--var` (and of each line of `JIRA_GATE_VARS`).
+pub fn parse_var(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_owned(), value.to_owned()))
+        }
+        _ => Err(format!("{text:?} is not NAME=VALUE")),
+    }
 }
 
 /// `--issue-key`: which issue, for the commands that read the stanza.
@@ -261,6 +299,47 @@ mod tests {
         assert!(parse(&["run", "--timeout", "soon"]).is_err());
         assert!(parse(&["run", "-q", "-v"]).is_err());
         assert!(parse(&["fly"]).is_err());
+    }
+
+    #[test]
+    fn harness_and_at_options() {
+        let cli = parse(&[
+            "run",
+            "pipeline.yaml",
+            "--harness-step",
+            "prod.approve",
+            "--connector",
+            "jira.yaml",
+            "--var",
+            "version=1.4=2",
+            "--var",
+            "env=prod",
+        ])
+        .unwrap();
+        let Command::Run(args) = cli.command else {
+            panic!("run");
+        };
+        assert_eq!(args.file.harness_step.as_deref(), Some("prod.approve"));
+        assert_eq!(
+            args.file.vars,
+            vec![
+                ("version".to_owned(), "1.4=2".to_owned()),
+                ("env".to_owned(), "prod".to_owned())
+            ]
+        );
+        assert!(parse(&["run", "--var", "novalue"]).is_err());
+        assert!(parse(&["run", "--at", "a", "--harness-step", "b"]).is_err());
+        assert!(parse(&["schema", "--at", "a"]).is_err());
+        let cli = parse(&[
+            "convert",
+            "p.yaml",
+            "--harness-step",
+            "s",
+            "--issue-key",
+            "OPS-1",
+        ])
+        .unwrap();
+        assert!(matches!(cli.command, Command::Convert(_)));
     }
 
     #[test]

@@ -56,6 +56,74 @@ pub enum FieldTest {
     Contains(Value),
     /// Empty (`true`) or not (`false`).
     Empty(bool),
+    /// Compared with the value: numerically when both are numbers, else as text (so ISO dates
+    /// order by time). Only Harness criteria produce it (issue 10).
+    Order(Ordering, Value),
+    /// The whole value matches the regular expression (Harness Jexl `=~`, issue 10).
+    Matches(Pattern),
+    /// The value does not match the regular expression.
+    NotMatches(Pattern),
+}
+
+/// An ordering comparison of a field with a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ordering {
+    /// `<`
+    Less,
+    /// `<=`
+    LessOrEqual,
+    /// `>`
+    Greater,
+    /// `>=`
+    GreaterOrEqual,
+}
+
+impl Ordering {
+    fn symbol(self) -> &'static str {
+        match self {
+            Ordering::Less => "<",
+            Ordering::LessOrEqual => "<=",
+            Ordering::Greater => ">",
+            Ordering::GreaterOrEqual => ">=",
+        }
+    }
+
+    fn holds(self, order: std::cmp::Ordering) -> bool {
+        match self {
+            Ordering::Less => order.is_lt(),
+            Ordering::LessOrEqual => order.is_le(),
+            Ordering::Greater => order.is_gt(),
+            Ordering::GreaterOrEqual => order.is_ge(),
+        }
+    }
+}
+
+/// A regular expression that must match a whole value.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    /// As written.
+    pub source: String,
+    anchored: regex::Regex,
+}
+
+impl Pattern {
+    /// Compiles `source`, anchored at both ends (Jexl's `=~` matches the whole value).
+    pub fn new(source: &str) -> Result<Pattern, regex::Error> {
+        Ok(Pattern {
+            source: source.to_owned(),
+            anchored: regex::Regex::new(&format!("^(?:{source})$"))?,
+        })
+    }
+
+    fn is_match(&self, text: &str) -> bool {
+        self.anchored.is_match(text)
+    }
+}
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Pattern) -> bool {
+        self.source == other.source
+    }
 }
 
 /// What one read of the issue shows; the input of [`decide`].
@@ -80,6 +148,37 @@ pub enum Verdict {
     Rejected,
     /// Neither.
     Pending,
+}
+
+/// Which tree is checked first when both hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Order {
+    /// Native stanzas: rejection wins (SPEC section 1).
+    #[default]
+    RejectionFirst,
+    /// Harness steps: approval wins, as Harness checks it first (SPEC section 8).
+    ApprovalFirst,
+}
+
+/// [`decide`] in the given order.
+pub fn decide_in(
+    order: Order,
+    approve: &Criteria,
+    reject: Option<&Criteria>,
+    issue: &Snapshot,
+) -> Verdict {
+    match order {
+        Order::RejectionFirst => decide(approve, reject, issue),
+        Order::ApprovalFirst => {
+            if approve.holds(issue) {
+                Verdict::Approved
+            } else if reject.is_some_and(|r| r.holds(issue)) {
+                Verdict::Rejected
+            } else {
+                Verdict::Pending
+            }
+        }
+    }
 }
 
 /// Rejection first: when both trees hold, the decision is rejected (SPEC section 1).
@@ -175,6 +274,9 @@ impl<Id> Criteria<Id> {
                 FieldTest::Contains(v) => format!("{name} contains {}", show(v)),
                 FieldTest::Empty(true) => format!("{name} is empty"),
                 FieldTest::Empty(false) => format!("{name} is set"),
+                FieldTest::Order(order, v) => format!("{name} {} {}", order.symbol(), show(v)),
+                FieldTest::Matches(p) => format!("{name} matches /{}/", p.source),
+                FieldTest::NotMatches(p) => format!("{name} does not match /{}/", p.source),
             },
         }
     }
@@ -307,7 +409,34 @@ fn test_items(test: &FieldTest, items: &[Item]) -> bool {
             Value::List(wanted) => wanted.iter().all(|w| contains(items, w)),
             other => contains(items, other),
         },
+        FieldTest::Order(order, wanted) => {
+            let Some(wanted) = wanted.as_text() else {
+                return false;
+            };
+            items.len() == 1
+                && items[0]
+                    .first()
+                    .is_some_and(|actual| order.holds(compare(actual, &wanted)))
+        }
+        FieldTest::Matches(pattern) => matches_any(items, pattern),
+        FieldTest::NotMatches(pattern) => !matches_any(items, pattern),
     }
+}
+
+/// Numbers numerically, anything else as text.
+fn compare(actual: &str, wanted: &str) -> std::cmp::Ordering {
+    let (a, w) = (actual.trim(), wanted.trim());
+    match (a.parse::<f64>(), w.parse::<f64>()) {
+        (Ok(x), Ok(y)) => x.total_cmp(&y),
+        _ => a.cmp(w),
+    }
+}
+
+/// Whether any name of any element matches (an option by its value or id, a user by any name).
+fn matches_any(items: &[Item], pattern: &Pattern) -> bool {
+    items
+        .iter()
+        .any(|item| item.iter().any(|alias| pattern.is_match(alias)))
 }
 
 fn equals(items: &[Item], expected: &Value) -> bool {
@@ -445,6 +574,49 @@ mod tests {
         assert_eq!(decide(&approve, None, &issue), Verdict::Approved);
         let pending = snapshot("Awaiting approval", "indeterminate", None, &json!({}));
         assert_eq!(decide(&approve, Some(&reject), &pending), Verdict::Pending);
+    }
+
+    #[test]
+    fn approval_first_order_and_harness_tests() {
+        // Issue 10: Harness checks approval before rejection.
+        let issue = snapshot(
+            "Approved",
+            "done",
+            None,
+            &json!({"score": 7, "due": "2026-12-01", "risk": {"value": "Low", "id": "10020"}}),
+        );
+        let both = Criteria::Status(vec!["Approved".into()]);
+        assert_eq!(
+            decide_in(Order::ApprovalFirst, &both, Some(&both), &issue),
+            Verdict::Approved
+        );
+        assert_eq!(
+            decide_in(Order::RejectionFirst, &both, Some(&both), &issue),
+            Verdict::Rejected
+        );
+        let order = |o, v: Value| field("score", FieldTest::Order(o, v));
+        let pattern = |p: &str| Pattern::new(p).unwrap();
+        for (criterion, holds) in [
+            (order(Ordering::Less, Value::Number(8.into())), true),
+            (order(Ordering::LessOrEqual, Value::Number(7.into())), true),
+            (order(Ordering::Greater, Value::Number(7.into())), false),
+            (order(Ordering::GreaterOrEqual, s("10")), false),
+            (
+                field("due", FieldTest::Order(Ordering::Greater, s("2026-11-30"))),
+                true,
+            ),
+            (
+                field("missing", FieldTest::Order(Ordering::Less, s("9"))),
+                false,
+            ),
+            (field("risk", FieldTest::Matches(pattern("L.w"))), true),
+            (field("risk", FieldTest::Matches(pattern("100.*"))), true),
+            (field("risk", FieldTest::Matches(pattern("o"))), false),
+            (field("risk", FieldTest::NotMatches(pattern("o"))), true),
+            (field("missing", FieldTest::NotMatches(pattern(".*"))), true),
+        ] {
+            assert_eq!(criterion.holds(&issue), holds, "{}", criterion.describe());
+        }
     }
 
     #[test]

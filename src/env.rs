@@ -132,6 +132,15 @@ impl Env {
                 }
             }
         }
+        // Harness secret references read `HARNESS_SECRET_<NAME>` (issue 10): every one is a secret.
+        for (name, value) in &self.vars {
+            if name.starts_with("HARNESS_SECRET_")
+                && !value.trim().is_empty()
+                && !out.contains(value)
+            {
+                out.push(value.clone());
+            }
+        }
         out
     }
 }
@@ -139,6 +148,16 @@ impl Env {
 #[cfg(test)]
 mod tests {
     use super::Env;
+
+    #[test]
+    fn harness_secret_variables_are_secrets() {
+        let env = Env::from_pairs([
+            ("HARNESS_SECRET_JIRA_TOKEN", "t0ken"),
+            ("HARNESS_SECRET_EMPTY", " "),
+            ("HARNESS_VAR_version", "1.4.2"),
+        ]);
+        assert_eq!(env.secret_values(), vec!["t0ken".to_owned()]);
+    }
 
     #[test]
     fn github_inputs_fill_unset_variables() {

@@ -9,6 +9,9 @@ pub enum Error {
     /// The stanza is invalid (exit 2).
     #[error(transparent)]
     Stanza(#[from] crate::stanza::Error),
+    /// A Harness file or `--at` path that cannot be used (exit 2).
+    #[error(transparent)]
+    Harness(#[from] crate::harness::Error),
     /// Bad command-line usage (exit 2).
     #[error("{0}")]
     Usage(String),
@@ -35,7 +38,7 @@ impl Error {
     /// The exit of SPEC section 2 for this error.
     pub fn exit(&self) -> Exit {
         match self {
-            Error::Stanza(_) | Error::Usage(_) => Exit::Invalid,
+            Error::Stanza(_) | Error::Harness(_) | Error::Usage(_) => Exit::Invalid,
             Error::Jira(_) => Exit::Jira,
             Error::Step(e) => e.exit(),
             Error::Ci(_) | Error::Io { .. } => Exit::Unexpected,

@@ -1,7 +1,9 @@
 //! Where a command's input comes from, and which source wins.
 //!
 //! The stanza is found in this order: the FILE argument (or `JIRA_GATE_STEP_FILE`; `-` is stdin),
-//! the inline stanza in `JIRA_GATE_STEP`, then `./jira-gate.yml`.
+//! the inline stanza in `JIRA_GATE_STEP`, then `./jira-gate.yml`. Inside that text, `--at
+//! KEY.PATH` picks the stanza out of a larger YAML file, and `--harness-step ID` translates a
+//! Harness Jira step (with `--connector` and `--var`) into the stanza it means (SPEC section 8).
 //!
 //! Every setting follows one precedence, highest first:
 //!
@@ -32,7 +34,8 @@ use crate::ci;
 use crate::cli::{IssueKey, LogArgs, LogFormat, ResultFile, RunArgs, StepFile, Timeout};
 use crate::env::Env;
 use crate::error::Error;
-use crate::stanza::{self, Overrides, Stanza};
+use crate::harness::{self, locate::KeyPath};
+use crate::stanza::{self, Overrides, Stanza, Target};
 
 /// Every option's variable, by the option's clap id. The help of each option names the same
 /// variable, and every option has one (a test checks both).
@@ -41,6 +44,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("quiet", "JIRA_GATE_QUIET"),
     ("log_format", "JIRA_GATE_LOG_FORMAT"),
     ("file", "JIRA_GATE_STEP_FILE"),
+    ("at", "JIRA_GATE_AT"),
+    ("harness_step", "JIRA_GATE_HARNESS_STEP"),
+    ("connector", "JIRA_GATE_CONNECTOR"),
+    ("vars", "JIRA_GATE_VARS"),
     ("issue_key", "JIRA_GATE_ISSUE_KEY"),
     ("timeout", "JIRA_GATE_TIMEOUT"),
     ("dry_run", "JIRA_GATE_DRY_RUN"),
@@ -400,6 +407,160 @@ fn read_file(path: &Path) -> Result<(String, String), Error> {
     Ok((name.clone(), stanza::decode(&name, &bytes)?))
 }
 
+/// `--at`, `--harness-step`, `--connector` and `--var` over their variables.
+#[derive(Debug, Clone, Default)]
+pub struct Pick {
+    /// `--at`.
+    pub at: Option<String>,
+    /// `--harness-step`.
+    pub harness_step: Option<String>,
+    /// `--connector`.
+    pub connector: Option<PathBuf>,
+    /// `--var`, else the lines of `JIRA_GATE_VARS`.
+    pub vars: Vec<(String, String)>,
+}
+
+/// Resolves [`Pick`] from the flags and their variables.
+pub fn pick(file: &StepFile, env: &Env) -> Result<Pick, Error> {
+    let at = given(file.at.clone(), "at", env).map(|g| g.value);
+    let harness_step = given(file.harness_step.clone(), "harness_step", env).map(|g| g.value);
+    if let (Some(_), Some(_)) = (&at, &harness_step) {
+        return Err(Error::Usage(
+            "--at (JIRA_GATE_AT) and --harness-step (JIRA_GATE_HARNESS_STEP) both name the stanza\n  hint: give one of them".into(),
+        ));
+    }
+    let vars = if file.vars.is_empty() {
+        match given(None, "vars", env) {
+            Some(g) => g
+                .value
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| {
+                    crate::cli::parse_var(l).map_err(|e| g.invalid(&e, "one NAME=VALUE per line"))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            None => Vec::new(),
+        }
+    } else {
+        file.vars.clone()
+    };
+    Ok(Pick {
+        at,
+        harness_step,
+        connector: path(file.connector.as_ref(), "connector", env),
+        vars,
+    })
+}
+
+/// Parses the stanza the way `pick` says: the whole text, the node at `--at`, or the Harness
+/// step of `--harness-step`.
+pub fn parse_from(
+    pick: &Pick,
+    name: &str,
+    text: &str,
+    overrides: &Overrides,
+    env: &Env,
+) -> Result<Stanza, Error> {
+    if let Some(step) = pick.harness_step.as_deref() {
+        let translated = harness_step(pick, step, name, text, overrides, env, false)?;
+        return from_harness(name, step, &translated, overrides, env);
+    }
+    if let Some(at) = pick.at.as_deref() {
+        let node = at_path(name, text, at)?;
+        return parse(name, &node, overrides, env);
+    }
+    parse(name, text, overrides, env)
+}
+
+/// The stanza text at `--at`, blanked around so positions are the outer file's.
+fn at_path(name: &str, text: &str, at: &str) -> Result<String, Error> {
+    let path = KeyPath::parse(at).map_err(|e| Error::Usage(format!("--at: {e}")))?;
+    let node = harness::locate::extract(text, &path).map_err(|e| harness::Error {
+        file: name.to_owned(),
+        line: e.position.line,
+        column: e.position.column,
+        message: format!("--at {at}: {}", e.message),
+        hint: e.hint,
+    })?;
+    Ok(node.text)
+}
+
+/// Translates the Harness step `step` of the file (`convert` keeps secrets as references).
+pub fn harness_step(
+    pick: &Pick,
+    step: &str,
+    name: &str,
+    text: &str,
+    overrides: &Overrides,
+    env: &Env,
+    convert: bool,
+) -> Result<harness::Translated, Error> {
+    let connector = pick.connector.as_deref().map(read_file).transpose()?;
+    let lookup = |n: &str| env.get(n);
+    let translated = harness::load(&harness::Request {
+        file: name,
+        text,
+        step,
+        connector: connector.as_ref().map(|(n, t)| (n.as_str(), t.as_str())),
+        vars: pick.vars.iter().cloned().collect(),
+        env: &lookup,
+        issue_key: overrides.issue_key.clone(),
+        convert,
+    })?;
+    for ignored in &translated.ignored {
+        tracing::debug!("ignored (Harness-only, no use to jira-gate): {ignored}");
+    }
+    for note in &translated.notes {
+        tracing::warn!("{note}");
+    }
+    Ok(translated)
+}
+
+/// The stanza of a translated Harness step, with its criteria evaluated as Harness does:
+/// approval first, and `<`, `=~` kept.
+fn from_harness(
+    name: &str,
+    step: &str,
+    translated: &harness::Translated,
+    overrides: &Overrides,
+    env: &Env,
+) -> Result<Stanza, Error> {
+    let label = format!("{name} (Harness step {step})");
+    let yaml = serde_yaml::to_string(&translated.stanza)
+        .map_err(|e| Error::Usage(format!("{label}: cannot write the stanza: {e}")))?;
+    let mut stanza = parse(&label, &yaml, overrides, env)?;
+    let criteria = |tree: &Option<harness::criteria::Tree>| {
+        tree.as_ref()
+            .map(harness::criteria::Tree::to_criteria)
+            .transpose()
+            .map_err(|e| Error::Usage(format!("{label}: {e}")))
+    };
+    if let Some(approval) = stanza.approval.as_mut() {
+        if let Some(approve) = criteria(&translated.approve)? {
+            approval.approve = approve;
+        }
+        approval.reject = criteria(&translated.reject)?;
+        if translated.approval_first {
+            approval.order = crate::criteria::Order::ApprovalFirst;
+        }
+    }
+    stanza.ticket.transition_by = translated.transition_by;
+    // Harness fails an approval step whose issue is not in its project or of its type; the step
+    // checks a key's project and type when the ticket names them.
+    if let Target::Update {
+        project,
+        issue_type,
+        ..
+    } = &mut stanza.ticket.target
+    {
+        if translated.expect_project.is_some() || translated.expect_type.is_some() {
+            project.clone_from(&translated.expect_project);
+            issue_type.clone_from(&translated.expect_type);
+        }
+    }
+    Ok(stanza)
+}
+
 /// Parses and validates the stanza text, with the flags and variables ([`overrides`]) over it.
 pub fn parse(name: &str, text: &str, overrides: &Overrides, env: &Env) -> Result<Stanza, Error> {
     let lookup = |n: &str| env.get(n);
@@ -416,13 +577,14 @@ pub fn mask_early(env: &Env, sink: &dyn ci::Sink) {
 /// Parses the stanza for `run`/`check` and masks its token (the variables known to hold secrets
 /// were masked by [`mask_early`] before anything else was printed), then prints its warnings.
 pub fn load(
+    pick: &Pick,
     name: &str,
     text: &str,
     overrides: &Overrides,
     env: &Env,
     sink: &dyn ci::Sink,
 ) -> Result<Stanza, Error> {
-    let stanza = parse(name, text, overrides, env)?;
+    let stanza = parse_from(pick, name, text, overrides, env)?;
     let token = stanza.jira.auth.secret().expose();
     if !env.secret_values().iter().any(|s| s == token) {
         sink.mask(&[token]);
@@ -510,6 +672,52 @@ mod tests {
         assert!(err.contains("use one of: text, json"), "{err}");
         let l = logging(&log(false, 0), &env(&[("JIRA_GATE_LOG_FORMAT", "JSON")])).unwrap();
         assert_eq!(l.format, LogFormat::Json);
+    }
+
+    #[test]
+    fn harness_and_at_options_read_their_variables() {
+        // Issue 10.
+        let file = StepFile::default();
+        let p = pick(
+            &file,
+            &env(&[
+                ("JIRA_GATE_HARNESS_STEP", "prod.approve"),
+                ("JIRA_GATE_CONNECTOR", "jira.yaml"),
+                ("JIRA_GATE_VARS", "version=1.4.2\n\nenv=a=b\n"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(p.harness_step.as_deref(), Some("prod.approve"));
+        assert_eq!(p.connector, Some(PathBuf::from("jira.yaml")));
+        assert_eq!(
+            p.vars,
+            vec![
+                ("version".to_owned(), "1.4.2".to_owned()),
+                ("env".to_owned(), "a=b".to_owned())
+            ]
+        );
+        let flags = StepFile {
+            vars: vec![("x".into(), "1".into())],
+            ..StepFile::default()
+        };
+        let p = pick(
+            &flags,
+            &env(&[("JIRA_GATE_VARS", "y=2"), ("JIRA_GATE_AT", ".jira-gate")]),
+        )
+        .unwrap();
+        assert_eq!(p.vars, vec![("x".to_owned(), "1".to_owned())]);
+        assert_eq!(p.at.as_deref(), Some(".jira-gate"));
+        let err = pick(&file, &env(&[("JIRA_GATE_VARS", "novalue")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("JIRA_GATE_VARS=\"novalue\""), "{err}");
+        let err = pick(
+            &file,
+            &env(&[("JIRA_GATE_AT", "a"), ("JIRA_GATE_HARNESS_STEP", "b")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("both name the stanza"), "{err}");
     }
 
     #[test]

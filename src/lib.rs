@@ -15,6 +15,7 @@ pub mod error;
 pub mod exit;
 pub mod fields;
 pub mod gate;
+pub mod harness;
 pub mod input;
 pub mod jira;
 pub mod logging;

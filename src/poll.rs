@@ -87,8 +87,12 @@ pub async fn wait<S: IssueSource>(
         match source.read().await {
             Ok(snapshot) => {
                 seen.polls += 1;
-                let verdict =
-                    criteria::decide(&approval.approve, approval.reject.as_ref(), &snapshot);
+                let verdict = criteria::decide_in(
+                    approval.order,
+                    &approval.approve,
+                    approval.reject.as_ref(),
+                    &snapshot,
+                );
                 let changed = seen
                     .last
                     .as_ref()
@@ -192,6 +196,7 @@ mod tests {
             max_interval: Duration::from_secs(60),
             timeout: Duration::from_secs(timeout),
             on_cancel_comment: None,
+            order: crate::criteria::Order::RejectionFirst,
         }
     }
 

@@ -18,8 +18,8 @@ use crate::jira::{self, JiraClient, jql};
 use crate::stanza::{Target, Ticket};
 use crate::tracker::Tracker;
 use crate::workflow::{
-    Screen, TARGET_FIELDS, describe_transitions, is_target, issue_type, not_found, pick_transition,
-    project_not_found, status_of,
+    Screen, TARGET_FIELDS, describe_transitions, is_target, issue_type, not_found,
+    pick_transition_by, project_not_found, status_of,
 };
 
 /// Why the step failed: Jira failed or refused, or Jira answered and the stanza does not fit
@@ -423,7 +423,7 @@ async fn finish(
     }
     if let Some(wanted) = &ticket.transition {
         let available = client.transitions(key).await?;
-        match pick_transition(&available, wanted) {
+        match pick_transition_by(&available, wanted, ticket.transition_by) {
             Some(transition) => {
                 if let Err(e) = writer.do_transition(key, transition).await {
                     // A transition whose answer was lost is retried, and the retry fails with 400

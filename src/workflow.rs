@@ -35,16 +35,42 @@ pub fn issue_type(project: &Project, wanted: &str) -> Result<IssueType, Error> {
 
 /// A transition by its name, else by its target status name (case-insensitive).
 pub fn pick_transition<'a>(available: &'a [Transition], wanted: &str) -> Option<&'a Transition> {
+    pick_transition_by(available, wanted, TransitionBy::NameOrStatus)
+}
+
+/// How a ticket's `transition` names its transition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TransitionBy {
+    /// The transition's name, else its target status, both case-insensitive (native stanzas).
+    #[default]
+    NameOrStatus,
+    /// The transition's name exactly (Harness `transitionTo.transitionName`, issue 10).
+    ExactName,
+    /// The target status, case-insensitive (Harness `transitionTo.status`, issue 10).
+    Status,
+}
+
+/// [`pick_transition`] with the matching rule given.
+pub fn pick_transition_by<'a>(
+    available: &'a [Transition],
+    wanted: &str,
+    by: TransitionBy,
+) -> Option<&'a Transition> {
     let wanted = wanted.trim();
-    available
-        .iter()
-        .find(|t| t.name.eq_ignore_ascii_case(wanted))
-        .or_else(|| {
-            available.iter().find(|t| {
-                t.to.as_ref()
-                    .is_some_and(|to| to.name.eq_ignore_ascii_case(wanted))
-            })
+    let by_status = || {
+        available.iter().find(|t| {
+            t.to.as_ref()
+                .is_some_and(|to| to.name.eq_ignore_ascii_case(wanted))
         })
+    };
+    match by {
+        TransitionBy::NameOrStatus => available
+            .iter()
+            .find(|t| t.name.eq_ignore_ascii_case(wanted))
+            .or_else(by_status),
+        TransitionBy::ExactName => available.iter().find(|t| t.name == wanted),
+        TransitionBy::Status => by_status(),
+    }
 }
 
 /// `"Approve" (→ Approved), "Reject" (→ Rejected)`, or "none".
@@ -283,6 +309,18 @@ mod tests {
             "21"
         );
         assert!(pick_transition(&list, "Done").is_none());
+        // Harness's rules (issue 10): a transition name exactly, or a target status only.
+        let by = |name: &str, rule| pick_transition_by(&list, name, rule).map(|t| t.id.clone());
+        assert_eq!(
+            by("Request approval", TransitionBy::ExactName).as_deref(),
+            Some("21")
+        );
+        assert_eq!(by("request approval", TransitionBy::ExactName), None);
+        assert_eq!(by("Request approval", TransitionBy::Status), None);
+        assert_eq!(
+            by("AWAITING approval", TransitionBy::Status).as_deref(),
+            Some("21")
+        );
         assert_eq!(
             describe_transitions(&list),
             "\"Request approval\" (→ Awaiting approval), \"Start progress\" (→ In Progress)"

@@ -588,6 +588,10 @@ fn shipped_stanzas_validate() {
     let mut checked = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
+        if path.is_dir() {
+            // steps/harness/ holds Harness files; tests/harness.rs checks them.
+            continue;
+        }
         let text = std::fs::read_to_string(&path).unwrap();
         // Stanzas are the YAML files with a top-level `jira:` key; the rest are pipeline examples.
         if !path.extension().is_some_and(|e| e == "yml" || e == "yaml")

@@ -216,7 +216,9 @@ async fn check_issue(client: &JiraClient, stanza: &Stanza, tally: &mut Tally) ->
                 .to_owned();
             tally.ok(&format!("issue {key} (status \"{status}\")"));
             if let Some(wanted) = &ticket.transition {
-                tally.report(check_transition(client, key, wanted, &status).await);
+                tally.report(
+                    check_transition(client, key, wanted, ticket.transition_by, &status).await,
+                );
             }
             true
         }
@@ -273,10 +275,11 @@ async fn check_transition(
     client: &JiraClient,
     key: &str,
     wanted: &str,
+    by: workflow::TransitionBy,
     status: &str,
 ) -> Result<String, step::Error> {
     let available = client.transitions(key).await?;
-    match workflow::pick_transition(&available, wanted) {
+    match workflow::pick_transition_by(&available, wanted, by) {
         Some(t) => Ok(format!(
             "transition {wanted:?} is available on {key} (id {})",
             t.id

@@ -2,6 +2,7 @@
 //! does the rest.
 
 pub mod check;
+pub mod convert;
 #[cfg(feature = "sandbox")]
 pub mod demo;
 pub mod run;
@@ -30,13 +31,15 @@ pub async fn run(cli: Cli, logging: &Logging, env: Env) -> Exit {
                 return report_error(Err(e));
             }
             match input::overrides(&args.issue_key, None, &env).and_then(|overrides| {
+                let pick = input::pick(&args.file, &env)?;
                 let (name, text) = input::source(&args.file, &env)?;
-                input::load(&name, &text, &overrides, &env, sink.as_ref())
+                input::load(&pick, &name, &text, &overrides, &env, sink.as_ref())
             }) {
                 Ok(stanza) => report_error(check::run(&stanza).await),
                 Err(e) => report_error(Err(e)),
             }
         }
+        Command::Convert(args) => report_error(convert::convert(&args, &env)),
         Command::Run(args) => run::run(args, logging, &env).await,
         #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => sandbox::run(*args).await,

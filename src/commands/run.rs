@@ -31,8 +31,10 @@ pub async fn run(args: RunArgs, logging: &Logging, env: &Env) -> Exit {
         return super::report_error(Err(e));
     }
     // Flags and variables before the stanza: a bad one is reported as such.
-    let overrides = match input::overrides(&args.issue_key, Some(&args.timeout), env) {
-        Ok(overrides) => overrides,
+    let (overrides, pick) = match input::overrides(&args.issue_key, Some(&args.timeout), env)
+        .and_then(|overrides| Ok((overrides, input::pick(&args.file, env)?)))
+    {
+        Ok(both) => both,
         Err(e) => {
             return step_and_outputs(Err(e), &options, sink.as_ref(), &shutdown).await;
         }
@@ -44,7 +46,7 @@ pub async fn run(args: RunArgs, logging: &Logging, env: &Env) -> Exit {
     let stanza = tokio::select! {
         read = read => read
             .unwrap_or_else(|e| Err(Error::Usage(format!("reading the stanza failed: {e}"))))
-            .and_then(|(name, text)| input::load(&name, &text, &overrides, env, sink.as_ref())),
+            .and_then(|(name, text)| input::load(&pick, &name, &text, &overrides, env, sink.as_ref())),
         signal = shutdown.recv() => {
             let mut report = Report::new(Decision::Cancelled);
             report.message = Some(format!("cancelled by {signal} while reading the stanza"));

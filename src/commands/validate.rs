@@ -11,8 +11,9 @@ use crate::stanza::{Stanza, Target};
 pub fn validate(args: &ValidateArgs, env: &Env) -> Result<(), Error> {
     // Flags and variables first: a bad one is reported as such, not behind a stanza error.
     let overrides = input::overrides(&args.issue_key, Some(&args.timeout), env)?;
+    let pick = input::pick(&args.file, env)?;
     let (name, text) = input::source(&args.file, env)?;
-    let stanza = input::parse(&name, &text, &overrides, env)?;
+    let stanza = input::parse_from(&pick, &name, &text, &overrides, env)?;
     for warning in &stanza.warnings {
         logging::line(Level::Warn, &format!("jira-gate: warning: {warning}"), None);
     }

@@ -58,6 +58,8 @@ pub struct Ticket {
     pub dedupe: Option<String>,
     /// Transition or target status name.
     pub transition: Option<String>,
+    /// How `transition` is matched (Harness steps say which, issue 10).
+    pub transition_by: crate::workflow::TransitionBy,
     /// Comment text.
     pub comment: Option<String>,
 }
@@ -137,6 +139,9 @@ pub struct Approval<Id = String> {
     pub timeout: Duration,
     /// Comment added on cancellation.
     pub on_cancel_comment: Option<String>,
+    /// Which criteria win when both hold: rejection for native stanzas, approval for Harness
+    /// steps (issue 10).
+    pub order: crate::criteria::Order,
 }
 
 impl<Id> Approval<Id> {
@@ -172,6 +177,7 @@ impl Approval<Named> {
             max_interval: self.max_interval,
             timeout: self.timeout,
             on_cancel_comment: self.on_cancel_comment.clone(),
+            order: self.order,
         })
     }
 }

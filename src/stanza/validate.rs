@@ -194,6 +194,7 @@ fn validate_ticket(raw: RawTicket, overrides: &Overrides) -> Result<Ticket, Prob
         fields: raw.fields.unwrap_or_default().into_iter().collect(),
         dedupe: nonempty(raw.dedupe),
         transition: nonempty(raw.transition),
+        transition_by: crate::workflow::TransitionBy::NameOrStatus,
         comment: nonempty(raw.comment).map(|c| c.trim_end().to_owned()),
     };
     if let Some(project) = ticket.project() {
@@ -534,6 +535,7 @@ fn validate_approval(raw: RawApproval, overrides: &Overrides) -> Result<Approval
         max_interval,
         timeout,
         on_cancel_comment: nonempty(raw.on_cancel_comment),
+        order: crate::criteria::Order::RejectionFirst,
     })
 }
 

@@ -1,0 +1,428 @@
+//! Harness input (SPEC section 8): run a Harness `JiraCreate`, `JiraUpdate` or `JiraApproval` step
+//! as Harness means it, from the pipeline, stage, template or step file it is written in.
+//!
+//! The pieces are pure and tested on their own: [`jexl`] parses the Jexl subset of approval
+//! criteria, [`fields`] applies Harness's string conventions to field values, [`expr`] resolves
+//! `<+...>` expressions and secret references, [`connector`] reads the Jira connector, and
+//! [`locate`] finds a node in a YAML file by path (for `--at` and for the step) while keeping the
+//! outer file's line and column in every message.
+
+pub mod connector;
+pub mod expr;
+pub mod fields;
+pub mod jexl;
+pub mod locate;
+
+use locate::{KeyPath, Position};
+use serde_yaml::Value;
+
+/// Why a Harness file cannot be run. Always exit 2: the input is what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}:{column}: {message}{}", .hint.as_ref().map(|h| format!("\n  hint: {h}")).unwrap_or_default())]
+pub struct Error {
+    /// The file.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// What is wrong, naming the key, value or construct.
+    pub message: String,
+    /// What to do.
+    pub hint: Option<String>,
+}
+
+/// A YAML file read whole, with its text kept for positions.
+#[derive(Debug, Clone)]
+pub struct Doc {
+    /// The file name for messages.
+    pub file: String,
+    /// The text.
+    pub text: String,
+    /// The parsed document.
+    pub root: Value,
+}
+
+impl Doc {
+    /// Parses `text`; a syntax error names its line and column.
+    pub fn parse(file: &str, text: &str) -> Result<Doc, Error> {
+        let root: Value = serde_yaml::from_str(text).map_err(|e| {
+            let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+            let mut message = e.to_string();
+            if let Some(cut) = message.find(" at line ") {
+                message.truncate(cut);
+            }
+            Error {
+                file: file.to_owned(),
+                line,
+                column,
+                message: format!("not valid YAML: {message}"),
+                hint: None,
+            }
+        })?;
+        Ok(Doc {
+            file: file.to_owned(),
+            text: text.to_owned(),
+            root,
+        })
+    }
+
+    /// The value at `path`, if there is one.
+    pub fn get(&self, path: &KeyPath) -> Option<&Value> {
+        let mut node = &self.root;
+        for segment in &path.0 {
+            node = match segment {
+                locate::Segment::Key(key) => node.as_mapping()?.get(key.as_str())?,
+                locate::Segment::Index(i) => node.as_sequence()?.get(*i)?,
+            };
+        }
+        Some(node)
+    }
+
+    /// The string at `path`; numbers and booleans as text.
+    pub fn text_at(&self, path: &KeyPath) -> Option<String> {
+        scalar_text(self.get(path)?)
+    }
+
+    /// Where `path` starts, or its nearest existing ancestor.
+    pub fn position(&self, path: &KeyPath) -> Position {
+        let mut path = path.clone();
+        loop {
+            if let Ok((position, _)) = locate::find(&self.text, &path) {
+                return position;
+            }
+            if path.0.pop().is_none() {
+                return Position { line: 1, column: 1 };
+            }
+        }
+    }
+
+    /// Where the key `key` of the map at `map` is written (its value's position when the key
+    /// cannot be told apart, as in a flow map).
+    pub fn key_position(&self, map: &KeyPath, key: &str) -> Position {
+        let start = self.position(map);
+        let value = self.position(&map.key(key));
+        let lines: Vec<&str> = self.text.lines().collect();
+        for line in (start.line..=value.line).rev() {
+            let Some(text) = lines.get(line - 1) else {
+                continue;
+            };
+            let rest: String = text.chars().skip(start.column - 1).collect();
+            let rest = rest
+                .strip_prefix(key)
+                .or_else(|| rest.strip_prefix(&format!("\"{key}\"")))
+                .or_else(|| rest.strip_prefix(&format!("'{key}'")));
+            if rest.is_some_and(|r| r.trim_start().starts_with(':')) {
+                return Position {
+                    line,
+                    column: start.column,
+                };
+            }
+        }
+        value
+    }
+
+    /// An error at the key `key` of the map at `map`.
+    pub fn key_error(
+        &self,
+        map: &KeyPath,
+        key: &str,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) -> Error {
+        self.error_at(self.key_position(map, key), message.into(), hint)
+    }
+
+    /// An error at `path`.
+    pub fn error(&self, path: &KeyPath, message: impl Into<String>, hint: Option<String>) -> Error {
+        self.error_at(self.position(path), message.into(), hint)
+    }
+
+    fn error_at(&self, position: Position, message: String, hint: Option<String>) -> Error {
+        Error {
+            file: self.file.clone(),
+            line: position.line,
+            column: position.column,
+            message,
+            hint,
+        }
+    }
+
+    /// An error from [`locate`], in this file.
+    pub fn located(&self, e: locate::Error) -> Error {
+        Error {
+            file: self.file.clone(),
+            line: e.position.line,
+            column: e.position.column,
+            message: e.message,
+            hint: e.hint,
+        }
+    }
+
+    /// The keys of the map at `path` that are not in `known`.
+    pub fn other_keys(&self, path: &KeyPath, known: &[&str]) -> Vec<String> {
+        self.get(path)
+            .and_then(Value::as_mapping)
+            .map(|map| {
+                map.keys()
+                    .filter_map(scalar_text)
+                    .filter(|k| !known.contains(&k.as_str()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// A scalar as text (`5`, `true`, `Low`); `None` for null, lists and maps.
+pub fn scalar_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Tagged(tagged) => scalar_text(&tagged.value),
+        Value::Null | Value::Sequence(_) | Value::Mapping(_) => None,
+    }
+}
+
+/// The closest of `candidates` to `got`, when close enough to be a misspelling.
+pub fn did_you_mean<'a>(got: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| {
+            (
+                strsim::damerau_levenshtein(&got.to_lowercase(), &c.to_lowercase()),
+                *c,
+            )
+        })
+        .min_by_key(|(d, _)| *d)
+        .filter(|(d, _)| *d <= (got.len() / 3).max(2))
+        .map(|(_, c)| c)
+}
+pub mod criteria;
+pub mod native;
+pub mod step;
+
+pub use native::Translated;
+
+use crate::workflow::TransitionBy;
+
+/// What to load: the Harness file, the step, the connector and the values expressions read.
+pub struct Request<'a> {
+    /// The Harness file's name, for messages.
+    pub file: &'a str,
+    /// Its text.
+    pub text: &'a str,
+    /// `--harness-step`: `STEP` or `STAGE.STEP`.
+    pub step: &'a str,
+    /// `--connector`: its name and text.
+    pub connector: Option<(&'a str, &'a str)>,
+    /// `--var NAME=VALUE`.
+    pub vars: std::collections::BTreeMap<String, String>,
+    /// The environment.
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+    /// `--issue-key` / `JIRA_GATE_ISSUE_KEY`.
+    pub issue_key: Option<String>,
+    /// For `convert`: the stanza is printed, so it must be fully native and hold no secret.
+    pub convert: bool,
+}
+
+/// Finds the step, reads the connector, resolves everything and translates the step.
+pub fn load(request: &Request<'_>) -> Result<Translated, Error> {
+    let doc = Doc::parse(request.file, request.text)?;
+    let found = step::find(&doc, request.step)?;
+    let spec = step::read_spec(&doc, &found)?;
+    let connector = match request.connector {
+        Some((name, text)) => {
+            let cdoc = Doc::parse(name, text)?;
+            let connector = connector::Connector::from_doc(&cdoc)?;
+            Some((cdoc, connector))
+        }
+        None => None,
+    };
+    let ctx = expr::Context {
+        pipeline: found.pipeline.clone(),
+        stage: found.stage.clone(),
+        vars: request.vars.clone(),
+        env: request.env,
+        secrets_dir: expr::secrets_dir(request.env),
+        issue_key: request.issue_key.clone(),
+        inline_file_secrets: !request.convert,
+    };
+    let translated = native::translate(
+        &doc,
+        &found,
+        &spec,
+        connector.as_ref().map(|(d, c)| (d, c)),
+        &ctx,
+    )?;
+    if request.convert {
+        let spec_path = found.path.key("spec");
+        for (tree, key) in [
+            (&translated.approve, "approvalCriteria"),
+            (&translated.reject, "rejectionCriteria"),
+        ] {
+            if let Some(Err(what)) = tree.as_ref().map(criteria::Tree::to_native) {
+                return Err(doc.error(
+                    &spec_path.key(key),
+                    format!("{what} has no native equivalent, so this step cannot be converted"),
+                    Some(
+                        "run the Harness step as it is: jira-gate run FILE --harness-step ID"
+                            .into(),
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(translated)
+}
+
+impl Translated {
+    /// The native stanza as YAML, headed by a comment naming where it came from.
+    pub fn to_yaml(&self, file: &str, step: &str) -> String {
+        let mut out =
+            format!("# jira-gate stanza converted from the Harness step `{step}` in {file}\n");
+        if self.approval_first {
+            out.push_str("# Harness checks the approval criteria before the rejection criteria; a native stanza checks rejection first.\n");
+        }
+        match self.transition_by {
+            TransitionBy::ExactName => out.push_str("# Harness matches transitionName exactly; a native stanza also takes the transition's target status, case-insensitively.\n"),
+            TransitionBy::Status => out.push_str("# Harness matches the status as the transition's target only; a native stanza also takes a transition of that name.\n"),
+            TransitionBy::NameOrStatus => {}
+        }
+        if self.expect_project.is_some() || self.expect_type.is_some() {
+            out.push_str(&format!(
+                "# Harness also fails the step when the issue is not in project {} or not of type {}; a native stanza does not check that.\n",
+                self.expect_project.as_deref().unwrap_or("(any)"),
+                self.expect_type.as_deref().unwrap_or("(any)")
+            ));
+        }
+        for note in &self.notes {
+            out.push_str(&format!("# note: {note}\n"));
+        }
+        out.push_str(&serde_yaml::to_string(&self.stanza).unwrap_or_default());
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> String {
+        let path = format!(
+            "{}/tests/fixtures/harness/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    fn env(name: &str) -> Option<String> {
+        match name {
+            "HARNESS_SECRET_JIRA_TOKEN" | "HARNESS_SECRET_JIRA_PAT" => Some("s3cret".into()),
+            _ => None,
+        }
+    }
+
+    fn load_step(
+        file: &str,
+        step: &str,
+        connector: &str,
+        convert: bool,
+    ) -> Result<Translated, Error> {
+        let text = fixture(file);
+        let connector_text = fixture(connector);
+        load(&Request {
+            file,
+            text: &text,
+            step,
+            connector: Some((connector, &connector_text)),
+            vars: [("environment".to_owned(), "production".to_owned())].into(),
+            env: &env,
+            issue_key: Some("OPS-1".into()),
+            convert,
+        })
+    }
+
+    #[test]
+    fn every_fixture_step_loads() {
+        for (file, step) in [
+            ("pipeline.yaml", "create_change"),
+            ("pipeline.yaml", "approve_change"),
+            ("pipeline.yaml", "production.approve_any"),
+            ("pipeline.yaml", "close_change"),
+            ("approval-jexl.yaml", "jexl_approval"),
+        ] {
+            for connector in [
+                "connector.yaml",
+                "connector-pat.yaml",
+                "connector-legacy.yaml",
+            ] {
+                let t = load_step(file, step, connector, false)
+                    .unwrap_or_else(|e| panic!("{file} {step} {connector}: {e}"));
+                let yaml = t.to_yaml(file, step);
+                assert!(!yaml.contains("s3cret"), "{yaml}");
+            }
+        }
+        let t = load_step("pipeline.yaml", "create_change", "connector.yaml", true).unwrap();
+        assert_eq!(
+            t.stanza["ticket"]["summary"],
+            "Deploy checkout 1.4.2 to production"
+        );
+        assert_eq!(t.stanza["ticket"]["labels"][1], "production");
+    }
+
+    #[test]
+    fn every_refusal_names_the_place_and_the_thing() {
+        for (step, connector, line, column, needle) in [
+            ("script", "connector.yaml", 14, 25, "`ShellScript`"),
+            ("unresolved", "connector.yaml", 30, 32, "<+trigger.branch>"),
+            ("bad_jexl", "connector.yaml", 41, 52, "`.`"),
+            (
+                "misspelt",
+                "connector.yaml",
+                48,
+                21,
+                "did you mean `issueKey`",
+            ),
+            ("twice", "connector.yaml", 64, 34, "one condition only"),
+            ("unresolved", "connector-github.yaml", 5, 9, "`Github`"),
+        ] {
+            let err = load_step("errors.yaml", step, connector, false).unwrap_err();
+            assert_eq!((err.line, err.column), (line, column), "{step}: {err}");
+            assert!(err.to_string().contains(needle), "{step}: {err}");
+        }
+        let text = fixture("pipeline.yaml");
+        let err = load(&Request {
+            file: "pipeline.yaml",
+            text: &text,
+            step: "create_change",
+            connector: None,
+            vars: [("environment".to_owned(), "x".to_owned())].into(),
+            env: &env,
+            issue_key: None,
+            convert: false,
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("--connector"), "{err}");
+        assert_eq!(err.line, 30);
+    }
+
+    #[test]
+    fn convert_refuses_what_has_no_native_form() {
+        let err = load_step(
+            "approval-jexl.yaml",
+            "jexl_approval",
+            "connector.yaml",
+            true,
+        )
+        .unwrap_err();
+        assert!(err.message.contains("no native equivalent"), "{err}");
+        assert!(err.message.contains("ordering"), "{err}");
+        let t = load_step("pipeline.yaml", "approve_change", "connector.yaml", true).unwrap();
+        let yaml = t.to_yaml("pipeline.yaml", "approve_change");
+        assert!(
+            yaml.contains("approval criteria before the rejection"),
+            "{yaml}"
+        );
+    }
+}
