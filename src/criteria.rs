@@ -257,7 +257,7 @@ fn aliases(value: &Json) -> Option<Item> {
         Json::Array(_) => Some(vec![value.to_string()]),
         Json::Object(map) => {
             if map.get("type").and_then(Json::as_str) == Some("doc") {
-                let text = crate::jira::adf::to_text(value);
+                let text = crate::adf::to_text(value);
                 return if text.trim().is_empty() {
                     None
                 } else {

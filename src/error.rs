@@ -46,7 +46,4 @@ impl Error {
 /// Result with the top-level error.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// An error with its source chain, each cause once (some messages already include their source).
-pub fn render(error: &dyn std::error::Error) -> String {
-    crate::jira::error::chain(error)
-}
+pub use crate::chain::render;

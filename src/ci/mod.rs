@@ -1,10 +1,3 @@
-//! CI systems: where outputs go and how logs are decorated (SPEC section 3).
-//!
-//! [`detect()`] looks at the environment once and returns the sink for GitHub Actions, GitLab CI or
-//! a generic runner. One implementation per system, one file each (the pattern of hyperfine's
-//! `export/`), so the run loop never asks which CI it is in: it masks the secrets, opens and closes
-//! log sections and hands the final [`Report`] over, and each sink renders that in its own format.
-
 //! CI systems: where outputs go and how logs are decorated (SPEC sections 3 and 9).
 //!
 //! [`detect()`] looks at the environment once and returns the sink for the CI system the step runs
@@ -96,13 +89,16 @@ pub enum Error {
         reason: String,
     },
     /// Found by [`preflight`]: an output file that cannot be written, before Jira was touched.
+    /// The [`Error::File`] is kept whole; its OS error is part of this message (before the hint),
+    /// so it is not exposed again as a source.
     #[error(
-        "{reason} (found before Jira was touched: create the directory, fix the permissions or \
-         point the output elsewhere)"
+        "{} (found before Jira was touched: create the directory, fix the permissions or \
+         point the output elsewhere)",
+        crate::chain::render(file)
     )]
     NotWritable {
-        /// The [`Error::File`] rendered with its OS error.
-        reason: String,
+        /// The [`Error::File`] that [`preflight`] hit.
+        file: Box<Error>,
     },
     /// `JIRA_GATE_CI` names no system this build knows.
     #[error(
@@ -189,9 +185,7 @@ pub fn detect_with(env: &dyn Fn(&str) -> Option<String>, options: &Options) -> B
 /// Checks, before Jira is touched, that the sink's files and the `--result-file` can be written.
 pub fn preflight(sink: &dyn Sink, result_file: Option<&Path>) -> Result<(), Error> {
     let hint = |e: Error| match e {
-        Error::File { .. } => Error::NotWritable {
-            reason: crate::error::render(&e),
-        },
+        Error::File { .. } => Error::NotWritable { file: Box::new(e) },
         other => other,
     };
     sink.preflight().map_err(hint)?;

@@ -14,10 +14,10 @@ use serde::Deserialize;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::adf;
 use super::error::Error;
-use super::models::{ServerInfo, User};
+use super::models::{Deployment, ServerInfo, User};
 use super::transport::{Reach, Retry, Transport, parse};
+use crate::adf;
 use crate::secret::Secret;
 
 /// What the client needs to reach one Jira site. Built from the stanza's `jira` section at the
@@ -78,15 +78,6 @@ impl Auth {
             Auth::Basic { token, .. } | Auth::Pat { token } => token,
         }
     }
-}
-
-/// Which kind of Jira answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Deployment {
-    /// Jira Cloud (`*.atlassian.net`): accountIds, `/search/jql`, ADF on v3.
-    Cloud,
-    /// Jira Data Center or Server: usernames, `/search`, v2 only.
-    DataCenter,
 }
 
 /// Which REST version the client speaks.

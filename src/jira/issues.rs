@@ -7,8 +7,9 @@ use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use super::client::{Deployment, JiraClient, segment};
+use super::client::{JiraClient, segment};
 use super::error::Error;
+use super::models::Deployment;
 use super::models::{Issue, SearchPage, Transition, Transitions};
 use super::transport::{Retry, parse};
 

@@ -237,3 +237,12 @@ pub struct FieldMeta {
     #[serde(default)]
     pub allowed_values: Vec<Value>,
 }
+
+/// Which kind of Jira answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deployment {
+    /// Jira Cloud (`*.atlassian.net`): accountIds, `/search/jql`, ADF on v3.
+    Cloud,
+    /// Jira Data Center or Server: usernames, `/search`, v2 only.
+    DataCenter,
+}
