@@ -147,10 +147,20 @@ async fn drive_inner(
     };
     tracker.section_end();
     tracker.start_wait();
+    let rules = poll::Rules {
+        approve: &approval.approve,
+        reject: approval.reject.as_ref(),
+    };
+    let cadence = poll::Cadence {
+        interval: approval.interval,
+        max_interval: approval.max_interval,
+        timeout: approval.timeout,
+    };
     let end = poll::wait(
         &source,
         &key,
-        &approval,
+        rules,
+        cadence,
         deadline,
         !written.created,
         &mut tracker.seen,
