@@ -13,8 +13,7 @@ use crate::ci::Sink;
 use crate::criteria::{Criteria, Snapshot, Verdict};
 use crate::dry_run::Writer;
 use crate::fields::Catalog;
-use crate::jira::models::History;
-use crate::jira::{self, Deployment, JiraClient};
+use crate::jira::{self, JiraClient};
 use crate::outcome::{Decision, Report};
 use crate::poll::{self, End, IssueSource};
 use crate::stanza::{Approval, Stanza};
@@ -181,7 +180,7 @@ async fn drive_inner(
     };
     let mut report = tracker.report(decision);
     match decision {
-        Decision::Approved | Decision::Rejected => match decided_by(client, &key).await {
+        Decision::Approved | Decision::Rejected => match client.decided_by(&key).await {
             Ok(Some(history)) => {
                 report.decided_by = history.author.as_ref().map(jira::models::User::label);
                 report.decided_at = Some(history.created);
@@ -320,66 +319,10 @@ fn snapshot(fields: serde_json::Map<String, Json>) -> Option<Snapshot> {
     })
 }
 
-/// The most recent changelog entry that changed the status, whatever order the endpoint uses
-/// (most recent first on Cloud, oldest first on Data Center: API-NOTES §0.8).
-async fn decided_by(client: &JiraClient, key: &str) -> Result<Option<History>, jira::Error> {
-    let issue = client.issue(key, &["status".to_owned()], true).await?;
-    let histories = issue.changelog.map(|c| c.histories).unwrap_or_default();
-    let mut best: Option<(i64, usize, History)> = None;
-    let count = histories.len();
-    for (index, history) in histories.into_iter().enumerate() {
-        if !history
-            .items
-            .iter()
-            .any(|i| i.field == "status" || i.field_id.as_deref() == Some("status"))
-        {
-            continue;
-        }
-        // Ties (same millisecond) break by the endpoint's order.
-        let order = match client.deployment() {
-            Deployment::Cloud => count - index,
-            Deployment::DataCenter => index,
-        };
-        let when = parse_jira_time(&history.created).unwrap_or(i64::MIN);
-        if best
-            .as_ref()
-            .is_none_or(|(t, o, _)| (when, order) > (*t, *o))
-        {
-            best = Some((when, order, history));
-        }
-    }
-    Ok(best.map(|(_, _, h)| h))
-}
-
-/// Milliseconds since the epoch of Jira's `2026-10-20T14:12:29.014+0000`.
-fn parse_jira_time(text: &str) -> Option<i64> {
-    let (stamp, offset) = text.split_at(text.len().checked_sub(5)?);
-    let sign = match offset.as_bytes().first()? {
-        b'+' => 1,
-        b'-' => -1,
-        _ => return None,
-    };
-    let hours: i64 = offset.get(1..3)?.parse().ok()?;
-    let minutes: i64 = offset.get(3..5)?.parse().ok()?;
-    let utc = humantime::parse_rfc3339_weak(&stamp.replace('T', " ")).ok()?;
-    let millis = i64::try_from(utc.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis()).ok()?;
-    Some(millis - sign * (hours * 60 + minutes) * 60_000)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{parse_jira_time, snapshot};
+    use super::snapshot;
     use serde_json::json;
-
-    #[test]
-    fn jira_times_compare_across_offsets() {
-        let utc = parse_jira_time("2026-10-20T14:12:29.014+0000").unwrap();
-        let berlin = parse_jira_time("2026-10-20T16:12:29.014+0200").unwrap();
-        let ny = parse_jira_time("2026-10-20T10:12:29.015-0400").unwrap();
-        assert_eq!(utc, berlin);
-        assert_eq!(ny - utc, 1);
-        assert!(parse_jira_time("yesterday").is_none());
-    }
 
     #[test]
     fn snapshots_need_a_status() {

@@ -18,8 +18,7 @@ use crate::jira::{self, JiraClient, jql};
 use crate::stanza::{Target, Ticket};
 use crate::tracker::Tracker;
 use crate::workflow::{
-    Screen, describe_transitions, issue_type, not_found, pick_transition, project_not_found,
-    status_of,
+    Screen, describe_transitions, issue_type, not_found, pick_transition, status_of,
 };
 
 /// Why the step failed: Jira failed or refused, or Jira answered and the stanza does not fit
@@ -197,10 +196,7 @@ async fn create(
         }
     }
 
-    let project = client
-        .project(project_key)
-        .await
-        .map_err(|e| project_not_found(e, project_key))?;
+    let project = crate::workflow::project(client, project_key).await?;
     let issue_type = issue_type(&project, type_name)?;
 
     let mut body = Map::new();

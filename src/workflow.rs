@@ -81,8 +81,16 @@ pub fn not_found(error: jira::Error, key: &str) -> Error {
     )
 }
 
+/// The project named in the stanza; a 404 says which project and what to check.
+pub async fn project(client: &JiraClient, key: &str) -> Result<Project, Error> {
+    client
+        .project(key)
+        .await
+        .map_err(|e| project_not_found(e, key))
+}
+
 /// A 404 on the project named in the stanza: say which project.
-pub fn project_not_found(error: jira::Error, project: &str) -> Error {
+fn project_not_found(error: jira::Error, project: &str) -> Error {
     invisible(
         error,
         &format!("project {project:?}"),
