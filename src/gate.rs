@@ -119,7 +119,7 @@ async fn drive_inner(
     let written = step::write(
         &Writer::new(client, dry_run),
         &stanza.ticket,
-        catalog.as_ref(),
+        &catalog,
         deadline,
         tracker,
     )
@@ -227,26 +227,23 @@ async fn check_statuses(client: &JiraClient, stanza: &Stanza) -> Result<(), step
 }
 
 /// Reads Jira's field list when the ticket or the criteria name fields, and resolves the
-/// criteria's field names to ids.
+/// criteria's field names to ids. When nothing names a field, the catalog is empty: no lookup
+/// will ask it anything.
 async fn resolve_fields(
     client: &JiraClient,
     stanza: &Stanza,
-) -> Result<(Option<Catalog>, Option<Approval>), step::Error> {
+) -> Result<(Catalog, Option<Approval>), step::Error> {
     let needs_catalog = !stanza.ticket.fields.is_empty()
         || stanza
             .approval
             .as_ref()
             .is_some_and(|a| !a.field_names().is_empty());
     let catalog = if needs_catalog {
-        Some(Catalog::new(client.fields().await?))
+        Catalog::new(client.fields().await?)
     } else {
-        None
+        Catalog::default()
     };
-    // Without a catalog no criterion names a field, so nothing is looked up.
-    let mut resolve = |name: &str| match &catalog {
-        Some(catalog) => catalog.resolve(name).map(|d| d.id.clone()),
-        None => Ok(name.to_owned()),
-    };
+    let mut resolve = |name: &str| catalog.resolve(name).map(|d| d.id.clone());
     let approval = stanza
         .approval
         .as_ref()

@@ -18,7 +18,7 @@ use crate::jira::{self, JiraClient, jql};
 use crate::stanza::{Target, Ticket};
 use crate::tracker::Tracker;
 use crate::workflow::{
-    Screen, describe_transitions, issue_type, not_found, pick_transition, status_of,
+    Screen, describe_transitions, issue_type, not_found, pick_transition, shape_fields, status_of,
 };
 
 /// Why the step failed: Jira failed or refused, or Jira answered and the stanza does not fit
@@ -93,7 +93,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 pub async fn write(
     writer: &Writer<'_>,
     ticket: &Ticket,
-    catalog: Option<&Catalog>,
+    catalog: &Catalog,
     deadline: Instant,
     tracker: &mut Tracker<'_>,
 ) -> Result<Written, Error> {
@@ -125,7 +125,7 @@ async fn update(
     writer: &Writer<'_>,
     ticket: &Ticket,
     key: &str,
-    catalog: Option<&Catalog>,
+    catalog: &Catalog,
     tracker: &mut Tracker<'_>,
 ) -> Result<Written, Error> {
     let client = writer.client();
@@ -151,7 +151,7 @@ async fn update(
     if let Some(description) = &ticket.description {
         body.insert("description".into(), client.rich_text(description));
     }
-    body.extend(shape_fields(client, ticket, catalog, Screen::Edit(&key)).await?);
+    body.extend(shape_fields(client, &ticket.fields, catalog, Screen::Edit(&key)).await?);
     let mut update = Map::new();
     if !ticket.labels.is_empty() {
         let adds: Vec<Json> = ticket.labels.iter().map(|l| json!({"add": l})).collect();
@@ -176,7 +176,7 @@ async fn create(
     writer: &Writer<'_>,
     ticket: &Ticket,
     new: &NewIssue<'_>,
-    catalog: Option<&Catalog>,
+    catalog: &Catalog,
     deadline: Instant,
     tracker: &mut Tracker<'_>,
 ) -> Result<Written, Error> {
@@ -218,7 +218,7 @@ async fn create(
     body.extend(
         shape_fields(
             client,
-            ticket,
+            &ticket.fields,
             catalog,
             Screen::Create(&project.key, &issue_type),
         )
@@ -337,21 +337,6 @@ async fn search_with_lag(
             return Ok(None);
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
-    }
-}
-
-/// The ticket's fields, checked against the screen ([`crate::workflow::shape_fields`]).
-async fn shape_fields(
-    client: &JiraClient,
-    ticket: &Ticket,
-    catalog: Option<&Catalog>,
-    screen: Screen<'_>,
-) -> Result<Map<String, Json>, Error> {
-    match catalog {
-        Some(catalog) => {
-            crate::workflow::shape_fields(client, &ticket.fields, catalog, screen).await
-        }
-        None => Ok(Map::new()),
     }
 }
 
