@@ -71,7 +71,7 @@ async fn cancelled(
         client.set_deadline(Instant::now() + CANCEL_COMMENT_BUDGET);
         let writer = Writer::new(client, dry_run);
         match tokio::time::timeout(CANCEL_COMMENT_BUDGET, writer.add_comment(key, comment)).await {
-            Ok(Ok(())) => tracing::info!("commented on {key}: cancelled"),
+            Ok(Ok(applied)) => applied.log(format_args!("commented on {key}: cancelled")),
             Ok(Err(e)) => tracing::warn!("could not comment on {key}: {e}"),
             Err(_) => tracing::warn!("could not comment on {key} in time"),
         }
@@ -124,19 +124,9 @@ async fn drive_inner(
         tracker,
     )
     .await?;
-    let Some(key) = written.key else {
-        let mut report = tracker.report(Decision::Written);
-        report.message = Some("dry run: nothing was written".into());
-        return Ok(report);
-    };
-    let (Some(approval), false) = (approval, dry_run) else {
-        let issue = read(client, &key, &[]).await?;
-        tracker.seen.last = Some(issue);
-        let mut report = tracker.report(Decision::Written);
-        if dry_run {
-            report.message = Some("dry run: the writes are printed on stdout; not waiting".into());
-        }
-        return Ok(report);
+    // The one dry-run branch of the run: nothing was sent, so there is nothing to wait for.
+    let (Some(key), Some(approval), false) = (written.key.clone(), approval, dry_run) else {
+        return written_only(client, written.key.as_deref(), dry_run, tracker).await;
     };
 
     let source = Poller {
@@ -194,6 +184,27 @@ async fn drive_inner(
                 humantime::format_duration(Duration::from_secs(approval.timeout.as_secs()))
             ));
         }
+    }
+    Ok(report)
+}
+
+/// The report of a run that does not wait: the stanza has no approval section, or `--dry-run`
+/// (after which a create leaves no ticket, and an update's writes were only printed).
+async fn written_only(
+    client: &JiraClient,
+    key: Option<&str>,
+    dry_run: bool,
+    tracker: &mut Tracker<'_>,
+) -> Result<Report, step::Error> {
+    let Some(key) = key else {
+        let mut report = tracker.report(Decision::Written);
+        report.message = Some("dry run: nothing was written".into());
+        return Ok(report);
+    };
+    tracker.seen.last = Some(read(client, key, &[]).await?);
+    let mut report = tracker.report(Decision::Written);
+    if dry_run {
+        report.message = Some("dry run: the writes are printed on stdout; not waiting".into());
     }
     Ok(report)
 }

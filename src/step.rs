@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::{Map, Value as Json, json};
 use tokio::time::Instant;
 
-use crate::dry_run::Writer;
+use crate::dry_run::{Applied, Writer};
 use crate::fields::Catalog;
 use crate::jira::models::{Issue, Transition};
 use crate::jira::{self, JiraClient, jql};
@@ -160,10 +160,8 @@ async fn update(
     if !body.is_empty() || !update.is_empty() {
         writer
             .edit_issue(&key, Json::Object(body), Json::Object(update))
-            .await?;
-        if !writer.is_dry_run() {
-            tracing::info!("updated {key}");
-        }
+            .await?
+            .log(format_args!("updated {key}"));
     }
     finish(writer, ticket, &key, status_of(&issue), Origin::Given).await?;
     Ok(Written {
@@ -386,8 +384,7 @@ async fn finish(
             tracing::info!("dedupe: not repeating the comment on {key}");
         } else {
             match writer.add_comment(key, comment).await {
-                Ok(()) if writer.is_dry_run() => {}
-                Ok(()) => tracing::info!("commented on {key}"),
+                Ok(applied) => applied.log(format_args!("commented on {key}")),
                 // POST comment is not idempotent: repeating it could post it twice, and failing the
                 // gate over a comment whose fate is unknown would be worse than either.
                 Err(jira::Error::Ambiguous { cause, .. }) => tracing::warn!(
@@ -401,31 +398,37 @@ async fn finish(
         let available = client.transitions(key).await?;
         match pick_transition(&available, wanted) {
             Some(transition) => {
-                if let Err(e) = writer.do_transition(key, transition).await {
+                let applied = match writer.do_transition(key, transition).await {
+                    Ok(applied) => applied,
                     // A transition whose answer was lost is retried, and the retry fails with 400
-                    // because the issue has moved on: look before calling that an error.
-                    if !matches!(
-                        e,
-                        jira::Error::Status {
-                            status: 400 | 409,
-                            ..
+                    // because the issue has moved on: look before calling that an error; if it
+                    // did go through, it was applied.
+                    Err(e) => {
+                        if !matches!(
+                            e,
+                            jira::Error::Status {
+                                status: 400 | 409,
+                                ..
+                            }
+                        ) || !reached(client, key, transition).await
+                        {
+                            return Err(e.into());
                         }
-                    ) || !reached(client, key, transition).await
-                    {
-                        return Err(e.into());
+                        tracing::info!(
+                            "{key} already went through \"{}\" (an earlier attempt was applied)",
+                            transition.name
+                        );
+                        Applied::Sent
                     }
-                    tracing::info!(
-                        "{key} already went through \"{}\" (an earlier attempt was applied)",
-                        transition.name
-                    );
-                }
+                };
                 let to = transition
                     .to
                     .as_ref()
                     .map_or(String::new(), |s| format!(" → \"{}\"", s.name));
-                if !writer.is_dry_run() {
-                    tracing::info!("transitioned {key} with \"{}\"{to}", transition.name);
-                }
+                applied.log(format_args!(
+                    "transitioned {key} with \"{}\"{to}",
+                    transition.name
+                ));
             }
             None if status
                 .as_deref()
