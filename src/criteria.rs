@@ -448,6 +448,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::too_many_lines)] // one table of cases, one per field shape, reads best whole
     fn field_tests_on_every_shape() {
         let issue = snapshot(
             "Open",

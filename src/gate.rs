@@ -129,10 +129,22 @@ async fn drive_inner(
         return written_only(client, written.key.as_deref(), dry_run, tracker).await;
     };
 
+    wait_for_decision(client, &key, &approval, !written.created, deadline, tracker).await
+}
+
+/// The wait and its ending: the decision, who made it and when, or how long it stayed pending.
+async fn wait_for_decision(
+    client: &JiraClient,
+    key: &str,
+    approval: &Approval,
+    first_read_now: bool,
+    deadline: Instant,
+    tracker: &mut Tracker<'_>,
+) -> Result<Report, step::Error> {
     let source = Poller {
         client,
-        key: &key,
-        fields: poll_fields(&approval),
+        key,
+        fields: poll_fields(approval),
     };
     tracker.section_end();
     tracker.start_wait();
@@ -147,11 +159,11 @@ async fn drive_inner(
     };
     let end = poll::wait(
         &source,
-        &key,
+        key,
         rules,
         cadence,
         deadline,
-        !written.created,
+        first_read_now,
         &mut tracker.seen,
     )
     .await;
@@ -170,7 +182,7 @@ async fn drive_inner(
     };
     let mut report = tracker.report(decision);
     match decision {
-        Decision::Approved | Decision::Rejected => match client.decided_by(&key).await {
+        Decision::Approved | Decision::Rejected => match client.decided_by(key).await {
             Ok(Some(history)) => {
                 report.decided_by = history.author.as_ref().map(jira::models::User::label);
                 report.decided_at = Some(history.created);

@@ -163,7 +163,7 @@ async fn update(
             .await?
             .log(format_args!("updated {key}"));
     }
-    finish(writer, ticket, &key, status_of(&issue), Origin::Given).await?;
+    comment_and_transition(writer, ticket, &key, status_of(&issue), Origin::Given).await?;
     Ok(Written {
         key: Some(key),
         created: false,
@@ -180,7 +180,6 @@ async fn create(
 ) -> Result<Written, Error> {
     let client = writer.client();
     let project_key = new.project;
-    let type_name = new.issue_type;
     let label = ticket.dedupe.as_deref().map(dedupe_label);
 
     if let Some(label) = &label {
@@ -194,35 +193,7 @@ async fn create(
         }
     }
 
-    let project = crate::workflow::project(client, project_key).await?;
-    let issue_type = issue_type(&project, type_name)?;
-
-    let mut body = Map::new();
-    body.insert("project".into(), json!({"key": project.key}));
-    body.insert("issuetype".into(), json!({"id": issue_type.id}));
-    body.insert("summary".into(), new.summary.into());
-    if let Some(description) = &ticket.description {
-        body.insert("description".into(), client.rich_text(description));
-    }
-    let mut labels = ticket.labels.clone();
-    if let Some(label) = &label {
-        if !labels.contains(label) {
-            labels.push(label.clone());
-        }
-    }
-    if !labels.is_empty() {
-        body.insert("labels".into(), json!(labels));
-    }
-    body.extend(
-        shape_fields(
-            client,
-            &ticket.fields,
-            catalog,
-            Screen::Create(&project.key, &issue_type),
-        )
-        .await?,
-    );
-    let body = Json::Object(body);
+    let body = create_body(client, ticket, new, label.as_deref(), catalog).await?;
 
     let mut tries = 0;
     let created = loop {
@@ -266,6 +237,46 @@ async fn create(
         client.browse_url(&created.key)
     );
     adopt(writer, ticket, created.key, None, Origin::Created, tracker).await
+}
+
+/// The body of `POST /issue`: project, issue type, summary, description, labels (with the dedupe
+/// label) and the ticket's fields, checked against the project's create screen.
+async fn create_body(
+    client: &JiraClient,
+    ticket: &Ticket,
+    new: &NewIssue<'_>,
+    label: Option<&str>,
+    catalog: &Catalog,
+) -> Result<Json, Error> {
+    let project = crate::workflow::project(client, new.project).await?;
+    let issue_type = issue_type(&project, new.issue_type)?;
+
+    let mut body = Map::new();
+    body.insert("project".into(), json!({"key": project.key}));
+    body.insert("issuetype".into(), json!({"id": issue_type.id}));
+    body.insert("summary".into(), new.summary.into());
+    if let Some(description) = &ticket.description {
+        body.insert("description".into(), client.rich_text(description));
+    }
+    let mut labels = ticket.labels.clone();
+    if let Some(label) = label {
+        if !labels.iter().any(|l| l == label) {
+            labels.push(label.to_owned());
+        }
+    }
+    if !labels.is_empty() {
+        body.insert("labels".into(), json!(labels));
+    }
+    body.extend(
+        shape_fields(
+            client,
+            &ticket.fields,
+            catalog,
+            Screen::Create(&project.key, &issue_type),
+        )
+        .await?,
+    );
+    Ok(Json::Object(body))
 }
 
 /// Under `--dry-run` no ticket exists after the create, so its comment and transition are only
@@ -350,14 +361,14 @@ async fn adopt(
     let created = origin == Origin::Created;
     tracker.ticket(&key, writer.client().browse_url(&key), created);
     writer.client().ticket_exists();
-    finish(writer, ticket, &key, status, origin).await?;
+    comment_and_transition(writer, ticket, &key, status, origin).await?;
     Ok(Written {
         key: Some(key),
         created,
     })
 }
 
-/// Where the ticket came from, which decides how forgiving [`finish`] is.
+/// Where the ticket came from, which decides how forgiving [`comment_and_transition`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Origin {
     /// This run created it: a missing transition is a configuration error.
@@ -371,7 +382,7 @@ enum Origin {
 /// Comment and transition after the ticket exists. A created ticket must have the transition; a
 /// reused or given one may have moved past it, so an unavailable transition is only a warning
 /// there and the wait judges the current status. On a dedupe reuse the comment is not repeated.
-async fn finish(
+async fn comment_and_transition(
     writer: &Writer<'_>,
     ticket: &Ticket,
     key: &str,

@@ -15,6 +15,9 @@ pub mod issues;
 pub mod jql;
 pub mod meta;
 pub mod models;
+// `Transport::judge` and `Transport::attempt` pass the 80-line bar; another change is editing
+// transport.rs now, and splits them there (issue 8).
+#[allow(clippy::too_many_lines)]
 pub mod transport;
 pub mod users;
 
