@@ -1,6 +1,6 @@
 //! CI systems: where outputs go and how logs are decorated (SPEC sections 3 and 9).
 //!
-//! [`detect()`] looks at the environment once and returns the sink for the CI system the step runs
+//! [`detect_with`] looks at the environment once and returns the sink for the CI system the step runs
 //! in. One implementation per system, one file each (the pattern of hyperfine's `export/`), so the
 //! run loop never asks which CI it is in: it checks the sink's files with [`preflight`] before
 //! Jira is touched, masks the secrets, opens and closes log sections and hands the final
@@ -161,14 +161,9 @@ enum System {
     Generic,
 }
 
-/// Looks at the environment once (through `env`, so tests need no process environment) and
-/// returns the sink for the CI system the step runs in, with no command-line options. See the
-/// module documentation for the order.
-pub fn detect(env: &dyn Fn(&str) -> Option<String>) -> Box<dyn Sink> {
-    detect_with(env, &Options::default())
-}
-
-/// [`detect()`] with the command line's options. An unknown `JIRA_GATE_CI` yields a sink whose
+/// Looks at the environment once (through `env`, so tests need no process environment) and the
+/// command line's options, and returns the sink for the CI system the step runs in. See the
+/// module documentation for the order. An unknown `JIRA_GATE_CI` yields a sink whose
 /// [`Sink::preflight`] and [`Sink::finish`] fail with the error that lists the valid values.
 pub fn detect_with(env: &dyn Fn(&str) -> Option<String>, options: &Options) -> Box<dyn Sink> {
     let sink = match system(env, options, Path::new(TEKTON_RESULTS)) {
@@ -543,7 +538,10 @@ mod tests {
 
     #[test]
     fn an_unknown_forced_system_is_an_error_listing_the_valid_ones() {
-        let sink = detect(&|name| (name == "JIRA_GATE_CI").then(|| "gihtub".to_owned()));
+        let sink = detect_with(
+            &|name| (name == "JIRA_GATE_CI").then(|| "gihtub".to_owned()),
+            &Options::default(),
+        );
         let text = sink.preflight().unwrap_err().to_string();
         assert_eq!(
             text,

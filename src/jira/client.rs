@@ -291,6 +291,11 @@ impl JiraClient {
         self.transport.deployment
     }
 
+    /// The full URL of a REST path on this site.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.transport.base)
+    }
+
     /// `<site>/browse/<key>`: the site URL when known, else the base URL.
     pub fn browse_url(&self, key: &str) -> String {
         let site = self.site.as_deref().unwrap_or(&self.transport.base);

@@ -100,11 +100,6 @@ impl JiraClient {
         Ok(reply.body)
     }
 
-    /// The full URL of a REST path on this site.
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.transport.base)
-    }
-
     /// `GET /issue/{key}/transitions`: those available from the current status.
     pub async fn transitions(&self, key: &str) -> Result<Vec<Transition>, Error> {
         let list: Transitions = self
