@@ -1,8 +1,11 @@
-//! `jira-gate run`: connect, write the ticket, wait, and turn whatever happened into a [`Report`].
+//! One run of the step against Jira, from connect to decision; `commands/run.rs` reads the stanza
+//! around it and writes the outputs.
 //!
-//! Every ending is a report, never a panic or a bare error: Jira failures become decision `error`
-//! (exit 5), SIGINT/SIGTERM become `cancelled` (exit 6) with what was known at that moment, so the
-//! outputs are written in every case. The whole run is bounded by the step's timeout.
+//! The order: connect, check the criteria's status names against the project
+//! ([`crate::workflow`]), read the field catalog and resolve the criteria's field names, write the
+//! ticket ([`crate::step`] through a [`Writer`]), wait ([`crate::poll`]) and read who decided.
+//! Every ending is a [`Report`], never a bare error: a failure becomes decision `error` with its
+//! exit, a signal `cancelled` with what the [`Tracker`] knew at that moment.
 
 use std::time::Duration;
 

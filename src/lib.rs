@@ -29,6 +29,7 @@ pub use jira_sandbox as sandbox;
 pub mod secret;
 pub mod stanza;
 pub mod step;
+pub mod step_error;
 pub mod tracker;
 pub mod value;
 pub mod workflow;

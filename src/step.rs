@@ -21,33 +21,7 @@ use crate::workflow::{
     Screen, describe_transitions, issue_type, not_found, pick_transition, shape_fields, status_of,
 };
 
-/// Why the step failed: Jira failed or refused, or Jira answered and the stanza does not fit
-/// this project (issue 8: the workflow's errors are the step's, not the client's).
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// A Jira call failed (exit 5).
-    #[error(transparent)]
-    Jira(#[from] jira::Error),
-    /// The stanza names something this project does not have (an issue type, a transition, a
-    /// field on the screen), or the ticket went away (exit 5: it may be Jira's configuration
-    /// that is wrong, or the user's permissions).
-    #[error("{0}")]
-    Mismatch(String),
-    /// The stanza can never work on this project, e.g. criteria naming a status it does not
-    /// have (exit 2, like an invalid stanza).
-    #[error("{0}")]
-    Invalid(String),
-}
-
-impl Error {
-    /// The exit of SPEC section 2.
-    pub fn exit(&self) -> crate::exit::Exit {
-        match self {
-            Error::Invalid(_) => crate::exit::Exit::Invalid,
-            Error::Jira(_) | Error::Mismatch(_) => crate::exit::Exit::Jira,
-        }
-    }
-}
+pub use crate::step_error::Error;
 
 /// How long to keep searching for a ticket whose create was answered ambiguously.
 pub const LAG_SEARCH: Duration = Duration::from_secs(30);

@@ -20,8 +20,8 @@ use super::transport::{Reach, Retry, Transport, parse};
 use crate::adf;
 use crate::secret::Secret;
 
-/// What the client needs to reach one Jira site. Built from the stanza's `jira` section at the
-/// edge (`stanza::Connection::client_config`), so the client knows nothing of the stanza.
+/// What the client needs to reach one Jira site. Built from the stanza's `jira` section when the
+/// stanza is validated (`stanza/validate.rs`), so the client knows nothing of the stanza.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
     /// Base URL without a trailing slash.
