@@ -359,7 +359,7 @@ fn aliases(value: &Json) -> Option<Item> {
         Json::Array(_) => Some(vec![value.to_string()]),
         Json::Object(map) => {
             if map.get("type").and_then(Json::as_str) == Some("doc") {
-                let text = crate::jira::adf::to_text(value);
+                let text = crate::adf::to_text(value);
                 return if text.trim().is_empty() {
                     None
                 } else {
@@ -620,6 +620,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::too_many_lines)] // one table of cases, one per field shape, reads best whole
     fn field_tests_on_every_shape() {
         let issue = snapshot(
             "Open",

@@ -7,6 +7,28 @@ use serde_json::{Value, json};
 use crate::jira::models::{Created, Transition};
 use crate::jira::{Error, JiraClient, Write};
 
+/// What became of a write. The step logs what it did through [`Applied::log`], which says it
+/// only when Jira was sent the write, so the step never asks whether this is a dry run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum Applied {
+    /// Jira was sent the write (or, after a lost answer, is known to have applied it).
+    Sent,
+    /// `--dry-run`: the write was printed on stdout instead.
+    Printed,
+    /// There was nothing to write.
+    Nothing,
+}
+
+impl Applied {
+    /// Logs `what` (e.g. "updated OPS-1") when the write reached Jira.
+    pub fn log(self, what: std::fmt::Arguments<'_>) {
+        if self == Applied::Sent {
+            tracing::info!("{what}");
+        }
+    }
+}
+
 /// Where the step's writes go.
 #[derive(Debug, Clone, Copy)]
 pub struct Writer<'a> {
@@ -25,51 +47,56 @@ impl<'a> Writer<'a> {
         self.client
     }
 
-    /// True under `--dry-run`: writes are printed, not sent.
-    pub fn is_dry_run(&self) -> bool {
-        self.dry_run
-    }
-
-    /// Creates an issue; `None` under `--dry-run`, where no issue exists afterwards.
+    /// Creates an issue; `None` under `--dry-run`, where no issue exists afterwards (the one
+    /// write whose dry run changes what the step can do next).
     pub async fn create_issue(&self, fields: Value) -> Result<Option<Created>, Error> {
         let write = self.client.create_request(fields);
         match self.apply(&write).await? {
-            Some(answer) => write.parse(&answer).map(Some),
-            None => Ok(None),
+            (Applied::Sent, Some(answer)) => write.parse(&answer).map(Some),
+            _ => Ok(None),
         }
     }
 
     /// Edits an issue's `fields` and applies `update` operations (nothing when both are empty).
-    pub async fn edit_issue(&self, key: &str, fields: Value, update: Value) -> Result<(), Error> {
+    pub async fn edit_issue(
+        &self,
+        key: &str,
+        fields: Value,
+        update: Value,
+    ) -> Result<Applied, Error> {
         match self.client.edit_request(key, fields, update) {
-            Some(write) => self.apply(&write).await.map(drop),
-            None => Ok(()),
+            Some(write) => Ok(self.apply(&write).await?.0),
+            None => Ok(Applied::Nothing),
         }
     }
 
     /// Adds a plain-text comment.
-    pub async fn add_comment(&self, key: &str, text: &str) -> Result<(), Error> {
-        self.apply(&self.client.comment_request(key, text))
-            .await
-            .map(drop)
+    pub async fn add_comment(&self, key: &str, text: &str) -> Result<Applied, Error> {
+        Ok(self.apply(&self.client.comment_request(key, text)).await?.0)
     }
 
     /// Applies a transition.
-    pub async fn do_transition(&self, key: &str, transition: &Transition) -> Result<(), Error> {
-        self.apply(&self.client.transition_request(key, transition))
-            .await
-            .map(drop)
+    pub async fn do_transition(
+        &self,
+        key: &str,
+        transition: &Transition,
+    ) -> Result<Applied, Error> {
+        Ok(self
+            .apply(&self.client.transition_request(key, transition))
+            .await?
+            .0)
     }
 
-    /// Sends the write and returns Jira's answer, or prints it under `--dry-run` (`None`).
-    async fn apply(&self, write: &Write) -> Result<Option<Value>, Error> {
+    /// Sends the write and returns Jira's answer, or prints it under `--dry-run` (no answer).
+    async fn apply(&self, write: &Write) -> Result<(Applied, Option<Value>), Error> {
         if !self.dry_run {
-            return self.client.send(write).await.map(Some);
+            let answer = self.client.send(write).await?;
+            return Ok((Applied::Sent, Some(answer)));
         }
         let (method, path) = (write.method.as_str(), &write.path);
         let line = json!({"dry_run": true, "method": method, "url": self.client.url(path), "body": write.body});
         println!("{line}");
         tracing::info!("dry run: would {method} {path}");
-        Ok(None)
+        Ok((Applied::Printed, None))
     }
 }

@@ -73,7 +73,4 @@ pub fn describe_step(error: &crate::step::Error) -> String {
     }
 }
 
-/// An error with its source chain, each cause once (some messages already include their source).
-pub fn render(error: &dyn std::error::Error) -> String {
-    crate::jira::error::chain(error)
-}
+pub use crate::chain::render;

@@ -9,13 +9,13 @@
 //! match one user exactly.
 //!
 //! This is the step's knowledge of the stanza's fields, not the client's: its errors are the
-//! step's ([`crate::step::Error`]), and `jira/` only makes the calls.
+//! step's ([`crate::step_error::Error`]), and `jira/` only makes the calls.
 
 use serde_json::{Value as Json, json};
 
 use crate::jira::models::{FieldDef, FieldMeta, FieldSchema, User};
 use crate::jira::{Deployment, JiraClient};
-use crate::step::Error;
+use crate::step_error::Error;
 use crate::value::Value;
 
 /// Custom field type keys whose value is rich text (ADF on v3).

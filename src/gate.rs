@@ -1,8 +1,11 @@
-//! `jira-gate run`: connect, write the ticket, wait, and turn whatever happened into a [`Report`].
+//! One run of the step against Jira, from connect to decision; `commands/run.rs` reads the stanza
+//! around it and writes the outputs.
 //!
-//! Every ending is a report, never a panic or a bare error: Jira failures become decision `error`
-//! (exit 5), SIGINT/SIGTERM become `cancelled` (exit 6) with what was known at that moment, so the
-//! outputs are written in every case. The whole run is bounded by the step's timeout.
+//! The order: connect, check the criteria's status names against the project
+//! ([`crate::workflow`]), read the field catalog and resolve the criteria's field names, write the
+//! ticket ([`crate::step`] through a [`Writer`]), wait ([`crate::poll`]) and read who decided.
+//! Every ending is a [`Report`], never a bare error: a failure becomes decision `error` with its
+//! exit, a signal `cancelled` with what the [`Tracker`] knew at that moment.
 
 use std::time::Duration;
 
@@ -14,8 +17,7 @@ use crate::criteria::{Criteria, Snapshot, Verdict};
 use crate::dry_run::Writer;
 use crate::error::describe_step;
 use crate::fields::Catalog;
-use crate::jira::models::History;
-use crate::jira::{self, Deployment, JiraClient};
+use crate::jira::{self, JiraClient};
 use crate::outcome::{Decision, Report};
 use crate::poll::{self, End, IssueSource};
 use crate::stanza::{Approval, Stanza};
@@ -86,7 +88,7 @@ async fn cancelled(
         client.set_deadline(Instant::now() + CANCEL_COMMENT_BUDGET);
         let writer = Writer::new(client, dry_run);
         match tokio::time::timeout(CANCEL_COMMENT_BUDGET, writer.add_comment(key, comment)).await {
-            Ok(Ok(())) => tracing::info!("commented on {key}: cancelled"),
+            Ok(Ok(applied)) => applied.log(format_args!("commented on {key}: cancelled")),
             Ok(Err(e)) => tracing::warn!("could not comment on {key}: {e}"),
             Err(_) => tracing::warn!("could not comment on {key} in time"),
         }
@@ -137,39 +139,52 @@ async fn drive_inner(
     let written = step::write(
         &Writer::new(client, dry_run),
         &stanza.ticket,
-        catalog.as_ref(),
+        &catalog,
         deadline,
         tracker,
     )
     .await?;
-    let Some(key) = written.key else {
-        let mut report = tracker.report(Decision::Written);
-        report.message = Some("dry run: nothing was written".into());
-        return Ok(report);
-    };
-    let (Some(approval), false) = (approval, dry_run) else {
-        let issue = read(client, &key, &[]).await?;
-        tracker.seen.last = Some(issue);
-        let mut report = tracker.report(Decision::Written);
-        if dry_run {
-            report.message = Some("dry run: the writes are printed on stdout; not waiting".into());
-        }
-        return Ok(report);
+    // The one dry-run branch of the run: nothing was sent, so there is nothing to wait for.
+    let (Some(key), Some(approval), false) = (written.key.clone(), approval, dry_run) else {
+        return written_only(client, written.key.as_deref(), dry_run, tracker).await;
     };
 
+    wait_for_decision(client, &key, &approval, !written.created, deadline, tracker).await
+}
+
+/// The wait and its ending: the decision, who made it and when, or how long it stayed pending.
+async fn wait_for_decision(
+    client: &JiraClient,
+    key: &str,
+    approval: &Approval,
+    first_read_now: bool,
+    deadline: Instant,
+    tracker: &mut Tracker<'_>,
+) -> Result<Report, step::Error> {
     let source = Poller {
         client,
-        key: &key,
-        fields: poll_fields(&approval),
+        key,
+        fields: poll_fields(approval),
     };
     tracker.section_end();
     tracker.start_wait();
+    let rules = poll::Rules {
+        approve: &approval.approve,
+        reject: approval.reject.as_ref(),
+        order: approval.order,
+    };
+    let cadence = poll::Cadence {
+        interval: approval.interval,
+        max_interval: approval.max_interval,
+        timeout: approval.timeout,
+    };
     let end = poll::wait(
         &source,
-        &key,
-        &approval,
+        key,
+        rules,
+        cadence,
         deadline,
-        !written.created,
+        first_read_now,
         &mut tracker.seen,
     )
     .await;
@@ -188,7 +203,7 @@ async fn drive_inner(
     };
     let mut report = tracker.report(decision);
     match decision {
-        Decision::Approved | Decision::Rejected => match decided_by(client, &key).await {
+        Decision::Approved | Decision::Rejected => match client.decided_by(key).await {
             Ok(Some(history)) => {
                 report.decided_by = history.author.as_ref().map(jira::models::User::label);
                 report.decided_at = Some(history.created);
@@ -202,6 +217,27 @@ async fn drive_inner(
                 humantime::format_duration(Duration::from_secs(approval.timeout.as_secs()))
             ));
         }
+    }
+    Ok(report)
+}
+
+/// The report of a run that does not wait: the stanza has no approval section, or `--dry-run`
+/// (after which a create leaves no ticket, and an update's writes were only printed).
+async fn written_only(
+    client: &JiraClient,
+    key: Option<&str>,
+    dry_run: bool,
+    tracker: &mut Tracker<'_>,
+) -> Result<Report, step::Error> {
+    let Some(key) = key else {
+        let mut report = tracker.report(Decision::Written);
+        report.message = Some("dry run: nothing was written".into());
+        return Ok(report);
+    };
+    tracker.seen.last = Some(read(client, key, &[]).await?);
+    let mut report = tracker.report(Decision::Written);
+    if dry_run {
+        report.message = Some("dry run: the writes are printed on stdout; not waiting".into());
     }
     Ok(report)
 }
@@ -235,26 +271,23 @@ async fn check_statuses(client: &JiraClient, stanza: &Stanza) -> Result<(), step
 }
 
 /// Reads Jira's field list when the ticket or the criteria name fields, and resolves the
-/// criteria's field names to ids.
+/// criteria's field names to ids. When nothing names a field, the catalog is empty: no lookup
+/// will ask it anything.
 async fn resolve_fields(
     client: &JiraClient,
     stanza: &Stanza,
-) -> Result<(Option<Catalog>, Option<Approval>), step::Error> {
+) -> Result<(Catalog, Option<Approval>), step::Error> {
     let needs_catalog = !stanza.ticket.fields.is_empty()
         || stanza
             .approval
             .as_ref()
             .is_some_and(|a| !a.field_names().is_empty());
     let catalog = if needs_catalog {
-        Some(Catalog::new(client.fields().await?))
+        Catalog::new(client.fields().await?)
     } else {
-        None
+        Catalog::default()
     };
-    // Without a catalog no criterion names a field, so nothing is looked up.
-    let mut resolve = |name: &str| match &catalog {
-        Some(catalog) => catalog.resolve(name).map(|d| d.id.clone()),
-        None => Ok(name.to_owned()),
-    };
+    let mut resolve = |name: &str| catalog.resolve(name).map(|d| d.id.clone());
     let approval = stanza
         .approval
         .as_ref()
@@ -327,88 +360,10 @@ fn snapshot(fields: serde_json::Map<String, Json>) -> Option<Snapshot> {
     })
 }
 
-/// The most recent changelog entry that changed the status, whatever order the endpoint uses
-/// (most recent first on Cloud, oldest first on Data Center: API-NOTES §0.8).
-async fn decided_by(client: &JiraClient, key: &str) -> Result<Option<History>, jira::Error> {
-    let issue = client.issue(key, &["status".to_owned()], true).await?;
-    let histories = issue.changelog.map(|c| c.histories).unwrap_or_default();
-    let mut best: Option<(i64, usize, History)> = None;
-    let count = histories.len();
-    for (index, history) in histories.into_iter().enumerate() {
-        if !history
-            .items
-            .iter()
-            .any(|i| i.field == "status" || i.field_id.as_deref() == Some("status"))
-        {
-            continue;
-        }
-        // Ties (same millisecond) break by the endpoint's order.
-        let order = match client.deployment() {
-            Deployment::Cloud => count - index,
-            Deployment::DataCenter => index,
-        };
-        let when = parse_jira_time(&history.created).unwrap_or(i64::MIN);
-        if best
-            .as_ref()
-            .is_none_or(|(t, o, _)| (when, order) > (*t, *o))
-        {
-            best = Some((when, order, history));
-        }
-    }
-    Ok(best.map(|(_, _, h)| h))
-}
-
-/// Milliseconds since the epoch of Jira's `2026-10-20T14:12:29.014+0000`.
-fn parse_jira_time(text: &str) -> Option<i64> {
-    // `split_at_checked`: the cut may fall inside a multibyte character of odd input (issue 8).
-    let (stamp, offset) = text.split_at_checked(text.len().checked_sub(5)?)?;
-    let sign = match offset.as_bytes().first()? {
-        b'+' => 1,
-        b'-' => -1,
-        _ => return None,
-    };
-    let hours: i64 = offset.get(1..3)?.parse().ok()?;
-    let minutes: i64 = offset.get(3..5)?.parse().ok()?;
-    let utc = humantime::parse_rfc3339_weak(&stamp.replace('T', " ")).ok()?;
-    let millis = i64::try_from(utc.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis()).ok()?;
-    Some(millis - sign * (hours * 60 + minutes) * 60_000)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{parse_jira_time, snapshot};
+    use super::snapshot;
     use serde_json::json;
-
-    #[test]
-    fn jira_times_compare_across_offsets() {
-        let utc = parse_jira_time("2026-10-20T14:12:29.014+0000").unwrap();
-        let berlin = parse_jira_time("2026-10-20T16:12:29.014+0200").unwrap();
-        let ny = parse_jira_time("2026-10-20T10:12:29.015-0400").unwrap();
-        assert_eq!(utc, berlin);
-        assert_eq!(ny - utc, 1);
-        assert!(parse_jira_time("yesterday").is_none());
-    }
-
-    /// A cut inside a multibyte character is no time, not a panic (issue 8).
-    #[test]
-    fn multibyte_times_are_none() {
-        assert!(parse_jira_time("2026-10-20T14:12:29.014€0000").is_none());
-        assert!(parse_jira_time("2026-10-20T14:12:29.014+00é").is_none());
-        assert!(parse_jira_time("ééé").is_none());
-    }
-
-    proptest::proptest! {
-        /// Any text, and any near-timestamp, parses or not without a panic (issue 8).
-        #[test]
-        fn jira_times_never_panic(
-            text in proptest::prop_oneof![
-                proptest::prelude::any::<String>(),
-                "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{0,12}.{0,6}",
-            ]
-        ) {
-            let _ = parse_jira_time(&text);
-        }
-    }
 
     #[test]
     fn snapshots_need_a_status() {

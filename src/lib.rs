@@ -5,6 +5,8 @@
 //! only parses the command line, starts the runtime and returns the code; the work starts in
 //! [`commands::run()`].
 
+pub mod adf;
+pub mod chain;
 pub mod ci;
 pub mod cli;
 pub mod commands;
@@ -28,6 +30,7 @@ pub use jira_sandbox as sandbox;
 pub mod secret;
 pub mod stanza;
 pub mod step;
+pub mod step_error;
 pub mod tracker;
 pub mod value;
 pub mod workflow;

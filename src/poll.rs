@@ -12,10 +12,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::criteria::{self, Snapshot, Verdict};
+use crate::criteria::{self, Criteria, Snapshot, Verdict};
 use crate::jira;
 use crate::retry::Schedule;
-use crate::stanza::Approval;
 
 /// How often a line is logged while nothing changes.
 pub const HEARTBEAT: Duration = Duration::from_secs(60);
@@ -46,29 +45,51 @@ pub struct Seen {
     pub last: Option<Snapshot>,
 }
 
+/// What decides: the approve criteria and, when set, the reject criteria.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules<'a> {
+    /// Approved when this matches.
+    pub approve: &'a Criteria,
+    /// Rejected when this matches.
+    pub reject: Option<&'a Criteria>,
+    /// Which is checked first when both match.
+    pub order: crate::criteria::Order,
+}
+
+/// How often the wait reads, and the timeout it names in its log line.
+#[derive(Debug, Clone, Copy)]
+pub struct Cadence {
+    /// The first gap, and the gap after a status change.
+    pub interval: Duration,
+    /// The longest gap.
+    pub max_interval: Duration,
+    /// The step's timeout (the wait ends at the `deadline` it was given).
+    pub timeout: Duration,
+}
+
 /// Waits for a decision on `key` until `deadline`, recording progress in `seen`.
 pub async fn wait<S: IssueSource>(
     source: &S,
     key: &str,
-    approval: &Approval,
+    rules: Rules<'_>,
+    cadence: Cadence,
     deadline: Instant,
     first_read_now: bool,
     seen: &mut Seen,
 ) -> End {
-    let mut schedule = Schedule::with_multiplier(approval.interval, approval.max_interval, 1.5);
+    let mut schedule = Schedule::with_multiplier(cadence.interval, cadence.max_interval, 1.5);
     let started = Instant::now();
     let mut last_line = started;
     tracing::info!(
         "waiting for {key}: approve when {}{}; polling every {} up to {}, timeout {}",
-        approval.approve.describe(),
-        approval
+        rules.approve.describe(),
+        rules
             .reject
-            .as_ref()
             .map(|r| format!(", reject when {}", r.describe()))
             .unwrap_or_default(),
-        humantime::format_duration(approval.interval),
-        humantime::format_duration(approval.max_interval),
-        humantime::format_duration(approval.timeout),
+        humantime::format_duration(cadence.interval),
+        humantime::format_duration(cadence.max_interval),
+        humantime::format_duration(cadence.timeout),
     );
     // Just before the deadline there is one last read (`FINAL_READ_LEAD` early, so that it ends
     // by the deadline), so an approval in the last gap is not missed.
@@ -81,18 +102,14 @@ pub async fn wait<S: IssueSource>(
     if !first_read_now {
         // A ticket this run just created cannot be decided yet; a jittered first gap spreads the
         // polls of pipelines that started together from the first one on.
-        last_round = sleep_within(crate::retry::full_jitter(approval.interval), last_read).await;
+        last_round = sleep_within(crate::retry::full_jitter(cadence.interval), last_read).await;
     }
     loop {
         match source.read().await {
             Ok(snapshot) => {
                 seen.polls += 1;
-                let verdict = criteria::decide_in(
-                    approval.order,
-                    &approval.approve,
-                    approval.reject.as_ref(),
-                    &snapshot,
-                );
+                let verdict =
+                    criteria::decide_in(rules.order, rules.approve, rules.reject, &snapshot);
                 let changed = seen
                     .last
                     .as_ref()
@@ -158,7 +175,6 @@ async fn sleep_within(gap: Duration, deadline: Instant) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::criteria::Criteria;
     use std::cell::RefCell;
 
     /// Statuses to return, one per read; the last one repeats.
@@ -188,16 +204,31 @@ mod tests {
         }
     }
 
-    fn approval(timeout: u64) -> Approval {
-        Approval {
-            approve: Criteria::Status(vec!["Approved".into()]),
-            reject: Some(Criteria::Status(vec!["Rejected".into()])),
+    /// Waits on "Approved" / "Rejected", polling every 10s up to 60s.
+    async fn wait_for(source: &Script, timeout: u64, first_read_now: bool, seen: &mut Seen) -> End {
+        let approve = Criteria::Status(vec!["Approved".into()]);
+        let reject = Criteria::Status(vec!["Rejected".into()]);
+        let rules = Rules {
+            approve: &approve,
+            reject: Some(&reject),
+            order: crate::criteria::Order::RejectionFirst,
+        };
+        let cadence = Cadence {
             interval: Duration::from_secs(10),
             max_interval: Duration::from_secs(60),
             timeout: Duration::from_secs(timeout),
-            on_cancel_comment: None,
-            order: crate::criteria::Order::RejectionFirst,
-        }
+        };
+        let deadline = Instant::now() + Duration::from_secs(timeout);
+        wait(
+            source,
+            "OPS-1",
+            rules,
+            cadence,
+            deadline,
+            first_read_now,
+            seen,
+        )
+        .await
     }
 
     #[tokio::test(start_paused = true)]
@@ -208,15 +239,7 @@ mod tests {
             Ok("Approved"),
         ]));
         let mut seen = Seen::default();
-        let end = wait(
-            &source,
-            "OPS-1",
-            &approval(3600),
-            Instant::now() + Duration::from_secs(3600),
-            true,
-            &mut seen,
-        )
-        .await;
+        let end = wait_for(&source, 3600, true, &mut seen).await;
         assert!(matches!(end, End::Decided(Verdict::Approved)), "{end:?}");
         assert_eq!(seen.polls, 3);
     }
@@ -225,29 +248,13 @@ mod tests {
     async fn rejects_and_times_out_and_fails() {
         let mut seen = Seen::default();
         let source = Script(RefCell::new(vec![Ok("Rejected")]));
-        let end = wait(
-            &source,
-            "OPS-1",
-            &approval(60),
-            Instant::now() + Duration::from_secs(60),
-            true,
-            &mut seen,
-        )
-        .await;
+        let end = wait_for(&source, 60, true, &mut seen).await;
         assert!(matches!(end, End::Decided(Verdict::Rejected)));
 
         let start = Instant::now();
         let mut seen = Seen::default();
         let source = Script(RefCell::new(vec![Ok("Waiting")]));
-        let end = wait(
-            &source,
-            "OPS-1",
-            &approval(120),
-            start + Duration::from_secs(120),
-            false,
-            &mut seen,
-        )
-        .await;
+        let end = wait_for(&source, 120, false, &mut seen).await;
         assert!(matches!(end, End::TimedOut));
         assert_eq!(
             Instant::now() - start,
@@ -262,15 +269,7 @@ mod tests {
 
         let mut seen = Seen::default();
         let source = Script(RefCell::new(vec![Ok("Waiting"), Err(404)]));
-        let end = wait(
-            &source,
-            "OPS-1",
-            &approval(600),
-            Instant::now() + Duration::from_secs(600),
-            true,
-            &mut seen,
-        )
-        .await;
+        let end = wait_for(&source, 600, true, &mut seen).await;
         assert!(matches!(end, End::Failed(e) if e.is_not_found()));
         assert_eq!(seen.last.as_ref().unwrap().status, "Waiting");
     }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::{Map, Value as Json, json};
 use tokio::time::Instant;
 
-use crate::dry_run::Writer;
+use crate::dry_run::{Applied, Writer};
 use crate::fields::Catalog;
 use crate::jira::models::{Issue, Transition};
 use crate::jira::{self, JiraClient, jql};
@@ -19,36 +19,10 @@ use crate::stanza::{Target, Ticket};
 use crate::tracker::Tracker;
 use crate::workflow::{
     Screen, TARGET_FIELDS, describe_transitions, is_target, issue_type, not_found,
-    pick_transition_by, project_not_found, status_of,
+    pick_transition_by, shape_fields, status_of,
 };
 
-/// Why the step failed: Jira failed or refused, or Jira answered and the stanza does not fit
-/// this project (issue 8: the workflow's errors are the step's, not the client's).
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// A Jira call failed (exit 5).
-    #[error(transparent)]
-    Jira(#[from] jira::Error),
-    /// The stanza names something this project does not have (an issue type, a transition, a
-    /// field on the screen), or the ticket went away (exit 5: it may be Jira's configuration
-    /// that is wrong, or the user's permissions).
-    #[error("{0}")]
-    Mismatch(String),
-    /// The stanza can never work on this project, e.g. criteria naming a status it does not
-    /// have (exit 2, like an invalid stanza).
-    #[error("{0}")]
-    Invalid(String),
-}
-
-impl Error {
-    /// The exit of SPEC section 2.
-    pub fn exit(&self) -> crate::exit::Exit {
-        match self {
-            Error::Invalid(_) => crate::exit::Exit::Invalid,
-            Error::Jira(_) | Error::Mismatch(_) => crate::exit::Exit::Jira,
-        }
-    }
-}
+pub use crate::step_error::Error;
 
 /// How long to keep searching for a ticket whose create was answered ambiguously.
 pub const LAG_SEARCH: Duration = Duration::from_secs(30);
@@ -94,7 +68,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 pub async fn write(
     writer: &Writer<'_>,
     ticket: &Ticket,
-    catalog: Option<&Catalog>,
+    catalog: &Catalog,
     deadline: Instant,
     tracker: &mut Tracker<'_>,
 ) -> Result<Written, Error> {
@@ -126,7 +100,7 @@ async fn update(
     writer: &Writer<'_>,
     ticket: &Ticket,
     key: &str,
-    catalog: Option<&Catalog>,
+    catalog: &Catalog,
     tracker: &mut Tracker<'_>,
 ) -> Result<Written, Error> {
     let client = writer.client();
@@ -157,7 +131,7 @@ async fn update(
     if let Some(description) = &ticket.description {
         body.insert("description".into(), client.rich_text(description));
     }
-    body.extend(shape_fields(client, ticket, catalog, Screen::Edit(&key)).await?);
+    body.extend(shape_fields(client, &ticket.fields, catalog, Screen::Edit(&key)).await?);
     let mut update = Map::new();
     if !ticket.labels.is_empty() {
         let adds: Vec<Json> = ticket.labels.iter().map(|l| json!({"add": l})).collect();
@@ -166,12 +140,10 @@ async fn update(
     if !body.is_empty() || !update.is_empty() {
         writer
             .edit_issue(&key, Json::Object(body), Json::Object(update))
-            .await?;
-        if !writer.is_dry_run() {
-            tracing::info!("updated {key}");
-        }
+            .await?
+            .log(format_args!("updated {key}"));
     }
-    finish(writer, ticket, &key, status_of(&issue), Origin::Given).await?;
+    comment_and_transition(writer, ticket, &key, status_of(&issue), Origin::Given).await?;
     Ok(Written {
         key: Some(key),
         created: false,
@@ -182,13 +154,12 @@ async fn create(
     writer: &Writer<'_>,
     ticket: &Ticket,
     new: &NewIssue<'_>,
-    catalog: Option<&Catalog>,
+    catalog: &Catalog,
     deadline: Instant,
     tracker: &mut Tracker<'_>,
 ) -> Result<Written, Error> {
     let client = writer.client();
     let project_key = new.project;
-    let type_name = new.issue_type;
     let label = ticket.dedupe.as_deref().map(dedupe_label);
 
     if let Some(label) = &label {
@@ -202,38 +173,7 @@ async fn create(
         }
     }
 
-    let project = client
-        .project(project_key)
-        .await
-        .map_err(|e| project_not_found(e, project_key))?;
-    let issue_type = issue_type(&project, type_name)?;
-
-    let mut body = Map::new();
-    body.insert("project".into(), json!({"key": project.key}));
-    body.insert("issuetype".into(), json!({"id": issue_type.id}));
-    body.insert("summary".into(), new.summary.into());
-    if let Some(description) = &ticket.description {
-        body.insert("description".into(), client.rich_text(description));
-    }
-    let mut labels = ticket.labels.clone();
-    if let Some(label) = &label {
-        if !labels.contains(label) {
-            labels.push(label.clone());
-        }
-    }
-    if !labels.is_empty() {
-        body.insert("labels".into(), json!(labels));
-    }
-    body.extend(
-        shape_fields(
-            client,
-            ticket,
-            catalog,
-            Screen::Create(&project.key, &issue_type),
-        )
-        .await?,
-    );
-    let body = Json::Object(body);
+    let body = create_body(client, ticket, new, label.as_deref(), catalog).await?;
 
     let mut tries = 0;
     let created = loop {
@@ -277,6 +217,46 @@ async fn create(
         client.browse_url(&created.key)
     );
     adopt(writer, ticket, created.key, None, Origin::Created, tracker).await
+}
+
+/// The body of `POST /issue`: project, issue type, summary, description, labels (with the dedupe
+/// label) and the ticket's fields, checked against the project's create screen.
+async fn create_body(
+    client: &JiraClient,
+    ticket: &Ticket,
+    new: &NewIssue<'_>,
+    label: Option<&str>,
+    catalog: &Catalog,
+) -> Result<Json, Error> {
+    let project = crate::workflow::project(client, new.project).await?;
+    let issue_type = issue_type(&project, new.issue_type)?;
+
+    let mut body = Map::new();
+    body.insert("project".into(), json!({"key": project.key}));
+    body.insert("issuetype".into(), json!({"id": issue_type.id}));
+    body.insert("summary".into(), new.summary.into());
+    if let Some(description) = &ticket.description {
+        body.insert("description".into(), client.rich_text(description));
+    }
+    let mut labels = ticket.labels.clone();
+    if let Some(label) = label {
+        if !labels.iter().any(|l| l == label) {
+            labels.push(label.to_owned());
+        }
+    }
+    if !labels.is_empty() {
+        body.insert("labels".into(), json!(labels));
+    }
+    body.extend(
+        shape_fields(
+            client,
+            &ticket.fields,
+            catalog,
+            Screen::Create(&project.key, &issue_type),
+        )
+        .await?,
+    );
+    Ok(Json::Object(body))
 }
 
 /// Under `--dry-run` no ticket exists after the create, so its comment and transition are only
@@ -349,21 +329,6 @@ async fn search_with_lag(
     }
 }
 
-/// The ticket's fields, checked against the screen ([`crate::workflow::shape_fields`]).
-async fn shape_fields(
-    client: &JiraClient,
-    ticket: &Ticket,
-    catalog: Option<&Catalog>,
-    screen: Screen<'_>,
-) -> Result<Map<String, Json>, Error> {
-    match catalog {
-        Some(catalog) => {
-            crate::workflow::shape_fields(client, &ticket.fields, catalog, screen).await
-        }
-        None => Ok(Map::new()),
-    }
-}
-
 /// Reports a ticket this run created or reused as soon as it exists, then comments and transitions.
 async fn adopt(
     writer: &Writer<'_>,
@@ -376,14 +341,14 @@ async fn adopt(
     let created = origin == Origin::Created;
     tracker.ticket(&key, writer.client().browse_url(&key), created);
     writer.client().ticket_exists();
-    finish(writer, ticket, &key, status, origin).await?;
+    comment_and_transition(writer, ticket, &key, status, origin).await?;
     Ok(Written {
         key: Some(key),
         created,
     })
 }
 
-/// Where the ticket came from, which decides how forgiving [`finish`] is.
+/// Where the ticket came from, which decides how forgiving [`comment_and_transition`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Origin {
     /// This run created it: a missing transition is a configuration error.
@@ -397,7 +362,7 @@ enum Origin {
 /// Comment and transition after the ticket exists. A created ticket must have the transition; a
 /// reused or given one may have moved past it, so an unavailable transition is only a warning
 /// there and the wait judges the current status. On a dedupe reuse the comment is not repeated.
-async fn finish(
+async fn comment_and_transition(
     writer: &Writer<'_>,
     ticket: &Ticket,
     key: &str,
@@ -410,8 +375,7 @@ async fn finish(
             tracing::info!("dedupe: not repeating the comment on {key}");
         } else {
             match writer.add_comment(key, comment).await {
-                Ok(()) if writer.is_dry_run() => {}
-                Ok(()) => tracing::info!("commented on {key}"),
+                Ok(applied) => applied.log(format_args!("commented on {key}")),
                 // POST comment is not idempotent: repeating it could post it twice, and failing the
                 // gate over a comment whose fate is unknown would be worse than either.
                 Err(jira::Error::Ambiguous { cause, .. }) => tracing::warn!(
@@ -425,31 +389,37 @@ async fn finish(
         let available = client.transitions(key).await?;
         match pick_transition_by(&available, wanted, ticket.transition_by) {
             Some(transition) => {
-                if let Err(e) = writer.do_transition(key, transition).await {
+                let applied = match writer.do_transition(key, transition).await {
+                    Ok(applied) => applied,
                     // A transition whose answer was lost is retried, and the retry fails with 400
-                    // because the issue has moved on: look before calling that an error.
-                    if !matches!(
-                        e,
-                        jira::Error::Status {
-                            status: 400 | 409,
-                            ..
+                    // because the issue has moved on: look before calling that an error; if it
+                    // did go through, it was applied.
+                    Err(e) => {
+                        if !matches!(
+                            e,
+                            jira::Error::Status {
+                                status: 400 | 409,
+                                ..
+                            }
+                        ) || !reached(client, key, transition).await
+                        {
+                            return Err(e.into());
                         }
-                    ) || !reached(client, key, transition).await
-                    {
-                        return Err(e.into());
+                        tracing::info!(
+                            "{key} already went through \"{}\" (an earlier attempt was applied)",
+                            transition.name
+                        );
+                        Applied::Sent
                     }
-                    tracing::info!(
-                        "{key} already went through \"{}\" (an earlier attempt was applied)",
-                        transition.name
-                    );
-                }
+                };
                 let to = transition
                     .to
                     .as_ref()
                     .map_or(String::new(), |s| format!(" → \"{}\"", s.name));
-                if !writer.is_dry_run() {
-                    tracing::info!("transitioned {key} with \"{}\"{to}", transition.name);
-                }
+                applied.log(format_args!(
+                    "transitioned {key} with \"{}\"{to}",
+                    transition.name
+                ));
             }
             None if status
                 .as_deref()

@@ -2,14 +2,14 @@
 //! [`crate::gate`]) and `check`, so the two can never disagree: a project's issue type by name, a
 //! transition by name or target status, the project's statuses, the create or edit screen's checks
 //! of the ticket's fields, and what a 404 on a named issue or project means. Their failures are the
-//! step's errors ([`crate::step::Error`]), not Jira's: Jira answered, the stanza does not fit.
+//! step's errors ([`crate::step_error::Error`]), not Jira's: Jira answered, the stanza does not fit.
 
 use serde_json::{Map, Value as Json};
 
 use crate::fields::{self, Catalog};
 use crate::jira::models::{FieldMeta, Issue, IssueType, Project, Transition};
 use crate::jira::{self, JiraClient};
-use crate::step::Error;
+use crate::step_error::Error;
 use crate::value::Value;
 
 /// The project's issue type with this name (case-insensitive) or id; else the list it has.
@@ -152,8 +152,16 @@ pub fn not_found(error: jira::Error, key: &str) -> Error {
     )
 }
 
+/// The project named in the stanza; a 404 says which project and what to check.
+pub async fn project(client: &JiraClient, key: &str) -> Result<Project, Error> {
+    client
+        .project(key)
+        .await
+        .map_err(|e| project_not_found(e, key))
+}
+
 /// A 404 on the project named in the stanza: say which project.
-pub fn project_not_found(error: jira::Error, project: &str) -> Error {
+fn project_not_found(error: jira::Error, project: &str) -> Error {
     invisible(
         error,
         &format!("project {project:?}"),

@@ -301,6 +301,7 @@ fn secrets_from_a_file_and_the_older_connector_shape() {
 }
 
 #[test]
+#[allow(clippy::too_many_lines)] // one table of refusals, each case a few lines
 fn every_unsupported_input_is_exit_2_with_its_place() {
     let sandbox = SandboxProc::cloud(&[]);
     let work = workdir(&sandbox);

@@ -1,13 +1,6 @@
-//! CI systems: where outputs go and how logs are decorated (SPEC section 3).
-//!
-//! [`detect()`] looks at the environment once and returns the sink for GitHub Actions, GitLab CI or
-//! a generic runner. One implementation per system, one file each (the pattern of hyperfine's
-//! `export/`), so the run loop never asks which CI it is in: it masks the secrets, opens and closes
-//! log sections and hands the final [`Report`] over, and each sink renders that in its own format.
-
 //! CI systems: where outputs go and how logs are decorated (SPEC sections 3 and 9).
 //!
-//! [`detect()`] looks at the environment once and returns the sink for the CI system the step runs
+//! [`detect_with`] looks at the environment once and returns the sink for the CI system the step runs
 //! in. One implementation per system, one file each (the pattern of hyperfine's `export/`), so the
 //! run loop never asks which CI it is in: it checks the sink's files with [`preflight`] before
 //! Jira is touched, masks the secrets, opens and closes log sections and hands the final
@@ -96,13 +89,16 @@ pub enum Error {
         reason: String,
     },
     /// Found by [`preflight`]: an output file that cannot be written, before Jira was touched.
+    /// The [`Error::File`] is kept whole; its OS error is part of this message (before the hint),
+    /// so it is not exposed again as a source.
     #[error(
-        "{reason} (found before Jira was touched: create the directory, fix the permissions or \
-         point the output elsewhere)"
+        "{} (found before Jira was touched: create the directory, fix the permissions or \
+         point the output elsewhere)",
+        crate::chain::render(file)
     )]
     NotWritable {
-        /// The [`Error::File`] rendered with its OS error.
-        reason: String,
+        /// The [`Error::File`] that [`preflight`] hit.
+        file: Box<Error>,
     },
     /// `JIRA_GATE_CI` names no system this build knows.
     #[error(
@@ -165,14 +161,9 @@ enum System {
     Generic,
 }
 
-/// Looks at the environment once (through `env`, so tests need no process environment) and
-/// returns the sink for the CI system the step runs in, with no command-line options. See the
-/// module documentation for the order.
-pub fn detect(env: &dyn Fn(&str) -> Option<String>) -> Box<dyn Sink> {
-    detect_with(env, &Options::default())
-}
-
-/// [`detect()`] with the command line's options. An unknown `JIRA_GATE_CI` yields a sink whose
+/// Looks at the environment once (through `env`, so tests need no process environment) and the
+/// command line's options, and returns the sink for the CI system the step runs in. See the
+/// module documentation for the order. An unknown `JIRA_GATE_CI` yields a sink whose
 /// [`Sink::preflight`] and [`Sink::finish`] fail with the error that lists the valid values.
 pub fn detect_with(env: &dyn Fn(&str) -> Option<String>, options: &Options) -> Box<dyn Sink> {
     let sink = match system(env, options, Path::new(TEKTON_RESULTS)) {
@@ -189,9 +180,7 @@ pub fn detect_with(env: &dyn Fn(&str) -> Option<String>, options: &Options) -> B
 /// Checks, before Jira is touched, that the sink's files and the `--result-file` can be written.
 pub fn preflight(sink: &dyn Sink, result_file: Option<&Path>) -> Result<(), Error> {
     let hint = |e: Error| match e {
-        Error::File { .. } => Error::NotWritable {
-            reason: crate::error::render(&e),
-        },
+        Error::File { .. } => Error::NotWritable { file: Box::new(e) },
         other => other,
     };
     sink.preflight().map_err(hint)?;
@@ -549,7 +538,10 @@ mod tests {
 
     #[test]
     fn an_unknown_forced_system_is_an_error_listing_the_valid_ones() {
-        let sink = detect(&|name| (name == "JIRA_GATE_CI").then(|| "gihtub".to_owned()));
+        let sink = detect_with(
+            &|name| (name == "JIRA_GATE_CI").then(|| "gihtub".to_owned()),
+            &Options::default(),
+        );
         let text = sink.preflight().unwrap_err().to_string();
         assert_eq!(
             text,

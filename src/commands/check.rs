@@ -7,7 +7,6 @@
 //! ticket's fields go through the same create or edit screen checks as in `run`
 //! ([`workflow::shape_fields`]): on the screen, option values allowed.
 
-use serde_json::Value as Json;
 use tokio::time::Instant;
 
 use crate::error::Error;
@@ -118,7 +117,7 @@ async fn check_project(
 ) -> Option<(Project, IssueType)> {
     let ticket = &stanza.ticket;
     let project_key = ticket.project()?;
-    match client.project(project_key).await {
+    match workflow::project(client, project_key).await {
         Ok(project) => {
             tally.ok(&format!("project {}", project.key));
             let found = workflow::issue_type(&project, ticket.issue_type()?);
@@ -130,7 +129,7 @@ async fn check_project(
             found.ok().map(|t| (project, t))
         }
         Err(e) => {
-            tally.report(Err(workflow::project_not_found(e, project_key)));
+            tally.report::<step::Error>(Err(e));
             None
         }
     }
@@ -207,13 +206,7 @@ async fn check_issue(client: &JiraClient, stanza: &Stanza, tally: &mut Tally) ->
                         .map(|()| format!("{key} is in the project and of the type written")),
                 );
             }
-            let status = issue
-                .fields
-                .get("status")
-                .and_then(|s| s.get("name"))
-                .and_then(Json::as_str)
-                .unwrap_or("?")
-                .to_owned();
+            let status = workflow::status_of(&issue).unwrap_or_else(|| "?".to_owned());
             tally.ok(&format!("issue {key} (status \"{status}\")"));
             if let Some(wanted) = &ticket.transition {
                 tally.report(

@@ -36,6 +36,7 @@ pub async fn run(args: &DemoArgs, logging: &Logging, env: Env) -> Exit {
     } else {
         sandbox_args.approve_after = Some(delay);
     }
+    let login = sandbox_args.basic_login();
     let sandbox = match sandbox::Sandbox::start(sandbox_args).await {
         Ok(sandbox) => sandbox,
         Err(e) => {
@@ -67,7 +68,7 @@ pub async fn run(args: &DemoArgs, logging: &Logging, env: Env) -> Exit {
         result_file: input::result_file(&args.result_file, &env),
         ci: input::ci_options(logging),
     };
-    let env = env.with_overrides(demo_env(&sandbox, args.flavor));
+    let env = env.with_overrides(demo_env(&sandbox, login));
     let sink = ci::detect_with(&|n| env.get(n), &options.ci);
     let stanza = input::parse(
         "steps/demo.yml",
@@ -78,15 +79,11 @@ pub async fn run(args: &DemoArgs, logging: &Logging, env: Env) -> Exit {
     step_and_outputs(stanza, &options, sink.as_ref(), &Shutdown::install()).await
 }
 
-/// The variables `steps/demo.yml` interpolates, pointing at the sandbox's default credentials.
-fn demo_env(sandbox: &sandbox::Sandbox, flavor: sandbox::Flavor) -> Vec<(String, String)> {
-    let (user, token) = match flavor {
-        sandbox::Flavor::Cloud => ("ci-bot@example.com", "sandbox-token"),
-        sandbox::Flavor::Datacenter => ("ci-bot", "sandbox-password"),
-    };
+/// The variables `steps/demo.yml` interpolates: the sandbox's address and the login it accepts.
+fn demo_env(sandbox: &sandbox::Sandbox, (user, token): (String, String)) -> Vec<(String, String)> {
     vec![
         ("JIRA_URL".into(), sandbox.base_url()),
-        ("JIRA_USER".into(), user.into()),
-        ("JIRA_API_TOKEN".into(), token.into()),
+        ("JIRA_USER".into(), user),
+        ("JIRA_API_TOKEN".into(), token),
     ]
 }

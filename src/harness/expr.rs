@@ -156,6 +156,7 @@ impl Context<'_> {
         Ok(out)
     }
 
+    #[allow(clippy::too_many_lines)] // one match over Harness's expression roots, each arm short
     fn expression(&self, inner: &str) -> Result<String, Error> {
         let unresolved = |message: &str, hint: String| Error {
             expression: format!("<+{inner}>"),

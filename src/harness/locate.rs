@@ -393,6 +393,7 @@ impl<'de> Visitor<'de> for Walk<'_> {
 }
 
 /// Where the node at `path` starts, and what it is.
+#[allow(clippy::too_many_lines)] // one walk down the path, segment by segment; splitting it scatters the position bookkeeping
 pub fn find(text: &str, path: &KeyPath) -> Result<(Position, Kind), Error> {
     let failure = RefCell::new(None);
     let walk = Walk {

@@ -456,6 +456,7 @@ fn fields(
 }
 
 /// The tree of one criteria spec; `None` for KeyValues without conditions.
+#[allow(clippy::too_many_lines)] // KeyValues and Jexl side by side, with the shared conversion at the end
 fn criteria_tree(
     doc: &Doc,
     path: &KeyPath,

@@ -14,14 +14,14 @@ use serde::Deserialize;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::adf;
 use super::error::Error;
-use super::models::{ServerInfo, User};
+use super::models::{Deployment, ServerInfo, User};
 use super::transport::{Reach, Retry, Transport, parse};
+use crate::adf;
 use crate::secret::Secret;
 
-/// What the client needs to reach one Jira site. Built from the stanza's `jira` section at the
-/// edge (`stanza::Connection::client_config`), so the client knows nothing of the stanza.
+/// What the client needs to reach one Jira site. Built from the stanza's `jira` section when the
+/// stanza is validated (`stanza/validate.rs`), so the client knows nothing of the stanza.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
     /// Base URL without a trailing slash.
@@ -78,15 +78,6 @@ impl Auth {
             Auth::Basic { token, .. } | Auth::Pat { token } => token,
         }
     }
-}
-
-/// Which kind of Jira answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Deployment {
-    /// Jira Cloud (`*.atlassian.net`): accountIds, `/search/jql`, ADF on v3.
-    Cloud,
-    /// Jira Data Center or Server: usernames, `/search`, v2 only.
-    DataCenter,
 }
 
 /// Which REST version the client speaks.
@@ -298,6 +289,11 @@ impl JiraClient {
     /// The deployment found by [`JiraClient::connect`].
     pub fn deployment(&self) -> Deployment {
         self.transport.deployment
+    }
+
+    /// The full URL of a REST path on this site.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.transport.base)
     }
 
     /// `<site>/browse/<key>`: the site URL when known, else the base URL.

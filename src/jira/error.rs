@@ -177,20 +177,8 @@ pub fn describe_body(body: &serde_json::Value, raw: &str) -> String {
     out
 }
 
-/// An error with its source chain, each cause once (some messages already include their source).
-pub fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let next = cause.to_string();
-        if !text.contains(&next) {
-            text.push_str(": ");
-            text.push_str(&next);
-        }
-        source = cause.source();
-    }
-    text
-}
+// The transport renders causes with the crate's leaf renderer; the name it uses stays here.
+pub(crate) use crate::chain::render as chain;
 
 #[cfg(test)]
 mod tests {

@@ -7,9 +7,10 @@ use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use super::client::{Deployment, JiraClient, segment};
+use super::client::{JiraClient, segment};
 use super::error::Error;
-use super::models::{Issue, SearchPage, Transition, Transitions};
+use super::models::Deployment;
+use super::models::{History, Issue, SearchPage, Transition, Transitions, parse_jira_time};
 use super::transport::{Retry, parse};
 
 /// A write to Jira, built but not sent.
@@ -99,11 +100,6 @@ impl JiraClient {
         Ok(reply.body)
     }
 
-    /// The full URL of a REST path on this site.
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.transport.base)
-    }
-
     /// `GET /issue/{key}/transitions`: those available from the current status.
     pub async fn transitions(&self, key: &str) -> Result<Vec<Transition>, Error> {
         let list: Transitions = self
@@ -146,5 +142,38 @@ impl JiraClient {
         ];
         let page: SearchPage = self.transport.get(&path, &query).await?;
         Ok(page.issues)
+    }
+}
+
+impl JiraClient {
+    /// The most recent changelog entry that changed the status, whatever order the endpoint uses
+    /// (most recent first on Cloud, oldest first on Data Center: API-NOTES §0.8).
+    pub async fn decided_by(&self, key: &str) -> Result<Option<History>, Error> {
+        let issue = self.issue(key, &["status".to_owned()], true).await?;
+        let histories = issue.changelog.map(|c| c.histories).unwrap_or_default();
+        let mut best: Option<(i64, usize, History)> = None;
+        let count = histories.len();
+        for (index, history) in histories.into_iter().enumerate() {
+            if !history
+                .items
+                .iter()
+                .any(|i| i.field == "status" || i.field_id.as_deref() == Some("status"))
+            {
+                continue;
+            }
+            // Ties (same millisecond) break by the endpoint's order.
+            let order = match self.deployment() {
+                Deployment::Cloud => count - index,
+                Deployment::DataCenter => index,
+            };
+            let when = parse_jira_time(&history.created).unwrap_or(i64::MIN);
+            if best
+                .as_ref()
+                .is_none_or(|(t, o, _)| (when, order) > (*t, *o))
+            {
+                best = Some((when, order, history));
+            }
+        }
+        Ok(best.map(|(_, _, h)| h))
     }
 }

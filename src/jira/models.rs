@@ -237,3 +237,50 @@ pub struct FieldMeta {
     #[serde(default)]
     pub allowed_values: Vec<Value>,
 }
+
+/// Which kind of Jira answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deployment {
+    /// Jira Cloud (`*.atlassian.net`): accountIds, `/search/jql`, ADF on v3.
+    Cloud,
+    /// Jira Data Center or Server: usernames, `/search`, v2 only.
+    DataCenter,
+}
+
+/// Milliseconds since the epoch of Jira's `2026-10-20T14:12:29.014+0000`.
+pub fn parse_jira_time(text: &str) -> Option<i64> {
+    // Not `split_at`: a stray multi-byte character must not make a boundary panic.
+    let cut = text.len().checked_sub(5)?;
+    let (stamp, offset) = (text.get(..cut)?, text.get(cut..)?);
+    let sign = match offset.as_bytes().first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let hours: i64 = offset.get(1..3)?.parse().ok()?;
+    let minutes: i64 = offset.get(3..5)?.parse().ok()?;
+    let utc = humantime::parse_rfc3339_weak(&stamp.replace('T', " ")).ok()?;
+    let millis = i64::try_from(utc.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis()).ok()?;
+    Some(millis - sign * (hours * 60 + minutes) * 60_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_jira_time;
+
+    #[test]
+    fn jira_times_compare_across_offsets() {
+        let utc = parse_jira_time("2026-10-20T14:12:29.014+0000").unwrap();
+        let berlin = parse_jira_time("2026-10-20T16:12:29.014+0200").unwrap();
+        let ny = parse_jira_time("2026-10-20T10:12:29.015-0400").unwrap();
+        assert_eq!(utc, berlin);
+        assert_eq!(ny - utc, 1);
+        assert!(parse_jira_time("yesterday").is_none());
+    }
+
+    #[test]
+    fn odd_jira_times_do_not_panic() {
+        assert!(parse_jira_time("2026-10-20T14:12:29.014+00é").is_none());
+        assert!(parse_jira_time("+00").is_none());
+    }
+}

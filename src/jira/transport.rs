@@ -19,8 +19,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::Deployment;
 use super::error::{self, Error};
+use super::models::Deployment;
 use crate::retry::Schedule;
 
 /// The shortest wait before a retry the server asked for (`Retry-After: 0`).

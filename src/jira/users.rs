@@ -1,7 +1,8 @@
 //! User lookups, for user fields given by name, email, username or account id.
 
-use super::client::{Deployment, JiraClient};
+use super::client::JiraClient;
 use super::error::Error;
+use super::models::Deployment;
 use super::models::User;
 
 impl JiraClient {

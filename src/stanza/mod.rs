@@ -26,7 +26,6 @@ pub mod raw;
 pub mod scalars;
 pub mod validate;
 
-pub use crate::value::Value;
 pub use error::Error;
 pub use load::{MAX_STANZA_BYTES, decode, from_str, json_schema};
 pub use model::{

@@ -450,6 +450,7 @@ fn validate_auth(
     }
 }
 
+#[allow(clippy::too_many_lines)] // the approval section's keys in the order the README lists them
 fn validate_approval(raw: RawApproval, overrides: &Overrides) -> Result<Approval<Named>, Problem> {
     let approve = build_criteria(raw.approve_when, "approval.approve_when")?;
     let reject = raw

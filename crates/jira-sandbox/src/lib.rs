@@ -158,6 +158,16 @@ impl Args {
             Flavor::Datacenter => "ci-bot".to_owned(),
         })
     }
+
+    /// The Basic-auth login these options accept: the bot's user with the API token (Cloud) or
+    /// the password (Data Center). What `jira-gate demo` hands its step.
+    pub fn basic_login(&self) -> (String, String) {
+        let secret = match self.flavor {
+            Flavor::Cloud => &self.token,
+            Flavor::Datacenter => &self.password,
+        };
+        (self.effective_user(), secret.clone())
+    }
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {
