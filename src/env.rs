@@ -31,9 +31,18 @@ const SECRET_VARIABLES: &[&str] = &[
 ];
 
 /// A snapshot of the environment.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Env {
     vars: HashMap<String, String>,
+}
+
+/// The names only: the values hold tokens (a `{:?}` in a log line must never print one).
+impl std::fmt::Debug for Env {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&str> = self.vars.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        f.debug_struct("Env").field("names", &names).finish()
+    }
 }
 
 impl Env {
@@ -228,5 +237,19 @@ mod tests {
     fn inputs_are_ignored_outside_github() {
         let env = Env::from_pairs([("INPUT_STEP-FILE", "x.yml")]);
         assert_eq!(env.get("JIRA_GATE_STEP_FILE"), None);
+    }
+
+    #[test]
+    fn debug_prints_names_never_values() {
+        let env = Env::from_pairs([("JIRA_API_TOKEN", "s3cr3t-value"), ("HOME", "/root")]);
+        let shown = format!("{env:?}");
+        assert!(
+            shown.contains("JIRA_API_TOKEN") && shown.contains("HOME"),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains("s3cr3t-value") && !shown.contains("/root"),
+            "{shown}"
+        );
     }
 }

@@ -45,7 +45,13 @@ pub async fn run(args: RunArgs, logging: &Logging, env: &Env) -> Exit {
     };
     let stanza = tokio::select! {
         read = read => read
-            .unwrap_or_else(|e| Err(Error::Usage(format!("reading the stanza failed: {e}"))))
+            .unwrap_or_else(|e| {
+                // The reading thread panicked: a bug, not the user's input (exit 1).
+                Err(Error::Io {
+                    what: "reading the stanza failed unexpectedly (please report it)".into(),
+                    source: std::io::Error::other(e.to_string()),
+                })
+            })
             .and_then(|(name, text)| input::load(&pick, &name, &text, &overrides, env, sink.as_ref())),
         signal = shutdown.recv() => {
             let mut report = Report::new(Decision::Cancelled);
