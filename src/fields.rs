@@ -175,6 +175,11 @@ async fn shape_scalar(
 /// (case-insensitive); several candidates, or none, are an error listing them.
 async fn find_user(client: &JiraClient, query: &str) -> Result<User, Error> {
     let users = client.search_users(query).await?;
+    pick_user(&users, query)
+}
+
+/// The one user of Jira's search answer that is exactly `query`.
+fn pick_user(users: &[User], query: &str) -> Result<User, Error> {
     let wanted = query.to_lowercase();
     let exact: Vec<&User> = users
         .iter()
@@ -190,10 +195,15 @@ async fn find_user(client: &JiraClient, query: &str) -> Result<User, Error> {
             .any(|v| v.as_deref().is_some_and(|v| v.to_lowercase() == wanted))
         })
         .collect();
-    match (exact.as_slice(), users.as_slice()) {
+    match (exact.as_slice(), users) {
         ([one], _) => Ok((*one).clone()),
         ([], []) => Err(Error::Mismatch(format!(
             "no Jira user matches {query:?} (hint: use the email, username or account id)"
+        ))),
+        // Jira's search found one user, but not by an exact name, email or id: say so.
+        ([], [only]) => Err(Error::Mismatch(format!(
+            "no Jira user is exactly {query:?}; did you mean {}? (hint: use the email, username or account id)",
+            only.label()
         ))),
         (many, all) => {
             let list = if many.is_empty() {
@@ -247,6 +257,34 @@ fn allowed_value(def: &FieldDef, allowed: Option<&FieldMeta>, text: &str) -> Res
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_user_is_picked_only_by_an_exact_match() {
+        let user = |name: &str, email: &str| -> super::User {
+            serde_json::from_value(serde_json::json!({
+                "accountId": format!("id-{name}"), "displayName": name, "emailAddress": email
+            }))
+            .unwrap()
+        };
+        let ann = user("Ann Approver", "ann@example.com");
+        let anna = user("Anna Other", "anna@example.com");
+        let both = [ann.clone(), anna.clone()];
+        assert_eq!(
+            super::pick_user(&both, "ANN@example.com")
+                .unwrap()
+                .display_name,
+            ann.display_name
+        );
+        let one = super::pick_user(&[anna], "Ann").unwrap_err().to_string();
+        assert!(
+            one.contains("no Jira user is exactly \"Ann\"; did you mean Anna Other"),
+            "{one}"
+        );
+        let several = super::pick_user(&both, "an").unwrap_err().to_string();
+        assert!(several.contains("matches several Jira users"), "{several}");
+        let none = super::pick_user(&[], "x").unwrap_err().to_string();
+        assert!(none.contains("no Jira user matches \"x\""), "{none}");
+    }
+
     use super::*;
 
     fn def(
