@@ -730,4 +730,198 @@ mod tests {
         assert!(any.holds(&issue));
         assert_eq!(any.describe(), "status in [Done] or risk = Low");
     }
+
+    #[test]
+    fn all_needs_every_child_and_any_needs_one() {
+        let issue = snapshot("Approved", "done", None, &json!({}));
+        let yes = || Criteria::Status(vec!["Approved".into()]);
+        let no = || Criteria::Status(vec!["Rejected".into()]);
+        for (children, every, one) in [
+            (vec![yes(), yes()], true, true),
+            (vec![yes(), no()], false, true),
+            (vec![no(), yes()], false, true),
+            (vec![no(), no()], false, false),
+        ] {
+            let all = Criteria::All(children.clone());
+            let any = Criteria::Any(children);
+            assert_eq!(all.holds(&issue), every, "{}", all.describe());
+            assert_eq!(any.holds(&issue), one, "{}", any.describe());
+        }
+    }
+
+    #[test]
+    fn nested_combinators_are_described_in_parentheses() {
+        let tree: Criteria = Criteria::All(vec![
+            Criteria::Any(vec![
+                Criteria::Status(vec!["Approved".into()]),
+                Criteria::Category(vec!["done".into()]),
+            ]),
+            Criteria::Resolution(None),
+        ]);
+        assert_eq!(
+            tree.describe(),
+            "(status in [Approved] or status category in [done]) and unresolved"
+        );
+    }
+
+    #[test]
+    fn equals_on_a_list_needs_exactly_those_elements() {
+        let wanted = FieldTest::Equals(Value::List(vec![s("staging"), s("production")]));
+        for (value, want) in [
+            (json!(["production", "staging"]), true),
+            (json!([{"value": "Staging"}, {"value": "production"}]), true),
+            (json!(["staging"]), false),
+            (json!([]), false),
+            (json!(null), false),
+            (json!(["staging", "production", "dev"]), false),
+            // Jira labels are case-sensitive: two labels, but production is not one of them.
+            (json!(["staging", "STAGING"]), false),
+        ] {
+            let issue = snapshot("Open", "new", None, &json!({ "envs": value }));
+            let criterion = field("envs", wanted.clone());
+            assert_eq!(criterion.holds(&issue), want, "{value}");
+        }
+    }
+
+    #[test]
+    fn equals_a_single_value_needs_exactly_one_element() {
+        for (value, want) in [
+            (json!("production"), true),
+            (json!(["production"]), true),
+            (json!(["production", "staging"]), false),
+            (json!([]), false),
+            (json!(null), false),
+            (json!(""), false),
+        ] {
+            let issue = snapshot("Open", "new", None, &json!({ "env": value }));
+            let criterion = field("env", FieldTest::Equals(s("production")));
+            assert_eq!(criterion.holds(&issue), want, "{value}");
+        }
+    }
+
+    #[test]
+    fn contains_is_false_on_an_empty_field() {
+        for value in [json!(null), json!(""), json!([]), json!("  ")] {
+            let issue = snapshot("Open", "new", None, &json!({ "f": value }));
+            assert!(
+                !field("f", FieldTest::Contains(s("x"))).holds(&issue),
+                "{value}"
+            );
+            assert!(!field("missing", FieldTest::Contains(s("x"))).holds(&issue));
+        }
+    }
+
+    #[test]
+    fn contains_matches_text_inside_one_value_and_whole_elements_of_a_list() {
+        let issue = snapshot(
+            "Open",
+            "new",
+            None,
+            &json!({
+                "summary": "Deploy api 1.2",
+                "envs": ["staging", "production"],
+                "release": {"value": "", "name": "Release 2026.11"},
+            }),
+        );
+        for (id, wanted, want) in [
+            ("summary", "API", true),
+            ("summary", "rollback", false),
+            ("envs", "production", true),
+            // In a list only whole elements count: "stag" is no environment.
+            ("envs", "stag", false),
+            // An empty name is skipped: the option's text is its next name.
+            ("release", "2026.11", true),
+        ] {
+            let criterion = field(id, FieldTest::Contains(s(wanted)));
+            assert_eq!(criterion.holds(&issue), want, "{}", criterion.describe());
+        }
+    }
+
+    #[test]
+    fn a_numeric_id_is_one_of_the_names() {
+        let issue = snapshot(
+            "Open",
+            "new",
+            None,
+            &json!({"risk": {"value": "Low", "id": 10020}}),
+        );
+        assert!(field("risk", FieldTest::Equals(s("10020"))).holds(&issue));
+        assert!(field("risk", FieldTest::Equals(Value::Number(10020.into()))).holds(&issue));
+    }
+
+    #[test]
+    fn numbers_compare_up_to_rounding_only() {
+        let thirds = 1.1_f64 * 3.0;
+        assert_ne!(
+            thirds.to_bits(),
+            3.3_f64.to_bits(),
+            "the rounding this test is about"
+        );
+        let rounded = snapshot("Open", "new", None, &json!({ "n": thirds }));
+        assert!(field("n", FieldTest::Equals(s("3.3"))).holds(&rounded));
+        // Four units of rounding apart at 4 is a different number.
+        let near = 4.0 - 4.0 * f64::EPSILON;
+        let issue = snapshot("Open", "new", None, &json!({ "n": near }));
+        assert!(!field("n", FieldTest::Equals(s("4"))).holds(&issue));
+        assert!(field("n", FieldTest::Equals(s(&near.to_string()))).holds(&issue));
+    }
+
+    #[test]
+    fn only_a_whole_date_matches_a_timestamp_by_day() {
+        let issue = snapshot(
+            "Open",
+            "new",
+            None,
+            &json!({"updated": "2026-11-25T10:00:00.000+0000"}),
+        );
+        for (wanted, want) in [
+            ("2026-11-25", true),
+            ("2026-11-26", false),
+            ("2026", false),
+            ("2026-11", false),
+            ("2026-11-", false),
+            ("2026-11-2", false),
+            ("2026-11-25T", false),
+        ] {
+            let criterion = field("updated", FieldTest::Equals(s(wanted)));
+            assert_eq!(criterion.holds(&issue), want, "{wanted}");
+        }
+    }
+
+    #[test]
+    fn names_and_ids_are_collected_from_the_whole_tree() {
+        let named = |name: &str| Criteria::Field {
+            name: name.into(),
+            id: Named,
+            test: FieldTest::Empty(false),
+        };
+        let tree = Criteria::Any(vec![
+            Criteria::Status(vec!["Approved".into(), "Done".into()]),
+            Criteria::All(vec![
+                named("Change risk"),
+                Criteria::Status(vec!["Accepted".into()]),
+                Criteria::Any(vec![named("Environments"), named("Change risk")]),
+            ]),
+        ]);
+        assert_eq!(
+            tree.field_names(),
+            ["Change risk", "Environments", "Change risk"]
+        );
+        assert_eq!(tree.status_names(), ["Approved", "Done", "Accepted"]);
+        let mut ids = |name: &str| -> Result<String, ()> {
+            Ok(match name {
+                "Change risk" => "customfield_10050".into(),
+                other => other.to_lowercase(),
+            })
+        };
+        let resolved = tree.resolve(&mut ids).unwrap();
+        // Each id once, in the order the tree names them.
+        assert_eq!(resolved.field_ids(), ["customfield_10050", "environments"]);
+        assert_eq!(named("Risk").field_names(), ["Risk"]);
+        assert!(
+            Criteria::<Named>::Status(vec!["A".into()])
+                .field_names()
+                .is_empty()
+        );
+    }
 }

@@ -204,6 +204,38 @@ mod tests {
         }
     }
 
+    /// Waits on "Approved" / "Rejected" until `deadline`, polling every `gap` (not growing).
+    async fn wait_on<S: IssueSource>(
+        source: &S,
+        gap: Duration,
+        deadline: Instant,
+        first_read_now: bool,
+        seen: &mut Seen,
+    ) -> End {
+        let approve = Criteria::Status(vec!["Approved".into()]);
+        let reject = Criteria::Status(vec!["Rejected".into()]);
+        let rules = Rules {
+            approve: &approve,
+            reject: Some(&reject),
+            order: crate::criteria::Order::RejectionFirst,
+        };
+        let cadence = Cadence {
+            interval: gap,
+            max_interval: gap,
+            timeout: deadline - Instant::now(),
+        };
+        wait(
+            source,
+            "OPS-1",
+            rules,
+            cadence,
+            deadline,
+            first_read_now,
+            seen,
+        )
+        .await
+    }
+
     /// Waits on "Approved" / "Rejected", polling every 10s up to 60s.
     async fn wait_for(source: &Script, timeout: u64, first_read_now: bool, seen: &mut Seen) -> End {
         let approve = Criteria::Status(vec!["Approved".into()]);
@@ -272,5 +304,102 @@ mod tests {
         let end = wait_for(&source, 600, true, &mut seen).await;
         assert!(matches!(end, End::Failed(e) if e.is_not_found()));
         assert_eq!(seen.last.as_ref().unwrap().status, "Waiting");
+    }
+
+    /// Approves at the first read, and records when each read happened.
+    struct Timed(RefCell<Vec<Instant>>);
+
+    impl IssueSource for Timed {
+        async fn read(&self) -> Result<Snapshot, jira::Error> {
+            self.0.borrow_mut().push(Instant::now());
+            Ok(Snapshot {
+                status: "Approved".into(),
+                ..Snapshot::default()
+            })
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn only_a_ticket_just_created_waits_before_the_first_read() {
+        for first_read_now in [true, false] {
+            let start = Instant::now();
+            let source = Timed(RefCell::default());
+            let deadline = start + Duration::from_secs(600);
+            let end = wait_on(
+                &source,
+                Duration::from_secs(10),
+                deadline,
+                first_read_now,
+                &mut Seen::default(),
+            )
+            .await;
+            assert!(matches!(end, End::Decided(Verdict::Approved)), "{end:?}");
+            let first = source.0.borrow()[0] - start;
+            if first_read_now {
+                assert_eq!(first, Duration::ZERO, "an existing ticket is read at once");
+            } else {
+                // A full-jitter share of the 10 s interval (zero only with odds of 2^-53).
+                assert!(
+                    first > Duration::ZERO && first <= Duration::from_secs(10),
+                    "{first:?}"
+                );
+            }
+        }
+    }
+
+    /// What `tracing` writes while a test holds the subscriber `capture` returns.
+    #[derive(Clone, Default)]
+    struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Logs {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Waits 300 s on a ticket that stays "Waiting", polling about every second; returns what
+    /// was logged.
+    async fn log_of_five_quiet_minutes() -> String {
+        let logs = Logs::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        // Another test thread may have met the call sites first, with no subscriber: ask again.
+        tracing::callsite::rebuild_interest_cache();
+        let source = Script(RefCell::new(vec![Ok("Waiting")]));
+        let mut seen = Seen::default();
+        let deadline = Instant::now() + Duration::from_secs(300);
+        let end = wait_on(&source, Duration::from_secs(1), deadline, true, &mut seen).await;
+        assert!(matches!(end, End::TimedOut), "{end:?}");
+        assert!(seen.polls > 250, "{} polls", seen.polls);
+        String::from_utf8(logs.0.lock().unwrap().clone()).unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn while_nothing_changes_one_line_a_minute() {
+        // A thread-local subscriber can miss a call site that another test thread registers at
+        // the same moment (tracing's interest cache is shared): about 1 run in 150 logged no
+        // "still waiting" line at all. Such a run is taken again; the mutant this test is for
+        // logs one line per poll, hundreds.
+        for _ in 0..3 {
+            let text = log_of_five_quiet_minutes().await;
+            let lines = text.matches("still waiting").count();
+            if lines == 0 {
+                continue;
+            }
+            // One after each minute without a change: at about 60, 120, 180 and 240 s (and
+            // 300 s when the jitter lands the fourth exactly on 240 s).
+            assert!((4..=5).contains(&lines), "{lines} lines:\n{text}");
+            return;
+        }
+        panic!("three runs in a row logged nothing");
     }
 }

@@ -46,3 +46,45 @@ impl Value {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Value;
+    use serde_json::json;
+
+    #[test]
+    fn a_value_goes_to_jira_as_the_json_it_was_written_as() {
+        let value = Value::Map(
+            [
+                ("id".to_owned(), Value::String("10001".into())),
+                (
+                    "list".to_owned(),
+                    Value::List(vec![
+                        Value::Null,
+                        Value::Bool(true),
+                        Value::Number(42.into()),
+                    ]),
+                ),
+            ]
+            .into(),
+        );
+        assert_eq!(
+            value.to_json(),
+            json!({"id": "10001", "list": [null, true, 42]})
+        );
+        assert_eq!(Value::String("Low".into()).to_json(), json!("Low"));
+    }
+
+    #[test]
+    fn only_scalars_read_as_text() {
+        assert_eq!(Value::Number(7.into()).as_text().as_deref(), Some("7"));
+        assert_eq!(Value::Bool(false).as_text().as_deref(), Some("false"));
+        assert_eq!(
+            Value::String("Low".into()).as_text().as_deref(),
+            Some("Low")
+        );
+        for value in [Value::Null, Value::List(vec![]), Value::Map([].into())] {
+            assert_eq!(value.as_text(), None, "{value:?}");
+        }
+    }
+}

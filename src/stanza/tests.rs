@@ -326,3 +326,134 @@ fn summary_length_is_counted_as_jira_counts_it() {
     let err = parse(&with(&"🚀".repeat(128))).unwrap_err().to_string();
     assert!(err.contains("it has 256 UTF-16 units"), "{err}");
 }
+
+/// The error `GOOD` with `old` replaced by `new` gives, or `None` when it validates.
+fn error_with(old: &str, new: &str) -> Option<String> {
+    let text = GOOD.replace(old, new);
+    assert_ne!(text, GOOD, "fixture changed: {old:?} is not in it");
+    parse(&text).err().map(|e| e.to_string())
+}
+
+#[test]
+fn request_timeout_is_between_one_second_and_ten_minutes() {
+    let set = |value: &str| error_with("  auth:", &format!("  request_timeout: {value}\n  auth:"));
+    for good in ["1s", "30s", "10m"] {
+        assert_eq!(set(good), None, "{good}");
+    }
+    for bad in ["0s", "10m 1s", "1h"] {
+        let err = set(bad).unwrap_or_else(|| panic!("{bad} was accepted"));
+        assert!(err.contains("`jira.request_timeout`"), "{bad}: {err}");
+    }
+}
+
+#[test]
+fn a_ca_file_without_a_certificate_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, contents) in [("empty.pem", ""), ("text.pem", "not a certificate\n")] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, contents).unwrap();
+        let err = error_with(
+            "  auth:",
+            &format!("  ca_file: '{}'\n  auth:", path.display()),
+        )
+        .unwrap_or_else(|| panic!("{name} was accepted"));
+        assert!(err.contains("holds no PEM certificate"), "{name}: {err}");
+    }
+}
+
+#[test]
+fn issue_keys_are_checked() {
+    let key = |key: &str| {
+        error_with(
+            "  project: OPS\n",
+            &format!("  key: '{key}'\n  project: OPS\n"),
+        )
+    };
+    for good in ["OPS-1", "Ops_2-15", " OPS-7 ", "12345"] {
+        assert_eq!(key(good), None, "{good}");
+    }
+    for bad in [
+        "OPS", "OPS-", "-1", "1OPS-2", "_OPS-2", "OP$-1", "O P-1", "OPS-1a", "OPS-x",
+    ] {
+        let err = key(bad).unwrap_or_else(|| panic!("{bad:?} was accepted"));
+        assert!(err.contains("is not an issue key"), "{bad}: {err}");
+    }
+}
+
+#[test]
+fn a_blank_issue_key_override_keeps_the_stanza_key() {
+    let text = GOOD.replace("  project: OPS\n", "  key: OPS-1\n  project: OPS\n");
+    let overrides = Overrides {
+        issue_key: Some("  ".into()),
+        ..Overrides::default()
+    };
+    let stanza = from_str(&text, "s", &env)
+        .unwrap()
+        .validate("s", &overrides)
+        .unwrap();
+    assert_eq!(stanza.ticket.key(), Some("OPS-1"));
+}
+
+#[test]
+fn labels_are_one_word_each() {
+    let labels = |list: &str| {
+        error_with(
+            "  summary: Deploy\n",
+            &format!("  summary: Deploy\n  labels: {list}\n"),
+        )
+    };
+    assert_eq!(labels("[deploy, prod-eu]"), None);
+    for bad in ["['']", "['deploy now']", "[ok, 'a\tb']"] {
+        let err = labels(bad).unwrap_or_else(|| panic!("{bad} was accepted"));
+        assert!(err.contains("`ticket.labels["), "{bad}: {err}");
+    }
+}
+
+#[test]
+fn the_summary_is_one_line_of_at_most_255_characters() {
+    let summary = |text: &str| error_with("  summary: Deploy\n", &format!("  summary: '{text}'\n"));
+    assert_eq!(summary(&"é".repeat(255)), None);
+    for bad in ["x".repeat(256), "first\n\n  second".to_owned()] {
+        let err = summary(&bad).unwrap_or_else(|| panic!("{bad:?} was accepted"));
+        assert!(err.contains("`ticket.summary`"), "{bad:?}: {err}");
+    }
+}
+
+#[test]
+fn credentials_query_and_fragment_are_not_part_of_the_url() {
+    for url in [
+        "https://user@jira.example.com",
+        "https://:pw@jira.example.com",
+        "https://jira.example.com/?a=b",
+        "https://jira.example.com/#top",
+    ] {
+        assert!(validate_url(url).is_err(), "{url}");
+    }
+}
+
+#[test]
+fn interval_bounds_are_inclusive() {
+    let approval = |timing: &str| {
+        error_with(
+            "  interval: 10s\n  max_interval: 1m\n  timeout: 2h\n",
+            &format!("{timing}\n"),
+        )
+    };
+    for good in [
+        "  interval: 1s\n  max_interval: 1s\n  timeout: 1s",
+        "  interval: 1m\n  max_interval: 1m\n  timeout: 1m",
+        "  interval: 1s",
+    ] {
+        assert_eq!(approval(good), None, "{good}");
+    }
+    for (bad, key) in [
+        (
+            "  interval: 999ms",
+            "`approval.interval`: 999ms is too short",
+        ),
+        ("  timeout: 0s", "`approval.timeout`"),
+    ] {
+        let err = approval(bad).unwrap_or_else(|| panic!("{bad} was accepted"));
+        assert!(err.contains(key), "{bad}: {err}");
+    }
+}

@@ -768,4 +768,95 @@ mod tests {
         let nested = build_criteria(raw("{any: [{status: A}, {field: x}]}"), "r").unwrap_err();
         assert_eq!(nested.key, "r.any[1].field");
     }
+
+    /// The criterion map `yaml`, built and with each field id taken to be its written name.
+    fn built(yaml: &str) -> Criteria {
+        build_criteria(raw(yaml), "approval.approve_when")
+            .unwrap()
+            .resolve(&mut |name| Ok::<_, ()>(name.to_owned()))
+            .unwrap()
+    }
+
+    #[test]
+    fn all_holds_when_every_child_holds_and_any_when_one_does() {
+        let status = |name: &str| crate::criteria::Snapshot {
+            status: name.into(),
+            ..Default::default()
+        };
+        let all = built("{all: [{status: [A, B]}, {status: [B, C]}]}");
+        let any = built("{any: [{status: A}, {status: C}]}");
+        for (name, in_all, in_any) in [
+            ("A", false, true),
+            ("B", true, false),
+            ("C", false, true),
+            ("D", false, false),
+        ] {
+            assert_eq!(all.holds(&status(name)), in_all, "all: on {name}");
+            assert_eq!(any.holds(&status(name)), in_any, "any: on {name}");
+        }
+    }
+
+    #[test]
+    fn every_documented_status_category_spelling_is_accepted() {
+        for (spellings, key) in [
+            (&["new", "To Do", "todo", "NEW"][..], "new"),
+            (
+                &["indeterminate", "In Progress", "in progress"][..],
+                "indeterminate",
+            ),
+            (&["done", "Done", "complete", "completed"][..], "done"),
+        ] {
+            for spelling in spellings {
+                let criteria = built(&format!("{{status_category: '{spelling}'}}"));
+                assert_eq!(criteria, Criteria::Category(vec![key.into()]), "{spelling}");
+            }
+        }
+    }
+
+    /// An update-by-key stanza without `ticket.fields`, waiting on `approval`.
+    fn update_by_key(approval: &str) -> Approval<Named> {
+        let text = format!(
+            "jira: {{url: 'https://x.example', auth: {{type: pat, token: t}}}}\nticket: {{key: OPS-1}}\napproval: {approval}\n"
+        );
+        super::super::from_str(&text, "t.yml", &|_| None)
+            .unwrap()
+            .validate("t.yml", &Overrides::default())
+            .unwrap()
+            .approval
+            .unwrap()
+    }
+
+    #[test]
+    fn field_criteria_name_their_fields_without_ticket_fields() {
+        // The run reads Jira's field list only when something names a field: with no
+        // `ticket.fields`, the criteria alone must say so, or the field is never resolved.
+        let approval = update_by_key(
+            "{approve_when: {any: [{status: Approved}, {field: Change risk, equals: Low}]}, reject_when: {all: [{status: Rejected}, {field: Environments, contains: production}]}}",
+        );
+        assert_eq!(approval.field_names(), ["Change risk", "Environments"]);
+        assert_eq!(approval.status_names(), ["Approved", "Rejected"]);
+        let ids = [
+            ("Change risk", "customfield_10050"),
+            ("Environments", "customfield_10060"),
+        ];
+        let resolved = approval
+            .resolve(&mut |name| {
+                ids.iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, id)| (*id).to_owned())
+                    .ok_or(name.to_owned())
+            })
+            .unwrap();
+        assert_eq!(resolved.approve.field_ids(), ["customfield_10050"]);
+        assert_eq!(
+            resolved.reject.as_ref().map(Criteria::field_ids),
+            Some(vec!["customfield_10060".to_owned()])
+        );
+        let unknown = update_by_key("{approve_when: {field: Team, empty: false}}")
+            .resolve(&mut |name| Err::<String, _>(name.to_owned()))
+            .unwrap_err();
+        assert_eq!(unknown, "Team");
+        let statuses = update_by_key("{approve_when: {status: Approved}}");
+        assert!(statuses.field_names().is_empty());
+    }
 }
