@@ -508,7 +508,10 @@ pub fn extract(text: &str, path: &KeyPath) -> Result<Node, Error> {
         });
     }
     let (position, kind) = find(text, path)?;
-    let lines: Vec<&str> = text.split('\n').collect();
+    // YAML counts a lone carriage return as a line break too (found by the fuzzer: a line number
+    // past the last '\n'-separated line panicked); count lines the way the parser did.
+    let normalized = text.replace("\r\n", "\n").replace('\r', "\n");
+    let lines: Vec<&str> = normalized.split('\n').collect();
     let row = position.line - 1;
     let col = position.column - 1;
     let start_char = lines
@@ -681,6 +684,23 @@ fn literal(lines: &[&str], row: usize, value: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    /// Found by the fuzzer: lone carriage returns are line breaks to YAML, so the node's line
+    /// lies past the last '\n'-separated line; this panicked.
+    #[test]
+    fn lone_carriage_returns_count_as_lines() {
+        let yaml = format!(
+            "stages: [a]{}\n.jira-gate:\n  key: OPS-1\nafter: 1\n",
+            "\r".repeat(60)
+        );
+        let path = KeyPath::parse(".jira-gate").unwrap();
+        let node = extract(&yaml, &path).unwrap();
+        assert!(node.text.contains("key: OPS-1"), "{:?}", node.text);
+        assert!(!node.text.contains("after"), "{:?}", node.text);
+        // Old Mac line ends throughout.
+        let node = extract(".jira-gate:\r  key: OPS-2\rafter: 1\r", &path).unwrap();
+        assert!(node.text.contains("key: OPS-2"), "{:?}", node.text);
+    }
+
     use super::*;
 
     fn path(text: &str) -> KeyPath {
