@@ -12,18 +12,19 @@
 
 use std::time::Duration;
 
-use backoff::SystemClock;
 use backoff::backoff::Backoff as _;
 use backoff::exponential::ExponentialBackoff;
+use backoff::{Clock, SystemClock};
 use rand::Rng as _;
 
 /// The shortest share of the nominal gap a jittered gap can be.
 pub const JITTER_FLOOR: f64 = 0.5;
 
-/// An endless sequence of jittered, exponentially growing gaps.
+/// An endless sequence of jittered, exponentially growing gaps. `C` is the clock the `backoff`
+/// crate measures elapsed time with (the system clock; tests move a clock of their own).
 #[derive(Debug)]
-pub struct Schedule {
-    inner: ExponentialBackoff<SystemClock>,
+pub struct Schedule<C: Clock = SystemClock> {
+    inner: ExponentialBackoff<C>,
 }
 
 impl Schedule {
@@ -34,6 +35,14 @@ impl Schedule {
 
     /// Gaps start at `initial` and grow by `multiplier` up to `max`.
     pub fn with_multiplier(initial: Duration, max: Duration, multiplier: f64) -> Self {
+        Schedule::with_clock(initial, max, multiplier, SystemClock::default())
+    }
+}
+
+impl<C: Clock> Schedule<C> {
+    /// Like [`Schedule::with_multiplier`], measuring elapsed time on `clock`.
+    pub fn with_clock(initial: Duration, max: Duration, multiplier: f64, clock: C) -> Self {
+        let start_time = clock.now();
         let inner = ExponentialBackoff {
             current_interval: initial,
             initial_interval: initial,
@@ -41,8 +50,10 @@ impl Schedule {
             randomization_factor: 0.0,
             multiplier,
             max_interval: max.max(initial),
+            // Never give up: the caller owns the deadline (`None` turns off the crate's 15 min).
             max_elapsed_time: None,
-            ..ExponentialBackoff::default()
+            start_time,
+            clock,
         };
         Schedule { inner }
     }
@@ -72,6 +83,35 @@ pub fn jitter(nominal: Duration) -> Duration {
 
 #[cfg(test)]
 mod tests {
+    /// A clock the test moves by hand.
+    #[derive(Debug, Clone, Default)]
+    struct ManualClock(std::rc::Rc<std::cell::Cell<Duration>>);
+
+    impl backoff::Clock for ManualClock {
+        fn now(&self) -> std::time::Instant {
+            // A fixed origin plus the hand-moved offset.
+            thread_local!(static ORIGIN: std::time::Instant = std::time::Instant::now());
+            ORIGIN.with(|origin| *origin + self.0.get())
+        }
+    }
+
+    #[test]
+    fn the_schedule_never_jumps_to_its_ceiling_after_fifteen_minutes() {
+        // The backoff crate gives up after 15 min by default; then every gap would be `max` (an
+        // hour here) although the nominal gap is still seconds.
+        let clock = ManualClock::default();
+        let mut schedule = super::Schedule::with_clock(
+            Duration::from_secs(1),
+            Duration::from_secs(3600),
+            2.0,
+            clock.clone(),
+        );
+        assert!(schedule.next_gap() <= Duration::from_secs(1));
+        clock.0.set(Duration::from_secs(16 * 60));
+        let gap = schedule.next_gap();
+        assert!(gap <= Duration::from_secs(2), "{gap:?} after 16 minutes");
+    }
+
     use super::{JITTER_FLOOR, Schedule, full_jitter, jitter};
     use std::time::Duration;
 
