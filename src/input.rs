@@ -158,6 +158,20 @@ fn duration(
     Ok(Some((d, g)))
 }
 
+/// A duration flag given as text, or its variable: both parsed here, both named when bad.
+fn text_duration(
+    flag: Option<String>,
+    id: &str,
+    env: &Env,
+) -> Result<Option<(Duration, Given)>, Error> {
+    let Some(g) = given(flag, id, env) else {
+        return Ok(None);
+    };
+    let d = humantime::parse_duration(g.value.trim())
+        .map_err(|e| g.invalid(&format!("is not a duration: {e}"), "e.g. 90s, 30m, 1h 30m"))?;
+    Ok(Some((d, g)))
+}
+
 /// A path flag or its variable.
 fn path(flag: Option<&PathBuf>, id: &str, env: &Env) -> Option<PathBuf> {
     flag.cloned()
@@ -321,7 +335,7 @@ pub fn overrides(key: &IssueKey, timeout: Option<&Timeout>, env: &Env) -> Result
         })
         .transpose()?;
     let timeout = match timeout {
-        Some(t) => duration(t.timeout, "timeout", env)?,
+        Some(t) => text_duration(t.timeout.clone(), "timeout", env)?,
         None => None,
     };
     if let Some((d, g)) = &timeout {
@@ -727,7 +741,7 @@ mod tests {
             issue_key: k.map(str::to_owned),
         };
         let timeout = |t: Option<u64>| Timeout {
-            timeout: t.map(Duration::from_secs),
+            timeout: t.map(|s| format!("{s}s")),
         };
         let err = |k, t, pairs: &[(&str, &str)]| {
             overrides(&key(k), Some(&timeout(t)), &env(pairs))

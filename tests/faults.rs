@@ -1126,6 +1126,51 @@ fn html_login_pages_fail_at_once_without_a_retry() {
     }
 }
 
+/// A web server where Jira should be (a wrong `jira.url`): an ordinary page, no login form, with
+/// or without an HTML content type. Before Jira ever answered JSON it is no hiccup: exit 5 at once.
+#[test]
+fn a_web_page_instead_of_jira_fails_at_once() {
+    let cases: [(&str, &'static str); 2] = [
+        ("text/html", "text/html"),
+        (
+            "an HTML body sent as octet-stream",
+            "application/octet-stream",
+        ),
+    ];
+    for (name, content_type) in cases {
+        let (url, seen) = login_gateway(move |_| {
+            http_reply(
+                "200 OK",
+                &[("content-type", content_type)],
+                "<!DOCTYPE html><html><head><title>Welcome to nginx!</title></head><body><h1>Welcome to nginx!</h1></body></html>",
+            )
+        });
+        let run = gate(&Workdir::new(), &url, &stanza("5s", "", "20s"), &["-q"]);
+        assert_eq!(run.code, 5, "{name}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("answered a web page (HTTP 200")
+                && run
+                    .stderr
+                    .contains("jira.url does not point at Jira's REST API"),
+            "{name}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("retrying"), "{name}: {}", run.stderr);
+        assert_eq!(seen.lock().unwrap().len(), 1, "{name}: one request");
+        assert!(
+            run.elapsed < Duration::from_secs(3),
+            "{name}: {:?}",
+            run.elapsed
+        );
+        assert_eq!(run.field("decision"), "error");
+        record(
+            &format!("web page instead of Jira: {name}"),
+            &run,
+            "no retry",
+        );
+    }
+}
+
 #[test]
 fn an_unreachable_host_gives_up_after_the_connect_budget() {
     let port = free_port();

@@ -314,6 +314,7 @@ fn bad_flags_and_variables_are_named_as_such() {
     );
     for (args, envs, want) in [
         (&["--timeout", "0s"][..], &[][..], "--timeout"),
+        (&["--timeout", "soon"], &[], "--timeout"),
         (&[], &[("JIRA_GATE_TIMEOUT", "0s")][..], "JIRA_GATE_TIMEOUT"),
         (&[], &[("JIRA_GATE_TIMEOUT", "soon")], "JIRA_GATE_TIMEOUT"),
         (
@@ -334,6 +335,33 @@ fn bad_flags_and_variables_are_named_as_such() {
         assert!(!run.stderr.contains("`approval.timeout`"), "{}", run.stderr);
         assert!(!run.stderr.contains("`ticket.key`"), "{}", run.stderr);
     }
+}
+
+/// A bad `--timeout` on `run` still writes the outputs (decision "error", exit 2), as the same
+/// value in `JIRA_GATE_TIMEOUT` does: the flag is parsed with the variable, not by clap.
+#[test]
+fn a_bad_timeout_flag_still_writes_the_outputs() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let stanza = format!(
+        "{CLOUD}ticket:\n  key: OPS-1\napproval:\n  approve_when: {{ status: Approved }}\n"
+    );
+    let run = jira_gate(
+        &sandbox,
+        &stanza,
+        &[
+            "run",
+            "step.yml",
+            "--timeout",
+            "soon",
+            "--result-file",
+            "result.json",
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--timeout"), "{}", run.stderr);
+    assert!(run.stderr.contains("is not a duration"), "{}", run.stderr);
+    assert_eq!(run.field("decision"), "error");
 }
 
 /// Issue 8 #16: a second SIGINT ends the run at once, even while the first one's cancellation

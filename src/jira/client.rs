@@ -182,6 +182,7 @@ impl JiraClient {
                 request_timeout: conn.request_timeout,
                 deadline,
                 reach: std::sync::Mutex::new(Reach::new(conn.connect_budget)),
+                json_seen: std::sync::atomic::AtomicBool::new(false),
             },
             api: if conn.api == ApiChoice::V3 {
                 Api::V3

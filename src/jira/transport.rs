@@ -136,6 +136,9 @@ pub(super) struct Transport {
     pub(super) request_timeout: Duration,
     pub(super) deadline: Instant,
     pub(super) reach: std::sync::Mutex<Reach>,
+    /// Set once Jira has answered JSON in this run: before that, an HTML page where JSON belongs
+    /// means `jira.url` is no Jira at all, which waiting will not change.
+    pub(super) json_seen: std::sync::atomic::AtomicBool,
 }
 
 impl Transport {
@@ -570,6 +573,7 @@ impl Transport {
             (status, headers),
             timeout,
             redirected.then_some(&url),
+            (&self.json_seen, &self.base),
         )
         .await
     }
@@ -679,6 +683,7 @@ async fn read_answer(
     (status, headers): (StatusCode, HeaderMap),
     timeout: Duration,
     redirected_to: Option<&String>,
+    (json_seen, base): (&std::sync::atomic::AtomicBool, &str),
 ) -> Attempt {
     let mut bytes = Vec::new();
     loop {
@@ -720,6 +725,15 @@ async fn read_answer(
         serde_json::from_slice(&bytes)
     };
     match parsed {
+        Ok(body) if status.is_success() => {
+            json_seen.store(true, std::sync::atomic::Ordering::Relaxed);
+            Attempt::Answer {
+                status,
+                headers,
+                body,
+                raw,
+            }
+        }
         Ok(body) => Attempt::Answer {
             status,
             headers,
@@ -729,6 +743,19 @@ async fn read_answer(
         // A 2xx whose body is not JSON (and not a login page) is a cut or garbled answer: worth
         // another try.
         Err(e) if status.is_success() => {
+            let html = content_type(&headers).to_ascii_lowercase().contains("html")
+                || raw.trim_start().starts_with('<');
+            if html && !json_seen.load(std::sync::atomic::Ordering::Relaxed) {
+                // A web page before Jira ever answered: a wrong `jira.url` (a web server, a
+                // portal), not a hiccup. Retrying it for the whole timeout helps nobody.
+                return Attempt::Refused(format!(
+                    "{} answered a web page (HTTP {}, {}), not Jira's JSON: jira.url does not point at Jira's REST API, or another server answers in its place (hint: {}/rest/api/2/serverInfo must show JSON in a browser)",
+                    shown_url(response.url().as_str()),
+                    status.as_u16(),
+                    content_type(&headers),
+                    base
+                ));
+            }
             Attempt::Lost(format!("the answer is not valid JSON ({e})"))
         }
         Err(_) => Attempt::Answer {
