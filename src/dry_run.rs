@@ -34,12 +34,20 @@ impl Applied {
 pub struct Writer<'a> {
     client: &'a JiraClient,
     dry_run: bool,
+    /// Printed as `***` in dry-run lines (the token, also where a stanza interpolated it into a
+    /// summary or comment).
+    secret: &'a str,
 }
 
 impl<'a> Writer<'a> {
-    /// Writes through `client`, or only prints them when `dry_run` is set.
-    pub fn new(client: &'a JiraClient, dry_run: bool) -> Self {
-        Writer { client, dry_run }
+    /// Writes through `client`, or only prints them when `dry_run` is set, with `secret` (the
+    /// token) printed as `***`.
+    pub fn new(client: &'a JiraClient, dry_run: bool, secret: &'a str) -> Self {
+        Writer {
+            client,
+            dry_run,
+            secret,
+        }
     }
 
     /// The client, for reads.
@@ -95,8 +103,34 @@ impl<'a> Writer<'a> {
         }
         let (method, path) = (write.method.as_str(), &write.path);
         let line = json!({"dry_run": true, "method": method, "url": self.client.url(path), "body": write.body});
-        println!("{line}");
-        tracing::info!("dry run: would {method} {path}");
+        println!("{}", redact(&line.to_string(), self.secret));
+        tracing::info!("dry run: would {method} {}", redact(path, self.secret));
         Ok((Applied::Printed, None))
+    }
+}
+
+/// `text` with every occurrence of `secret` as `***` (a secret shorter than 4 characters would
+/// hide ordinary text, and is not worth hiding).
+fn redact(text: &str, secret: &str) -> String {
+    if secret.chars().count() < 4 {
+        return text.to_owned();
+    }
+    // As written in a JSON line too, where `"` or `\` in the secret are escaped.
+    let escaped = serde_json::to_string(secret).unwrap_or_default();
+    let escaped = escaped.trim_matches('"');
+    text.replace(secret, "***").replace(escaped, "***")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn the_secret_never_shows_in_a_dry_run_line() {
+        let line = serde_json::json!({"summary": "tok s3cr\"et! and s3cr\"et!"}).to_string();
+        let shown = redact(&line, "s3cr\"et!");
+        assert!(!shown.contains("s3cr"), "{shown}");
+        assert_eq!(shown.matches("***").count(), 2, "{shown}");
+        assert_eq!(redact("a b c", "b"), "a b c");
     }
 }

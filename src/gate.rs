@@ -86,7 +86,7 @@ async fn cancelled(
         .and_then(|a| a.on_cancel_comment.as_deref());
     if let (Some(comment), Some(key)) = (comment, tracker.key()) {
         client.set_deadline(Instant::now() + CANCEL_COMMENT_BUDGET);
-        let writer = Writer::new(client, dry_run);
+        let writer = Writer::new(client, dry_run, stanza.jira.auth.secret().expose());
         match tokio::time::timeout(CANCEL_COMMENT_BUDGET, writer.add_comment(key, comment)).await {
             Ok(Ok(applied)) => applied.log(format_args!("commented on {key}: cancelled")),
             Ok(Err(e)) => tracing::warn!("could not comment on {key}: {e}"),
@@ -137,7 +137,7 @@ async fn drive_inner(
     check_statuses(client, stanza).await?;
     let (catalog, approval) = resolve_fields(client, stanza).await?;
     let written = step::write(
-        &Writer::new(client, dry_run),
+        &Writer::new(client, dry_run, stanza.jira.auth.secret().expose()),
         &stanza.ticket,
         &catalog,
         deadline,

@@ -678,6 +678,21 @@ fn secrets_stay_out_of_verbose_json_dry_run_and_error_output() {
         assert!(!run.stderr.is_empty());
         record(&format!("no secret with {extra:?} {env:?}"), &run, "");
     }
+    // The token interpolated into another field: `--dry-run` prints the write with `***`
+    // (the run's secret check fails the test on any copy of it).
+    let leaky = step.replace(
+        "summary: Deploy checkout-api 1.4.2",
+        "summary: \"tok ${JIRA_API_TOKEN}\"",
+    );
+    assert_ne!(leaky, step, "the stanza has no summary line to change");
+    let run = gate_env(&work, &sandbox.base, &leaky, &["--dry-run", "-vv"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("tok ***"), "{}", run.stdout);
+    record(
+        "no secret in a --dry-run line that interpolates it",
+        &run,
+        "",
+    );
     // An error: Jira refuses the credentials.
     let run = gate_env(
         &work,
