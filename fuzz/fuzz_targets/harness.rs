@@ -38,8 +38,12 @@ fuzz_target!(|data: &[u8]| {
     match mode {
         0 => {
             if let Ok(expr) = jexl::parse(text) {
-                // What prints must parse again.
-                assert!(jexl::parse(&expr.to_string()).is_ok(), "{expr}");
+                // What prints must parse again, within the length limit (printing adds
+                // parentheses and escapes, so a text near the limit may print past it).
+                let printed = expr.to_string();
+                if printed.len() <= jexl::MAX_LEN {
+                    assert!(jexl::parse(&printed).is_ok(), "{expr}");
+                }
             }
         }
         1 => {
