@@ -29,6 +29,7 @@ fn workdir(sandbox: &SandboxProc) -> Workdir {
         "stage-template.yaml",
         "errors.yaml",
         "connector-github.yaml",
+        "runtime-input.yaml",
     ] {
         work.write(name, fixture(name));
     }
@@ -36,6 +37,7 @@ fn workdir(sandbox: &SandboxProc) -> Workdir {
         "connector.yaml",
         "connector-pat.yaml",
         "connector-legacy.yaml",
+        "connector-get-value.yaml",
     ] {
         let text = fixture(name)
             .replace("https://jira.example.com/", &sandbox.base)
@@ -244,18 +246,19 @@ fn jexl_with_and_or_not_and_approval_checked_first() {
 fn an_issue_of_another_type_fails_as_harness_does() {
     let sandbox = SandboxProc::cloud(&[]);
     let work = workdir(&sandbox);
-    let body = json!({"fields": {"project": {"key": "OPS"}, "issuetype": {"name": "Task"}, "summary": "A task"}});
-    let (status, v) = sandbox.send("POST", &format!("{}/issue", sandbox.api()), &body);
-    assert_eq!(status, 201, "{v}");
-    let key = v["key"].as_str().unwrap();
-    sandbox.set_status(key, "Approved");
+    let key = created(&sandbox, "Task", "Approved");
     let run = step(
         &sandbox,
         &work,
         "approval-jexl.yaml",
         "jexl_approval",
-        &["--issue-key", key],
+        &["--issue-key", &key],
     );
+    assert_not_a_change(&run);
+}
+
+/// The step failed as Harness fails it for an issue that is a Task, not a Change.
+fn assert_not_a_change(run: &Run) {
     assert_eq!(run.code, 5, "{}", run.stderr);
     assert!(
         run.stderr.contains("is a Task, not a Change"),
@@ -663,4 +666,124 @@ fn jexl_regex_match_decides() {
         &["--issue-key", &other, "--timeout", "2s"],
     );
     assert_eq!(run.code, 4, "the whole summary must match: {}", run.stderr);
+}
+
+/// Creates an issue of `issue_type` in OPS, in `status`; its key.
+fn created(sandbox: &SandboxProc, issue_type: &str, status: &str) -> String {
+    let body = json!({"fields": {"project": {"key": "OPS"}, "issuetype": {"name": issue_type}, "summary": "A ticket"}});
+    let (code, v) = sandbox.send("POST", &format!("{}/issue", sandbox.api()), &body);
+    assert_eq!(code, 201, "{v}");
+    let key = v["key"].as_str().unwrap().to_owned();
+    sandbox.set_status(&key, status);
+    key
+}
+
+#[test]
+fn a_runtime_input_issue_key_and_a_get_value_connector_ref() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let work = workdir(&sandbox);
+    let change = created(&sandbox, "Change", "Approved");
+    let approve = |extra: &[&str], key_variable: Option<&str>| {
+        let mut cmd = work.command();
+        cmd.env("HARNESS_SECRET_JIRA_TOKEN", TOKEN)
+            .args([
+                "run",
+                "runtime-input.yaml",
+                "--harness-step",
+                "approve_input",
+            ])
+            .args(["--connector", "connector-get-value.yaml"])
+            .args(["--result-file", "result.json"])
+            .args(extra);
+        if let Some(key) = key_variable {
+            cmd.env("JIRA_GATE_ISSUE_KEY", key);
+        }
+        work.run(&mut cmd)
+    };
+    // `issueKey: <+input>` takes --issue-key, or its variable.
+    let run = approve(&["--issue-key", &change], None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.field("decision"), "approved");
+    assert_eq!(run.field("issue_key"), change.as_str());
+    let run = approve(&[], Some(&change));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // Without either, the runtime input is named where it is written.
+    let run = approve(&[], None);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("runtime-input.yaml:22:31")
+            && run.stderr.contains("<+input>")
+            && run.stderr.contains("--issue-key"),
+        "{}",
+        run.stderr
+    );
+    // Without the secret, the variable the getValue expression reads is named.
+    let run = work.run(
+        work.command()
+            .args([
+                "validate",
+                "runtime-input.yaml",
+                "--harness-step",
+                "approve_input",
+            ])
+            .args([
+                "--connector",
+                "connector-get-value.yaml",
+                "--issue-key",
+                "OPS-1",
+            ]),
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("connector-get-value.yaml:12:")
+            && run.stderr.contains("HARNESS_SECRET_JIRA_TOKEN"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_converted_approval_keeps_the_project_and_type_check() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let work = workdir(&sandbox);
+    let change = created(&sandbox, "Change", "Approved");
+    let task = created(&sandbox, "Task", "Approved");
+    let mut cmd = work.command();
+    cmd.env("HARNESS_SECRET_JIRA_TOKEN", TOKEN)
+        .args([
+            "convert",
+            "runtime-input.yaml",
+            "--harness-step",
+            "approve_input",
+        ])
+        .args([
+            "--connector",
+            "connector-get-value.yaml",
+            "--issue-key",
+            &change,
+        ]);
+    let run = work.run(&mut cmd);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let stanza: serde_yaml::Value = serde_yaml::from_str(&run.stdout).unwrap();
+    assert_eq!(stanza["ticket"]["key"], change.as_str(), "{}", run.stdout);
+    assert_eq!(stanza["ticket"]["project"], "OPS", "{}", run.stdout);
+    assert_eq!(stanza["ticket"]["type"], "Change", "{}", run.stdout);
+    assert!(!run.stdout.contains("does not check"), "{}", run.stdout);
+    work.write("converted.yml", &run.stdout);
+    let converted = |verb: &str, key: &str| {
+        let mut cmd = work.command();
+        cmd.env("HARNESS_SECRET_JIRA_TOKEN", TOKEN).args([
+            verb,
+            "converted.yml",
+            "--issue-key",
+            key,
+        ]);
+        work.run(&mut cmd)
+    };
+    let run = converted("validate", &change);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // It means what the Harness step means: the Change is approved, the Task fails the step.
+    let run = converted("run", &change);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_not_a_change(&converted("run", &task));
 }

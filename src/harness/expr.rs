@@ -69,9 +69,17 @@ pub enum SecretSource {
     File(PathBuf),
 }
 
-/// The secret's name without the scope prefix (`account.jira_token` → `jira_token`).
+/// The secret's name without the scope prefix (`account.jira_token` → `jira_token`). The
+/// reference is written either bare or as the expression `<+secrets.getValue("account.x")>`.
 pub fn secret_name(reference: &str) -> &str {
-    let reference = reference.trim();
+    let mut reference = reference.trim();
+    if let Some(name) = reference
+        .strip_prefix("<+")
+        .and_then(|r| r.strip_suffix('>'))
+        .and_then(|inner| secret_call(inner.trim()))
+    {
+        reference = name.trim();
+    }
     for scope in ["account.", "org.", "project."] {
         if let Some(rest) = reference.strip_prefix(scope) {
             return rest;
@@ -190,13 +198,13 @@ impl Context<'_> {
             "input" => {
                 return Err(unresolved(
                     "is a runtime input, which only Harness can ask for",
-                    "write the value in the file, or use a variable and pass --var".into(),
+                    "write the value in the file, or make it a variable whose value is <+input> and pass --var NAME=VALUE (an issueKey runtime input takes --issue-key KEY)".into(),
                 ));
             }
             _ => {}
         }
         if let Some(name) = secret_call(inner) {
-            return match self.secret(&name)? {
+            return match self.secret(name)? {
                 SecretSource::Env(variable) => Ok(format!("${{{variable}}}")),
                 SecretSource::File(path) if self.inline_file_secrets => {
                     let text = std::fs::read_to_string(&path).map_err(|e| {
@@ -214,7 +222,7 @@ impl Context<'_> {
                     ),
                     format!(
                         "export {} when running the converted stanza",
-                        secret_variable(&name)
+                        secret_variable(name)
                     ),
                 )),
             };
@@ -280,7 +288,7 @@ fn closing(after: &str) -> Option<usize> {
 }
 
 /// `secrets.getValue("name")` → `name`.
-fn secret_call(inner: &str) -> Option<String> {
+fn secret_call(inner: &str) -> Option<&str> {
     let args = inner
         .strip_prefix("secrets.getValue(")?
         .strip_suffix(')')?
@@ -289,7 +297,7 @@ fn secret_call(inner: &str) -> Option<String> {
         .strip_prefix('"')
         .and_then(|a| a.strip_suffix('"'))
         .or_else(|| args.strip_prefix('\'').and_then(|a| a.strip_suffix('\'')))?;
-    Some(name.to_owned())
+    Some(name)
 }
 
 /// Native stanza text for a literal: `$` becomes `$$` so nothing is interpolated.
@@ -428,6 +436,34 @@ mod tests {
         );
         assert_eq!(secret_variable("org.a.b"), "HARNESS_SECRET_A_B");
         assert_eq!(secret_name("project.x"), "x");
+    }
+
+    #[test]
+    fn a_connector_ref_may_be_written_as_a_get_value_expression() {
+        assert_eq!(
+            secret_variable(r#"<+secrets.getValue("jira_pat")>"#),
+            "HARNESS_SECRET_JIRA_PAT"
+        );
+        assert_eq!(
+            secret_name(r" <+secrets.getValue('account.jira-token')> "),
+            "jira-token"
+        );
+        assert_eq!(secret_name(r#"<+secrets.getValue("org.a.b")>"#), "a.b");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("pat"), "p\n").unwrap();
+        let ctx = context(dir.path());
+        assert_eq!(
+            ctx.secret(r#"<+secrets.getValue("org.jira_token")>"#)
+                .unwrap(),
+            SecretSource::Env("HARNESS_SECRET_JIRA_TOKEN".into())
+        );
+        assert_eq!(
+            ctx.secret(r#"<+secrets.getValue("account.pat")>"#).unwrap(),
+            SecretSource::File(dir.path().join("pat"))
+        );
+        // Any other text is read as a plain name.
+        assert_eq!(secret_name("<+env.x>"), "<+env.x>");
+        assert!(ctx.secret("<+env.x>").is_err());
     }
 
     #[test]

@@ -289,13 +289,6 @@ impl Translated {
             TransitionBy::Status => out.push_str("# Harness matches the status as the transition's target only; a native stanza also takes a transition of that name.\n"),
             TransitionBy::NameOrStatus => {}
         }
-        if self.expect_project.is_some() || self.expect_type.is_some() {
-            out.push_str(&format!(
-                "# Harness also fails the step when the issue is not in project {} or not of type {}; a native stanza does not check that.\n",
-                self.expect_project.as_deref().unwrap_or("(any)"),
-                self.expect_type.as_deref().unwrap_or("(any)")
-            ));
-        }
         for note in &self.notes {
             out.push_str(&format!("# note: {note}\n"));
         }
@@ -351,11 +344,13 @@ mod tests {
             ("pipeline.yaml", "production.approve_any"),
             ("pipeline.yaml", "close_change"),
             ("approval-jexl.yaml", "jexl_approval"),
+            ("runtime-input.yaml", "approve_input"),
         ] {
             for connector in [
                 "connector.yaml",
                 "connector-pat.yaml",
                 "connector-legacy.yaml",
+                "connector-get-value.yaml",
             ] {
                 let t = load_step(file, step, connector, false)
                     .unwrap_or_else(|e| panic!("{file} {step} {connector}: {e}"));

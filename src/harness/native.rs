@@ -94,6 +94,26 @@ impl Step<'_> {
         }
     }
 
+    /// `issueKey`. A runtime input (`<+input>`, with or without `.default(...)` and the like)
+    /// is asked for by Harness when the pipeline starts; here `--issue-key` (or
+    /// `JIRA_GATE_ISSUE_KEY`) answers it.
+    fn issue_key(&self) -> Result<String, Error> {
+        let value = self.spec.issue_key.as_ref();
+        if let Some(v) = value.filter(|v| v.0.trim().starts_with("<+input>")) {
+            return self.ctx.issue_key.as_deref().map(escape).ok_or_else(|| {
+                self.doc.error(
+                    &self.at("issueKey"),
+                    format!(
+                        "`issueKey` is the runtime input `{}`, and no issue key was given",
+                        v.0.trim()
+                    ),
+                    Some("pass --issue-key KEY (or JIRA_GATE_ISSUE_KEY)".into()),
+                )
+            });
+        }
+        self.required(value, "issueKey")
+    }
+
     /// A value written as is (no `$$`), for comparing with what Jira says.
     fn optional(&self, value: Option<&Scalar>, key: &str) -> Result<Option<String>, Error> {
         match value {
@@ -113,8 +133,20 @@ impl Step<'_> {
             let issue_type = self.required(spec.issue_type.as_ref(), "issueType")?;
             put(&mut ticket, "type", text(issue_type));
         } else {
-            let key = self.required(spec.issue_key.as_ref(), "issueKey")?;
+            let key = self.issue_key()?;
             put(&mut ticket, "key", text(key));
+        }
+        if self.found.kind == Kind::Approval {
+            // Harness fails the step when the issue is not in this project or of this type; a
+            // native stanza checks a `project` or `type` written next to `key` the same way.
+            for (value, key, native) in [
+                (&spec.project_key, "projectKey", "project"),
+                (&spec.issue_type, "issueType", "type"),
+            ] {
+                if let Some(v) = value.as_ref().filter(|v| !v.0.trim().is_empty()) {
+                    put(&mut ticket, native, text(self.resolve(v, &self.at(key))?));
+                }
+            }
         }
         if let Some(entries) = &spec.fields {
             fields(self.doc, &self.at("fields"), entries, &mut ticket, self.ctx)?;
@@ -754,6 +786,31 @@ ticket:
         assert!(t.approval_first);
         assert_eq!(t.expect_project.as_deref(), Some("OPS"));
         assert_eq!(t.expect_type.as_deref(), Some("Change"));
+        // The stanza checks them too: `project` and `type` next to `key`.
+        assert_eq!(t.stanza["ticket"]["project"], "OPS");
+        assert_eq!(t.stanza["ticket"]["type"], "Change");
+        // The interval does not grow.
+        assert_eq!(t.stanza["approval"]["max_interval"], "15s");
+    }
+
+    #[test]
+    fn a_runtime_input_issue_key_takes_the_given_key() {
+        let text = APPROVAL.replace(
+            "issueKey: <+pipeline.stages.prod.spec.execution.steps.create.issue.key>",
+            "issueKey: <+input>",
+        );
+        let t = run(&text, "approve", Some("OPS-5")).unwrap();
+        assert_eq!(t.stanza["ticket"]["key"], "OPS-5");
+        let err = run(&text, "approve", None).unwrap_err();
+        assert_eq!((err.line, err.column), (9, 15));
+        let message = err.to_string();
+        assert!(
+            message.contains("`<+input>`") && message.contains("--issue-key"),
+            "{message}"
+        );
+        let text = text.replace("<+input>", "<+input>.default(OPS-1)");
+        let t = run(&text, "approve", Some("OPS-6")).unwrap();
+        assert_eq!(t.stanza["ticket"]["key"], "OPS-6");
     }
 
     #[test]
