@@ -108,7 +108,9 @@ async fn serve(socket: TcpListener, shared: Arc<Shared>) {
         let (stream, peer) = match socket.accept().await {
             Ok(accepted) => accepted,
             Err(e) => {
+                // Out of file descriptors, say: wait a moment rather than spin.
                 tracing::debug!("webhook listener: accept failed: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                 continue;
             }
         };
@@ -160,6 +162,11 @@ async fn handle(
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
     };
     let (signature, token) = (header(SIGNATURE_HEADER), header(TOKEN_HEADER));
+    let announced = header(hyper::header::CONTENT_LENGTH.as_str()).and_then(|n| n.parse().ok());
+    if announced.is_some_and(|n: usize| n > MAX_BODY) {
+        tracing::warn!("webhook from {peer}: refused a body announced over 1 MiB");
+        return answer(StatusCode::PAYLOAD_TOO_LARGE, "body over 1 MiB");
+    }
     let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => {

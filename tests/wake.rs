@@ -234,12 +234,16 @@ fn only_verified_events_about_the_issue_wake_and_sigterm_still_ends_with_6() {
         .status();
     assert_eq!(status.as_u16(), 405);
     let big = "x".repeat(1024 * 1024 + 1);
-    let status = reqwest::blocking::Client::new()
-        .post(format!("http://127.0.0.1:{port}/jira-gate"))
-        .body(big)
-        .send()
-        .map(|r| r.status().as_u16());
-    assert!(matches!(status, Ok(413) | Err(_)), "{status:?}");
+    let client = reqwest::blocking::Client::new();
+    let url = format!("http://127.0.0.1:{port}/jira-gate");
+    let announced = client.post(&url).body(big.clone()).send();
+    let announced = announced.map(|r| r.status().as_u16());
+    assert!(matches!(announced, Ok(413) | Err(_)), "{announced:?}");
+    // Without a Content-Length (chunked), refused while reading.
+    let chunked = reqwest::blocking::Body::new(std::io::Cursor::new(big.into_bytes()));
+    let chunked = client.post(&url).body(chunked).send();
+    let chunked = chunked.map(|r| r.status().as_u16());
+    assert!(matches!(chunked, Ok(413) | Err(_)), "{chunked:?}");
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(reads(&sandbox, &key), before, "nothing above woke a read");
 
@@ -272,6 +276,12 @@ fn only_verified_events_about_the_issue_wake_and_sigterm_still_ends_with_6() {
         "{}",
         run.stderr
     );
+    for refusal in [
+        "refused a body announced over 1 MiB",
+        "refused a body over 1 MiB",
+    ] {
+        assert!(run.stderr.contains(refusal), "{refusal}: {}", run.stderr);
+    }
     assert!(!run.stderr.contains(SECRET));
     assert!(refused(port), "the port is closed after the step");
 }
