@@ -336,6 +336,14 @@ fn wake_takes_an_address_and_one_secret() {
         .unwrap();
     let wake = approval.wake.unwrap();
     assert_eq!(wake.listen.to_string(), "127.0.0.1:8080");
+    assert!(
+        parse(&format!(
+            "{GOOD}  wake: {{ listen: '127.0.0.1:8080', secret: '${{JIRA_API_TOKEN}}' }}\n"
+        ))
+        .unwrap()
+        .warnings
+        .is_empty()
+    );
     assert_eq!(wake.path, "/jira-gate", "the default path");
     assert!(matches!(&wake.check, WakeCheck::Signature(s) if s.expose() == "tok-123"));
     assert!(
@@ -343,6 +351,11 @@ fn wake_takes_an_address_and_one_secret() {
         "the secret is masked"
     );
     let token = with("{ listen: '[::]:9000', path: /hooks/gate, token: t }").unwrap();
+    assert!(
+        token.warnings[0].contains("`approval.wake.token` is written literally"),
+        "{:?}",
+        token.warnings
+    );
     let wake = token.approval.unwrap().wake.unwrap();
     assert_eq!(wake.path, "/hooks/gate");
     assert!(matches!(&wake.check, WakeCheck::Token(_)));

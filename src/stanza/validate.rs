@@ -45,6 +45,11 @@ impl RawStanza {
             hint: p.hint,
         };
         let mut warnings = self.warnings;
+        warnings.extend(
+            self.approval
+                .as_ref()
+                .and_then(|a| literal_wake_secret(a, file)),
+        );
         let connect_budget = self.jira.connect_budget.map(|s| s.0);
         let mut jira = validate_connection(self.jira, &mut warnings, file).map_err(invalid)?;
         let ticket = validate_ticket(self.ticket, overrides).map_err(invalid)?;
@@ -541,6 +546,21 @@ fn validate_approval(raw: RawApproval, overrides: &Overrides) -> Result<Approval
         on_cancel_comment: nonempty(raw.on_cancel_comment),
         order: crate::criteria::Order::RejectionFirst,
         wake: raw.wake.map(validate_wake).transpose()?,
+    })
+}
+
+/// A warning when `approval.wake.secret` or `.token` is written literally in the file.
+fn literal_wake_secret(raw: &RawApproval, file: &str) -> Option<String> {
+    let wake = raw.wake.as_ref()?;
+    let (key, text) = match (&wake.secret, &wake.token) {
+        (Some(secret), _) => ("secret", secret),
+        (None, Some(token)) => ("token", token),
+        (None, None) => return None,
+    };
+    (text.literal && !text.value.trim().is_empty()).then(|| {
+        format!(
+            "{file}: `approval.wake.{key}` is written literally in the file; anyone who can read the file can wake the step (hint: write `${{JIRA_WEBHOOK_SECRET}}` and keep the value in a CI secret)"
+        )
     })
 }
 
