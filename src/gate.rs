@@ -1,9 +1,10 @@
 //! One run of the step against Jira, from connect to decision; `commands/run.rs` reads the stanza
 //! around it and writes the outputs.
 //!
-//! The order: connect, check the criteria's status names against the project
-//! ([`crate::workflow`]), read the field catalog and resolve the criteria's field names, write the
-//! ticket ([`crate::step`] through a [`Writer`]), wait ([`crate::poll`]) and read who decided.
+//! The order: bind the `approval.wake` listener ([`crate::wake`]), connect, check the criteria's
+//! status names against the project ([`crate::workflow`]), read the field catalog and resolve the
+//! criteria's field names, write the ticket ([`crate::step`] through a [`Writer`]), wait
+//! ([`crate::poll`], woken early by the listener) and read who decided.
 //! Every ending is a [`Report`], never a bare error: a failure becomes decision `error` with its
 //! exit, a signal `cancelled` with what the [`Tracker`] knew at that moment.
 

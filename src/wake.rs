@@ -193,12 +193,14 @@ async fn handle(
         return answer(StatusCode::BAD_REQUEST, "not a JSON object");
     };
     let watched = shared.issue.lock().ok().and_then(|i| i.clone());
-    let name = event.name.as_deref().unwrap_or("event");
+    // Escaped: even a verified sender writes only one log line.
+    let name = event.name.as_deref().unwrap_or("event").escape_debug();
     let about = event
         .key
         .as_deref()
         .or(event.id.as_deref())
-        .unwrap_or("no issue");
+        .unwrap_or("no issue")
+        .escape_debug();
     match watched {
         Some((key, id)) if !event.names(&key, &id) => {
             tracing::info!("webhook: {name} about {about}, not {key}; ignored");

@@ -151,6 +151,26 @@ fn stop_while_events_arrive(child: Child, port: u16, key: &str) -> std::process:
     output
 }
 
+/// Posts a body over 1 MiB with its length announced, then one chunked; both are refused (413,
+/// or the connection closed while the body was still being sent).
+fn send_oversized(port: u16) {
+    let big = "x".repeat(1024 * 1024 + 1);
+    let client = reqwest::blocking::Client::new();
+    let url = format!("http://127.0.0.1:{port}/jira-gate");
+    let announced = client.post(&url).body(big.clone()).send();
+    let announced = announced.map(|r| r.status().as_u16());
+    assert!(matches!(announced, Ok(413) | Err(_)), "{announced:?}");
+    // Without a Content-Length (chunked), refused while reading.
+    let chunked = reqwest::blocking::Body::new(std::io::Cursor::new(big.into_bytes()));
+    // A fresh client: the connection of the refused request above is closed, not for reuse.
+    let chunked = reqwest::blocking::Client::new()
+        .post(&url)
+        .body(chunked)
+        .send();
+    let chunked = chunked.map(|r| r.status().as_u16());
+    assert!(matches!(chunked, Ok(413) | Err(_)), "{chunked:?}");
+}
+
 #[test]
 fn a_signed_event_wakes_the_step_long_before_the_next_poll() {
     let port = free_port();
@@ -233,17 +253,7 @@ fn only_verified_events_about_the_issue_wake_and_sigterm_still_ends_with_6() {
         .unwrap()
         .status();
     assert_eq!(status.as_u16(), 405);
-    let big = "x".repeat(1024 * 1024 + 1);
-    let client = reqwest::blocking::Client::new();
-    let url = format!("http://127.0.0.1:{port}/jira-gate");
-    let announced = client.post(&url).body(big.clone()).send();
-    let announced = announced.map(|r| r.status().as_u16());
-    assert!(matches!(announced, Ok(413) | Err(_)), "{announced:?}");
-    // Without a Content-Length (chunked), refused while reading.
-    let chunked = reqwest::blocking::Body::new(std::io::Cursor::new(big.into_bytes()));
-    let chunked = client.post(&url).body(chunked).send();
-    let chunked = chunked.map(|r| r.status().as_u16());
-    assert!(matches!(chunked, Ok(413) | Err(_)), "{chunked:?}");
+    send_oversized(port);
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(reads(&sandbox, &key), before, "nothing above woke a read");
 
