@@ -15,6 +15,7 @@
 //! - Durations parse with `humantime::parse_duration`.
 
 use std::path::PathBuf;
+#[cfg(feature = "sandbox")]
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};

@@ -1,9 +1,10 @@
 //! One run of the step against Jira, from connect to decision; `commands/run.rs` reads the stanza
 //! around it and writes the outputs.
 //!
-//! The order: connect, check the criteria's status names against the project
-//! ([`crate::workflow`]), read the field catalog and resolve the criteria's field names, write the
-//! ticket ([`crate::step`] through a [`Writer`]), wait ([`crate::poll`]) and read who decided.
+//! The order: bind the `approval.wake` listener ([`crate::wake`]), connect, check the criteria's
+//! status names against the project ([`crate::workflow`]), read the field catalog and resolve the
+//! criteria's field names, write the ticket ([`crate::step`] through a [`Writer`]), wait
+//! ([`crate::poll`], woken early by the listener) and read who decided.
 //! Every ending is a [`Report`], never a bare error: a failure becomes decision `error` with its
 //! exit, a signal `cancelled` with what the [`Tracker`] knew at that moment.
 
@@ -23,6 +24,7 @@ use crate::poll::{self, End, IssueSource};
 use crate::stanza::{Approval, Stanza};
 use crate::step;
 use crate::tracker::Tracker;
+use crate::wake::Listener;
 use crate::workflow;
 
 /// How long a cancelled step may spend on its `on_cancel_comment`.
@@ -131,6 +133,17 @@ async fn drive_inner(
     deadline: Instant,
     tracker: &mut Tracker<'_>,
 ) -> Result<Report, step::Error> {
+    // Bound before anything is written, so that no event about the ticket is missed; closed when
+    // this future ends or is dropped (a signal), with the step.
+    let wake = stanza.approval.as_ref().and_then(|a| a.wake.as_ref());
+    let listener = match wake.filter(|_| !dry_run) {
+        Some(wake) => Some(
+            Listener::bind(wake)
+                .await
+                .map_err(|e| step::Error::Invalid(e.to_string()))?,
+        ),
+        None => None,
+    };
     client.connect().await?;
     let client = &*client;
 
@@ -149,22 +162,45 @@ async fn drive_inner(
         return written_only(client, written.key.as_deref(), dry_run, tracker).await;
     };
 
-    wait_for_decision(client, &key, &approval, !written.created, deadline, tracker).await
+    let waiting = Waiting {
+        key: &key,
+        approval: &approval,
+        first_read_now: !written.created,
+        listener: listener.as_ref(),
+    };
+    wait_for_decision(client, waiting, deadline, tracker).await
+}
+
+/// What the wait is about: the ticket, its criteria, and the webhook listener that wakes it.
+struct Waiting<'a> {
+    key: &'a str,
+    approval: &'a Approval,
+    /// False right after creating the ticket (nobody can have decided yet).
+    first_read_now: bool,
+    listener: Option<&'a Listener>,
 }
 
 /// The wait and its ending: the decision, who made it and when, or how long it stayed pending.
 async fn wait_for_decision(
     client: &JiraClient,
-    key: &str,
-    approval: &Approval,
-    first_read_now: bool,
+    waiting: Waiting<'_>,
     deadline: Instant,
     tracker: &mut Tracker<'_>,
 ) -> Result<Report, step::Error> {
+    let Waiting {
+        key,
+        approval,
+        first_read_now,
+        listener,
+    } = waiting;
+    if let Some(listener) = listener {
+        listener.watch(key, "");
+    }
     let source = Poller {
         client,
         key,
         fields: poll_fields(approval),
+        listener,
     };
     tracker.section_end();
     tracker.start_wait();
@@ -177,6 +213,7 @@ async fn wait_for_decision(
         interval: approval.interval,
         max_interval: approval.max_interval,
         timeout: approval.timeout,
+        wake: listener.map(|l| &*l.notify),
     };
     let end = poll::wait(
         &source,
@@ -317,26 +354,44 @@ struct Poller<'a> {
     client: &'a JiraClient,
     key: &'a str,
     fields: Vec<String>,
+    /// Learns the issue's id from each read, so that events naming only the id wake the wait.
+    listener: Option<&'a Listener>,
 }
 
 impl IssueSource for Poller<'_> {
     async fn read(&self) -> Result<Snapshot, jira::Error> {
-        read(self.client, self.key, &self.fields).await
+        let (id, snapshot) = read_with_id(self.client, self.key, &self.fields).await?;
+        if let Some(listener) = self.listener {
+            listener.watch(self.key, &id);
+        }
+        Ok(snapshot)
     }
 }
 
 async fn read(client: &JiraClient, key: &str, fields: &[String]) -> Result<Snapshot, jira::Error> {
+    Ok(read_with_id(client, key, fields).await?.1)
+}
+
+/// Reads the issue's id and the snapshot of `fields`.
+async fn read_with_id(
+    client: &JiraClient,
+    key: &str,
+    fields: &[String],
+) -> Result<(String, Snapshot), jira::Error> {
     let wanted: Vec<String> = if fields.is_empty() {
         vec!["status".into(), "resolution".into()]
     } else {
         fields.to_vec()
     };
     let issue = client.issue(key, &wanted, false).await?;
-    snapshot(issue.fields).ok_or_else(|| jira::Error::Protocol {
-        method: "GET".into(),
-        path: format!("issue/{key}"),
-        detail: "the answer has no status; not deciding on an incomplete read".into(),
-    })
+    let id = issue.id;
+    snapshot(issue.fields)
+        .map(|s| (id, s))
+        .ok_or_else(|| jira::Error::Protocol {
+            method: "GET".into(),
+            path: format!("issue/{key}"),
+            detail: "the answer has no status; not deciding on an incomplete read".into(),
+        })
 }
 
 fn snapshot(fields: serde_json::Map<String, Json>) -> Option<Snapshot> {

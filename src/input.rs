@@ -139,7 +139,8 @@ fn flag_or_switch(flag: bool, id: &str, env: &Env) -> Result<bool, Error> {
     given(None, id, env).map_or(Ok(false), |g| switch(&g))
 }
 
-/// A duration flag (already parsed by clap) or its variable.
+/// A duration flag (already parsed by clap) or its variable (`demo --approve-after`).
+#[cfg(feature = "sandbox")]
 fn duration(
     flag: Option<Duration>,
     id: &str,
@@ -588,7 +589,7 @@ pub fn mask_early(env: &Env, sink: &dyn ci::Sink) {
     sink.mask(&early.iter().map(String::as_str).collect::<Vec<_>>());
 }
 
-/// Parses the stanza for `run`/`check` and masks its token (the variables known to hold secrets
+/// Parses the stanza for `run`/`check` and masks its token and webhook secret (the variables known to hold secrets
 /// were masked by [`mask_early`] before anything else was printed), then prints its warnings.
 pub fn load(
     pick: &Pick,
@@ -599,9 +600,14 @@ pub fn load(
     sink: &dyn ci::Sink,
 ) -> Result<Stanza, Error> {
     let stanza = parse_from(pick, name, text, overrides, env)?;
-    let token = stanza.jira.auth.secret().expose();
-    if !env.secret_values().iter().any(|s| s == token) {
-        sink.mask(&[token]);
+    let wake = stanza.approval.as_ref().and_then(|a| a.wake.as_ref());
+    let secrets = std::iter::once(stanza.jira.auth.secret())
+        .chain(wake.map(|w| w.check.secret()))
+        .map(crate::secret::Secret::expose);
+    for secret in secrets {
+        if !env.secret_values().iter().any(|s| s == secret) {
+            sink.mask(&[secret]);
+        }
     }
     for warning in &stanza.warnings {
         tracing::warn!("{warning}");

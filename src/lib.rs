@@ -33,4 +33,5 @@ pub mod step;
 pub mod step_error;
 pub mod tracker;
 pub mod value;
+pub mod wake;
 pub mod workflow;

@@ -10,6 +10,7 @@
 
 use std::time::Duration;
 
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::criteria::{self, Criteria, Snapshot, Verdict};
@@ -56,15 +57,18 @@ pub struct Rules<'a> {
     pub order: crate::criteria::Order,
 }
 
-/// How often the wait reads, and the timeout it names in its log line.
+/// How often the wait reads, what wakes it early, and the timeout it names in its log line.
 #[derive(Debug, Clone, Copy)]
-pub struct Cadence {
+pub struct Cadence<'a> {
     /// The first gap, and the gap after a status change.
     pub interval: Duration,
     /// The longest gap.
     pub max_interval: Duration,
     /// The step's timeout (the wait ends at the `deadline` it was given).
     pub timeout: Duration,
+    /// Ends a gap early for an immediate read (a webhook about the issue, SPEC section 10); the
+    /// gaps go on as the safety net for lost events.
+    pub wake: Option<&'a Notify>,
 }
 
 /// Waits for a decision on `key` until `deadline`, recording progress in `seen`.
@@ -72,7 +76,7 @@ pub async fn wait<S: IssueSource>(
     source: &S,
     key: &str,
     rules: Rules<'_>,
-    cadence: Cadence,
+    cadence: Cadence<'_>,
     deadline: Instant,
     first_read_now: bool,
     seen: &mut Seen,
@@ -102,7 +106,12 @@ pub async fn wait<S: IssueSource>(
     if !first_read_now {
         // A ticket this run just created cannot be decided yet; a jittered first gap spreads the
         // polls of pipelines that started together from the first one on.
-        last_round = sleep_within(crate::retry::full_jitter(cadence.interval), last_read).await;
+        last_round = sleep_within(
+            crate::retry::full_jitter(cadence.interval),
+            last_read,
+            cadence.wake,
+        )
+        .await;
     }
     loop {
         match source.read().await {
@@ -153,7 +162,7 @@ pub async fn wait<S: IssueSource>(
             tokio::time::sleep_until(deadline).await;
             return End::TimedOut;
         }
-        last_round = sleep_within(schedule.next_gap(), last_read).await;
+        last_round = sleep_within(schedule.next_gap(), last_read, cadence.wake).await;
     }
 }
 
@@ -162,13 +171,20 @@ pub async fn wait<S: IssueSource>(
 pub const FINAL_READ_LEAD: Duration = Duration::from_secs(1);
 
 /// Sleeps for `gap`, or only until `deadline` when that comes first; true in the second case.
-async fn sleep_within(gap: Duration, deadline: Instant) -> bool {
-    if Instant::now() + gap >= deadline {
-        tokio::time::sleep_until(deadline).await;
-        true
-    } else {
-        tokio::time::sleep(gap).await;
-        false
+/// A `wake` ends the sleep at once (and it is not the last round: the deadline has not come).
+async fn sleep_within(gap: Duration, deadline: Instant, wake: Option<&Notify>) -> bool {
+    let last = Instant::now() + gap >= deadline;
+    let until = if last { deadline } else { Instant::now() + gap };
+    let Some(wake) = wake else {
+        tokio::time::sleep_until(until).await;
+        return last;
+    };
+    tokio::select! {
+        () = tokio::time::sleep_until(until) => last,
+        () = wake.notified() => {
+            tracing::debug!("woken for an immediate read");
+            false
+        }
     }
 }
 
@@ -223,6 +239,7 @@ mod tests {
             interval: gap,
             max_interval: gap,
             timeout: deadline - Instant::now(),
+            wake: None,
         };
         wait(
             source,
@@ -249,6 +266,7 @@ mod tests {
             interval: Duration::from_secs(10),
             max_interval: Duration::from_secs(60),
             timeout: Duration::from_secs(timeout),
+            wake: None,
         };
         let deadline = Instant::now() + Duration::from_secs(timeout);
         wait(
@@ -274,6 +292,51 @@ mod tests {
         let end = wait_for(&source, 3600, true, &mut seen).await;
         assert!(matches!(end, End::Decided(Verdict::Approved)), "{end:?}");
         assert_eq!(seen.polls, 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wake_ends_the_gap_and_a_burst_costs_two_reads() {
+        let source = Script(RefCell::new(vec![
+            Ok("Waiting"),
+            Ok("Waiting"),
+            Ok("Waiting"),
+            Ok("Approved"),
+        ]));
+        let approve = Criteria::Status(vec!["Approved".into()]);
+        let rules = Rules {
+            approve: &approve,
+            reject: None,
+            order: crate::criteria::Order::RejectionFirst,
+        };
+        let notify = Notify::new();
+        let cadence = Cadence {
+            interval: Duration::from_secs(60),
+            max_interval: Duration::from_secs(600),
+            timeout: Duration::from_secs(3600),
+            wake: Some(&notify),
+        };
+        let start = Instant::now();
+        let mut seen = Seen::default();
+        let deadline = start + cadence.timeout;
+        let events = async {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            for _ in 0..5 {
+                notify.notify_one();
+            }
+        };
+        let (end, ()) = tokio::join!(
+            wait(&source, "OPS-1", rules, cadence, deadline, true, &mut seen),
+            events
+        );
+        assert!(matches!(end, End::Decided(Verdict::Approved)), "{end:?}");
+        // The first event wakes a read; the other four leave one permit, one more read (an event
+        // may describe a change made after the first read began); then the 60s gap.
+        assert_eq!(seen.polls, 4, "a burst of five events costs two reads");
+        let took = Instant::now() - start;
+        assert!(
+            (Duration::from_secs(30)..Duration::from_secs(200)).contains(&took),
+            "two reads at 1s, then a gap of 60s or more (jittered, growing): {took:?}"
+        );
     }
 
     #[tokio::test(start_paused = true)]

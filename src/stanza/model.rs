@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::criteria::{Criteria, Named};
 use crate::jira::ClientConfig;
+use crate::secret::Secret;
 use crate::value::Value;
 
 /// Default first gap between polls.
@@ -142,7 +143,41 @@ pub struct Approval<Id = String> {
     /// Which criteria win when both hold: rejection for native stanzas, approval for Harness
     /// steps (issue 10).
     pub order: crate::criteria::Order,
+    /// The webhook listener that wakes the wait, if any.
+    pub wake: Option<Wake>,
 }
+
+/// `approval.wake`: where to listen for Jira's webhooks and how they prove where they come from.
+#[derive(Debug, Clone)]
+pub struct Wake {
+    /// The socket address to bind.
+    pub listen: std::net::SocketAddr,
+    /// The one path served (starts with `/`).
+    pub path: String,
+    /// How a request is verified.
+    pub check: WakeCheck,
+}
+
+/// How a webhook request is verified; both values are secrets.
+#[derive(Debug, Clone)]
+pub enum WakeCheck {
+    /// HMAC-SHA256 of the body with this key, in `X-Hub-Signature: sha256=<hex>`.
+    Signature(Secret),
+    /// This value in `X-Jira-Gate-Token`.
+    Token(Secret),
+}
+
+impl WakeCheck {
+    /// The secret itself (for the CI system's mask list).
+    pub fn secret(&self) -> &Secret {
+        match self {
+            WakeCheck::Signature(s) | WakeCheck::Token(s) => s,
+        }
+    }
+}
+
+/// The default `approval.wake.path`.
+pub const DEFAULT_WAKE_PATH: &str = "/jira-gate";
 
 impl<Id> Approval<Id> {
     /// Every field name (as written) the criteria use.
@@ -178,6 +213,7 @@ impl Approval<Named> {
             timeout: self.timeout,
             on_cancel_comment: self.on_cancel_comment.clone(),
             order: self.order,
+            wake: self.wake.clone(),
         })
     }
 }

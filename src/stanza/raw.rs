@@ -148,6 +148,28 @@ pub struct RawApproval {
     /// A comment added to the ticket when the step is cancelled (SIGTERM/SIGINT).
     #[serde(default)]
     pub on_cancel_comment: Option<Text>,
+    /// Read the issue as soon as Jira sends a webhook about it; polling goes on as the safety net.
+    #[serde(default)]
+    pub wake: Option<RawWake>,
+}
+
+/// A listener for Jira webhooks that wakes the wait (SPEC section 10).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawWake {
+    /// The socket address to listen on, where Jira can reach the runner, e.g. `0.0.0.0:8080`.
+    pub listen: Text,
+    /// The URL path Jira posts to (default `/jira-gate`).
+    #[serde(default)]
+    pub path: Option<Text>,
+    /// The webhook's secret: each body is signed with HMAC-SHA256 in `X-Hub-Signature:
+    /// sha256=<hex>` (Jira Cloud and Data Center webhooks). Never printed.
+    #[serde(default)]
+    pub secret: Option<Text>,
+    /// Or a shared token the sender puts in `X-Jira-Gate-Token` (Jira Automation "Send web
+    /// request"). Never printed.
+    #[serde(default)]
+    pub token: Option<Text>,
 }
 
 /// A criterion: a map whose keys must all hold.

@@ -457,3 +457,73 @@ fn interval_bounds_are_inclusive() {
         assert!(err.contains(key), "{bad}: {err}");
     }
 }
+
+#[test]
+fn wake_takes_an_address_and_one_secret() {
+    let with = |wake: &str| parse(&format!("{GOOD}  wake: {wake}\n"));
+    let approval = with("{ listen: '127.0.0.1:8080', secret: '${JIRA_API_TOKEN}' }")
+        .unwrap()
+        .approval
+        .unwrap();
+    let wake = approval.wake.unwrap();
+    assert_eq!(wake.listen.to_string(), "127.0.0.1:8080");
+    assert!(
+        parse(&format!(
+            "{GOOD}  wake: {{ listen: '127.0.0.1:8080', secret: '${{JIRA_API_TOKEN}}' }}\n"
+        ))
+        .unwrap()
+        .warnings
+        .is_empty()
+    );
+    assert_eq!(wake.path, "/jira-gate", "the default path");
+    assert!(matches!(&wake.check, WakeCheck::Signature(s) if s.expose() == "tok-123"));
+    assert!(
+        !format!("{wake:?}").contains("tok-123"),
+        "the secret is masked"
+    );
+    let token = with("{ listen: '[::]:9000', path: /hooks/gate, token: t }").unwrap();
+    assert!(
+        token.warnings[0].contains("`approval.wake.token` is written literally"),
+        "{:?}",
+        token.warnings
+    );
+    let wake = token.approval.unwrap().wake.unwrap();
+    assert_eq!(wake.path, "/hooks/gate");
+    assert!(matches!(&wake.check, WakeCheck::Token(_)));
+
+    for (wake, key, says) in [
+        (
+            "{ listen: 'localhost:80', secret: s }",
+            "approval.wake.listen",
+            "not a socket address",
+        ),
+        (
+            "{ listen: '0.0.0.0:8080', secret: s, token: t }",
+            "approval.wake",
+            "both",
+        ),
+        ("{ listen: '0.0.0.0:8080' }", "approval.wake", "neither"),
+        (
+            "{ listen: '0.0.0.0:8080', secret: '' }",
+            "approval.wake.secret",
+            "is empty",
+        ),
+        (
+            "{ listen: '0.0.0.0:8080', path: hooks, token: t }",
+            "approval.wake.path",
+            "not a URL path",
+        ),
+        (
+            "{ listen: '0.0.0.0:8080', token: t, secrets: s }",
+            "approval.wake.secrets",
+            "unknown field",
+        ),
+    ] {
+        let err = with(wake).unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("`{key}`")) && err.contains(says),
+            "{wake}: {err}"
+        );
+        assert!(!err.contains("tok-123"), "{err}");
+    }
+}

@@ -7,9 +7,12 @@ use std::time::Duration;
 use super::error::Error;
 use super::model::{
     Approval, DEFAULT_CONNECT_BUDGET, DEFAULT_INTERVAL, DEFAULT_MAX_INTERVAL,
-    DEFAULT_REQUEST_TIMEOUT, DEFAULT_TIMEOUT, Overrides, Stanza, Target, Ticket, WRITE_ONLY_BUDGET,
+    DEFAULT_REQUEST_TIMEOUT, DEFAULT_TIMEOUT, DEFAULT_WAKE_PATH, Overrides, Stanza, Target, Ticket,
+    WRITE_ONLY_BUDGET, Wake, WakeCheck,
 };
-use super::raw::{AuthType, RawApproval, RawAuth, RawCriterion, RawJira, RawStanza, RawTicket};
+use super::raw::{
+    AuthType, RawApproval, RawAuth, RawCriterion, RawJira, RawStanza, RawTicket, RawWake,
+};
 use super::scalars::{Names, Text};
 use crate::criteria::{Criteria, FieldTest, Named};
 use crate::jira::{Auth, ClientConfig};
@@ -42,6 +45,11 @@ impl RawStanza {
             hint: p.hint,
         };
         let mut warnings = self.warnings;
+        warnings.extend(
+            self.approval
+                .as_ref()
+                .and_then(|a| literal_wake_secret(a, file)),
+        );
         let connect_budget = self.jira.connect_budget.map(|s| s.0);
         let mut jira = validate_connection(self.jira, &mut warnings, file).map_err(invalid)?;
         let ticket = validate_ticket(self.ticket, overrides).map_err(invalid)?;
@@ -537,6 +545,77 @@ fn validate_approval(raw: RawApproval, overrides: &Overrides) -> Result<Approval
         timeout,
         on_cancel_comment: nonempty(raw.on_cancel_comment),
         order: crate::criteria::Order::RejectionFirst,
+        wake: raw.wake.map(validate_wake).transpose()?,
+    })
+}
+
+/// A warning when `approval.wake.secret` or `.token` is written literally in the file.
+fn literal_wake_secret(raw: &RawApproval, file: &str) -> Option<String> {
+    let wake = raw.wake.as_ref()?;
+    let (key, text) = match (&wake.secret, &wake.token) {
+        (Some(secret), _) => ("secret", secret),
+        (None, Some(token)) => ("token", token),
+        (None, None) => return None,
+    };
+    (text.literal && !text.value.trim().is_empty()).then(|| {
+        format!(
+            "{file}: `approval.wake.{key}` is written literally in the file; anyone who can read the file can wake the step (hint: write `${{JIRA_WEBHOOK_SECRET}}` and keep the value in a CI secret)"
+        )
+    })
+}
+
+/// `approval.wake`: a socket address, a path, and exactly one of `secret` and `token`.
+fn validate_wake(raw: RawWake) -> Result<Wake, Problem> {
+    let listen = raw.listen.value.trim();
+    let listen: std::net::SocketAddr = listen.parse().map_err(|_| {
+        problem(
+            "approval.wake.listen",
+            format!("`{listen}` is not a socket address"),
+            Some("write an IP address and a port, e.g. `0.0.0.0:8080`"),
+        )
+    })?;
+    let path = nonempty(raw.path).unwrap_or_else(|| DEFAULT_WAKE_PATH.to_owned());
+    if !path.starts_with('/') || path.contains(['?', '#', ' ']) {
+        return Err(problem(
+            "approval.wake.path",
+            format!("`{path}` is not a URL path"),
+            Some("start it with `/`, e.g. `/jira-gate`"),
+        ));
+    }
+    let secret = |text: Text, key: &str| {
+        let value = text.value.trim();
+        if value.is_empty() {
+            Err(problem(
+                format!("approval.wake.{key}"),
+                "is empty",
+                Some("interpolate it from a CI secret, e.g. `${JIRA_WEBHOOK_SECRET}`"),
+            ))
+        } else {
+            Ok(Secret::new(value))
+        }
+    };
+    let check = match (raw.secret, raw.token) {
+        (Some(s), None) => WakeCheck::Signature(secret(s, "secret")?),
+        (None, Some(t)) => WakeCheck::Token(secret(t, "token")?),
+        (Some(_), Some(_)) => {
+            return Err(problem(
+                "approval.wake",
+                "both `secret` and `token` are set",
+                Some("keep `secret` for a Jira webhook, `token` for an Automation web request"),
+            ));
+        }
+        (None, None) => {
+            return Err(problem(
+                "approval.wake",
+                "neither `secret` nor `token` is set; anyone could wake the step",
+                Some("set `secret: ${JIRA_WEBHOOK_SECRET}` (or `token:`)"),
+            ));
+        }
+    };
+    Ok(Wake {
+        listen,
+        path,
+        check,
     })
 }
 

@@ -14,6 +14,7 @@ mod jql;
 mod routes;
 mod server;
 mod state;
+mod webhook;
 
 use std::net::SocketAddr;
 use std::str::FromStr;
@@ -128,6 +129,23 @@ pub struct Args {
         env = "JIRA_GATE_SANDBOX_PROJECT"
     )]
     pub project: String,
+
+    /// Post a Jira-shaped `jira:issue_updated` event to this URL on every status change.
+    #[arg(long, value_name = "URL", env = "JIRA_GATE_SANDBOX_WEBHOOK")]
+    pub webhook: Option<String>,
+
+    /// Sign each webhook body with this secret (`X-Hub-Signature: sha256=<hex>`, HMAC-SHA256).
+    #[arg(
+        long,
+        value_name = "SECRET",
+        env = "JIRA_GATE_SANDBOX_WEBHOOK_SECRET",
+        hide_env_values = true
+    )]
+    pub webhook_secret: Option<String>,
+
+    /// Share of webhooks (0.0 to 1.0) not sent, drawn from the seed: a lost event.
+    #[arg(long, value_name = "RATE", default_value_t = 0.0, value_parser = parse_rate, env = "JIRA_GATE_SANDBOX_WEBHOOK_DROP")]
+    pub webhook_drop: f64,
 }
 
 impl Default for Args {
@@ -146,6 +164,9 @@ impl Default for Args {
             fault_rate: 0.0,
             faults: FaultKind::ALL.to_vec(),
             project: "OPS".to_owned(),
+            webhook: None,
+            webhook_secret: None,
+            webhook_drop: 0.0,
         }
     }
 }
@@ -244,7 +265,16 @@ impl Sandbox {
             .await
             .map_err(|e| bind_error(args.listen, &e))?;
         let addr = listener.local_addr()?;
+        let hook = args.webhook.clone().map(|url| webhook::Target {
+            url,
+            secret: args.webhook_secret.clone(),
+            drop: args.webhook_drop,
+            seed: args.seed,
+        });
         let shared = Arc::new(server::Shared::new(args, addr));
+        if let Some(hook) = hook {
+            server::lock(&shared.state).webhook = Some(webhook::start(hook));
+        }
         let task = tokio::spawn(server::accept_loop(listener, Arc::clone(&shared))).abort_handle();
         Ok(Sandbox { addr, shared, task })
     }

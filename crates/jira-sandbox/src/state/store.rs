@@ -132,6 +132,8 @@ pub(crate) struct State {
     pub(super) next_number: u64,
     pub(super) next_history: u64,
     pub(super) next_comment: u64,
+    /// Where status changes are sent as webhook events (`--webhook`).
+    pub webhook: Option<tokio::sync::mpsc::UnboundedSender<serde_json::Value>>,
 }
 
 impl State {
@@ -171,6 +173,7 @@ impl State {
             next_number: 1,
             next_history: 10000,
             next_comment: 10000,
+            webhook: None,
         }
     }
 
@@ -254,6 +257,22 @@ impl State {
             issue.approval_round += 1;
         }
         self.push_history(idx, author, items);
+        if let Some(hook) = &self.webhook {
+            let issue = &self.issues[idx];
+            let now = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_millis();
+            let event = crate::webhook::status_changed(
+                (issue.id, &issue.key),
+                (target.id, target.name),
+                from.name,
+                target.name,
+                now,
+            );
+            // The receiver lives as long as the sandbox; a closed one has nobody to tell.
+            let _ = hook.send(event);
+        }
         (to == AWAITING).then_some(idx)
     }
 
