@@ -781,6 +781,135 @@ mod tests {
     }
 
     #[test]
+    fn unsupported_characters_say_what_they_are_in_jexl() {
+        for (text, what) in [
+            ("<+issue.a> & true", "`&` (bitwise and; did you mean `&&`?)"),
+            ("<+issue.a> | true", "`|` (bitwise or; did you mean `||`?)"),
+            ("<+issue.a> = \"x\"", "`=` (assignment; did you mean `==`?)"),
+            ("<+issue.a> ? 1 : 2", "the ternary `?:`"),
+            ("<+issue.a> * 2 == 4", "the arithmetic operator `*`"),
+            ("<+issue.a> % 2 == 0", "the arithmetic operator `%`"),
+            ("<+issue.a> =~ {}", "`{` (arrays and maps)"),
+            (
+                "<+issue.a>.length == 1",
+                "`.` (property access or a method call)",
+            ),
+            ("<+issue.a> == #", "the character `#`"),
+        ] {
+            let err = parse(text).unwrap_err();
+            assert!(
+                err.message
+                    .starts_with(&format!("unsupported Jexl: {what} (hint: ")),
+                "{text}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_bare_word_is_named_whole_and_word_operators_get_their_symbol() {
+        for (text, what) in [
+            ("size_of(<+issue.a>) > 1", "the name `size_of`"),
+            ("_x == 1", "the name `_x`"),
+            ("$env == 1", "the name `$env`"),
+            ("a$b == 1", "the name `a$b`"),
+            ("x2 == 1", "the name `x2`"),
+        ] {
+            let err = parse(text).unwrap_err();
+            assert_eq!(err.column, 1, "{text}: {err}");
+            assert!(err.message.contains(what), "{text}: {err}");
+        }
+        for word in ["and", "or", "not", "eq", "ne", "lt", "le", "gt", "ge"] {
+            let err = parse(&format!("<+issue.a> == 1 {word} true")).unwrap_err();
+            assert_eq!(err.column, 17, "{word}: {err}");
+            assert!(
+                err.message.contains(&format!("the word operator `{word}`"))
+                    && err.message.contains("write the symbol instead"),
+                "{word}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_number_takes_at_most_one_decimal_point_followed_by_a_digit() {
+        let e = parse("<+issue.x> == 1.25").unwrap();
+        assert_eq!(shape(&e), cmp("x", Op::Eq, Literal::Num("1.25".into())));
+        for (text, column) in [("<+issue.x> == 1.2.3", 18), ("<+issue.x> == 1.", 16)] {
+            let err = parse(text).unwrap_err();
+            assert_eq!(err.column, column, "{text}: {err}");
+            assert!(err.message.contains("`.`"), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn nesting_is_counted_per_path_up_to_the_limit() {
+        let at_limit = format!("{}true{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
+        assert!(parse(&at_limit).is_ok());
+        let over = format!("{}true", "!".repeat(MAX_DEPTH + 1));
+        assert!(parse(&over).unwrap_err().message.contains("nests deeper"));
+        let siblings = vec!["(!true)"; 3 * MAX_DEPTH].join(" || ");
+        assert!(parse(&siblings).is_ok());
+    }
+
+    #[test]
+    fn display_writes_plain_names_with_a_dot_and_others_quoted() {
+        for (text, shown) in [
+            ("<+issue.risk_level> == 2", "(<+issue.risk_level> == 2)"),
+            (
+                r#"<+issue["Change risk"]> != "High""#,
+                r#"(<+issue["Change risk"]> != "High")"#,
+            ),
+        ] {
+            assert_eq!(parse(text).unwrap().to_string(), shown);
+        }
+    }
+
+    #[test]
+    fn an_error_reads_as_its_column_then_its_message() {
+        let err = parse("<+issue.a> + 1 == 2").unwrap_err();
+        assert_eq!(err.to_string(), format!("column 12: {}", err.message));
+        assert!(
+            err.message
+                .starts_with("unsupported Jexl: the arithmetic operator `+`")
+        );
+    }
+
+    #[test]
+    fn errors_name_the_token_that_was_found() {
+        for (text, found) in [
+            ("(<+issue.a> == \"x\"", "found the end of the expression"),
+            (
+                "<+issue.a> <+issue.b>",
+                "after `<+issue.a>`, found `<+issue.b>`",
+            ),
+            ("<+issue.a> \"x\"", "found the string \"x\""),
+            ("<+issue.a> 7", "found the number 7"),
+            ("<+issue.a> true", "found `true`"),
+            ("<+issue.a> == )", "found `)`"),
+            ("<+issue.a> == (", "found `(`"),
+            ("<+issue.a> == !", "found `!`"),
+            ("<+issue.a> == ||", "found `||`"),
+            ("<+issue.a> == &&", "found `&&`"),
+            ("<+issue.a> == ==", "found `==`"),
+            ("(true true", "found `true`"),
+        ] {
+            let err = parse(text).unwrap_err();
+            assert!(err.message.contains(found), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn an_expression_of_exactly_the_maximum_length_is_accepted() {
+        let head = "<+issue.a> == \"";
+        let at_limit = format!("{head}{}\"", "x".repeat(MAX_LEN - head.len() - 1));
+        assert_eq!(at_limit.len(), MAX_LEN);
+        assert!(parse(&at_limit).is_ok());
+        let over = format!("{head}{}\"", "x".repeat(MAX_LEN - head.len()));
+        let err = parse(&over).unwrap_err();
+        assert_eq!(err.column, 1);
+        assert!(err.message.contains("at most 4096"), "{err}");
+    }
+
+    #[test]
     fn columns_count_characters_not_bytes() {
         let err = parse(r#"<+issue.é> == "ü" +"#).unwrap_err();
         assert_eq!(err.column, 19);
