@@ -208,6 +208,25 @@ fn shorten(value: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn keys_of_the_longest_length_gitlab_takes_pass_and_one_more_fails() {
+        let longest = "K".repeat(super::MAX_KEY_LEN);
+        assert_eq!(super::check_key(&longest), Ok(()));
+        assert!(super::check_key(&format!("{longest}K")).is_err());
+        assert!(super::check_key("").is_err());
+    }
+
+    #[test]
+    fn messages_quote_a_long_value_cut_at_sixty_characters() {
+        let sixty = "v".repeat(60);
+        assert_eq!(super::shorten(&sixty), sixty);
+        assert_eq!(super::shorten("short"), "short");
+        let cut = super::shorten(&format!("{sixty}-and-more"));
+        assert_eq!(cut, format!("{sixty}…"));
+        let err = super::check_value(" padded").unwrap_err();
+        assert!(err.contains("\" padded\""), "{err}");
+    }
+
     use super::*;
     use crate::outcome::Decision;
 
