@@ -102,17 +102,32 @@ fn run(agent: &Path, args: &[&str], input: Option<&str>) -> Result<(), Error> {
         command: command.clone(),
         detail,
     };
-    let mut child = Command::new(agent)
-        .args(args)
-        .stdin(if input.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| failed(format!("cannot start {}: {e}", agent.display())))?;
+    let spawn = || {
+        Command::new(agent)
+            .args(args)
+            .stdin(if input.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+    };
+    // ETXTBSY ("Text file busy"): the agent was just written and another thread's fork still
+    // holds it open for writing until that child execs; it heals within milliseconds.
+    let mut started = spawn();
+    for _ in 0..5 {
+        match &started {
+            Err(e) if e.raw_os_error() == Some(26) => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                started = spawn();
+            }
+            _ => break,
+        }
+    }
+    let mut child =
+        started.map_err(|e| failed(format!("cannot start {}: {e}", agent.display())))?;
     if let (Some(text), Some(mut stdin)) = (input, child.stdin.take()) {
         stdin
             .write_all(text.as_bytes())
