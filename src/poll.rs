@@ -220,10 +220,10 @@ mod tests {
         }
     }
 
-    /// Waits on "Approved" / "Rejected" until `deadline`, polling every `gap` (not growing).
+    /// Waits on "Approved" / "Rejected" until `deadline`, gaps growing from `interval` to `max`.
     async fn wait_on<S: IssueSource>(
         source: &S,
-        gap: Duration,
+        (interval, max_interval): (Duration, Duration),
         deadline: Instant,
         first_read_now: bool,
         seen: &mut Seen,
@@ -236,8 +236,8 @@ mod tests {
             order: crate::criteria::Order::RejectionFirst,
         };
         let cadence = Cadence {
-            interval: gap,
-            max_interval: gap,
+            interval,
+            max_interval,
             timeout: deadline - Instant::now(),
             wake: None,
         };
@@ -255,30 +255,9 @@ mod tests {
 
     /// Waits on "Approved" / "Rejected", polling every 10s up to 60s.
     async fn wait_for(source: &Script, timeout: u64, first_read_now: bool, seen: &mut Seen) -> End {
-        let approve = Criteria::Status(vec!["Approved".into()]);
-        let reject = Criteria::Status(vec!["Rejected".into()]);
-        let rules = Rules {
-            approve: &approve,
-            reject: Some(&reject),
-            order: crate::criteria::Order::RejectionFirst,
-        };
-        let cadence = Cadence {
-            interval: Duration::from_secs(10),
-            max_interval: Duration::from_secs(60),
-            timeout: Duration::from_secs(timeout),
-            wake: None,
-        };
+        let gaps = (Duration::from_secs(10), Duration::from_secs(60));
         let deadline = Instant::now() + Duration::from_secs(timeout);
-        wait(
-            source,
-            "OPS-1",
-            rules,
-            cadence,
-            deadline,
-            first_read_now,
-            seen,
-        )
-        .await
+        wait_on(source, gaps, deadline, first_read_now, seen).await
     }
 
     #[tokio::test(start_paused = true)]
@@ -390,7 +369,7 @@ mod tests {
             let deadline = start + Duration::from_secs(600);
             let end = wait_on(
                 &source,
-                Duration::from_secs(10),
+                (Duration::from_secs(10), Duration::from_secs(10)),
                 deadline,
                 first_read_now,
                 &mut Seen::default(),
@@ -440,7 +419,14 @@ mod tests {
         let source = Script(RefCell::new(vec![Ok("Waiting")]));
         let mut seen = Seen::default();
         let deadline = Instant::now() + Duration::from_secs(300);
-        let end = wait_on(&source, Duration::from_secs(1), deadline, true, &mut seen).await;
+        let end = wait_on(
+            &source,
+            (Duration::from_secs(1), Duration::from_secs(1)),
+            deadline,
+            true,
+            &mut seen,
+        )
+        .await;
         assert!(matches!(end, End::TimedOut), "{end:?}");
         assert!(seen.polls > 250, "{} polls", seen.polls);
         String::from_utf8(logs.0.lock().unwrap().clone()).unwrap()
