@@ -591,15 +591,12 @@ fn cloud_search_jql_pagination_and_removed_search() {
     let (s, e) = sb.send(
         "POST",
         "/rest/api/3/search/jql",
-        &json!({"jql": "project = OPS OR labels = x"}),
+        &json!({"jql": "project = OPS OR"}),
     );
     assert_eq!(s, 400);
-    assert!(
-        e["errorMessages"][0]
-            .as_str()
-            .unwrap()
-            .starts_with("Error in the JQL Query: "),
-        "{e}"
+    assert_eq!(
+        e,
+        json!({"errorMessages": ["Error in the JQL Query: Expecting a field name before the end of the query."], "errors": {}})
     );
     let v = sb.get_json("/rest/api/3/search/jql?jql=key%3DOPS-4&fields=labels", 200);
     assert_eq!(v["issues"][0]["fields"], json!({"labels": ["solo"]}));
@@ -615,6 +612,51 @@ fn cloud_search_jql_pagination_and_removed_search() {
             r#"{"errorMessages":["The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046"],"errors":{}}"#
         );
     }
+}
+
+#[test]
+fn search_answers_jql_errors_like_jira_and_cloud_parses_jql() {
+    let sb = TestSandbox::cloud(&[]);
+    sb.create("one", &["solo"]);
+    sb.create("two", &["batch"]);
+    let (s, e) = sb.send(
+        "POST",
+        "/rest/api/3/search/jql",
+        &json!({"jql": "key = OPS-1 AND universe = 42"}),
+    );
+    assert_eq!(s, 400);
+    assert_eq!(
+        e,
+        json!({"errorMessages": ["Field 'universe' does not exist or you do not have permission to view it."], "errors": {}})
+    );
+    let v = sb.get_json(
+        "/rest/api/3/search/jql?jql=key%20%3D%20OPS-1%20AND%20(labels%20%3D%20x%20OR%20NOT%20labels%20%3D%20batch)&fields=labels",
+        200,
+    );
+    assert_eq!(v["issues"][0]["key"], "OPS-1");
+    let (s, parsed) = sb.send(
+        "POST",
+        "/rest/api/3/jql/parse?validation=strict",
+        &json!({"queries": ["labels = solo", "labels = (", "status = Nope"]}),
+    );
+    assert_eq!(s, 200, "{parsed}");
+    let answers = parsed["queries"].as_array().unwrap();
+    assert_eq!(answers[0]["structure"]["where"]["operator"], "=");
+    assert_eq!(
+        answers[1]["errors"][0],
+        "Error in the JQL Query: Expecting either a value or function before the end of the query."
+    );
+    assert_eq!(
+        answers[2],
+        json!({"query": "status = Nope", "warnings": ["The value 'Nope' does not exist for the field 'status'."]})
+    );
+    let dc = TestSandbox::datacenter(&[]);
+    let (s, _) = dc.send(
+        "POST",
+        "/rest/api/2/jql/parse?validation=strict",
+        &json!({"queries": ["labels = solo"]}),
+    );
+    assert_eq!(s, 404, "Data Center has no jql/parse");
 }
 
 #[test]

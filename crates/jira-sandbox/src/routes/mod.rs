@@ -11,6 +11,7 @@
 mod browse;
 mod control;
 mod issue;
+mod jql_parse;
 mod meta;
 mod project;
 mod search;

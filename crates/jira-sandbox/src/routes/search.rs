@@ -1,7 +1,8 @@
 //! Search: Cloud's `search/jql` (tokens) and Data Center's `search` (offsets), GET or POST, with
-//! the sandbox's own JQL subset (`crate::jql`); Cloud's old `search` is gone (410).
+//! the sandbox's own JQL (`crate::jql`); Cloud's old `search` is gone (410). Also Cloud's
+//! `POST jql/parse`, which checks queries without running them (`jql_parse.rs`).
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Extension, Router};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -21,6 +22,7 @@ pub(super) fn routes() -> Router {
     Router::new()
         .route("/search/jql", get(search_jql).post(search_jql))
         .route("/search", get(search_old).post(search_old))
+        .route("/jql/parse", post(super::jql_parse::parse))
 }
 
 async fn search_jql(Extension(cx): Extension<Cx>) -> Reply {
@@ -45,6 +47,8 @@ struct SearchParams {
     start: usize,
     token: Option<String>,
     changelog: bool,
+    /// Cloud's `reconcileIssues`: ids that search sees at once, lag or not.
+    reconcile: Vec<u64>,
 }
 
 fn search_params(req: &Req, default: FieldSel) -> Result<SearchParams, JiraError> {
@@ -87,6 +91,10 @@ fn search_params(req: &Req, default: FieldSel) -> Result<SearchParams, JiraError
                 .and_then(Value::as_str)
                 .map(str::to_owned),
             changelog: expand.split(',').any(|e| e.trim() == "changelog"),
+            reconcile: match body.get("reconcileIssues") {
+                Some(Value::Array(ids)) => ids.iter().filter_map(Value::as_u64).collect(),
+                _ => Vec::new(),
+            },
         })
     } else {
         let num = |k: &str| req.param(k).and_then(|s| s.parse().ok());
@@ -99,6 +107,11 @@ fn search_params(req: &Req, default: FieldSel) -> Result<SearchParams, JiraError
             changelog: req
                 .params("expand")
                 .any(|e| e.split(',').any(|x| x.trim() == "changelog")),
+            reconcile: req
+                .params("reconcileIssues")
+                .flat_map(|v| v.split(','))
+                .filter_map(|id| id.trim().parse().ok())
+                .collect(),
         })
     }
 }
@@ -124,11 +137,23 @@ fn search(cx: &Cx) -> Reply {
         return Reply::message(400, UNBOUNDED);
     }
     let st = lock(&cx.shared.state);
+    let query = match query.check(&st) {
+        Ok(q) => q,
+        Err(problems) => {
+            return Reply::error(&JiraError {
+                status: 400,
+                messages: problems.all(),
+                errors: std::collections::BTreeMap::new(),
+            });
+        }
+    };
     let lag = cx.shared.args.search_lag;
     let mut hits: Vec<usize> = (0..st.issues.len())
         .filter(|_| cx.user.is_some())
         .filter(|&i| {
-            st.issues[i].changed_at.elapsed() >= lag && query.matches(&st.issues[i], &st.project)
+            let issue = &st.issues[i];
+            (issue.changed_at.elapsed() >= lag || p.reconcile.contains(&issue.id))
+                && query.matches(&st, i)
         })
         .collect();
     hits.sort_by_key(|&i| (st.issues[i].created(), st.issues[i].id));

@@ -14,6 +14,7 @@
 mod adf;
 mod catalog;
 mod edits;
+mod jql_items;
 mod render;
 mod store;
 
@@ -26,8 +27,9 @@ use crate::Flavor;
 pub(crate) use catalog::{
     ALICE, APPROVED, AWAITING, BOB, BOT, FIELDS, FieldDef, REJECTED, status_by_name,
 };
+pub(crate) use jql_items::{JqlField, JqlKind, jql_field};
 pub(crate) use render::{FieldSel, jira_time};
-pub(crate) use store::{Issue, State};
+pub(crate) use store::State;
 
 /// Jira's 404 body for an issue that does not exist or cannot be seen.
 pub(crate) const ISSUE_NOT_FOUND: &str =
