@@ -10,6 +10,8 @@ use serde_json::Value as Json;
 
 use crate::value::Value;
 
+pub mod jql;
+
 /// How a `field` criterion names its field before it is resolved: by the name written in the
 /// stanza only. A resolved tree carries the field id (`String`) instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +41,9 @@ pub enum Criteria<Id = String> {
         /// The test.
         test: FieldTest,
     },
+    /// Holds when Jira finds the issue with `key = KEY AND (this JQL)` (issue 9); answered by
+    /// the poll in [`Snapshot::jql`], see [`jql`].
+    Jql(String),
 }
 
 /// What a `field` criterion checks.
@@ -137,6 +142,9 @@ pub struct Snapshot {
     pub resolution: Option<String>,
     /// The raw `fields` object, by field id.
     pub fields: serde_json::Map<String, Json>,
+    /// What Jira answered this poll about `jql` criteria: a JQL condition (one criterion's, or
+    /// several joined, [`jql::Formula::jql`]) and whether `key = KEY AND (it)` found the issue.
+    pub jql: std::collections::BTreeMap<String, bool>,
 }
 
 /// The outcome of evaluating the criteria on a snapshot.
@@ -237,6 +245,7 @@ impl<Id> Criteria<Id> {
                 id: resolve(name)?,
                 test: test.clone(),
             },
+            Criteria::Jql(query) => Criteria::Jql(query.clone()),
         })
     }
 
@@ -278,6 +287,7 @@ impl<Id> Criteria<Id> {
                 FieldTest::Matches(p) => format!("{name} matches /{}/", p.source),
                 FieldTest::NotMatches(p) => format!("{name} does not match /{}/", p.source),
             },
+            Criteria::Jql(query) => format!("jql \"{query}\""),
         }
     }
 }
@@ -297,6 +307,10 @@ impl Criteria {
     }
     /// Whether the criterion holds for the snapshot.
     pub fn holds(&self, issue: &Snapshot) -> bool {
+        // A tree with `jql` criteria holds by its fields and by what Jira answered about them.
+        if let Some(answer) = self.jql_answer(issue) {
+            return answer;
+        }
         match self {
             Criteria::All(children) => children.iter().all(|c| c.holds(issue)),
             Criteria::Any(children) => children.iter().any(|c| c.holds(issue)),
@@ -311,6 +325,7 @@ impl Criteria {
                 let items = items_of(issue.fields.get(id).unwrap_or(&Json::Null));
                 test_items(test, &items)
             }
+            Criteria::Jql(query) => issue.jql.get(query).copied().unwrap_or(false),
         }
     }
 }
@@ -514,6 +529,7 @@ mod tests {
             category: category.into(),
             resolution: resolution.map(Into::into),
             fields: fields.as_object().cloned().unwrap_or_default(),
+            ..Snapshot::default()
         }
     }
 

@@ -201,6 +201,7 @@ async fn wait_for_decision(
         key,
         fields: poll_fields(approval),
         listener,
+        jql: jql_rules(approval),
     };
     tracker.section_end();
     tracker.start_wait();
@@ -356,6 +357,8 @@ struct Poller<'a> {
     fields: Vec<String>,
     /// Learns the issue's id from each read, so that events naming only the id wake the wait.
     listener: Option<&'a Listener>,
+    /// The criteria, when they have `jql` criteria for Jira to answer after each read.
+    jql: Option<poll::Rules<'a>>,
 }
 
 impl IssueSource for Poller<'_> {
@@ -364,8 +367,34 @@ impl IssueSource for Poller<'_> {
         if let Some(listener) = self.listener {
             listener.watch(self.key, &id);
         }
+        let mut snapshot = snapshot;
+        if let Some(rules) = self.jql {
+            let (client, key, id) = (self.client, self.key, id.as_str());
+            crate::criteria::jql::answer(
+                rules.order,
+                rules.approve,
+                rules.reject,
+                &mut snapshot,
+                |condition: String| async move { client.finds(key, id, &condition).await },
+            )
+            .await?;
+        }
         Ok(snapshot)
     }
+}
+
+/// The rules for [`Poller::jql`]: `Some` when a criterion is `jql` (issue 9).
+fn jql_rules(approval: &Approval) -> Option<poll::Rules<'_>> {
+    let has_jql = !approval.approve.jql_queries().is_empty()
+        || approval
+            .reject
+            .as_ref()
+            .is_some_and(|r| !r.jql_queries().is_empty());
+    has_jql.then_some(poll::Rules {
+        approve: &approval.approve,
+        reject: approval.reject.as_ref(),
+        order: approval.order,
+    })
 }
 
 async fn read(client: &JiraClient, key: &str, fields: &[String]) -> Result<Snapshot, jira::Error> {
@@ -412,6 +441,7 @@ fn snapshot(fields: serde_json::Map<String, Json>) -> Option<Snapshot> {
         category,
         resolution,
         fields,
+        ..Snapshot::default()
     })
 }
 

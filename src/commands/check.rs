@@ -9,6 +9,7 @@
 
 use tokio::time::Instant;
 
+use crate::criteria::Criteria;
 use crate::error::Error;
 use crate::fields::Catalog;
 use crate::jira::models::{IssueType, Project};
@@ -96,6 +97,7 @@ pub async fn run(stanza: &Stanza) -> Result<(), Error> {
         }
     }
     check_statuses(client, stanza, &mut tally).await;
+    check_jql(client, stanza, &mut tally).await;
     let problems = tally.problems;
     if problems == 0 {
         logging::line(Level::Info, "jira-gate check: all good", None);
@@ -261,6 +263,30 @@ async fn check_statuses(client: &JiraClient, stanza: &Stanza, tally: &mut Tally)
             }
             Err(e) => tally.report::<jira::Error>(Err(e)),
         }
+    }
+}
+
+/// Every `jql` criterion as Jira parses it (issue 9): Cloud's `jql/parse`, a `maxResults=0`
+/// search on Data Center; what Jira says of a bad one, verbatim.
+async fn check_jql(client: &JiraClient, stanza: &Stanza, tally: &mut Tally) {
+    let Some(approval) = &stanza.approval else {
+        return;
+    };
+    let mut queries = approval.approve.jql_queries();
+    for query in approval.reject.iter().flat_map(Criteria::jql_queries) {
+        if !queries.contains(&query) {
+            queries.push(query);
+        }
+    }
+    for query in queries {
+        tally.report(match client.parse_jql(&query).await {
+            Ok(said) if said.is_empty() => Ok(format!("jql {query:?} is valid")),
+            Ok(said) => Err(step::Error::Mismatch(format!(
+                "jql {query:?}: Jira says: {}",
+                said.join(" ")
+            ))),
+            Err(e) => Err(step::Error::Jira(e)),
+        });
     }
 }
 

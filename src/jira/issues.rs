@@ -131,10 +131,7 @@ impl JiraClient {
     /// Runs a JQL search: Cloud's `/search/jql` (the old `/search` answers 410 there), Data
     /// Center's `/search`. Returns at most `max` issues with the given fields.
     pub async fn search(&self, jql: &str, fields: &[&str], max: u32) -> Result<Vec<Issue>, Error> {
-        let path = match self.deployment() {
-            Deployment::Cloud => self.rest("search/jql"),
-            Deployment::DataCenter => "/rest/api/2/search".to_owned(),
-        };
+        let path = self.search_path();
         let query = [
             ("jql", jql.to_owned()),
             ("fields", fields.join(",")),

@@ -1,5 +1,151 @@
-//! JQL string quoting. Every value jira-gate puts into JQL goes through [`quote`], so a label,
-//! key or status taken from a stanza cannot change the meaning of a query.
+//! JQL: string quoting, and the searches of `jql` criteria (issue 9). Every value jira-gate puts
+//! into JQL goes through [`quote`], so a label, key or status taken from a stanza cannot change
+//! the meaning of a query; a criterion's own JQL goes in parentheses after the issue's key
+//! ([`on_issue`]), so its `OR` stays inside.
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::client::JiraClient;
+use super::error::Error;
+use super::models::{Deployment, SearchPage};
+use super::transport::{Retry, parse};
+
+/// The search of a `jql` criterion on one issue: `key = "KEY" AND (condition)`.
+pub fn on_issue(key: &str, condition: &str) -> String {
+    format!("key = {} AND ({condition})", quote(key))
+}
+
+/// Whether `query` has `ORDER BY` outside its string literals.
+pub fn orders(query: &str) -> bool {
+    let mut bare = String::with_capacity(query.len());
+    let mut quote_char: Option<char> = None;
+    let mut chars = query.chars();
+    while let Some(c) = chars.next() {
+        match (quote_char, c) {
+            (Some(_), '\\') => {
+                chars.next();
+            }
+            (Some(q), c) if c == q => {
+                quote_char = None;
+                bare.push(' ');
+            }
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote_char = Some(c),
+            (None, c) if c.is_alphanumeric() => bare.extend(c.to_lowercase()),
+            (None, _) => bare.push(' '),
+        }
+    }
+    let words: Vec<&str> = bare.split_whitespace().collect();
+    words.windows(2).any(|w| w == ["order", "by"])
+}
+
+/// One answer of `POST /jql/parse`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct Parsed {
+    errors: Vec<String>,
+    warnings: Vec<String>,
+}
+
+/// `POST /jql/parse`'s answer.
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct ParsedQueries {
+    queries: Vec<Parsed>,
+}
+
+impl JiraClient {
+    /// Whether `key = KEY AND (condition)` finds the issue: one search on the flavor's endpoint
+    /// (Cloud's `search/jql`, Data Center's `search`) asking for the id only. On Cloud the
+    /// issue's `id` goes in `reconcileIssues`, so the search sees the issue's latest writes
+    /// (its index lags them otherwise, API-NOTES section 0.3). Jira refusing the query (400:
+    /// bad syntax, a field that does not exist) is its text, verbatim, with the query sent.
+    pub async fn finds(&self, key: &str, id: &str, condition: &str) -> Result<bool, Error> {
+        let jql = on_issue(key, condition);
+        let mut query = vec![
+            ("jql", jql.clone()),
+            ("fields", "id".to_owned()),
+            ("maxResults", "1".to_owned()),
+        ];
+        if self.deployment() == Deployment::Cloud && !id.is_empty() {
+            query.push(("reconcileIssues", id.to_owned()));
+        }
+        let page: SearchPage = self
+            .transport
+            .get(&self.search_path(), &query)
+            .await
+            .map_err(|e| match e {
+                Error::Status {
+                    method,
+                    path,
+                    status: 400,
+                    detail,
+                } => Error::Status {
+                    method,
+                    path,
+                    status: 400,
+                    detail: format!("{detail} (the query: {jql})"),
+                },
+                other => other,
+            })?;
+        Ok(!page.issues.is_empty())
+    }
+
+    /// What Jira says of `condition` as JQL, for `check`: its errors and warnings, verbatim
+    /// (none: it is valid). Cloud's `POST /jql/parse?validation=strict`; Data Center has no
+    /// such endpoint, so there a search with `maxResults=0` tries it, its 400 being the answer.
+    pub async fn parse_jql(&self, condition: &str) -> Result<Vec<String>, Error> {
+        let jql = format!("({condition})");
+        if self.deployment() == Deployment::Cloud {
+            let path = self.rest("jql/parse");
+            let reply = self
+                .transport
+                .call(
+                    Method::POST,
+                    &path,
+                    &[("validation", "strict".to_owned())],
+                    Some(&json!({ "queries": [jql] })),
+                    Retry::Always,
+                )
+                .await?;
+            let parsed: ParsedQueries = parse(&reply.body, "POST", &path)?;
+            return Ok(parsed
+                .queries
+                .into_iter()
+                .flat_map(|q| q.errors.into_iter().chain(q.warnings))
+                .collect());
+        }
+        let query = [
+            ("jql", jql),
+            ("fields", "id".to_owned()),
+            ("maxResults", "0".to_owned()),
+        ];
+        match self
+            .transport
+            .get::<SearchPage>(&self.search_path(), &query)
+            .await
+        {
+            Ok(_) => Ok(Vec::new()),
+            Err(Error::Status {
+                status: 400,
+                detail,
+                ..
+            }) => Ok(vec![detail]),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The search endpoint of the flavor: Cloud's `search/jql` (the old `search` answers 410
+    /// there), Data Center's `search`.
+    pub(super) fn search_path(&self) -> String {
+        match self.deployment() {
+            Deployment::Cloud => self.rest("search/jql"),
+            Deployment::DataCenter => "/rest/api/2/search".to_owned(),
+        }
+    }
+}
 
 /// Quotes a value as a JQL string literal: `"` + escaped text + `"`.
 ///

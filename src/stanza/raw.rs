@@ -208,7 +208,8 @@ pub struct RawCriterion {
     /// The field is empty (`true`) or set (`false`).
     #[serde(default)]
     pub empty: Option<bool>,
-    /// Holds when `key = KEY AND (jql)` finds the issue (not supported yet).
+    /// Holds when Jira finds the issue with `key = KEY AND (jql)`: a JQL condition, without
+    /// ORDER BY.
     #[serde(default)]
     pub jql: Option<Text>,
     /// Jira Service Management approval decision (not supported yet).

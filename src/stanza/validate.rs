@@ -632,13 +632,6 @@ fn build_criteria(mut raw: RawCriterion, key: &str) -> Result<Criteria<Named>, P
         };
         problem(key, message, hint)
     };
-    if raw.jql.is_some() {
-        return Err(err(
-            "jql",
-            "`jql` criteria are not supported yet".into(),
-            Some("use `status`, `resolution` or `field` for now"),
-        ));
-    }
     if raw.approval.is_some() {
         return Err(err(
             "approval",
@@ -648,6 +641,7 @@ fn build_criteria(mut raw: RawCriterion, key: &str) -> Result<Criteria<Named>, P
     }
     let mut parts = name_criteria(&mut raw, &err)?;
     parts.extend(field_criterion(&mut raw, &err)?);
+    parts.extend(jql_criterion(&mut raw, &err)?);
     for (combinator, list) in [("all", raw.all.take()), ("any", raw.any.take())] {
         if let Some(list) = list {
             if list.is_empty() {
@@ -713,6 +707,33 @@ fn name_criteria(raw: &mut RawCriterion, err: &Err<'_>) -> Result<Vec<Criteria<N
         parts.push(Criteria::Resolution(names));
     }
     Ok(parts)
+}
+
+/// The `jql` part of a criterion map (issue 9): a JQL condition Jira evaluates as
+/// `key = KEY AND (jql)`, so it cannot order, and is not empty.
+fn jql_criterion(
+    raw: &mut RawCriterion,
+    err: &Err<'_>,
+) -> Result<Option<Criteria<Named>>, Problem> {
+    let Some(text) = raw.jql.take() else {
+        return Ok(None);
+    };
+    let query = text.value.trim().to_owned();
+    if query.is_empty() {
+        return Err(err(
+            "jql",
+            "is empty".into(),
+            Some("write a JQL condition, e.g. `jql: 'labels = tested'`"),
+        ));
+    }
+    if crate::jira::jql::orders(&query) {
+        return Err(err(
+            "jql",
+            format!("{query:?} has ORDER BY, which means nothing in a condition on one issue"),
+            Some("remove the ORDER BY part"),
+        ));
+    }
+    Ok(Some(Criteria::Jql(query)))
 }
 
 /// The `field` part of a criterion map: a field and exactly one test.
@@ -836,7 +857,8 @@ mod tests {
             ),
             ("{equals: a}", "need a `field`"),
             ("{status_category: finished}", "not a status category"),
-            ("{jql: 'x = y'}", "not supported yet"),
+            ("{jql: ' '}", "is empty"),
+            ("{jql: 'labels = x order  by created'}", "has ORDER BY"),
             ("{approval: approved}", "not supported yet"),
             ("{any: []}", "the list is empty"),
             ("{status: []}", "lists no status"),
