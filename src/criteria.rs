@@ -287,7 +287,7 @@ impl<Id> Criteria<Id> {
                 FieldTest::Matches(p) => format!("{name} matches /{}/", p.source),
                 FieldTest::NotMatches(p) => format!("{name} does not match /{}/", p.source),
             },
-            Criteria::Jql(query) => format!("jql \"{query}\""),
+            Criteria::Jql(query) => format!("jql `{query}`"),
         }
     }
 }

@@ -108,7 +108,7 @@ fn a_jql_criterion_that_holds_approves_with_one_search_per_poll() {
         let run = run(&sandbox, "  approve_when: { jql: 'labels = tested' }\n");
         assert_eq!(run.code, 0, "{flavor}: {}", run.stderr);
         assert!(
-            run.stderr.contains("approve when jql \"labels = tested\""),
+            run.stderr.contains("approve when jql `labels = tested`"),
             "{flavor}: {}",
             run.stderr
         );
@@ -334,8 +334,8 @@ fn check_asks_jira_to_parse_every_jql_criterion() {
             "  approve_when: { all: [{ status: Approved }, { jql: 'labels = tested OR labels = verified' }] }\n  reject_when: { jql: 'labels = vetoed' }\n",
             0,
             &[
-                "ok       jql \"labels = tested OR labels = verified\" is valid",
-                "ok       jql \"labels = vetoed\" is valid",
+                "ok       jql `labels = tested OR labels = verified` is valid",
+                "ok       jql `labels = vetoed` is valid",
                 "jira-gate check: all good",
             ],
         );
@@ -366,11 +366,83 @@ fn check_asks_jira_to_parse_every_jql_criterion() {
             "  approve_when: { jql: 'labels = tested AND (status = Done' }\n  reject_when: { jql: 'colour = red' }\n",
             5,
             &[
-                "problem  jql \"labels = tested AND (status = Done\": Jira says: Error in the JQL Query: Expecting ')' before the end of the query.",
-                "problem  jql \"colour = red\": Jira says: Field 'colour' does not exist or you do not have permission to view it.",
+                "problem  jql `labels = tested AND (status = Done`: Jira says: Error in the JQL Query: Expecting ')' before the end of the query.",
+                "problem  jql `colour = red`: Jira says: Field 'colour' does not exist or you do not have permission to view it.",
                 "2 problems found",
             ],
         );
         assert!(bad.result.is_none(), "check writes no result file");
+    }
+}
+
+#[test]
+fn the_shipped_jql_gated_release_waits_for_qa_then_approves() {
+    let stanza = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("steps/jql-gated-release.yml"),
+    )
+    .unwrap()
+    .replace("interval: 30s", "interval: 1s")
+    .replace("max_interval: 5m", "max_interval: 1s");
+    for sandbox in [
+        SandboxProc::cloud(&["--approve-after", "1s"]),
+        SandboxProc::datacenter(&["--approve-after", "1s"]),
+    ] {
+        let flavor = if sandbox.datacenter {
+            "datacenter"
+        } else {
+            "cloud"
+        };
+        let work = Workdir::new();
+        // Basic auth fits both flavors: the Data Center sandbox takes its user and password.
+        let (user, token) = if sandbox.datacenter {
+            (common::run::DC_USER, common::run::PASSWORD)
+        } else {
+            (common::run::USER, common::run::TOKEN)
+        };
+        let mut cmd = work.command_at(&sandbox.base);
+        cmd.env("JIRA_USER", user)
+            .env("JIRA_API_TOKEN", token)
+            .env("CI_PROJECT_NAME", "checkout-api")
+            .env("CI_COMMIT_SHORT_SHA", "0a1b2c3d")
+            .env("CI_PIPELINE_ID", "7");
+        let run = std::thread::scope(|s| {
+            s.spawn(|| {
+                // Approved after 1 s; QA signs off a little later.
+                std::thread::sleep(Duration::from_secs(3));
+                let (code, body) = sandbox.send(
+                    "PUT",
+                    &format!("{}/issue/OPS-1", sandbox.api()),
+                    &json!({"update": {"labels": [{"add": "qa-passed"}]}}),
+                );
+                assert_eq!(code, 204, "{body}");
+            });
+            work.write("step.yml", &stanza);
+            work.run(cmd.args(["run", "step.yml", "--result-file", "result.json"]))
+        });
+        assert_eq!(run.code, 0, "{flavor}: {}", run.stderr);
+        assert!(run.elapsed >= Duration::from_secs(3), "{flavor}");
+        assert!(
+            run.stderr.contains("OPS-1 is \"Approved\""),
+            "{flavor}: {}",
+            run.stderr
+        );
+        assert_eq!(run.field("decision"), "approved");
+        assert_eq!(run.field("status"), "Approved");
+        assert_eq!(run.field("created"), true);
+        // Before Approved the read decides alone; then each poll one search, never more.
+        let asked: Vec<String> = searches(&sandbox)
+            .into_iter()
+            .filter(|q| q.starts_with("key = "))
+            .collect();
+        let polls = run.field("polls").as_u64().unwrap();
+        assert!(
+            !asked.is_empty() && asked.len() as u64 <= polls,
+            "{flavor}: {asked:?}"
+        );
+        assert!(
+            asked.iter().all(|q| q == "key = \"OPS-1\" AND (labels = \"qa-passed\" AND (\"Change risk\" in (Low, Medium) OR priority in (High, Highest)))"),
+            "{flavor}: {asked:?}"
+        );
+        assert_eq!(reads(&sandbox) as u64, polls, "{flavor}");
     }
 }

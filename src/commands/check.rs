@@ -280,9 +280,9 @@ async fn check_jql(client: &JiraClient, stanza: &Stanza, tally: &mut Tally) {
     }
     for query in queries {
         tally.report(match client.parse_jql(&query).await {
-            Ok(said) if said.is_empty() => Ok(format!("jql {query:?} is valid")),
+            Ok(said) if said.is_empty() => Ok(format!("jql `{query}` is valid")),
             Ok(said) => Err(step::Error::Mismatch(format!(
-                "jql {query:?}: Jira says: {}",
+                "jql `{query}`: Jira says: {}",
                 said.join(" ")
             ))),
             Err(e) => Err(step::Error::Jira(e)),

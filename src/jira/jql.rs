@@ -189,3 +189,61 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::{on_issue, orders, quote};
+
+    /// Reads the JQL string literal at the start of `text` the way Jira does: the value and the
+    /// rest of the text after the closing quote.
+    fn literal(text: &str) -> Option<(String, &str)> {
+        let mut chars = text.char_indices();
+        if chars.next()?.1 != '"' {
+            return None;
+        }
+        let mut value = String::new();
+        while let Some((at, c)) = chars.next() {
+            match c {
+                '"' => return Some((value, &text[at + 1..])),
+                '\\' => match chars.next()?.1 {
+                    'n' => value.push('\n'),
+                    't' => value.push('\t'),
+                    'r' => value.push('\r'),
+                    'u' => {
+                        let hex: String =
+                            (0..4).filter_map(|_| chars.next().map(|c| c.1)).collect();
+                        value.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+                    }
+                    other => value.push(other),
+                },
+                c if c.is_control() => return None,
+                c => value.push(c),
+            }
+        }
+        None
+    }
+
+    proptest! {
+        #[test]
+        fn the_key_stays_one_literal_and_the_condition_stays_in_its_parentheses(
+            key in any::<String>(),
+            condition in "[a-z =\"()]{0,30}",
+        ) {
+            let query = on_issue(&key, &condition);
+            let rest = query.strip_prefix("key = ").unwrap();
+            let (value, after) = literal(rest).expect("a closed literal");
+            prop_assert_eq!(value, key);
+            prop_assert_eq!(after, format!(" AND ({condition})"));
+        }
+
+        #[test]
+        fn quoted_text_never_orders(text in any::<String>()) {
+            let plain = format!("labels = {}", quote(&text));
+            let ordered = format!("{plain} order  BY created");
+            prop_assert!(!orders(&plain), "{}", plain);
+            prop_assert!(orders(&ordered), "{}", ordered);
+        }
+    }
+}
