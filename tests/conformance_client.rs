@@ -69,7 +69,7 @@ fn every_request_is_a_documented_operation() {
     let Some(spec) = spec() else { return };
     let sandbox = SandboxProc::cloud(&["--approve-after", "1s"]);
     let create = format!(
-        "{CONNECTION}ticket:\n  project: OPS\n  type: Change\n  summary: Deploy\n  description: Pipeline waits\n  labels: [deploy]\n{FIELDS}  dedupe: run-1\n  transition: Request approval\n  comment: waiting\napproval:\n  approve_when: {{ field: Change risk, equals: Low, status: Approved }}\n  interval: 1s\n  max_interval: 1s\n  timeout: 20s\n"
+        "{CONNECTION}ticket:\n  project: OPS\n  type: Change\n  summary: Deploy\n  description: Pipeline waits\n  labels: [deploy]\n{FIELDS}  dedupe: run-1\n  transition: Request approval\n  comment: waiting\napproval:\n  approve_when: {{ field: Change risk, equals: Low, status: Approved, jql: 'labels = deploy' }}\n  interval: 1s\n  max_interval: 1s\n  timeout: 20s\n"
     );
     let run = Workdir::new().gate(&sandbox, &create, &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -78,9 +78,17 @@ fn every_request_is_a_documented_operation() {
     );
     let run = Workdir::new().gate(&sandbox, &update, &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
+    // `check` too: it asks Cloud to parse the `jql` criterion (issue 9).
+    let work = Workdir::new();
+    work.write("step.yml", &create);
+    let run = work.run(work.command_for(&sandbox).args(["check", "step.yml"]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
 
     let requests = sandbox.requests();
     assert!(requests.len() >= 10, "{requests:?}");
+    for path in ["/rest/api/3/search/jql", "/rest/api/3/jql/parse"] {
+        assert!(requests.iter().any(|r| r["path"] == path), "{path}");
+    }
     for request in requests {
         let method = request["method"].as_str().unwrap();
         // REST v2 has the same operations as v3 on Cloud (only rich text differs).

@@ -421,9 +421,9 @@ fn invalid_stanzas_exit_2_with_location() {
             "--issue-key",
         ),
         (
-            good.replace("status: [Approved, Done]", "jql: 'x = 1'"),
-            "not supported yet",
-            "status",
+            good.replace("status: [Approved, Done]", "jql: 'x = 1 ORDER BY created'"),
+            "`approval.approve_when.jql`: \"x = 1 ORDER BY created\" has ORDER BY",
+            "remove the ORDER BY part",
         ),
         ("jira: [unclosed".to_owned(), "step.yml:1:", ""),
     ];

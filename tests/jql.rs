@@ -446,3 +446,17 @@ fn the_shipped_jql_gated_release_waits_for_qa_then_approves() {
         assert_eq!(reads(&sandbox) as u64, polls, "{flavor}");
     }
 }
+
+#[test]
+fn cloud_searches_see_a_fresh_ticket_through_reconcile_issues() {
+    // Cloud's index lags writes: a plain search does not see the new ticket for a minute here.
+    let sandbox = SandboxProc::cloud(&["--search-lag", "60s"]);
+    sandbox.create("Deploy checkout-api 1.4.2", &["tested"]);
+    let plain = sandbox.get_json("/rest/api/3/search/jql?jql=labels%20%3D%20tested", 200);
+    assert_eq!(plain["issues"], json!([]), "the lag is in effect");
+    let run = run(&sandbox, "  approve_when: { jql: 'labels = tested' }\n");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.field("decision"), "approved");
+    assert_eq!(run.field("polls"), 1);
+    assert!(run.elapsed < Duration::from_secs(10), "{:?}", run.elapsed);
+}
