@@ -460,3 +460,27 @@ fn cloud_searches_see_a_fresh_ticket_through_reconcile_issues() {
     assert_eq!(run.field("polls"), 1);
     assert!(run.elapsed < Duration::from_secs(10), "{:?}", run.elapsed);
 }
+
+#[test]
+fn check_tries_the_jql_with_a_search_where_jql_parse_is_missing() {
+    let sandbox = SandboxProc::cloud(&[]);
+    sandbox.create("Deploy checkout-api 1.4.2", &["deploy"]);
+    sandbox.add_faults(&json!({"method": "POST", "path_prefix": "/rest/api/3/jql/parse", "kind": "status", "status": 404, "times": 10}));
+    let bad = check(
+        &sandbox,
+        "cloud",
+        "  approve_when: { jql: 'colour = red' }\n",
+        5,
+        &[
+            "problem  jql `colour = red`: Jira says: Field 'colour' does not exist or you do not have permission to view it.",
+        ],
+    );
+    assert!(bad.result.is_none());
+    let tried: Vec<Value> = sandbox
+        .requests()
+        .into_iter()
+        .filter(|r| r["path"] == "/rest/api/3/search/jql")
+        .collect();
+    assert_eq!(tried.len(), 1, "{tried:?}");
+    assert_eq!(param(&tried[0], "jql").as_deref(), Some("(colour = red)"));
+}

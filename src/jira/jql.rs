@@ -95,7 +95,8 @@ impl JiraClient {
 
     /// What Jira says of `condition` as JQL, for `check`: its errors and warnings, verbatim
     /// (none: it is valid). Cloud's `POST /jql/parse?validation=strict`; Data Center has no
-    /// such endpoint, so there a search with `maxResults=0` tries it, its 400 being the answer.
+    /// such endpoint, so there a search with `maxResults=0` tries it, its 400 being the answer
+    /// (and on a Cloud-like server without `jql/parse`, a 404 or 405, the same).
     pub async fn parse_jql(&self, condition: &str) -> Result<Vec<String>, Error> {
         let jql = format!("({condition})");
         if self.deployment() == Deployment::Cloud {
@@ -109,13 +110,21 @@ impl JiraClient {
                     Some(&json!({ "queries": [jql] })),
                     Retry::Always,
                 )
-                .await?;
-            let parsed: ParsedQueries = parse(&reply.body, "POST", &path)?;
-            return Ok(parsed
-                .queries
-                .into_iter()
-                .flat_map(|q| q.errors.into_iter().chain(q.warnings))
-                .collect());
+                .await;
+            match reply {
+                Ok(reply) => {
+                    let parsed: ParsedQueries = parse(&reply.body, "POST", &path)?;
+                    return Ok(parsed
+                        .queries
+                        .into_iter()
+                        .flat_map(|q| q.errors.into_iter().chain(q.warnings))
+                        .collect());
+                }
+                Err(Error::Status {
+                    status: 404 | 405, ..
+                }) => tracing::debug!("{path} is not there; trying the JQL with a search"),
+                Err(e) => return Err(e),
+            }
         }
         let query = [
             ("jql", jql),
