@@ -146,21 +146,33 @@ fn a_jql_criterion_that_holds_approves_with_one_search_per_poll() {
     }
 }
 
+/// Runs `gate` while, after `delay`, a thread adds `label` to OPS-1 (as a person would).
+fn labelled_after<T>(
+    sandbox: &SandboxProc,
+    delay: Duration,
+    label: &str,
+    gate: impl FnOnce() -> T,
+) -> T {
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            std::thread::sleep(delay);
+            let (code, body) = sandbox.send(
+                "PUT",
+                &format!("{}/issue/OPS-1", sandbox.api()),
+                &json!({"update": {"labels": [{"add": label}]}}),
+            );
+            assert_eq!(code, 204, "{body}");
+        });
+        gate()
+    })
+}
+
 #[test]
 fn a_jql_criterion_waits_until_the_issue_changes() {
     for (sandbox, flavor) in sandboxes(&["deploy"]) {
         let criteria =
             "  approve_when: { jql: 'labels = tested' }\n  reject_when: { status: Rejected }\n";
-        let run = std::thread::scope(|s| {
-            s.spawn(|| {
-                std::thread::sleep(Duration::from_millis(2500));
-                let (code, body) = sandbox.send(
-                    "PUT",
-                    &format!("{}/issue/OPS-1", sandbox.api()),
-                    &json!({"update": {"labels": [{"add": "tested"}]}}),
-                );
-                assert_eq!(code, 204, "{body}");
-            });
+        let run = labelled_after(&sandbox, Duration::from_millis(2500), "tested", || {
             run(&sandbox, criteria)
         });
         assert_eq!(run.code, 0, "{flavor}: {}", run.stderr);
@@ -278,15 +290,7 @@ fn jql_with_field_criteria_costs_at_most_two_requests_per_poll() {
         );
         assert_eq!(code, 204, "{body}");
         let criteria = "  approve_when:\n    all:\n      - { field: Change risk, equals: Low }\n      - jql: 'labels = tested'\n      - jql: 'summary ~ checkout'\n  reject_when: { any: [{ status: Rejected }, { field: Change risk, equals: High }] }\n";
-        let run = std::thread::scope(|s| {
-            s.spawn(|| {
-                std::thread::sleep(Duration::from_millis(2500));
-                sandbox.send(
-                    "PUT",
-                    &format!("{}/issue/OPS-1", sandbox.api()),
-                    &json!({"update": {"labels": [{"add": "tested"}]}}),
-                );
-            });
+        let run = labelled_after(&sandbox, Duration::from_millis(2500), "tested", || {
             run(&sandbox, criteria)
         });
         assert_eq!(run.code, 0, "{flavor}: {}", run.stderr);
@@ -405,18 +409,9 @@ fn the_shipped_jql_gated_release_waits_for_qa_then_approves() {
             .env("CI_PROJECT_NAME", "checkout-api")
             .env("CI_COMMIT_SHORT_SHA", "0a1b2c3d")
             .env("CI_PIPELINE_ID", "7");
-        let run = std::thread::scope(|s| {
-            s.spawn(|| {
-                // Approved after 1 s; QA signs off a little later.
-                std::thread::sleep(Duration::from_secs(3));
-                let (code, body) = sandbox.send(
-                    "PUT",
-                    &format!("{}/issue/OPS-1", sandbox.api()),
-                    &json!({"update": {"labels": [{"add": "qa-passed"}]}}),
-                );
-                assert_eq!(code, 204, "{body}");
-            });
-            work.write("step.yml", &stanza);
+        // Approved after 1 s; QA signs off a little later.
+        work.write("step.yml", &stanza);
+        let run = labelled_after(&sandbox, Duration::from_secs(3), "qa-passed", || {
             work.run(cmd.args(["run", "step.yml", "--result-file", "result.json"]))
         });
         assert_eq!(run.code, 0, "{flavor}: {}", run.stderr);

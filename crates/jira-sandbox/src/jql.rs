@@ -323,28 +323,29 @@ impl Parser {
     }
 
     fn or(&mut self) -> Result<Expr, String> {
-        let mut list = vec![self.and()?];
-        while self.peek_is("or") {
-            self.bump();
-            list.push(self.and()?);
-        }
-        Ok(if list.len() == 1 {
-            list.remove(0)
-        } else {
-            Expr::Or(list)
-        })
+        self.joined("or", Self::and, Expr::Or)
     }
 
     fn and(&mut self) -> Result<Expr, String> {
-        let mut list = vec![self.unary()?];
-        while self.peek_is("and") {
+        self.joined("and", Self::unary, Expr::And)
+    }
+
+    /// `part (KEYWORD part)*`: one part alone, or `join` of them all.
+    fn joined(
+        &mut self,
+        keyword: &str,
+        part: fn(&mut Self) -> Result<Expr, String>,
+        join: fn(Vec<Expr>) -> Expr,
+    ) -> Result<Expr, String> {
+        let mut list = vec![part(self)?];
+        while self.peek_is(keyword) {
             self.bump();
-            list.push(self.unary()?);
+            list.push(part(self)?);
         }
         Ok(if list.len() == 1 {
             list.remove(0)
         } else {
-            Expr::And(list)
+            join(list)
         })
     }
 
