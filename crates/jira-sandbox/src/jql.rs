@@ -101,7 +101,6 @@ impl Expr {
     pub fn without_not(self, negate: bool) -> Expr {
         match self {
             Expr::Not(inner) => inner.without_not(!negate),
-            Expr::And(list) | Expr::Or(list) if list.is_empty() => Expr::And(list),
             Expr::And(list) => {
                 let list = list.into_iter().map(|e| e.without_not(negate)).collect();
                 if negate {
