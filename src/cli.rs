@@ -86,6 +86,12 @@ pub enum Command {
     /// stay references (`${HARNESS_SECRET_...}` or `token_file`). Criteria with no native form
     /// (`<`, `=~`) are refused with exit 2: run such a step with --harness-step instead.
     Convert(CheckArgs),
+    /// After the deploy: apply the stanza's `finish.success` or `finish.failure` to the ticket
+    ///
+    /// The ticket is --issue-key ($JIRA_GATE_ISSUE_KEY), else `ticket.key`, else the ticket
+    /// `run` created with the same `ticket.dedupe`. Exits 0, 2 (bad usage or stanza, no ticket
+    /// found) or 5 (Jira error).
+    Finish(FinishArgs),
     /// Print the JSON Schema of the stanza
     Schema,
     #[cfg(feature = "sandbox")]
@@ -213,6 +219,38 @@ pub struct CheckArgs {
     pub issue_key: IssueKey,
 }
 
+/// How the deploy went, for `finish`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FinishOutcome {
+    /// Run `finish.success`
+    Success,
+    /// Run `finish.failure`
+    Failure,
+}
+
+/// Options of `finish`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct FinishArgs {
+    /// The stanza
+    #[command(flatten)]
+    pub file: StepFile,
+    /// Which issue
+    #[command(flatten)]
+    pub issue_key: IssueKey,
+    /// How the deploy went: success or failure (required) [env: JIRA_GATE_OUTCOME]
+    #[arg(long, value_enum, value_name = "OUTCOME")]
+    pub outcome: Option<FinishOutcome>,
+    /// Read from Jira but print the writes as JSON lines on stdout instead of sending them [env: JIRA_GATE_DRY_RUN]
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The result record
+    #[command(flatten)]
+    pub result_file: ResultFile,
+    /// Write Tekton results (one file per output) to this directory [env: JIRA_GATE_TEKTON_RESULTS]
+    #[arg(long, value_name = "DIR")]
+    pub tekton_results: Option<PathBuf>,
+}
+
 #[cfg(feature = "sandbox")]
 /// Options of `demo`.
 #[derive(Debug, Args, Clone)]
@@ -285,6 +323,7 @@ mod tests {
             &["check", "--timeout", "1m"],
             &["check", "--tekton-results", "d"],
             &["demo", "--issue-key", "OPS-1"],
+            &["finish", "--timeout", "1m"],
         ] {
             let err = parse(args).unwrap_err();
             assert_eq!(
@@ -296,6 +335,20 @@ mod tests {
         assert!(parse(&["check", "--issue-key", "OPS-1"]).is_ok());
         assert!(parse(&["validate", "--timeout", "1m", "--issue-key", "OPS-1"]).is_ok());
         assert!(parse(&["demo", "--reject", "--result-file", "r.json"]).is_ok());
+        let cli = parse(&[
+            "finish",
+            "s.yml",
+            "--outcome",
+            "failure",
+            "--issue-key",
+            "OPS-1",
+        ])
+        .unwrap();
+        let Command::Finish(args) = cli.command else {
+            panic!("not finish: {cli:?}");
+        };
+        assert_eq!(args.outcome, Some(FinishOutcome::Failure));
+        assert!(parse(&["finish", "--outcome", "maybe"]).is_err());
     }
 
     #[test]

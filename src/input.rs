@@ -31,7 +31,9 @@ use std::time::Duration;
 use clap::ValueEnum;
 
 use crate::ci;
-use crate::cli::{IssueKey, LogArgs, LogFormat, ResultFile, RunArgs, StepFile, Timeout};
+use crate::cli::{
+    FinishArgs, FinishOutcome, IssueKey, LogArgs, LogFormat, ResultFile, RunArgs, StepFile, Timeout,
+};
 use crate::env::Env;
 use crate::error::Error;
 use crate::harness::{self, locate::KeyPath};
@@ -56,6 +58,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("flavor", "JIRA_GATE_DEMO_FLAVOR"),
     ("approve_after", "JIRA_GATE_DEMO_APPROVE_AFTER"),
     ("reject", "JIRA_GATE_DEMO_REJECT"),
+    ("outcome", "JIRA_GATE_OUTCOME"),
 ];
 
 /// A value from a flag or a variable, with where it came from, for messages.
@@ -297,6 +300,30 @@ pub fn outputs(args: &RunArgs, logging: &Logging, env: &Env) -> Result<Outputs, 
             tekton_results: path(args.tekton_results.as_ref(), "tekton_results", env),
         },
     })
+}
+
+/// `finish`'s output options (those of `run`) and `--outcome`, over their variables. The outcome
+/// is required, from the flag or `JIRA_GATE_OUTCOME`.
+pub fn finish(
+    args: &FinishArgs,
+    logging: &Logging,
+    env: &Env,
+) -> Result<(Outputs, Result<FinishOutcome, Error>), Error> {
+    let as_run = RunArgs {
+        dry_run: args.dry_run,
+        result_file: args.result_file.clone(),
+        tekton_results: args.tekton_results.clone(),
+        ..RunArgs::default()
+    };
+    let outcome = choice(args.outcome, "outcome", env).and_then(|o| {
+        o.ok_or_else(|| {
+            Error::Usage(format!(
+                "finish needs --outcome ({}): success or failure\n  hint: pass how the deploy went, e.g. `--outcome ${{{{ needs.deploy.result == 'success' && 'success' || 'failure' }}}}` on GitHub",
+                variable("outcome")
+            ))
+        })
+    });
+    Ok((outputs(&as_run, logging, env)?, outcome))
 }
 
 /// No log section markers (GitLab's, Buildkite's) under `-q`, nor in JSON logs, where every line

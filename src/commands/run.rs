@@ -101,7 +101,7 @@ pub async fn step_and_outputs(
 
 /// Writes the result file and the CI outputs, prints the summary line; returns the exit code
 /// (1 when an output could not be written).
-fn outputs(mut report: Report, options: &Outputs, sink: &dyn ci::Sink) -> Exit {
+pub(super) fn outputs(mut report: Report, options: &Outputs, sink: &dyn ci::Sink) -> Exit {
     let mut failures = Vec::new();
     // The CI outputs first: when they fail the exit code becomes 1, and the result file must say
     // the same (issue 8 #3).
