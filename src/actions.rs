@@ -60,10 +60,7 @@ pub async fn run(
         let outcome = match write {
             "fields" => set_fields(writer, on.key, action).await,
             "labels" => add_labels(writer, on.key, &action.labels).await,
-            "comment" => {
-                let text = action.comment.as_deref().unwrap_or_default();
-                step::comment(writer, on.key, text).await
-            }
+            "comment" => comment(writer, on.key, action.comment.as_deref()).await,
             _ => move_to(writer, on, action).await,
         };
         let (result, error) = match outcome {
@@ -128,6 +125,26 @@ fn describe(action: &Action) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The comment, through the writer's `add_comment` (the path of `ticket.comment`). A comment
+/// whose answer was lost is not repeated (it could be posted twice), and reported as failed.
+async fn comment(
+    writer: &Writer<'_>,
+    key: &str,
+    text: Option<&str>,
+) -> Result<Applied, step::Error> {
+    let applied = writer
+        .add_comment(key, text.unwrap_or_default())
+        .await
+        .map_err(|e| match e {
+            crate::jira::Error::Ambiguous { cause, .. } => step::Error::Mismatch(format!(
+                "the comment may or may not have been posted ({cause}); not repeating it"
+            )),
+            other => other.into(),
+        })?;
+    applied.log(format_args!("commented on {key}"));
+    Ok(applied)
 }
 
 /// The action's fields, by name or id, as one edit checked against the edit screen.

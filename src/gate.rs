@@ -126,7 +126,9 @@ async fn cancelled(
     let mut report = tracker.report(Decision::Cancelled);
     report.message = Some(format!("cancelled by {signal}"));
     if let (Some(action), Some(key)) = (on_cancel(stanza), tracker.key()) {
-        client.set_deadline(Instant::now() + CANCEL_COMMENT_BUDGET);
+        // The timeout below is the bound; the client's deadline comes just after it, so that a
+        // write still in flight then is reported as abandoned, not as failed.
+        client.set_deadline(Instant::now() + CANCEL_COMMENT_BUDGET + Duration::from_millis(250));
         let writer = Writer::new(client, dry_run, stanza.jira.auth.secret().expose());
         let on = actions::On {
             key,

@@ -369,11 +369,19 @@ async fn comment_and_transition(
     status: Option<String>,
     origin: Origin,
 ) -> Result<(), Error> {
-    if let Some(text) = &ticket.comment {
+    if let Some(comment) = &ticket.comment {
         if origin == Origin::Reused {
             tracing::info!("dedupe: not repeating the comment on {key}");
         } else {
-            let _ = comment(writer, key, text).await?;
+            match writer.add_comment(key, comment).await {
+                Ok(applied) => applied.log(format_args!("commented on {key}")),
+                // POST comment is not idempotent: repeating it could post it twice, and failing the
+                // gate over a comment whose fate is unknown would be worse than either.
+                Err(jira::Error::Ambiguous { cause, .. }) => tracing::warn!(
+                    "the comment on {key} may or may not have been posted ({cause}); not repeating it"
+                ),
+                Err(e) => return Err(e.into()),
+            }
         }
     }
     if let Some(wanted) = &ticket.transition {
@@ -395,25 +403,6 @@ async fn comment_and_transition(
         }
     }
     Ok(())
-}
-
-/// Adds a comment to `key` through the writer (the one path every comment takes). POST comment
-/// is not idempotent: when its answer was lost, repeating it could post it twice, and failing
-/// over a comment whose fate is unknown would be worse than either, so that is only a warning.
-pub async fn comment(writer: &Writer<'_>, key: &str, text: &str) -> Result<Applied, Error> {
-    match writer.add_comment(key, text).await {
-        Ok(applied) => {
-            applied.log(format_args!("commented on {key}"));
-            Ok(applied)
-        }
-        Err(jira::Error::Ambiguous { cause, .. }) => {
-            tracing::warn!(
-                "the comment on {key} may or may not have been posted ({cause}); not repeating it"
-            );
-            Ok(Applied::Sent)
-        }
-        Err(e) => Err(e.into()),
-    }
 }
 
 /// What became of a wanted transition.
