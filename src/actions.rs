@@ -34,6 +34,28 @@ pub fn for_decision(actions: &Actions, decision: Decision) -> Option<(&'static s
     action.as_ref().map(|a| (name, a))
 }
 
+/// Every action of the stanza with its key: `approval.on_*`, then `finish.success` and
+/// `finish.failure` (for `check`).
+pub fn all(stanza: &crate::stanza::Stanza) -> Vec<(&'static str, &Action)> {
+    let mut all = Vec::new();
+    if let Some(approval) = &stanza.approval {
+        let a = &approval.actions;
+        all.extend([
+            ("approval.on_approve", &a.on_approve),
+            ("approval.on_reject", &a.on_reject),
+            ("approval.on_timeout", &a.on_timeout),
+            ("approval.on_cancel", &a.on_cancel),
+        ]);
+    }
+    all.extend([
+        ("finish.success", &stanza.finish.success),
+        ("finish.failure", &stanza.finish.failure),
+    ]);
+    all.into_iter()
+        .filter_map(|(key, action)| action.as_ref().map(|a| (key, a)))
+        .collect()
+}
+
 /// Where an action writes: the ticket, and its status when known (a transition to the status the
 /// ticket already has is then not a failure).
 #[derive(Debug, Clone, Copy)]

@@ -629,3 +629,30 @@ fn finish_jira_errors_exit_5_and_dry_runs_send_nothing() {
     assert_eq!(results, ["dry_run", "dry_run"]);
     assert_eq!(sandbox.status_of("OPS-1"), "Approved");
 }
+
+#[test]
+fn check_looks_at_the_actions_transitions_and_fields() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let work = Workdir::new();
+    work.write(
+        "step.yml",
+        stanza(
+            &sandbox,
+            "30s",
+            "  on_approve: { transition: Done, fields: { Change risk: High } }\nfinish:\n  failure: { transition: Ship it, fields: { Blast radius: small } }\n",
+        ),
+    );
+    let run = work.run(work.command_for(&sandbox).args(["check", "step.yml"]));
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    for line in [
+        "ok       approval.on_approve.transition \"Done\" leads to status \"Done\" of OPS",
+        "ok       field \"Change risk\" is customfield_",
+        "note     finish.failure.transition \"Ship it\" is not a status of OPS",
+        "problem  no Jira field is named or has the id \"Blast radius\"",
+        "jira-gate: error: 1 problem found",
+    ] {
+        assert!(run.stderr.contains(line), "{line}:\n{}", run.stderr);
+    }
+    assert!(run.result.is_none(), "check writes no result file");
+    assert!(sandbox.issues().is_empty(), "check writes nothing");
+}
