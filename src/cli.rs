@@ -181,6 +181,15 @@ pub struct RunArgs {
     /// How long
     #[command(flatten)]
     pub timeout: Timeout,
+    /// Dry run and outputs
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `--dry-run` and where the outputs go: the options of the commands that write to Jira and
+/// report a result (`run`, `finish`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct OutputArgs {
     /// Read from Jira but print the writes as JSON lines on stdout instead of sending them [env: JIRA_GATE_DRY_RUN]
     #[arg(long)]
     pub dry_run: bool,
@@ -240,15 +249,9 @@ pub struct FinishArgs {
     /// How the deploy went: success or failure (required) [env: JIRA_GATE_OUTCOME]
     #[arg(long, value_enum, value_name = "OUTCOME")]
     pub outcome: Option<FinishOutcome>,
-    /// Read from Jira but print the writes as JSON lines on stdout instead of sending them [env: JIRA_GATE_DRY_RUN]
-    #[arg(long)]
-    pub dry_run: bool,
-    /// The result record
+    /// Dry run and outputs
     #[command(flatten)]
-    pub result_file: ResultFile,
-    /// Write Tekton results (one file per output) to this directory [env: JIRA_GATE_TEKTON_RESULTS]
-    #[arg(long, value_name = "DIR")]
-    pub tekton_results: Option<PathBuf>,
+    pub output: OutputArgs,
 }
 
 #[cfg(feature = "sandbox")]
@@ -304,9 +307,12 @@ mod tests {
         };
         assert_eq!(args.timeout.timeout.as_deref(), Some("90s"));
         assert_eq!(args.issue_key.issue_key.as_deref(), Some("OPS-1"));
-        assert!(args.dry_run);
+        assert!(args.output.dry_run);
         assert_eq!(args.file.file, Some(PathBuf::from("step.yml")));
-        assert_eq!(args.result_file.result_file, Some(PathBuf::from("r.json")));
+        assert_eq!(
+            args.output.result_file.result_file,
+            Some(PathBuf::from("r.json"))
+        );
         let cli = parse(&["validate", "--log-format", "json", "-q"]).unwrap();
         assert_eq!(cli.log.log_format, Some(LogFormat::Json));
         assert!(cli.log.quiet);

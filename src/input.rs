@@ -32,7 +32,8 @@ use clap::ValueEnum;
 
 use crate::ci;
 use crate::cli::{
-    FinishArgs, FinishOutcome, IssueKey, LogArgs, LogFormat, ResultFile, RunArgs, StepFile, Timeout,
+    FinishArgs, FinishOutcome, IssueKey, LogArgs, LogFormat, OutputArgs, ResultFile, StepFile,
+    Timeout,
 };
 use crate::env::Env;
 use crate::error::Error;
@@ -290,8 +291,8 @@ pub struct Outputs {
     pub ci: ci::Options,
 }
 
-/// `run`'s output options over their variables.
-pub fn outputs(args: &RunArgs, logging: &Logging, env: &Env) -> Result<Outputs, Error> {
+/// The output options of `run` and `finish` over their variables.
+pub fn outputs(args: &OutputArgs, logging: &Logging, env: &Env) -> Result<Outputs, Error> {
     Ok(Outputs {
         dry_run: flag_or_switch(args.dry_run, "dry_run", env)?,
         result_file: result_file(&args.result_file, env),
@@ -302,19 +303,13 @@ pub fn outputs(args: &RunArgs, logging: &Logging, env: &Env) -> Result<Outputs, 
     })
 }
 
-/// `finish`'s output options (those of `run`) and `--outcome`, over their variables. The outcome
+/// `finish`'s output options and `--outcome`, over their variables. The outcome
 /// is required, from the flag or `JIRA_GATE_OUTCOME`.
 pub fn finish(
     args: &FinishArgs,
     logging: &Logging,
     env: &Env,
 ) -> Result<(Outputs, Result<FinishOutcome, Error>), Error> {
-    let as_run = RunArgs {
-        dry_run: args.dry_run,
-        result_file: args.result_file.clone(),
-        tekton_results: args.tekton_results.clone(),
-        ..RunArgs::default()
-    };
     let outcome = choice(args.outcome, "outcome", env).and_then(|o| {
         o.ok_or_else(|| {
             Error::Usage(format!(
@@ -323,7 +318,7 @@ pub fn finish(
             ))
         })
     });
-    Ok((outputs(&as_run, logging, env)?, outcome))
+    Ok((outputs(&args.output, logging, env)?, outcome))
 }
 
 /// No log section markers (GitLab's, Buildkite's) under `-q`, nor in JSON logs, where every line
@@ -824,7 +819,7 @@ mod tests {
     #[test]
     fn switches_take_words_and_numbers() {
         let run = |pairs: &[(&str, &str)]| {
-            outputs(&RunArgs::default(), &Logging::default(), &env(pairs)).map(|o| o.dry_run)
+            outputs(&OutputArgs::default(), &Logging::default(), &env(pairs)).map(|o| o.dry_run)
         };
         assert!(run(&[("JIRA_GATE_DRY_RUN", "1")]).unwrap());
         assert!(run(&[("JIRA_GATE_DRY_RUN", "Yes")]).unwrap());

@@ -38,6 +38,34 @@ approval:
     )
 }
 
+/// Asserts that stderr holds `text`.
+fn logged(run: &Run, text: &str) {
+    assert!(run.stderr.contains(text), "{text}:\n{}", run.stderr);
+}
+
+/// `jira-gate run` of [`stanza`] with `timeout` and `more`, in a new folder.
+fn gate(sandbox: &SandboxProc, timeout: &str, more: &str) -> Run {
+    let work = Workdir::new();
+    work.write("step.yml", stanza(sandbox, timeout, more));
+    jira_gate(&work, sandbox, &["run", "step.yml"])
+}
+
+/// Asserts how a run ended: its exit code and decision, and that `action` ran `writes`, all ok.
+fn ended(run: &Run, code: i32, decision: &str, action: &str, writes: &[&str]) {
+    assert_eq!(run.code, code, "{}", run.stderr);
+    assert_eq!(run.field("decision"), decision);
+    assert_eq!(run.field("exit_code"), code);
+    assert_eq!(actions(run), ok(action, writes));
+}
+
+/// Asserts that a run ended with decision `error`, exit `code`, and `text` on stderr.
+fn refused(run: &Run, code: i32, text: &str) {
+    assert_eq!(run.code, code, "{}", run.stderr);
+    logged(run, text);
+    assert_eq!(run.field("decision"), "error");
+    assert_eq!(run.field("exit_code"), code);
+}
+
 /// Runs `jira-gate ARGS --result-file result.json` in `work` against the sandbox.
 fn jira_gate(work: &Workdir, sandbox: &SandboxProc, args: &[&str]) -> Run {
     work.run(
@@ -87,6 +115,26 @@ fn labels(sandbox: &SandboxProc, key: &str) -> Vec<Value> {
     issue["labels"].as_array().cloned().unwrap_or_default()
 }
 
+/// Runs `jira-gate run step.yml` in `work`, calls `before` after 3 s (the ticket is waiting by
+/// then), sends SIGTERM: the run, its `elapsed` counted from the signal.
+fn sigterm_after_3s(work: &Workdir, sandbox: &SandboxProc, before: impl FnOnce()) -> Run {
+    let child = work
+        .command_for(sandbox)
+        .args(["run", "step.yml", "--result-file", "result.json"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    before();
+    let signalled = Instant::now();
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    work.finish(&child.wait_with_output().unwrap(), signalled)
+}
+
 fn both(test: impl Fn(SandboxProc, &str), args: &[&str]) {
     test(SandboxProc::cloud(args), "cloud");
     test(SandboxProc::datacenter(args), "datacenter");
@@ -96,36 +144,25 @@ fn both(test: impl Fn(SandboxProc, &str), args: &[&str]) {
 fn on_approve_comments_labels_and_transitions() {
     both(
         |sandbox, flavor| {
-            let work = Workdir::new();
-            work.write(
-                "step.yml",
-                stanza(
-                    &sandbox,
-                    "30s",
-                    "  on_approve: { comment: 'Approved, deploying now', transition: Done, labels: [deploying] }\n",
-                ),
+            let run = gate(
+                &sandbox,
+                "30s",
+                "  on_approve: { comment: 'Approved, deploying now', transition: Done, labels: [deploying] }\n",
             );
-            let run = jira_gate(&work, &sandbox, &["run", "step.yml"]);
-            assert_eq!(run.code, 0, "{flavor}: {}", run.stderr);
-            assert_eq!(run.field("decision"), "approved");
+            ended(
+                &run,
+                0,
+                "approved",
+                "on_approve",
+                &["labels", "comment", "transition"],
+            );
             // The status the decision was made on, before the action moved the ticket on.
-            assert_eq!(run.field("status"), "Approved");
-            assert_eq!(
-                actions(&run),
-                ok("on_approve", &["labels", "comment", "transition"])
+            assert_eq!(run.field("status"), "Approved", "{flavor}");
+            logged(
+                &run,
+                "on_approve: labels deploying, comment, transition \"Done\" on OPS-1",
             );
-            assert!(
-                run.stderr.contains(
-                    "on_approve: labels deploying, comment, transition \"Done\" on OPS-1"
-                ),
-                "{}",
-                run.stderr
-            );
-            assert!(
-                run.stderr.contains("transitioned OPS-1 with \"Done\""),
-                "{}",
-                run.stderr
-            );
+            logged(&run, "transitioned OPS-1 with \"Done\"");
             let summary = run.stderr.lines().last().unwrap();
             assert!(
                 summary.starts_with("jira-gate: approved OPS-1"),
@@ -143,21 +180,14 @@ fn on_approve_comments_labels_and_transitions() {
 fn on_reject_runs_and_the_exit_stays_3() {
     both(
         |sandbox, flavor| {
-            let work = Workdir::new();
-            work.write(
-                "step.yml",
-                stanza(
-                    &sandbox,
-                    "30s",
-                    "  on_approve: { comment: 'never posted' }\n  on_reject: { comment: 'Rejected, the pipeline stopped', transition: Reopen }\n",
-                ),
+            let run = gate(
+                &sandbox,
+                "30s",
+                "  on_approve: { comment: 'never posted' }\n  on_reject: { comment: 'Rejected, the pipeline stopped', transition: Reopen }\n",
             );
-            let run = jira_gate(&work, &sandbox, &["run", "step.yml"]);
-            assert_eq!(run.code, 3, "{flavor}: {}", run.stderr);
-            assert_eq!(run.field("decision"), "rejected");
-            assert_eq!(run.field("exit_code"), 3);
-            assert_eq!(actions(&run), ok("on_reject", &["comment", "transition"]));
-            assert!(run.stderr.contains("on_reject: comment"), "{}", run.stderr);
+            ended(&run, 3, "rejected", "on_reject", &["comment", "transition"]);
+            assert_eq!(run.field("decided_by"), "Bob Builder", "{flavor}");
+            logged(&run, "on_reject: comment");
             assert!(!run.stderr.contains("on_approve"), "{}", run.stderr);
             assert_eq!(sandbox.status_of("OPS-1"), "To Do");
             let said = comments(&sandbox, "OPS-1");
@@ -171,28 +201,20 @@ fn on_reject_runs_and_the_exit_stays_3() {
 #[test]
 fn on_timeout_runs_after_the_deadline_and_the_exit_stays_4() {
     let sandbox = SandboxProc::cloud(&[]);
-    let work = Workdir::new();
-    work.write(
-        "step.yml",
-        stanza(
-            &sandbox,
-            "3s",
-            "  on_timeout: { comment: 'No decision in time', transition: \"Won't Do\", fields: { Change risk: High } }\n",
-        ),
+    let run = gate(
+        &sandbox,
+        "3s",
+        "  on_timeout: { comment: 'No decision in time', transition: \"Won't Do\", fields: { Change risk: High } }\n",
     );
-    let run = jira_gate(&work, &sandbox, &["run", "step.yml"]);
-    assert_eq!(run.code, 4, "{}", run.stderr);
-    assert_eq!(run.field("decision"), "timeout");
+    ended(
+        &run,
+        4,
+        "timeout",
+        "on_timeout",
+        &["fields", "comment", "transition"],
+    );
     assert_eq!(run.field("status"), "Awaiting approval");
-    assert_eq!(
-        actions(&run),
-        ok("on_timeout", &["fields", "comment", "transition"])
-    );
-    assert!(
-        run.stderr.contains("set the fields of OPS-1"),
-        "{}",
-        run.stderr
-    );
+    logged(&run, "set the fields of OPS-1");
     assert_eq!(sandbox.status_of("OPS-1"), "Won't Do");
     assert!(comments(&sandbox, "OPS-1").contains("No decision in time"));
     let risk = sandbox.get_json(&format!("{}/issue/OPS-1", sandbox.api()), 200);
@@ -208,27 +230,9 @@ fn on_cancel_runs_within_the_budget_of_a_sigterm() {
     both(
         |sandbox, flavor| {
             let work = Workdir::new();
-            work.write(
-                "step.yml",
-                stanza(
-                    &sandbox,
-                    "30s",
-                    "  on_cancel: { comment: 'Pipeline cancelled', transition: \"Won't Do\", labels: [cancelled] }\n",
-                ),
-            );
-            let child = work
-                .command_for(&sandbox)
-                .args(["run", "step.yml", "--result-file", "result.json"])
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap();
-            std::thread::sleep(Duration::from_secs(3));
-            let signalled = Instant::now();
-            Command::new("kill")
-                .args(["-TERM", &child.id().to_string()])
-                .status()
-                .unwrap();
-            let run = work.finish(&child.wait_with_output().unwrap(), signalled);
+            let more = "  on_cancel: { comment: 'Pipeline cancelled', transition: \"Won't Do\", labels: [cancelled] }\n";
+            work.write("step.yml", stanza(&sandbox, "30s", more));
+            let run = sigterm_after_3s(&work, &sandbox, || {});
             assert_eq!(run.code, 6, "{flavor}: {}", run.stderr);
             assert!(
                 run.elapsed < Duration::from_secs(2),
@@ -240,12 +244,8 @@ fn on_cancel_runs_within_the_budget_of_a_sigterm() {
                 actions(&run),
                 ok("on_cancel", &["labels", "comment", "transition"])
             );
-            assert!(run.stderr.contains("SIGTERM received"), "{}", run.stderr);
-            assert!(
-                run.stderr.contains("on_cancel: labels cancelled"),
-                "{}",
-                run.stderr
-            );
+            logged(&run, "SIGTERM received");
+            logged(&run, "on_cancel: labels cancelled");
             assert_eq!(sandbox.status_of("OPS-1"), "Won't Do");
             assert!(labels(&sandbox, "OPS-1").contains(&json!("cancelled")));
             assert!(comments(&sandbox, "OPS-1").contains("Pipeline cancelled"));
@@ -266,21 +266,10 @@ fn on_cancel_that_cannot_finish_in_time_is_abandoned() {
             "  on_cancel: { comment: 'Pipeline cancelled', transition: \"Won't Do\" }\n",
         ),
     );
-    let child = work
-        .command_for(&sandbox)
-        .args(["run", "step.yml", "--result-file", "result.json"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_secs(3));
-    // Every comment now hangs for longer than a cancellation may take.
-    sandbox.add_faults(&json!({"method": "POST", "path_prefix": "/rest/api/3/issue/OPS-1/comment", "kind": "delay", "delay_ms": 5000}));
-    let signalled = Instant::now();
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let run = work.finish(&child.wait_with_output().unwrap(), signalled);
+    let run = sigterm_after_3s(&work, &sandbox, || {
+        // Every comment now hangs for longer than a cancellation may take.
+        sandbox.add_faults(&json!({"method": "POST", "path_prefix": "/rest/api/3/issue/OPS-1/comment", "kind": "delay", "delay_ms": 5000}));
+    });
     assert_eq!(run.code, 6, "{}", run.stderr);
     assert!(
         run.elapsed < Duration::from_secs(2),
@@ -306,27 +295,18 @@ fn on_cancel_that_cannot_finish_in_time_is_abandoned() {
         "{}",
         run.result_text
     );
-    assert!(
-        run.stderr.contains("on_cancel: abandoned"),
-        "{}",
-        run.stderr
-    );
+    logged(&run, "on_cancel: abandoned");
     assert_eq!(sandbox.status_of("OPS-1"), "Awaiting approval");
 }
 
 #[test]
 fn a_failed_action_is_reported_and_the_exit_unchanged() {
     let sandbox = SandboxProc::datacenter(&["--approve-after", "1s"]);
-    let work = Workdir::new();
-    work.write(
-        "step.yml",
-        stanza(
-            &sandbox,
-            "30s",
-            "  on_approve: { comment: 'Deploying', transition: Ship it }\n",
-        ),
+    let run = gate(
+        &sandbox,
+        "30s",
+        "  on_approve: { comment: 'Deploying', transition: Ship it }\n",
     );
-    let run = jira_gate(&work, &sandbox, &["run", "step.yml"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.field("decision"), "approved");
     assert_eq!(run.field("exit_code"), 0);
@@ -343,11 +323,9 @@ fn a_failed_action_is_reported_and_the_exit_unchanged() {
         "{error}"
     );
     assert_eq!(run.field("actions")[0]["result"], "ok");
-    assert!(
-        run.stderr
-            .contains("WARN on_approve: the transition of OPS-1 failed: no transition named"),
-        "{}",
-        run.stderr
+    logged(
+        &run,
+        "WARN on_approve: the transition of OPS-1 failed: no transition named",
     );
     assert!(comments(&sandbox, "OPS-1").contains("Deploying"));
     assert_eq!(sandbox.status_of("OPS-1"), "Approved");
@@ -356,25 +334,17 @@ fn a_failed_action_is_reported_and_the_exit_unchanged() {
 #[test]
 fn on_cancel_and_its_shorthand_together_are_refused() {
     let sandbox = SandboxProc::cloud(&[]);
-    let work = Workdir::new();
-    work.write(
-        "step.yml",
-        stanza(
-            &sandbox,
-            "30s",
-            "  on_cancel_comment: cancelled\n  on_cancel: { transition: \"Won't Do\" }\n",
-        ),
+    let run = gate(
+        &sandbox,
+        "30s",
+        "  on_cancel_comment: cancelled\n  on_cancel: { transition: \"Won't Do\" }\n",
     );
-    let run = jira_gate(&work, &sandbox, &["run", "step.yml"]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("`approval.on_cancel`: `on_cancel_comment` and `on_cancel` are both set"),
-        "{}",
-        run.stderr
+    refused(
+        &run,
+        2,
+        "`approval.on_cancel`: `on_cancel_comment` and `on_cancel` are both set",
     );
-    assert!(run.stderr.contains("hint:"), "{}", run.stderr);
-    assert_eq!(run.field("decision"), "error");
+    logged(&run, "hint:");
     assert!(sandbox.issues().is_empty());
 }
 
@@ -442,11 +412,9 @@ fn finish_failure_by_dedupe_and_by_variable() {
         &["finish", "step.yml", "--outcome", "failure"],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("dedupe: finishing OPS-1 (label jira-gate-pipeline-77-production)"),
-        "{}",
-        run.stderr
+    logged(
+        &run,
+        "dedupe: finishing OPS-1 (label jira-gate-pipeline-77-production)",
     );
     assert_eq!(run.field("decision"), "finished");
     assert_eq!(run.field("status"), "Approved");
@@ -483,14 +451,11 @@ fn finish_without_a_ticket_to_find_exits_2() {
         &sandbox,
         &["finish", "step.yml", "--outcome", "success"],
     );
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("jira-gate: error: no ticket to finish: no ticket of OPS carries the label jira-gate-pipeline-77-production (ticket.dedupe \"pipeline-77-production\")"),
-        "{}",
-        run.stderr
+    refused(
+        &run,
+        2,
+        "jira-gate: error: no ticket to finish: no ticket of OPS carries the label jira-gate-pipeline-77-production (ticket.dedupe \"pipeline-77-production\")",
     );
-    assert_eq!(run.field("decision"), "error");
-    assert_eq!(run.field("exit_code"), 2);
     assert!(run.field("issue_key").is_null());
 
     // No dedupe and no key: said before Jira is asked anything.
@@ -504,18 +469,12 @@ fn finish_without_a_ticket_to_find_exits_2() {
         &sandbox,
         &["finish", "step.yml", "--outcome", "failure"],
     );
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("has neither `ticket.key` nor `ticket.dedupe`, and no --issue-key (JIRA_GATE_ISSUE_KEY) was given"),
-        "{}",
-        run.stderr
+    refused(
+        &run,
+        2,
+        "has neither `ticket.key` nor `ticket.dedupe`, and no --issue-key (JIRA_GATE_ISSUE_KEY) was given",
     );
-    assert!(
-        run.stderr.contains("hint: pass the gate's ticket"),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(run.field("decision"), "error");
+    logged(&run, "hint: pass the gate's ticket");
     assert_eq!(sandbox.requests().len(), requests, "no request to Jira");
 }
 
@@ -529,15 +488,11 @@ fn finish_usage_errors_exit_2_before_jira() {
         &sandbox,
         &["finish", "step.yml", "--issue-key", "OPS-1"],
     );
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr.contains(
-            "jira-gate: error: finish needs --outcome (JIRA_GATE_OUTCOME): success or failure"
-        ),
-        "{}",
-        run.stderr
+    refused(
+        &run,
+        2,
+        "jira-gate: error: finish needs --outcome (JIRA_GATE_OUTCOME): success or failure",
     );
-    assert_eq!(run.field("decision"), "error");
 
     // No `finish` section at all.
     work.write("none.yml", stanza(&sandbox, "30s", ""));
@@ -553,13 +508,7 @@ fn finish_usage_errors_exit_2_before_jira() {
             "OPS-1",
         ],
     );
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("none.yml has no `finish` section"),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(run.field("decision"), "error");
+    refused(&run, 2, "none.yml has no `finish` section");
     assert!(sandbox.requests().is_empty(), "no request to Jira");
 }
 
@@ -593,10 +542,9 @@ fn finish_jira_errors_exit_5_and_dry_runs_send_nothing() {
     assert_eq!(run.code, 5, "{}", run.stderr);
     assert_eq!(run.field("decision"), "error");
     assert_eq!(run.field("issue_key"), "OPS-1");
-    assert!(
-        run.stderr.contains("jira-gate: error: finish.success on OPS-1 failed: the transition: no transition named or leading to \"Ship it\""),
-        "{}",
-        run.stderr
+    logged(
+        &run,
+        "jira-gate: error: finish.success on OPS-1 failed: the transition: no transition named or leading to \"Ship it\"",
     );
     assert_eq!(
         actions(&run)[1],

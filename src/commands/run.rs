@@ -20,7 +20,7 @@ pub async fn run(args: RunArgs, logging: &Logging, env: &Env) -> Exit {
     // Signal handlers first: a SIGTERM while the stanza is still being read (a slow stdin
     // or FIFO) must end with exit 6 and outputs, not the default kill.
     let shutdown = Shutdown::install();
-    let options = match input::outputs(&args, logging, env) {
+    let options = match input::outputs(&args.output, logging, env) {
         Ok(options) => options,
         Err(e) => return super::report_error(Err(e)),
     };
