@@ -604,3 +604,42 @@ fn check_looks_at_the_actions_transitions_and_fields() {
     assert!(run.result.is_none(), "check writes no result file");
     assert!(sandbox.issues().is_empty(), "check writes nothing");
 }
+
+#[test]
+fn finish_as_the_github_action_runs_it() {
+    let sandbox = SandboxProc::cloud(&["--approve-after", "1s"]);
+    let work = Workdir::new();
+    approved(&work, &sandbox);
+    let output_file = work.path("github_output");
+    // action.yml: `args: [finish]` from the `command` input, the other inputs as INPUT_*.
+    let run = work.run(
+        work.command_for(&sandbox)
+            .envs([
+                ("GITHUB_ACTIONS", "true"),
+                ("INPUT_STEP-FILE", "step.yml"),
+                ("INPUT_OUTCOME", "failure"),
+                ("INPUT_ISSUE-KEY", "OPS-1"),
+                ("INPUT_TIMEOUT", ""),
+            ])
+            .env("GITHUB_OUTPUT", &output_file)
+            .env("GITHUB_STEP_SUMMARY", work.path("summary"))
+            .args(["finish", "--result-file", "result.json"]),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("::notice title=jira-gate::finished OPS-1 (status \"Approved\")"),
+        "{}",
+        run.stdout
+    );
+    let outputs = std::fs::read_to_string(&output_file).unwrap();
+    for want in ["decision=finished", "issue-key=OPS-1", "exit-code=0"] {
+        assert!(
+            outputs.lines().any(|l| l == want),
+            "missing {want:?} in:\n{outputs}"
+        );
+    }
+    assert_eq!(run.field("decision"), "finished");
+    assert_eq!(actions(&run), ok("finish.failure", &["labels", "comment"]));
+    assert!(labels(&sandbox, "OPS-1").contains(&json!("deploy-failed")));
+}
