@@ -64,27 +64,11 @@ pub async fn run(
     };
     tracker.section_end();
     let mut results = Vec::new();
+    client.set_deadline(Instant::now() + ACTION_BUDGET);
     let mut report = match outcome {
         Ok(report) => {
-            let action = stanza
-                .approval
-                .as_ref()
-                .and_then(|a| actions::for_decision(&a.actions, report.decision));
-            if let (Some((name, action)), Some(key)) = (action, report.issue_key.as_deref()) {
-                client.set_deadline(Instant::now() + ACTION_BUDGET);
-                let on = actions::On {
-                    key,
-                    status: report.status.as_deref(),
-                };
-                let writer = Writer::new(&client, dry_run, stanza.jira.auth.secret().expose());
-                let ran = tokio::select! {
-                    _ = actions::run(&writer, on, name, action, &mut results) => None,
-                    signal = &mut cancel => Some(signal),
-                };
-                if let Some(signal) = ran {
-                    actions::abandon(name, action, &format!("{signal} received"), &mut results);
-                }
-            }
+            let writer = Writer::new(&client, dry_run, stanza.jira.auth.secret().expose());
+            ending_action(stanza, &writer, &report, &mut cancel, &mut results).await;
             report
         }
         Err(signal) => {
@@ -106,6 +90,35 @@ pub async fn run(
     };
     report.actions = results;
     report
+}
+
+/// The action of a decided run's ending (`on_approve`, `on_reject`, `on_timeout`), if it has one;
+/// a signal meanwhile abandons the rest of it.
+async fn ending_action(
+    stanza: &Stanza,
+    writer: &Writer<'_>,
+    report: &Report,
+    cancel: &mut (impl std::future::Future<Output = &'static str> + Unpin),
+    results: &mut Vec<crate::outcome::ActionResult>,
+) {
+    let action = stanza
+        .approval
+        .as_ref()
+        .and_then(|a| actions::for_decision(&a.actions, report.decision));
+    let (Some((name, action)), Some(key)) = (action, report.issue_key.as_deref()) else {
+        return;
+    };
+    let on = actions::On {
+        key,
+        status: report.status.as_deref(),
+    };
+    let ran = tokio::select! {
+        _ = actions::run(writer, on, name, action, results) => None,
+        signal = cancel => Some(signal),
+    };
+    if let Some(signal) = ran {
+        actions::abandon(name, action, &format!("{signal} received"), results);
+    }
 }
 
 /// The `on_cancel` action (or `on_cancel_comment`), if the stanza has one.
