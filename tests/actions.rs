@@ -479,6 +479,32 @@ fn finish_without_a_ticket_to_find_exits_2() {
 }
 
 #[test]
+fn validate_names_the_actions() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let work = Workdir::new();
+    work.write(
+        "step.yml",
+        stanza(
+            &sandbox,
+            "30s",
+            &format!("  on_cancel_comment: stop\n{FINISH}"),
+        ),
+    );
+    let run = work.run(work.command_for(&sandbox).args(["validate", "step.yml"]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    logged(
+        &run,
+        "step.yml is valid: creates a Change in OPS (deduplicated)",
+    );
+    logged(
+        &run,
+        "jira-gate: actions: approval.on_cancel, finish.success, finish.failure",
+    );
+    assert!(run.result.is_none());
+    assert!(sandbox.requests().is_empty(), "validate is offline");
+}
+
+#[test]
 fn finish_usage_errors_exit_2_before_jira() {
     let sandbox = SandboxProc::cloud(&[]);
     let work = Workdir::new();
