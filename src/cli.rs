@@ -86,6 +86,12 @@ pub enum Command {
     /// stay references (`${HARNESS_SECRET_...}` or `token_file`). Criteria with no native form
     /// (`<`, `=~`) are refused with exit 2: run such a step with --harness-step instead.
     Convert(CheckArgs),
+    /// After the deploy: apply the stanza's `finish.success` or `finish.failure` to the ticket
+    ///
+    /// The ticket is --issue-key ($JIRA_GATE_ISSUE_KEY), else `ticket.key`, else the ticket
+    /// `run` created with the same `ticket.dedupe`. Exits 0, 2 (bad usage or stanza, no ticket
+    /// found) or 5 (Jira error).
+    Finish(FinishArgs),
     /// Print the JSON Schema of the stanza
     Schema,
     #[cfg(feature = "sandbox")]
@@ -175,6 +181,15 @@ pub struct RunArgs {
     /// How long
     #[command(flatten)]
     pub timeout: Timeout,
+    /// Dry run and outputs
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `--dry-run` and where the outputs go: the options of the commands that write to Jira and
+/// report a result (`run`, `finish`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct OutputArgs {
     /// Read from Jira but print the writes as JSON lines on stdout instead of sending them [env: JIRA_GATE_DRY_RUN]
     #[arg(long)]
     pub dry_run: bool,
@@ -211,6 +226,32 @@ pub struct CheckArgs {
     /// Which issue
     #[command(flatten)]
     pub issue_key: IssueKey,
+}
+
+/// How the deploy went, for `finish`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FinishOutcome {
+    /// Run `finish.success`
+    Success,
+    /// Run `finish.failure`
+    Failure,
+}
+
+/// Options of `finish`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct FinishArgs {
+    /// The stanza
+    #[command(flatten)]
+    pub file: StepFile,
+    /// Which issue
+    #[command(flatten)]
+    pub issue_key: IssueKey,
+    /// How the deploy went: success or failure (required) [env: JIRA_GATE_OUTCOME]
+    #[arg(long, value_enum, value_name = "OUTCOME")]
+    pub outcome: Option<FinishOutcome>,
+    /// Dry run and outputs
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[cfg(feature = "sandbox")]
@@ -266,9 +307,12 @@ mod tests {
         };
         assert_eq!(args.timeout.timeout.as_deref(), Some("90s"));
         assert_eq!(args.issue_key.issue_key.as_deref(), Some("OPS-1"));
-        assert!(args.dry_run);
+        assert!(args.output.dry_run);
         assert_eq!(args.file.file, Some(PathBuf::from("step.yml")));
-        assert_eq!(args.result_file.result_file, Some(PathBuf::from("r.json")));
+        assert_eq!(
+            args.output.result_file.result_file,
+            Some(PathBuf::from("r.json"))
+        );
         let cli = parse(&["validate", "--log-format", "json", "-q"]).unwrap();
         assert_eq!(cli.log.log_format, Some(LogFormat::Json));
         assert!(cli.log.quiet);
@@ -285,6 +329,7 @@ mod tests {
             &["check", "--timeout", "1m"],
             &["check", "--tekton-results", "d"],
             &["demo", "--issue-key", "OPS-1"],
+            &["finish", "--timeout", "1m"],
         ] {
             let err = parse(args).unwrap_err();
             assert_eq!(
@@ -296,6 +341,20 @@ mod tests {
         assert!(parse(&["check", "--issue-key", "OPS-1"]).is_ok());
         assert!(parse(&["validate", "--timeout", "1m", "--issue-key", "OPS-1"]).is_ok());
         assert!(parse(&["demo", "--reject", "--result-file", "r.json"]).is_ok());
+        let cli = parse(&[
+            "finish",
+            "s.yml",
+            "--outcome",
+            "failure",
+            "--issue-key",
+            "OPS-1",
+        ])
+        .unwrap();
+        let Command::Finish(args) = cli.command else {
+            panic!("not finish: {cli:?}");
+        };
+        assert_eq!(args.outcome, Some(FinishOutcome::Failure));
+        assert!(parse(&["finish", "--outcome", "maybe"]).is_err());
     }
 
     #[test]

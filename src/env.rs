@@ -14,6 +14,7 @@ pub const GITHUB_INPUTS: &[(&str, &str)] = &[
     ("JIRA_GATE_STEP_FILE", "step-file"),
     ("JIRA_GATE_ISSUE_KEY", "issue-key"),
     ("JIRA_GATE_TIMEOUT", "timeout"),
+    ("JIRA_GATE_OUTCOME", "outcome"),
     ("JIRA_URL", "jira-url"),
     ("JIRA_USER", "jira-user"),
     ("JIRA_API_TOKEN", "jira-token"),

@@ -13,6 +13,7 @@ use std::time::Duration;
 use serde_json::Value as Json;
 use tokio::time::Instant;
 
+use crate::actions;
 use crate::ci::Sink;
 use crate::criteria::{Criteria, Snapshot, Verdict};
 use crate::dry_run::Writer;
@@ -27,11 +28,18 @@ use crate::tracker::Tracker;
 use crate::wake::Listener;
 use crate::workflow;
 
-/// How long a cancelled step may spend on its `on_cancel_comment`.
+/// How long a cancelled step may spend on its `on_cancel` (or `on_cancel_comment`): what is not
+/// done by then is abandoned, so that the step ends within 2 s of the signal.
 const CANCEL_COMMENT_BUDGET: Duration = Duration::from_millis(1500);
 
+/// How long the action of any other ending (`on_approve`, `on_reject`, `on_timeout`) may take,
+/// retries included; it starts after the decision, so a timeout's deadline has passed by then.
+const ACTION_BUDGET: Duration = Duration::from_secs(60);
+
 /// Runs the step to a report. `cancel` resolves when the process is asked to stop, `again` when
-/// it is asked a second time: then the cancellation's comment is abandoned (issue 8 #16).
+/// it is asked a second time: then the cancellation's `on_cancel` is abandoned (issue 8 #16).
+/// The ending's action (`approval.on_*`, issue 9) runs before the report is returned; it is
+/// reported in `actions` and never changes the exit.
 pub async fn run(
     stanza: &Stanza,
     dry_run: bool,
@@ -47,52 +55,108 @@ pub async fn run(
         Ok(client) => client,
         Err(e) => return tracker.error(&crate::error::describe_jira(&e)),
     };
+    tokio::pin!(cancel);
     tracker.section_start();
     // When `cancel` wins, the run's future is dropped and `tracker` holds what was known.
     let outcome = tokio::select! {
         report = drive(stanza, &mut client, dry_run, deadline, &mut tracker) => Ok(report),
-        signal = cancel => Err(signal),
+        signal = &mut cancel => Err(signal),
     };
     tracker.section_end();
-    match outcome {
-        Ok(report) => report,
-        Err(signal) => {
-            let cancelled = cancelled(stanza, &mut client, dry_run, &tracker, signal);
-            tokio::select! {
-                report = cancelled => report,
-                signal = again => {
-                    tracing::warn!("second {signal} received; not waiting for Jira any more");
-                    let mut report = tracker.report(Decision::Cancelled);
-                    report.message = Some(format!("cancelled by a second {signal}"));
-                    report
-                }
-            }
+    let mut results = Vec::new();
+    client.set_deadline(Instant::now() + ACTION_BUDGET);
+    let mut report = match outcome {
+        Ok(report) => {
+            let writer = Writer::new(&client, dry_run, stanza.jira.auth.secret().expose());
+            ending_action(stanza, &writer, &report, &mut cancel, &mut results).await;
+            report
         }
+        Err(signal) => {
+            let ended = tokio::select! {
+                report = cancelled(stanza, &mut client, dry_run, &tracker, signal, &mut results) => Ok(report),
+                signal = again => Err(signal),
+            };
+            ended.unwrap_or_else(|signal| {
+                tracing::warn!("second {signal} received; not waiting for Jira any more");
+                if let Some(action) = on_cancel(stanza) {
+                    let why = format!("a second {signal} received");
+                    actions::abandon("on_cancel", action, &why, &mut results);
+                }
+                let mut report = tracker.report(Decision::Cancelled);
+                report.message = Some(format!("cancelled by a second {signal}"));
+                report
+            })
+        }
+    };
+    report.actions = results;
+    report
+}
+
+/// The action of a decided run's ending (`on_approve`, `on_reject`, `on_timeout`), if it has one;
+/// a signal meanwhile abandons the rest of it.
+async fn ending_action(
+    stanza: &Stanza,
+    writer: &Writer<'_>,
+    report: &Report,
+    cancel: &mut (impl std::future::Future<Output = &'static str> + Unpin),
+    results: &mut Vec<crate::outcome::ActionResult>,
+) {
+    let action = stanza
+        .approval
+        .as_ref()
+        .and_then(|a| actions::for_decision(&a.actions, report.decision));
+    let (Some((name, action)), Some(key)) = (action, report.issue_key.as_deref()) else {
+        return;
+    };
+    let on = actions::On {
+        key,
+        status: report.status.as_deref(),
+    };
+    let ran = tokio::select! {
+        _ = actions::run(writer, on, name, action, results) => None,
+        signal = cancel => Some(signal),
+    };
+    if let Some(signal) = ran {
+        actions::abandon(name, action, &format!("{signal} received"), results);
     }
 }
 
-/// The report of a run a signal stopped, after the `on_cancel_comment` (within a short budget).
+/// The `on_cancel` action (or `on_cancel_comment`), if the stanza has one.
+fn on_cancel(stanza: &Stanza) -> Option<&crate::stanza::Action> {
+    stanza.approval.as_ref()?.actions.on_cancel.as_ref()
+}
+
+/// The report of a run a signal stopped, after its `on_cancel` (within a short budget).
 async fn cancelled(
     stanza: &Stanza,
     client: &mut JiraClient,
     dry_run: bool,
     tracker: &Tracker<'_>,
     signal: &str,
+    results: &mut Vec<crate::outcome::ActionResult>,
 ) -> Report {
     tracing::warn!("{signal} received; stopping");
     let mut report = tracker.report(Decision::Cancelled);
     report.message = Some(format!("cancelled by {signal}"));
-    let comment = stanza
-        .approval
-        .as_ref()
-        .and_then(|a| a.on_cancel_comment.as_deref());
-    if let (Some(comment), Some(key)) = (comment, tracker.key()) {
-        client.set_deadline(Instant::now() + CANCEL_COMMENT_BUDGET);
+    if let (Some(action), Some(key)) = (on_cancel(stanza), tracker.key()) {
+        // The timeout below is the bound; the client's deadline comes just after it, so that a
+        // write still in flight then is reported as abandoned, not as failed.
+        client.set_deadline(Instant::now() + CANCEL_COMMENT_BUDGET + Duration::from_millis(250));
         let writer = Writer::new(client, dry_run, stanza.jira.auth.secret().expose());
-        match tokio::time::timeout(CANCEL_COMMENT_BUDGET, writer.add_comment(key, comment)).await {
-            Ok(Ok(applied)) => applied.log(format_args!("commented on {key}: cancelled")),
-            Ok(Err(e)) => tracing::warn!("could not comment on {key}: {e}"),
-            Err(_) => tracing::warn!("could not comment on {key} in time"),
+        let on = actions::On {
+            key,
+            status: report.status.as_deref(),
+        };
+        let run = actions::run(&writer, on, "on_cancel", action, results);
+        if tokio::time::timeout(CANCEL_COMMENT_BUDGET, run)
+            .await
+            .is_err()
+        {
+            let why = format!(
+                "not done within the {} a cancellation allows",
+                humantime::format_duration(CANCEL_COMMENT_BUDGET)
+            );
+            actions::abandon("on_cancel", action, &why, results);
         }
     }
     report

@@ -31,7 +31,10 @@ use std::time::Duration;
 use clap::ValueEnum;
 
 use crate::ci;
-use crate::cli::{IssueKey, LogArgs, LogFormat, ResultFile, RunArgs, StepFile, Timeout};
+use crate::cli::{
+    FinishArgs, FinishOutcome, IssueKey, LogArgs, LogFormat, OutputArgs, ResultFile, StepFile,
+    Timeout,
+};
 use crate::env::Env;
 use crate::error::Error;
 use crate::harness::{self, locate::KeyPath};
@@ -56,6 +59,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("flavor", "JIRA_GATE_DEMO_FLAVOR"),
     ("approve_after", "JIRA_GATE_DEMO_APPROVE_AFTER"),
     ("reject", "JIRA_GATE_DEMO_REJECT"),
+    ("outcome", "JIRA_GATE_OUTCOME"),
 ];
 
 /// A value from a flag or a variable, with where it came from, for messages.
@@ -287,8 +291,8 @@ pub struct Outputs {
     pub ci: ci::Options,
 }
 
-/// `run`'s output options over their variables.
-pub fn outputs(args: &RunArgs, logging: &Logging, env: &Env) -> Result<Outputs, Error> {
+/// The output options of `run` and `finish` over their variables.
+pub fn outputs(args: &OutputArgs, logging: &Logging, env: &Env) -> Result<Outputs, Error> {
     Ok(Outputs {
         dry_run: flag_or_switch(args.dry_run, "dry_run", env)?,
         result_file: result_file(&args.result_file, env),
@@ -297,6 +301,24 @@ pub fn outputs(args: &RunArgs, logging: &Logging, env: &Env) -> Result<Outputs, 
             tekton_results: path(args.tekton_results.as_ref(), "tekton_results", env),
         },
     })
+}
+
+/// `finish`'s output options and `--outcome`, over their variables. The outcome
+/// is required, from the flag or `JIRA_GATE_OUTCOME`.
+pub fn finish(
+    args: &FinishArgs,
+    logging: &Logging,
+    env: &Env,
+) -> Result<(Outputs, Result<FinishOutcome, Error>), Error> {
+    let outcome = choice(args.outcome, "outcome", env).and_then(|o| {
+        o.ok_or_else(|| {
+            Error::Usage(format!(
+                "finish needs --outcome ({}): success or failure\n  hint: pass how the deploy went, e.g. `--outcome ${{{{ needs.deploy.result == 'success' && 'success' || 'failure' }}}}` on GitHub",
+                variable("outcome")
+            ))
+        })
+    });
+    Ok((outputs(&args.output, logging, env)?, outcome))
 }
 
 /// No log section markers (GitLab's, Buildkite's) under `-q`, nor in JSON logs, where every line
@@ -797,7 +819,7 @@ mod tests {
     #[test]
     fn switches_take_words_and_numbers() {
         let run = |pairs: &[(&str, &str)]| {
-            outputs(&RunArgs::default(), &Logging::default(), &env(pairs)).map(|o| o.dry_run)
+            outputs(&OutputArgs::default(), &Logging::default(), &env(pairs)).map(|o| o.dry_run)
         };
         assert!(run(&[("JIRA_GATE_DRY_RUN", "1")]).unwrap());
         assert!(run(&[("JIRA_GATE_DRY_RUN", "Yes")]).unwrap());

@@ -5,6 +5,7 @@
 //! only parses the command line, starts the runtime and returns the code; the work starts in
 //! [`commands::run()`].
 
+pub mod actions;
 pub mod adf;
 pub mod chain;
 pub mod ci;

@@ -26,6 +26,8 @@ pub enum Decision {
     Cancelled,
     /// No `approval` section: the ticket was created or updated and the step is done.
     Written,
+    /// `jira-gate finish`: the `finish` section's action was applied to the ticket.
+    Finished,
 }
 
 impl Decision {
@@ -38,13 +40,14 @@ impl Decision {
             Decision::Error => "error",
             Decision::Cancelled => "cancelled",
             Decision::Written => "written",
+            Decision::Finished => "finished",
         }
     }
 
     /// The process exit of SPEC section 2 for this decision.
     pub fn exit(self) -> Exit {
         match self {
-            Decision::Approved | Decision::Written => Exit::Success,
+            Decision::Approved | Decision::Written | Decision::Finished => Exit::Success,
             Decision::Rejected => Exit::Rejected,
             Decision::Timeout => Exit::Timeout,
             Decision::Error => Exit::Jira,
@@ -82,6 +85,38 @@ pub struct Report {
     pub exit_code: Exit,
     /// For errors, timeouts and cancellations: what happened, in one line.
     pub message: Option<String>,
+    /// The writes of the ending's action (`approval.on_*`, `finish.*`) and how each went; absent
+    /// when no action ran.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<ActionResult>,
+}
+
+/// One write of an action (issue 9): which action, which of its keys, and how it went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActionResult {
+    /// `on_approve`, `on_reject`, `on_timeout`, `on_cancel`, `finish.success`, `finish.failure`.
+    pub action: String,
+    /// The key of the action that was written: `fields`, `labels`, `comment` or `transition`.
+    pub write: &'static str,
+    /// How it went.
+    pub result: ActionStatus,
+    /// What failed, for `failed` and `abandoned`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// How one write of an action went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionStatus {
+    /// Jira took it (or already had it: a transition to the status the ticket has).
+    Ok,
+    /// `--dry-run`: printed on stdout instead.
+    DryRun,
+    /// Jira refused it or could not be reached; see `error`.
+    Failed,
+    /// Not finished in the time it had (a cancellation's budget, a signal); see `error`.
+    Abandoned,
 }
 
 impl Report {
@@ -101,6 +136,7 @@ impl Report {
             polls: 0,
             exit_code: decision.exit(),
             message: None,
+            actions: Vec::new(),
         }
     }
 

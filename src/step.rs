@@ -280,8 +280,8 @@ fn log_dry_run_followups(ticket: &Ticket) {
     }
 }
 
-/// The oldest ticket of the project carrying the label.
-async fn find_by_label(
+/// The oldest ticket of the project carrying the label (`dedupe_label` of the dedupe key).
+pub async fn find_by_label(
     client: &JiraClient,
     project: &str,
     label: &str,
@@ -369,7 +369,6 @@ async fn comment_and_transition(
     status: Option<String>,
     origin: Origin,
 ) -> Result<(), Error> {
-    let client = writer.client();
     if let Some(comment) = &ticket.comment {
         if origin == Origin::Reused {
             tracing::info!("dedupe: not repeating the comment on {key}");
@@ -386,69 +385,87 @@ async fn comment_and_transition(
         }
     }
     if let Some(wanted) = &ticket.transition {
-        let available = client.transitions(key).await?;
-        match pick_transition_by(&available, wanted, ticket.transition_by) {
-            Some(transition) => {
-                let applied = match writer.do_transition(key, transition).await {
-                    Ok(applied) => applied,
-                    // A transition whose answer was lost is retried, and the retry fails with 400
-                    // because the issue has moved on: look before calling that an error; if it
-                    // did go through, it was applied.
-                    Err(e) => {
-                        if !matches!(
-                            e,
-                            jira::Error::Status {
-                                status: 400 | 409,
-                                ..
-                            }
-                        ) || !reached(client, key, transition).await
-                        {
-                            return Err(e.into());
-                        }
-                        tracing::info!(
-                            "{key} already went through \"{}\" (an earlier attempt was applied)",
-                            transition.name
-                        );
-                        Applied::Sent
-                    }
-                };
-                let to = transition
-                    .to
-                    .as_ref()
-                    .map_or(String::new(), |s| format!(" → \"{}\"", s.name));
-                applied.log(format_args!(
-                    "transitioned {key} with \"{}\"{to}",
-                    transition.name
-                ));
-            }
-            None if status
+        let moved =
+            transition(writer, key, wanted, ticket.transition_by, status.as_deref()).await?;
+        if let Moved::Unavailable(available) = moved {
+            let at = status
                 .as_deref()
-                .is_some_and(|s| s.eq_ignore_ascii_case(wanted)) =>
-            {
-                tracing::info!("{key} is already \"{wanted}\"");
-            }
-            None if origin != Origin::Created => {
-                tracing::warn!(
-                    "transition \"{wanted}\" is not available on {key}{}; leaving the status as it is (available: {})",
-                    status
-                        .as_deref()
-                        .map(|s| format!(" (status \"{s}\")"))
-                        .unwrap_or_default(),
-                    describe_transitions(&available)
-                );
-            }
-            None => {
+                .map(|s| format!(" (status \"{s}\")"))
+                .unwrap_or_default();
+            if origin == Origin::Created {
                 return Err(Error::Mismatch(format!(
-                    "no transition named or leading to {wanted:?} is available on {key}{}; available: {}",
-                    status
-                        .map(|s| format!(" (status \"{s}\")"))
-                        .unwrap_or_default(),
-                    describe_transitions(&available)
+                    "no transition named or leading to {wanted:?} is available on {key}{at}; available: {available}"
                 )));
             }
+            tracing::warn!(
+                "transition \"{wanted}\" is not available on {key}{at}; leaving the status as it is (available: {available})"
+            );
         }
     }
     Ok(())
+}
+
+/// What became of a wanted transition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Moved {
+    /// It was applied (or printed, under `--dry-run`).
+    Applied(Applied),
+    /// The issue already has the wanted status.
+    Already,
+    /// No such transition from the issue's status; the transitions that are available.
+    Unavailable(String),
+}
+
+/// Applies the transition named (or leading to) `wanted` on `key`, whose status is `status` when
+/// known. Whether an unavailable one is an error is the caller's to say.
+pub async fn transition(
+    writer: &Writer<'_>,
+    key: &str,
+    wanted: &str,
+    by: crate::workflow::TransitionBy,
+    status: Option<&str>,
+) -> Result<Moved, Error> {
+    let client = writer.client();
+    let available = client.transitions(key).await?;
+    let Some(transition) = pick_transition_by(&available, wanted, by) else {
+        if status.is_some_and(|s| s.eq_ignore_ascii_case(wanted)) {
+            tracing::info!("{key} is already \"{wanted}\"");
+            return Ok(Moved::Already);
+        }
+        return Ok(Moved::Unavailable(describe_transitions(&available)));
+    };
+    let applied = match writer.do_transition(key, transition).await {
+        Ok(applied) => applied,
+        // A transition whose answer was lost is retried, and the retry fails with 400 because
+        // the issue has moved on: look before calling that an error; if it did go through, it
+        // was applied.
+        Err(e) => {
+            if !matches!(
+                e,
+                jira::Error::Status {
+                    status: 400 | 409,
+                    ..
+                }
+            ) || !reached(client, key, transition).await
+            {
+                return Err(e.into());
+            }
+            tracing::info!(
+                "{key} already went through \"{}\" (an earlier attempt was applied)",
+                transition.name
+            );
+            Applied::Sent
+        }
+    };
+    let to = transition
+        .to
+        .as_ref()
+        .map_or(String::new(), |s| format!(" → \"{}\"", s.name));
+    applied.log(format_args!(
+        "transitioned {key} with \"{}\"{to}",
+        transition.name
+    ));
+    Ok(Moved::Applied(applied))
 }
 
 /// Whether `key` now has the transition's target status.

@@ -80,7 +80,10 @@ fn commands(report: &Report) -> String {
             escape_data(&value)
         );
     }
-    if !matches!(report.decision, Decision::Approved | Decision::Written) {
+    if !matches!(
+        report.decision,
+        Decision::Approved | Decision::Written | Decision::Finished
+    ) {
         let summary = report.summary();
         let text = match (report.decision, &report.message) {
             (Decision::Error, Some(message)) => message.as_str(),

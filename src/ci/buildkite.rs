@@ -82,7 +82,7 @@ impl Sink for Buildkite {
             run(agent, &["meta-data", "set", &key, &value], None)?;
         }
         let style = match report.decision {
-            Decision::Approved | Decision::Written => "success",
+            Decision::Approved | Decision::Written | Decision::Finished => "success",
             Decision::Timeout | Decision::Cancelled => "warning",
             Decision::Rejected | Decision::Error => "error",
         };

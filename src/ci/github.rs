@@ -116,7 +116,7 @@ fn annotation(report: &Report) -> String {
         _ => summary.strip_prefix("jira-gate: ").unwrap_or(&summary),
     };
     match report.decision {
-        Decision::Approved | Decision::Written => {
+        Decision::Approved | Decision::Written | Decision::Finished => {
             format!("::notice title=jira-gate::{}\n", escape_data(text))
         }
         Decision::Rejected | Decision::Timeout | Decision::Error | Decision::Cancelled => {
@@ -159,6 +159,7 @@ fn decision_emoji(decision: Decision) -> &'static str {
     match decision {
         Decision::Approved => "✅",
         Decision::Written => "📝",
+        Decision::Finished => "🏁",
         Decision::Rejected => "❌",
         Decision::Timeout => "⏱️",
         Decision::Error => "⚠️",

@@ -5,11 +5,13 @@
 //! criteria), and the transition. A transition can only be listed for an existing issue; for a
 //! ticket still to be created, the name is checked against the project's statuses instead. The
 //! ticket's fields go through the same create or edit screen checks as in `run`
-//! ([`workflow::shape_fields`]): on the screen, option values allowed.
+//! ([`workflow::shape_fields`]): on the screen, option values allowed. The actions
+//! (`approval.on_*`, `finish.*`, issue 9) have their field names and transitions checked too.
 
 use tokio::time::Instant;
 
 use crate::criteria::Criteria;
+use crate::actions;
 use crate::error::Error;
 use crate::fields::Catalog;
 use crate::jira::models::{IssueType, Project};
@@ -98,6 +100,7 @@ pub async fn run(stanza: &Stanza) -> Result<(), Error> {
     }
     check_statuses(client, stanza, &mut tally).await;
     check_jql(client, stanza, &mut tally).await;
+    check_action_transitions(client, stanza, &mut tally).await;
     let problems = tally.problems;
     if problems == 0 {
         logging::line(Level::Info, "jira-gate check: all good", None);
@@ -169,6 +172,7 @@ async fn check_fields(client: &JiraClient, stanza: &Stanza, tally: &mut Tally) -
     if let Some(approval) = &stanza.approval {
         names.extend(approval.field_names());
     }
+    names.extend(action_field_names(stanza));
     if names.is_empty() {
         return None;
     }
@@ -287,6 +291,59 @@ async fn check_jql(client: &JiraClient, stanza: &Stanza, tally: &mut Tally) {
             ))),
             Err(e) => Err(step::Error::Jira(e)),
         });
+    }
+}
+
+/// The field names of the actions (`approval.on_*`, `finish.*`) not named elsewhere already.
+fn action_field_names(stanza: &Stanza) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for (_, action) in actions::all(stanza) {
+        for (name, _) in &action.fields {
+            if !names.contains(name) && !stanza.ticket.fields.iter().any(|(n, _)| n == name) {
+                names.push(name.clone());
+            }
+        }
+    }
+    names
+}
+
+/// The actions' transitions (issue 9). Jira lists a ticket's transitions only from its current
+/// status, and an action runs from another one (the decision's), so each is checked against the
+/// project's statuses: naming a status is ok; else, one available on the ticket now is ok; else
+/// a note, since it may be a transition's name that only the workflow's other statuses have.
+async fn check_action_transitions(client: &JiraClient, stanza: &Stanza, tally: &mut Tally) {
+    let wanted: Vec<(&str, &str)> = actions::all(stanza)
+        .into_iter()
+        .filter_map(|(key, a)| a.transition.as_deref().map(|t| (key, t)))
+        .collect();
+    let Some(project) = workflow::project_of(&stanza.ticket).filter(|_| !wanted.is_empty()) else {
+        return;
+    };
+    let statuses = match workflow::project_statuses(client, &project).await {
+        Ok(statuses) => statuses,
+        Err(e) => return tally.report::<jira::Error>(Err(e)),
+    };
+    let now = match stanza.ticket.key() {
+        Some(key) => client.transitions(key).await.unwrap_or_default(),
+        None => Vec::new(),
+    };
+    for (key, transition) in wanted {
+        if let Some(status) = statuses.iter().find(|s| s.eq_ignore_ascii_case(transition)) {
+            tally.ok(&format!(
+                "{key}.transition {transition:?} leads to status \"{status}\" of {project}"
+            ));
+        } else if let Some(t) = workflow::pick_transition(&now, transition) {
+            tally.ok(&format!(
+                "{key}.transition {transition:?} is available on {} now (id {})",
+                stanza.ticket.key().unwrap_or_default(),
+                t.id
+            ));
+        } else {
+            note(&format!(
+                "{key}.transition {transition:?} is not a status of {project}; if it is a transition's name, Jira can only tell once the ticket is in the status it starts from (statuses: {})",
+                statuses.join(", ")
+            ));
+        }
     }
 }
 

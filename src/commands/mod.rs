@@ -5,6 +5,7 @@ pub mod check;
 pub mod convert;
 #[cfg(feature = "sandbox")]
 pub mod demo;
+pub mod finish;
 pub mod run;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
@@ -41,6 +42,7 @@ pub async fn run(cli: Cli, logging: &Logging, env: Env) -> Exit {
         }
         Command::Convert(args) => report_error(convert::convert(&args, &env)),
         Command::Run(args) => run::run(args, logging, &env).await,
+        Command::Finish(args) => finish::run(args, logging, &env).await,
         #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => sandbox::run(*args).await,
         #[cfg(feature = "sandbox")]

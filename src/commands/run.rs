@@ -20,7 +20,7 @@ pub async fn run(args: RunArgs, logging: &Logging, env: &Env) -> Exit {
     // Signal handlers first: a SIGTERM while the stanza is still being read (a slow stdin
     // or FIFO) must end with exit 6 and outputs, not the default kill.
     let shutdown = Shutdown::install();
-    let options = match input::outputs(&args, logging, env) {
+    let options = match input::outputs(&args.output, logging, env) {
         Ok(options) => options,
         Err(e) => return super::report_error(Err(e)),
     };
@@ -101,7 +101,7 @@ pub async fn step_and_outputs(
 
 /// Writes the result file and the CI outputs, prints the summary line; returns the exit code
 /// (1 when an output could not be written).
-fn outputs(mut report: Report, options: &Outputs, sink: &dyn ci::Sink) -> Exit {
+pub(super) fn outputs(mut report: Report, options: &Outputs, sink: &dyn ci::Sink) -> Exit {
     let mut failures = Vec::new();
     // The CI outputs first: when they fail the exit code becomes 1, and the result file must say
     // the same (issue 8 #3).

@@ -22,6 +22,15 @@ pub fn validate(args: &ValidateArgs, env: &Env) -> Result<(), Error> {
         &format!("jira-gate: {} is valid: {}", stanza.file, describe(&stanza)),
         None,
     );
+    let actions = crate::actions::all(&stanza);
+    if !actions.is_empty() {
+        let names: Vec<&str> = actions.iter().map(|(key, _)| *key).collect();
+        logging::line(
+            Level::Info,
+            &format!("jira-gate: actions: {}", names.join(", ")),
+            None,
+        );
+    }
     Ok(())
 }
 

@@ -18,6 +18,7 @@
 //! Which source wins (flag > variable > stanza > default) is written down once, in `crate::input`;
 //! [`Overrides`] carries the flags and variables here.
 
+pub mod actions;
 pub mod error;
 pub mod interpolate;
 pub mod load;
@@ -29,8 +30,8 @@ pub mod validate;
 pub use error::Error;
 pub use load::{MAX_STANZA_BYTES, decode, from_str, json_schema};
 pub use model::{
-    Approval, DEFAULT_INTERVAL, DEFAULT_MAX_INTERVAL, DEFAULT_REQUEST_TIMEOUT, DEFAULT_TIMEOUT,
-    Overrides, Stanza, Target, Ticket, WRITE_ONLY_BUDGET, Wake, WakeCheck,
+    Action, Actions, Approval, DEFAULT_INTERVAL, DEFAULT_MAX_INTERVAL, DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_TIMEOUT, Finish, Overrides, Stanza, Target, Ticket, WRITE_ONLY_BUDGET, Wake, WakeCheck,
 };
 pub use raw::{AuthType, RawApproval, RawAuth, RawCriterion, RawJira, RawStanza, RawTicket};
 pub use scalars::{Names, Span, Text};

@@ -33,6 +33,8 @@ pub struct Stanza {
     pub ticket: Ticket,
     /// The wait; `None` means create/update only.
     pub approval: Option<Approval<Named>>,
+    /// `finish.success` and `finish.failure`, for `jira-gate finish`.
+    pub finish: Finish,
     /// Warnings found while validating (e.g. a literal token).
     pub warnings: Vec<String>,
     /// How long the whole step may take: `approval.timeout`, else `--timeout`, else
@@ -145,6 +147,45 @@ pub struct Approval<Id = String> {
     pub order: crate::criteria::Order,
     /// The webhook listener that wakes the wait, if any.
     pub wake: Option<Wake>,
+    /// `on_approve`, `on_reject`, `on_timeout`, `on_cancel` (with `on_cancel_comment` folded in).
+    pub actions: Actions,
+}
+
+/// What to write to the ticket at one ending: `approval.on_*` or `finish.*`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Action {
+    /// Comment text.
+    pub comment: Option<String>,
+    /// Transition name or target status name.
+    pub transition: Option<String>,
+    /// Labels to add.
+    pub labels: Vec<String>,
+    /// Fields by name or id, in the order written.
+    pub fields: Vec<(String, Value)>,
+}
+
+/// The actions of `approval`, one per ending that has one.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Actions {
+    /// `on_approve`.
+    pub on_approve: Option<Action>,
+    /// `on_reject`.
+    pub on_reject: Option<Action>,
+    /// `on_timeout`.
+    pub on_timeout: Option<Action>,
+    /// `on_cancel`, or `on_cancel_comment` as its comment.
+    pub on_cancel: Option<Action>,
+}
+
+/// The `finish` section.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Finish {
+    /// True when the stanza has a `finish` section at all.
+    pub given: bool,
+    /// `finish.success`.
+    pub success: Option<Action>,
+    /// `finish.failure`.
+    pub failure: Option<Action>,
 }
 
 /// `approval.wake`: where to listen for Jira's webhooks and how they prove where they come from.
@@ -214,6 +255,7 @@ impl Approval<Named> {
             on_cancel_comment: self.on_cancel_comment.clone(),
             order: self.order,
             wake: self.wake.clone(),
+            actions: self.actions.clone(),
         })
     }
 }

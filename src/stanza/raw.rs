@@ -22,6 +22,9 @@ pub struct RawStanza {
     /// When to approve or reject. Omit it to only create/update the ticket and exit 0.
     #[serde(default)]
     pub approval: Option<RawApproval>,
+    /// What `jira-gate finish --outcome success|failure` does to the ticket after the deploy.
+    #[serde(default)]
+    pub finish: Option<RawFinish>,
     /// Found while parsing: variables referenced without a default that are set but empty.
     #[serde(skip)]
     #[schemars(skip)]
@@ -145,12 +148,57 @@ pub struct RawApproval {
     /// Give up after this long, exit 4 (default 1h).
     #[serde(default)]
     pub timeout: Option<Span>,
-    /// A comment added to the ticket when the step is cancelled (SIGTERM/SIGINT).
+    /// A comment added to the ticket when the step is cancelled (SIGTERM/SIGINT); shorthand for
+    /// `on_cancel: { comment: ... }` (give one of the two).
     #[serde(default)]
     pub on_cancel_comment: Option<Text>,
+    /// Done to the ticket once it is approved, before the outputs are written.
+    #[serde(default)]
+    pub on_approve: Option<RawAction>,
+    /// Done to the ticket once it is rejected.
+    #[serde(default)]
+    pub on_reject: Option<RawAction>,
+    /// Done to the ticket when the wait times out while it is still pending.
+    #[serde(default)]
+    pub on_timeout: Option<RawAction>,
+    /// Done to the ticket when the step is cancelled (SIGTERM/SIGINT); abandoned when it takes
+    /// longer than cancellation allows (1.5s).
+    #[serde(default)]
+    pub on_cancel: Option<RawAction>,
     /// Read the issue as soon as Jira sends a webhook about it; polling goes on as the safety net.
     #[serde(default)]
     pub wake: Option<RawWake>,
+}
+
+/// Writes to the ticket at an ending (`approval.on_*`, `finish.*`). A failed action is logged and
+/// reported in the result's `actions`; it does not change the run's exit code.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAction {
+    /// A comment to add.
+    #[serde(default)]
+    pub comment: Option<Text>,
+    /// A transition to apply, by transition name or target status name.
+    #[serde(default)]
+    pub transition: Option<Text>,
+    /// Labels to add (no spaces); the ticket keeps its other labels.
+    #[serde(default)]
+    pub labels: Option<Vec<Text>>,
+    /// Fields to set, by display name or id.
+    #[serde(default)]
+    pub fields: Option<BTreeMap<String, Value>>,
+}
+
+/// `jira-gate finish`: what to do to the gate's ticket once the deploy is over.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawFinish {
+    /// `finish --outcome success`: e.g. `{ transition: Done, comment: "Deployed." }`.
+    #[serde(default)]
+    pub success: Option<RawAction>,
+    /// `finish --outcome failure`: e.g. `{ transition: Back to review }`.
+    #[serde(default)]
+    pub failure: Option<RawAction>,
 }
 
 /// A listener for Jira webhooks that wakes the wait (SPEC section 10).

@@ -58,6 +58,8 @@ impl RawStanza {
             .map(|raw| validate_approval(raw, overrides))
             .transpose()
             .map_err(invalid)?;
+        let finish = super::actions::of_finish(self.finish)
+            .map_err(|b| invalid(problem(b.key, b.message, Some(b.hint))))?;
         let budget = approval
             .as_ref()
             .map(|a| a.timeout)
@@ -71,6 +73,7 @@ impl RawStanza {
             jira,
             ticket,
             approval,
+            finish,
             warnings,
             budget,
         })
@@ -459,7 +462,12 @@ fn validate_auth(
 }
 
 #[allow(clippy::too_many_lines)] // the approval section's keys in the order the README lists them
-fn validate_approval(raw: RawApproval, overrides: &Overrides) -> Result<Approval<Named>, Problem> {
+fn validate_approval(
+    mut raw: RawApproval,
+    overrides: &Overrides,
+) -> Result<Approval<Named>, Problem> {
+    let actions = super::actions::of_approval(&mut raw)
+        .map_err(|b| problem(b.key, b.message, Some(b.hint)))?;
     let approve = build_criteria(raw.approve_when, "approval.approve_when")?;
     let reject = raw
         .reject_when
@@ -546,6 +554,7 @@ fn validate_approval(raw: RawApproval, overrides: &Overrides) -> Result<Approval
         on_cancel_comment: nonempty(raw.on_cancel_comment),
         order: crate::criteria::Order::RejectionFirst,
         wake: raw.wake.map(validate_wake).transpose()?,
+        actions,
     })
 }
 

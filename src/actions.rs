@@ -1,0 +1,299 @@
+//! Write-back actions (issue 9): what `approval.on_approve`, `on_reject`, `on_timeout`,
+//! `on_cancel` and `finish.success` / `finish.failure` write to the ticket.
+//!
+//! An action is up to four writes, made in this order through the step's own write paths
+//! ([`crate::step`], [`crate::workflow::shape_fields`], the dry-run [`Writer`]): `fields` (one
+//! edit, checked against the edit screen as the ticket's fields are), `labels` (added), `comment`,
+//! `transition` (last, since a closing status may make the ticket read-only). Each write is tried
+//! even when an earlier one failed, and each is reported as an [`ActionResult`]. Whether a failure
+//! changes the exit is the caller's: never for `on_*` (`gate.rs`), always for `finish`.
+//!
+//! Which ending runs which action: approved → `on_approve`, rejected → `on_reject`, timeout →
+//! `on_timeout`, cancelled → `on_cancel`; an error, a write-only step and any other ending (a
+//! `blocked` change window) run none.
+
+use serde_json::{Map, Value as Json, json};
+
+use crate::dry_run::{Applied, Writer};
+use crate::exit::Exit;
+use crate::fields::Catalog;
+use crate::outcome::{ActionResult, ActionStatus, Decision};
+use crate::stanza::{Action, Actions};
+use crate::step::{self, Moved};
+use crate::workflow::{Screen, TransitionBy, shape_fields};
+
+/// The action of an ending, with its name in the stanza; `None` when the ending has none.
+pub fn for_decision(actions: &Actions, decision: Decision) -> Option<(&'static str, &Action)> {
+    let (name, action) = match decision {
+        Decision::Approved => ("on_approve", &actions.on_approve),
+        Decision::Rejected => ("on_reject", &actions.on_reject),
+        Decision::Timeout => ("on_timeout", &actions.on_timeout),
+        Decision::Cancelled => ("on_cancel", &actions.on_cancel),
+        _ => return None,
+    };
+    action.as_ref().map(|a| (name, a))
+}
+
+/// Every action of the stanza with its key: `approval.on_*`, then `finish.success` and
+/// `finish.failure` (for `check`).
+pub fn all(stanza: &crate::stanza::Stanza) -> Vec<(&'static str, &Action)> {
+    let mut all = Vec::new();
+    if let Some(approval) = &stanza.approval {
+        let a = &approval.actions;
+        all.extend([
+            ("approval.on_approve", &a.on_approve),
+            ("approval.on_reject", &a.on_reject),
+            ("approval.on_timeout", &a.on_timeout),
+            ("approval.on_cancel", &a.on_cancel),
+        ]);
+    }
+    all.extend([
+        ("finish.success", &stanza.finish.success),
+        ("finish.failure", &stanza.finish.failure),
+    ]);
+    all.into_iter()
+        .filter_map(|(key, action)| action.as_ref().map(|a| (key, a)))
+        .collect()
+}
+
+/// Where an action writes: the ticket, and its status when known (a transition to the status the
+/// ticket already has is then not a failure).
+#[derive(Debug, Clone, Copy)]
+pub struct On<'a> {
+    /// The issue key.
+    pub key: &'a str,
+    /// Its status at the last read.
+    pub status: Option<&'a str>,
+}
+
+/// Runs `action` (named `name`, e.g. `on_approve`) on the ticket, pushing one [`ActionResult`] per
+/// write into `results` as soon as it is known, so that a caller that stops waiting still has
+/// those. Returns the exit of the first failure, if one failed.
+pub async fn run(
+    writer: &Writer<'_>,
+    on: On<'_>,
+    name: &str,
+    action: &Action,
+    results: &mut Vec<ActionResult>,
+) -> Option<Exit> {
+    tracing::info!("{name}: {} on {}", describe(action), on.key);
+    let mut failed = None;
+    for write in writes(action) {
+        let outcome = match write {
+            "fields" => set_fields(writer, on.key, action).await,
+            "labels" => add_labels(writer, on.key, &action.labels).await,
+            "comment" => comment(writer, on.key, action.comment.as_deref()).await,
+            _ => move_to(writer, on, action).await,
+        };
+        let (result, error) = match outcome {
+            Ok(Applied::Printed) => (ActionStatus::DryRun, None),
+            Ok(_) => (ActionStatus::Ok, None),
+            Err(e) => {
+                let text = crate::error::describe_step(&e);
+                tracing::warn!("{name}: the {write} of {} failed: {text}", on.key);
+                failed = failed.or(Some(e.exit()));
+                (ActionStatus::Failed, Some(text))
+            }
+        };
+        results.push(ActionResult {
+            action: name.to_owned(),
+            write,
+            result,
+            error,
+        });
+    }
+    failed
+}
+
+/// Reports every write of `action` not reported yet in `results` as abandoned, because `why`.
+pub fn abandon(name: &str, action: &Action, why: &str, results: &mut Vec<ActionResult>) {
+    let left: Vec<&'static str> = writes(action)
+        .into_iter()
+        .filter(|w| !results.iter().any(|r| r.action == name && r.write == *w))
+        .collect();
+    if left.is_empty() {
+        return;
+    }
+    tracing::warn!("{name}: abandoned ({why}): {} not done", left.join(", "));
+    results.extend(left.into_iter().map(|write| ActionResult {
+        action: name.to_owned(),
+        write,
+        result: ActionStatus::Abandoned,
+        error: Some(why.to_owned()),
+    }));
+}
+
+/// The keys `action` writes, in the order they are written.
+fn writes(action: &Action) -> Vec<&'static str> {
+    [
+        ("fields", !action.fields.is_empty()),
+        ("labels", !action.labels.is_empty()),
+        ("comment", action.comment.is_some()),
+        ("transition", action.transition.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(write, set)| set.then_some(write))
+    .collect()
+}
+
+/// "comment, transition \"Done\"", for the log.
+fn describe(action: &Action) -> String {
+    writes(action)
+        .into_iter()
+        .map(|w| match (w, &action.transition) {
+            ("transition", Some(t)) => format!("transition {t:?}"),
+            ("labels", _) => format!("labels {}", action.labels.join(", ")),
+            _ => w.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The comment, through the writer's `add_comment` (the path of `ticket.comment`). A comment
+/// whose answer was lost is not repeated (it could be posted twice), and reported as failed.
+async fn comment(
+    writer: &Writer<'_>,
+    key: &str,
+    text: Option<&str>,
+) -> Result<Applied, step::Error> {
+    let applied = writer
+        .add_comment(key, text.unwrap_or_default())
+        .await
+        .map_err(|e| match e {
+            crate::jira::Error::Ambiguous { cause, .. } => step::Error::Mismatch(format!(
+                "the comment may or may not have been posted ({cause}); not repeating it"
+            )),
+            other => other.into(),
+        })?;
+    applied.log(format_args!("commented on {key}"));
+    Ok(applied)
+}
+
+/// The action's fields, by name or id, as one edit checked against the issue's edit screen.
+async fn set_fields(
+    writer: &Writer<'_>,
+    key: &str,
+    action: &Action,
+) -> Result<Applied, step::Error> {
+    let client = writer.client();
+    let catalog = Catalog::new(client.fields().await?);
+    let body = shape_fields(client, &action.fields, &catalog, Screen::Edit(key)).await?;
+    let applied = writer
+        .edit_issue(key, Json::Object(body), Json::Object(Map::new()))
+        .await?;
+    applied.log(format_args!("set the fields of {key}"));
+    Ok(applied)
+}
+
+/// Adds labels; the issue keeps the ones it has.
+async fn add_labels(
+    writer: &Writer<'_>,
+    key: &str,
+    labels: &[String],
+) -> Result<Applied, step::Error> {
+    let adds: Vec<Json> = labels.iter().map(|l| json!({"add": l})).collect();
+    let applied = writer
+        .edit_issue(
+            key,
+            Json::Object(Map::new()),
+            json!({"labels": Json::Array(adds)}),
+        )
+        .await?;
+    applied.log(format_args!("labelled {key} {}", labels.join(", ")));
+    Ok(applied)
+}
+
+/// The transition, by name or target status; an unavailable one is a failure that lists the
+/// available ones.
+async fn move_to(writer: &Writer<'_>, on: On<'_>, action: &Action) -> Result<Applied, step::Error> {
+    let wanted = action.transition.as_deref().unwrap_or_default();
+    match step::transition(
+        writer,
+        on.key,
+        wanted,
+        TransitionBy::NameOrStatus,
+        on.status,
+    )
+    .await?
+    {
+        Moved::Applied(applied) => Ok(applied),
+        Moved::Already => Ok(Applied::Nothing),
+        Moved::Unavailable(available) => Err(step::Error::Mismatch(format!(
+            "no transition named or leading to {wanted:?} is available on {}{}; available: {available} (hint: check the transition's name in the workflow)",
+            on.key,
+            on.status
+                .map(|s| format!(" (status \"{s}\")"))
+                .unwrap_or_default()
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn action() -> Action {
+        Action {
+            comment: Some("done".into()),
+            transition: Some("Done".into()),
+            labels: vec!["deployed".into()],
+            fields: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn each_ending_runs_its_own_action() {
+        let actions = Actions {
+            on_approve: Some(action()),
+            on_timeout: Some(Action::default()),
+            ..Actions::default()
+        };
+        assert_eq!(
+            for_decision(&actions, Decision::Approved).map(|(n, _)| n),
+            Some("on_approve")
+        );
+        assert_eq!(
+            for_decision(&actions, Decision::Timeout).map(|(n, _)| n),
+            Some("on_timeout")
+        );
+        for none in [
+            Decision::Rejected,
+            Decision::Cancelled,
+            Decision::Error,
+            Decision::Written,
+            Decision::Finished,
+        ] {
+            assert!(for_decision(&actions, none).is_none(), "{none:?}");
+        }
+    }
+
+    #[test]
+    fn writes_are_ordered_and_abandoned_ones_reported() {
+        assert_eq!(writes(&action()), ["labels", "comment", "transition"]);
+        assert_eq!(
+            describe(&action()),
+            "labels deployed, comment, transition \"Done\""
+        );
+        let mut results = vec![ActionResult {
+            action: "on_cancel".into(),
+            write: "labels",
+            result: ActionStatus::Ok,
+            error: None,
+        }];
+        abandon("on_cancel", &action(), "out of time", &mut results);
+        let left: Vec<(&str, ActionStatus)> = results.iter().map(|r| (r.write, r.result)).collect();
+        assert_eq!(
+            left,
+            [
+                ("labels", ActionStatus::Ok),
+                ("comment", ActionStatus::Abandoned),
+                ("transition", ActionStatus::Abandoned)
+            ]
+        );
+        let json = serde_json::to_value(&results[1]).unwrap();
+        assert_eq!(
+            json,
+            json!({"action": "on_cancel", "write": "comment", "result": "abandoned", "error": "out of time"})
+        );
+    }
+}
