@@ -18,6 +18,7 @@ pub mod exit;
 pub mod fields;
 pub mod gate;
 pub mod harness;
+pub mod hold;
 pub mod input;
 pub mod jira;
 pub mod logging;

@@ -26,6 +26,9 @@ pub enum Decision {
     Cancelled,
     /// No `approval` section: the ticket was created or updated and the step is done.
     Written,
+    /// Approved, but the change window closed, opens after the timeout, or a freeze lasts past
+    /// it (issue 9); `message` says which.
+    Blocked,
 }
 
 impl Decision {
@@ -38,6 +41,7 @@ impl Decision {
             Decision::Error => "error",
             Decision::Cancelled => "cancelled",
             Decision::Written => "written",
+            Decision::Blocked => "blocked",
         }
     }
 
@@ -49,6 +53,7 @@ impl Decision {
             Decision::Timeout => Exit::Timeout,
             Decision::Error => Exit::Jira,
             Decision::Cancelled => Exit::Cancelled,
+            Decision::Blocked => Exit::Blocked,
         }
     }
 }

@@ -29,8 +29,8 @@ pub mod validate;
 pub use error::Error;
 pub use load::{MAX_STANZA_BYTES, decode, from_str, json_schema};
 pub use model::{
-    Approval, DEFAULT_INTERVAL, DEFAULT_MAX_INTERVAL, DEFAULT_REQUEST_TIMEOUT, DEFAULT_TIMEOUT,
-    Overrides, Stanza, Target, Ticket, WRITE_ONLY_BUDGET, Wake, WakeCheck,
+    Approval, Bound, ChangeWindow, DEFAULT_INTERVAL, DEFAULT_MAX_INTERVAL, DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_TIMEOUT, Overrides, Stanza, Target, Ticket, WRITE_ONLY_BUDGET, Wake, WakeCheck,
 };
 pub use raw::{AuthType, RawApproval, RawAuth, RawCriterion, RawJira, RawStanza, RawTicket};
 pub use scalars::{Names, Span, Text};

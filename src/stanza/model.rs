@@ -8,6 +8,7 @@ use crate::criteria::{Criteria, Named};
 use crate::jira::ClientConfig;
 use crate::secret::Secret;
 use crate::value::Value;
+use crate::window::{Freeze, Zone};
 
 /// Default first gap between polls.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
@@ -145,6 +146,74 @@ pub struct Approval<Id = String> {
     pub order: crate::criteria::Order,
     /// The webhook listener that wakes the wait, if any.
     pub wake: Option<Wake>,
+    /// The change window an approved change waits for (issue 9).
+    pub window: Option<ChangeWindow<Id>>,
+    /// Periods when nothing may deploy (issue 9).
+    pub freeze: Vec<Freeze>,
+}
+
+/// `approval.window`: where each bound comes from, and the zone its times are shown in.
+#[derive(Debug, Clone)]
+pub struct ChangeWindow<Id = String> {
+    /// When the change may go from.
+    pub start: Bound<Id>,
+    /// When it may no longer go.
+    pub end: Bound<Id>,
+    /// `window.timezone` (UTC when not written).
+    pub zone: Zone,
+}
+
+/// One side of a change window.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Bound<Id = String> {
+    /// Not written: open on this side.
+    Open,
+    /// A fixed time.
+    At(jiff::Timestamp),
+    /// A date-time field of the ticket, read with every poll.
+    Field {
+        /// As written: display name or id.
+        name: String,
+        /// The field id, once resolved.
+        id: Id,
+    },
+}
+
+impl<Id> ChangeWindow<Id> {
+    /// The field names (as written) the bounds read.
+    pub fn field_names(&self) -> Vec<String> {
+        [&self.start, &self.end]
+            .into_iter()
+            .filter_map(|b| match b {
+                Bound::Field { name, .. } => Some(name.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+impl ChangeWindow<Named> {
+    /// The same window with its field names replaced by ids.
+    pub fn resolve<E>(
+        &self,
+        resolve: &mut dyn FnMut(&str) -> Result<String, E>,
+    ) -> Result<ChangeWindow, E> {
+        let mut bound = |b: &Bound<Named>| -> Result<Bound, E> {
+            Ok(match b {
+                Bound::Open => Bound::Open,
+                Bound::At(t) => Bound::At(*t),
+                Bound::Field { name, .. } => Bound::Field {
+                    name: name.clone(),
+                    id: resolve(name)?,
+                },
+            })
+        };
+        Ok(ChangeWindow {
+            start: bound(&self.start)?,
+            end: bound(&self.end)?,
+            zone: self.zone.clone(),
+        })
+    }
 }
 
 /// `approval.wake`: where to listen for Jira's webhooks and how they prove where they come from.
@@ -184,6 +253,7 @@ impl<Id> Approval<Id> {
     pub fn field_names(&self) -> Vec<String> {
         let mut names = self.approve.field_names();
         names.extend(self.reject.iter().flat_map(Criteria::field_names));
+        names.extend(self.window.iter().flat_map(ChangeWindow::field_names));
         names
     }
 
@@ -214,6 +284,12 @@ impl Approval<Named> {
             on_cancel_comment: self.on_cancel_comment.clone(),
             order: self.order,
             wake: self.wake.clone(),
+            window: self
+                .window
+                .as_ref()
+                .map(|w| w.resolve(resolve))
+                .transpose()?,
+            freeze: self.freeze.clone(),
         })
     }
 }

@@ -1,0 +1,217 @@
+//! The change window around the wait (issue 9, SPEC section 7): once the criteria approve, the
+//! change goes only inside `approval.window` and outside every `approval.freeze`.
+//!
+//! [`Held`] wraps the run's [`IssueSource`] and answers [`IssueSource::hold`] from what the same
+//! read brought (the window's fields are among the poll's fields, so no extra request) and the
+//! clock, through the pure [`crate::window::state`]. `poll::wait` keeps reading at its cadence
+//! while the window holds an approval, so a rejection still ends the wait with 3.
+//!
+//! A window field that is empty on the ticket counts as "not planned yet": the step keeps waiting
+//! (one log line) for someone to fill it in, and ends blocked (7) if nobody does by the timeout.
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde_json::Value as Json;
+use tokio::time::Instant;
+
+use crate::criteria::Snapshot;
+use crate::jira;
+use crate::poll::{Hold, IssueSource};
+use crate::stanza::{Approval, Bound, ChangeWindow};
+use crate::window::{self, Freeze, State, Window};
+
+/// Read a little after the window opens, so that the clock read then is surely past it.
+const SLACK: Duration = Duration::from_millis(200);
+
+/// The run's issue source with the window's say over approvals.
+pub struct Held<'a, S> {
+    inner: &'a S,
+    key: &'a str,
+    window: Option<&'a ChangeWindow>,
+    freezes: &'a [Freeze],
+    deadline: Instant,
+    /// The last hold logged, so a line is written when it changes, not at every poll.
+    logged: RefCell<Option<String>>,
+}
+
+impl<'a, S: IssueSource> Held<'a, S> {
+    /// Wraps `inner`, reading the window and freezes of `approval`; the wait ends at `deadline`.
+    pub fn new(inner: &'a S, key: &'a str, approval: &'a Approval, deadline: Instant) -> Self {
+        Held {
+            inner,
+            key,
+            window: approval.window.as_ref(),
+            freezes: &approval.freeze,
+            deadline,
+            logged: RefCell::new(None),
+        }
+    }
+
+    /// The hold at wall-clock `now` (which is `at` on the wait's clock).
+    fn decide(&self, snapshot: &Snapshot, now: Timestamp, at: Instant) -> Hold {
+        if self.window.is_none() && self.freezes.is_empty() {
+            return Hold::Go;
+        }
+        let window = match self.bounds(snapshot) {
+            Ok(window) => window,
+            Err(hold) => return hold,
+        };
+        let zone = self.window.map(|w| &w.zone);
+        let deadline = add(now, self.deadline.saturating_duration_since(at));
+        match window::state(now, &window, self.freezes) {
+            State::Open => {
+                if self.logged.borrow_mut().take().is_some() {
+                    tracing::info!("{}: the change window is open", self.key);
+                }
+                Hold::Go
+            }
+            State::Closed(end) => {
+                let zone = zone.cloned().unwrap_or_else(window::Zone::utc);
+                Hold::Block(if end <= now {
+                    format!(
+                        "approved, but the change window closed at {}",
+                        zone.show(end)
+                    )
+                } else {
+                    format!(
+                        "approved, but the change window closes at {} before the freeze ends",
+                        zone.show(end)
+                    )
+                })
+            }
+            State::WaitUntil(t) => {
+                let zone = zone.cloned().unwrap_or_else(window::Zone::utc);
+                if t > deadline {
+                    return Hold::Block(format!(
+                        "approved, but the change window opens at {}, after the timeout at {}",
+                        zone.show(t),
+                        zone.show(deadline)
+                    ));
+                }
+                let until = at + t.duration_since(now).unsigned_abs() + SLACK;
+                self.wait(
+                    Some(until),
+                    format!(
+                        "approved; waiting for the change window to open at {}",
+                        zone.show(t)
+                    ),
+                )
+            }
+            State::FrozenUntil(t) => {
+                let freeze = self.freezes.iter().find(|f| f.active_until(now).is_some());
+                let zone = freeze.map_or_else(window::Zone::utc, |f| f.zone().clone());
+                let which = freeze.map(Freeze::describe).unwrap_or_default();
+                if t > deadline {
+                    return Hold::Block(format!(
+                        "approved, but frozen until {}, after the timeout at {} ({which})",
+                        zone.show(t),
+                        zone.show(deadline)
+                    ));
+                }
+                let until = at + t.duration_since(now).unsigned_abs() + SLACK;
+                self.wait(
+                    Some(until),
+                    format!(
+                        "approved, but frozen until {}; waiting ({which})",
+                        zone.show(t)
+                    ),
+                )
+            }
+        }
+    }
+
+    /// The window's bounds on this read; a hold when a field of the ticket gives no time.
+    fn bounds(&self, snapshot: &Snapshot) -> Result<Window, Hold> {
+        match self.window.map(|w| bounds(w, snapshot)).transpose() {
+            Ok(window) => Ok(window.unwrap_or_default()),
+            Err(Unread::Empty(name)) => Err(self.wait(
+                None,
+                format!(
+                    "approved, but the change window's field {name:?} is empty on {}; waiting for it to be planned",
+                    self.key
+                ),
+            )),
+            Err(Unread::Bad(name, text)) => Err(Hold::Block(format!(
+                "approved, but the change window's field {name:?} on {} holds `{text}`, not a date-time",
+                self.key
+            ))),
+        }
+    }
+
+    /// Keep waiting; the reason is logged once, when it changes.
+    fn wait(&self, until: Option<Instant>, reason: String) -> Hold {
+        let mut logged = self.logged.borrow_mut();
+        if logged.as_deref() != Some(reason.as_str()) {
+            tracing::info!("{}: {reason}", self.key);
+            *logged = Some(reason.clone());
+        }
+        Hold::Wait { until, reason }
+    }
+}
+
+impl<S: IssueSource> IssueSource for Held<'_, S> {
+    async fn read(&self) -> Result<Snapshot, jira::Error> {
+        self.inner.read().await
+    }
+
+    fn hold(&self, snapshot: &Snapshot) -> Hold {
+        self.decide(snapshot, Timestamp::now(), Instant::now())
+    }
+}
+
+/// The field ids the window reads, to add to the poll's fields.
+pub fn field_ids(approval: &Approval) -> Vec<String> {
+    approval
+        .window
+        .iter()
+        .flat_map(|w| [&w.start, &w.end])
+        .filter_map(|b| match b {
+            Bound::Field { id, .. } => Some(id.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Why a window field gave no time.
+enum Unread {
+    /// The field is empty (null, missing or blank): name.
+    Empty(String),
+    /// It holds something else: name, text.
+    Bad(String, String),
+}
+
+/// The window's bounds on this read of the ticket.
+fn bounds(window: &ChangeWindow, snapshot: &Snapshot) -> Result<Window, Unread> {
+    let side = |bound: &Bound| -> Result<Option<Timestamp>, Unread> {
+        match bound {
+            Bound::Open => Ok(None),
+            Bound::At(t) => Ok(Some(*t)),
+            Bound::Field { name, id } => match snapshot.fields.get(id) {
+                None | Some(Json::Null) => Err(Unread::Empty(name.clone())),
+                Some(Json::String(text)) if text.trim().is_empty() => {
+                    Err(Unread::Empty(name.clone()))
+                }
+                Some(Json::String(text)) => window
+                    .zone
+                    .parse_date_or_time(text, false)
+                    .map(Some)
+                    .map_err(|_| Unread::Bad(name.clone(), text.clone())),
+                Some(other) => Err(Unread::Bad(name.clone(), other.to_string())),
+            },
+        }
+    };
+    Ok(Window {
+        start: side(&window.start)?,
+        end: side(&window.end)?,
+    })
+}
+
+/// `t` plus a duration, saturating at jiff's range.
+fn add(t: Timestamp, d: Duration) -> Timestamp {
+    jiff::SignedDuration::try_from(d)
+        .ok()
+        .and_then(|d| t.checked_add(d).ok())
+        .unwrap_or(Timestamp::MAX)
+}
