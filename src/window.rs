@@ -266,6 +266,15 @@ pub fn state(now: Timestamp, window: &Window, freezes: &[Freeze]) -> State {
     }
 }
 
+/// A date-time field's value as Jira takes it on write, `2026-12-05T01:00:00.000+0000` (API-NOTES
+/// 4.2b): from RFC 3339, Jira's own format, or `YYYY-MM-DD HH:MM` read as UTC.
+pub fn jira_datetime(text: &str) -> Result<String, String> {
+    let t = Zone::utc().parse_time(text)?;
+    Ok(t.to_zoned(TimeZone::UTC)
+        .strftime("%Y-%m-%dT%H:%M:%S%.3f%z")
+        .to_string())
+}
+
 /// croner's messages start with a capital and end with a full stop; ours do neither.
 fn lowercase_first(message: &str) -> String {
     let message = message.trim_end_matches('.');
@@ -465,6 +474,23 @@ mod tests {
             Zone::named("Europe/Berlni").unwrap_err(),
             "`Europe/Berlni` is not a known time zone"
         );
+    }
+
+    #[test]
+    fn date_times_are_written_in_jiras_format() {
+        for text in [
+            "2026-12-05T02:00:00+01:00",
+            "2026-12-05T02:00:00.000+0100",
+            "2026-12-05 01:00",
+            "2026-12-05T01:00:00Z",
+        ] {
+            assert_eq!(
+                jira_datetime(text).unwrap(),
+                "2026-12-05T01:00:00.000+0000",
+                "{text}"
+            );
+        }
+        assert!(jira_datetime("next friday").is_err());
     }
 
     #[test]
