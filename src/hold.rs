@@ -215,3 +215,171 @@ fn add(t: Timestamp, d: Duration) -> Timestamp {
         .and_then(|d| t.checked_add(d).ok())
         .unwrap_or(Timestamp::MAX)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::window::{Pattern, Zone};
+
+    /// Never read: the tests ask the hold only.
+    struct NoReads;
+
+    impl IssueSource for NoReads {
+        async fn read(&self) -> Result<Snapshot, jira::Error> {
+            unreachable!("the hold is asked without a read")
+        }
+    }
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    fn planned(start: Option<&str>, end: Option<&str>) -> Snapshot {
+        let mut fields = serde_json::Map::new();
+        for (id, value) in [("customfield_10060", start), ("customfield_10061", end)] {
+            fields.insert(
+                id.into(),
+                value.map_or(Json::Null, |v| Json::String(v.into())),
+            );
+        }
+        Snapshot {
+            status: "Approved".into(),
+            fields,
+            ..Snapshot::default()
+        }
+    }
+
+    fn fields_window() -> ChangeWindow {
+        ChangeWindow {
+            start: Bound::Field {
+                name: "Planned start".into(),
+                id: "customfield_10060".into(),
+            },
+            end: Bound::Field {
+                name: "Planned end".into(),
+                id: "customfield_10061".into(),
+            },
+            zone: Zone::named("Europe/Berlin").unwrap(),
+        }
+    }
+
+    /// The hold at `now` for a wait whose deadline is `left` away.
+    fn hold_at(
+        window: Option<&ChangeWindow>,
+        freezes: &[Freeze],
+        snapshot: &Snapshot,
+        now: &str,
+        left: Duration,
+    ) -> (Hold, Instant) {
+        let start = Instant::now();
+        let held = Held {
+            inner: &NoReads,
+            key: "OPS-1",
+            window,
+            freezes,
+            deadline: start + left,
+            logged: RefCell::new(None),
+        };
+        (held.decide(snapshot, at(now), start), start)
+    }
+
+    const HOUR: Duration = Duration::from_secs(3600);
+
+    #[test]
+    fn the_tickets_fields_open_and_close_the_window() {
+        let window = fields_window();
+        let ticket = planned(
+            Some("2026-12-05T02:00:00.000+0100"),
+            Some("2026-12-05T04:00:00.000+0100"),
+        );
+        // Half an hour early, an hour left: wait for the opening, in Berlin time and UTC.
+        let (hold, start) = hold_at(Some(&window), &[], &ticket, "2026-12-05T00:30:00Z", HOUR);
+        let Hold::Wait { until, reason } = hold else {
+            panic!("{hold:?}")
+        };
+        assert_eq!(until, Some(start + Duration::from_secs(30 * 60) + SLACK));
+        assert_eq!(
+            reason,
+            "approved; waiting for the change window to open at 2026-12-05 02:00:00 CET (Europe/Berlin) = 2026-12-05 01:00:00 UTC"
+        );
+        // Only ten minutes left: blocked at once.
+        let (hold, _) = hold_at(
+            Some(&window),
+            &[],
+            &ticket,
+            "2026-12-05T00:30:00Z",
+            Duration::from_secs(600),
+        );
+        assert!(
+            matches!(&hold, Hold::Block(r) if r.contains("opens at 2026-12-05 02:00:00 CET") && r.contains("after the timeout at 2026-12-05 01:40:00 CET")),
+            "{hold:?}"
+        );
+        // Inside: go. After: closed.
+        let (hold, _) = hold_at(Some(&window), &[], &ticket, "2026-12-05T01:30:00Z", HOUR);
+        assert_eq!(hold, Hold::Go);
+        let (hold, _) = hold_at(Some(&window), &[], &ticket, "2026-12-05T03:00:00Z", HOUR);
+        assert_eq!(
+            hold,
+            Hold::Block(
+                "approved, but the change window closed at 2026-12-05 04:00:00 CET (Europe/Berlin) = 2026-12-05 03:00:00 UTC"
+                    .into()
+            )
+        );
+    }
+
+    #[test]
+    fn an_empty_field_waits_and_a_wrong_one_blocks() {
+        let window = fields_window();
+        let (hold, _) = hold_at(
+            Some(&window),
+            &[],
+            &planned(None, Some("2026-12-05T04:00:00.000+0100")),
+            "2026-12-05T00:30:00Z",
+            HOUR,
+        );
+        assert!(
+            matches!(&hold, Hold::Wait { until: None, reason } if reason.contains("field \"Planned start\" is empty on OPS-1")),
+            "{hold:?}"
+        );
+        let (hold, _) = hold_at(
+            Some(&window),
+            &[],
+            &planned(Some("soon"), None),
+            "2026-12-05T00:30:00Z",
+            HOUR,
+        );
+        assert!(
+            matches!(&hold, Hold::Block(r) if r.contains("holds `soon`, not a date-time")),
+            "{hold:?}"
+        );
+    }
+
+    #[test]
+    fn a_freeze_waits_or_blocks_and_no_window_goes() {
+        let weekend = [Freeze::Cron {
+            start: Pattern::parse("0 18 * * FRI").unwrap(),
+            end: Pattern::parse("0 8 * * MON").unwrap(),
+            zone: Zone::named("Europe/Berlin").unwrap(),
+        }];
+        let ticket = planned(None, None);
+        // Monday 07:30 Berlin: frozen for half an hour more.
+        let (hold, start) = hold_at(None, &weekend, &ticket, "2026-12-07T06:30:00Z", HOUR);
+        let Hold::Wait { until, reason } = hold else {
+            panic!("{hold:?}")
+        };
+        assert_eq!(until, Some(start + Duration::from_secs(30 * 60) + SLACK));
+        assert!(
+            reason.starts_with("approved, but frozen until 2026-12-07 08:00:00 CET (Europe/Berlin) = 2026-12-07 07:00:00 UTC"),
+            "{reason}"
+        );
+        // Saturday: the freeze lasts past an hour's timeout.
+        let (hold, _) = hold_at(None, &weekend, &ticket, "2026-12-05T12:00:00Z", HOUR);
+        assert!(
+            matches!(&hold, Hold::Block(r) if r.starts_with("approved, but frozen until 2026-12-07 08:00:00 CET")),
+            "{hold:?}"
+        );
+        // Neither a window nor a freeze: every approval goes.
+        let (hold, _) = hold_at(None, &[], &ticket, "2026-12-05T12:00:00Z", HOUR);
+        assert_eq!(hold, Hold::Go);
+    }
+}

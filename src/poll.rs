@@ -453,6 +453,70 @@ mod tests {
         }
     }
 
+    /// Approved at every read; the change window opens at `opens` (issue 9).
+    struct Windowed {
+        opens: Option<Instant>,
+        reads: RefCell<Vec<Instant>>,
+    }
+
+    impl IssueSource for Windowed {
+        async fn read(&self) -> Result<Snapshot, jira::Error> {
+            self.reads.borrow_mut().push(Instant::now());
+            Ok(Snapshot {
+                status: "Approved".into(),
+                ..Snapshot::default()
+            })
+        }
+
+        fn hold(&self, _snapshot: &Snapshot) -> Hold {
+            match self.opens {
+                Some(opens) if Instant::now() >= opens => Hold::Go,
+                until => Hold::Wait {
+                    until,
+                    reason: "not open yet".into(),
+                },
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_held_approval_goes_when_the_window_opens_not_at_the_next_gap() {
+        let start = Instant::now();
+        let source = Windowed {
+            opens: Some(start + Duration::from_secs(25)),
+            reads: RefCell::default(),
+        };
+        let deadline = start + Duration::from_secs(600);
+        let gaps = (Duration::from_secs(60), Duration::from_secs(60));
+        let mut seen = Seen::default();
+        let end = wait_on(&source, gaps, deadline, true, &mut seen).await;
+        assert!(matches!(end, End::Decided(Verdict::Approved)), "{end:?}");
+        assert_eq!(Instant::now() - start, Duration::from_secs(25));
+        assert_eq!(seen.polls, 2, "{:?}", source.reads.borrow());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_approval_held_at_the_deadline_ends_blocked() {
+        let start = Instant::now();
+        let source = Windowed {
+            opens: None,
+            reads: RefCell::default(),
+        };
+        let mut seen = Seen::default();
+        let end = wait_for_windowed(&source, start + Duration::from_secs(120), &mut seen).await;
+        assert!(
+            matches!(&end, End::Blocked(r) if r == "not open yet"),
+            "{end:?}"
+        );
+        assert_eq!(Instant::now() - start, Duration::from_secs(120));
+        assert!(seen.polls >= 3, "kept reading while held: {}", seen.polls);
+    }
+
+    async fn wait_for_windowed(source: &Windowed, deadline: Instant, seen: &mut Seen) -> End {
+        let gaps = (Duration::from_secs(10), Duration::from_secs(30));
+        wait_on(source, gaps, deadline, true, seen).await
+    }
+
     /// What `tracing` writes while a test holds the subscriber `capture` returns.
     #[derive(Clone, Default)]
     struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);

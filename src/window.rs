@@ -151,9 +151,9 @@ impl Zone {
         if let Ok(zoned) = text.parse::<Zoned>() {
             return Ok(zoned.timestamp());
         }
-        let civil: DateTime = text.parse().map_err(|_| {
-            format!("`{text}` is not a date-time (RFC 3339, or YYYY-MM-DD HH:MM with a timezone)")
-        })?;
+        let civil: DateTime = text
+            .parse()
+            .map_err(|_| format!("`{text}` is not a date-time"))?;
         if text.len() <= "YYYY-MM-DD".len() {
             return Err(format!("`{text}` is a date without a time"));
         }

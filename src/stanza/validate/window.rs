@@ -143,3 +143,107 @@ fn validate_freeze(raw: RawFreeze, key: &str) -> Result<Freeze, Problem> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::stanza::{Bound, Error, Overrides, Stanza, from_str};
+    use crate::window::Freeze;
+
+    fn parse(approval_extra: &str) -> Result<Stanza, Error> {
+        let text = format!(
+            "jira:\n  url: https://example.atlassian.net\n  auth: {{ type: pat, token: x }}\nticket:\n  key: OPS-1\napproval:\n  approve_when: {{ status: Approved }}\n{approval_extra}"
+        );
+        from_str(&text, "step.yml", &|_| None)?.validate("step.yml", &Overrides::default())
+    }
+
+    /// The key path, message and hint of a refused stanza.
+    fn refused(approval_extra: &str) -> (String, String, String) {
+        match parse(approval_extra) {
+            Err(Error::Invalid {
+                key, message, hint, ..
+            }) => (key, message, hint.unwrap_or_default()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn windows_take_fields_or_fixed_times() {
+        let stanza = parse(
+            "  window: { start_field: Planned start, end: \"2026-12-05 04:00\", timezone: Europe/Berlin }\n",
+        )
+        .unwrap();
+        let window = stanza.approval.unwrap().window.unwrap();
+        assert!(matches!(&window.start, Bound::Field { name, .. } if name == "Planned start"));
+        assert_eq!(
+            window.end,
+            Bound::At("2026-12-05T03:00:00Z".parse().unwrap())
+        );
+        assert_eq!(window.zone.name(), "Europe/Berlin");
+    }
+
+    #[test]
+    fn freezes_take_dates_or_cron_pairs() {
+        let stanza = parse(
+            "  freeze:\n    - { from: \"2026-12-20\", to: \"2027-01-04\", timezone: Europe/Berlin }\n    - { cron_start: \"0 18 * * FRI\", cron_end: \"0 8 * * MON\" }\n",
+        )
+        .unwrap();
+        let freezes = stanza.approval.unwrap().freeze;
+        let Freeze::Fixed { from, to, .. } = &freezes[0] else {
+            panic!("{freezes:?}")
+        };
+        assert_eq!(from.to_string(), "2026-12-19T23:00:00Z");
+        assert_eq!(
+            to.to_string(),
+            "2027-01-04T23:00:00Z",
+            "the last day is included"
+        );
+        assert!(matches!(&freezes[1], Freeze::Cron { zone, .. } if zone.name() == "UTC"));
+    }
+
+    #[test]
+    fn each_problem_names_its_key_and_value() {
+        let cases = [
+            (
+                "  window: {}\n",
+                "approval.window",
+                "has neither a start nor an end",
+            ),
+            (
+                "  window: { start: x, start_field: Planned start }\n",
+                "approval.window",
+                "both `start` and `start_field` are set",
+            ),
+            (
+                "  window: { start: \"5 Dec\" }\n",
+                "approval.window.start",
+                "`5 Dec` is not a date-time",
+            ),
+            (
+                "  freeze: [{ from: \"2026-12-20\" }]\n",
+                "approval.freeze[0].to",
+                "is missing",
+            ),
+            (
+                "  freeze: [{ from: \"2026-12-20\", to: \"2026-12-19\" }]\n",
+                "approval.freeze[0].to",
+                "`2026-12-19` is not after `from` `2026-12-20`",
+            ),
+            (
+                "  freeze: [{ cron_start: \"0 18 * * FRI\", cron_end: \"0 8 * * MON\", timezone: Mars/Base }]\n",
+                "approval.freeze[0].timezone",
+                "`Mars/Base` is not a known time zone",
+            ),
+            (
+                "  freeze: [{ cron_start: \"0 18 * * * FRI\", cron_end: \"0 8 * * MON\" }]\n",
+                "approval.freeze[0].cron_start",
+                "`0 18 * * * FRI` is not a cron pattern: has 6 fields, not 5",
+            ),
+            ("  freeze: [{}]\n", "approval.freeze[0]", "is empty"),
+        ];
+        for (extra, key, message) in cases {
+            let (got_key, got_message, hint) = refused(extra);
+            assert_eq!((got_key.as_str(), got_message.as_str()), (key, message));
+            assert!(!hint.is_empty(), "{key}: no hint");
+        }
+    }
+}
