@@ -83,43 +83,53 @@ impl<'a, S: IssueSource> Held<'a, S> {
             }
             State::WaitUntil(t) => {
                 let zone = zone.cloned().unwrap_or_else(window::Zone::utc);
-                if t > deadline {
-                    return Hold::Block(format!(
-                        "approved, but the change window opens at {}, after the timeout at {}",
-                        zone.show(t),
-                        zone.show(deadline)
-                    ));
-                }
-                let until = at + t.duration_since(now).unsigned_abs() + SLACK;
-                self.wait(
-                    Some(until),
-                    format!(
-                        "approved; waiting for the change window to open at {}",
-                        zone.show(t)
-                    ),
+                let clock = Clock { now, at, deadline };
+                self.until(
+                    t,
+                    &zone,
+                    clock,
+                    [
+                        "approved, but the change window opens at",
+                        "approved; waiting for the change window to open at",
+                    ],
+                    "",
                 )
             }
             State::FrozenUntil(t) => {
                 let freeze = self.freezes.iter().find(|f| f.active_until(now).is_some());
                 let zone = freeze.map_or_else(window::Zone::utc, |f| f.zone().clone());
-                let which = freeze.map(Freeze::describe).unwrap_or_default();
-                if t > deadline {
-                    return Hold::Block(format!(
-                        "approved, but frozen until {}, after the timeout at {} ({which})",
-                        zone.show(t),
-                        zone.show(deadline)
-                    ));
-                }
-                let until = at + t.duration_since(now).unsigned_abs() + SLACK;
-                self.wait(
-                    Some(until),
-                    format!(
-                        "approved, but frozen until {}; waiting ({which})",
-                        zone.show(t)
-                    ),
+                let which = freeze.map(|f| format!(" ({})", f.describe()));
+                let clock = Clock { now, at, deadline };
+                self.until(
+                    t,
+                    &zone,
+                    clock,
+                    ["approved, but frozen until", "approved, but frozen until"],
+                    &which.unwrap_or_default(),
                 )
             }
         }
+    }
+
+    /// Waits until `t` (reading again then), or blocks when `t` comes after the deadline; the
+    /// texts are the start of the blocked and of the waiting line, `which` their end.
+    fn until(
+        &self,
+        t: Timestamp,
+        zone: &window::Zone,
+        clock: Clock,
+        [late, waiting]: [&str; 2],
+        which: &str,
+    ) -> Hold {
+        if t > clock.deadline {
+            return Hold::Block(format!(
+                "{late} {}, after the timeout at {}{which}",
+                zone.show(t),
+                zone.show(clock.deadline)
+            ));
+        }
+        let until = clock.at + t.duration_since(clock.now).unsigned_abs() + SLACK;
+        self.wait(Some(until), format!("{waiting} {}{which}", zone.show(t)))
     }
 
     /// The window's bounds on this read; a hold when a field of the ticket gives no time.
@@ -159,6 +169,15 @@ impl<S: IssueSource> IssueSource for Held<'_, S> {
     fn hold(&self, snapshot: &Snapshot) -> Hold {
         self.decide(snapshot, Timestamp::now(), Instant::now())
     }
+}
+
+/// The same moment on the wall clock (`now`) and on the wait's clock (`at`), and the deadline
+/// on the wall clock.
+#[derive(Clone, Copy)]
+struct Clock {
+    now: Timestamp,
+    at: Instant,
+    deadline: Timestamp,
 }
 
 /// The field ids the window reads, to add to the poll's fields.

@@ -389,32 +389,31 @@ fn check_says_whether_window_fields_are_date_times() {
     let sandbox = SandboxProc::cloud(&[]);
     let key = approved_ticket(&sandbox);
     let good = "  window:\n    start_field: Planned start\n    end_field: Planned end\n  freeze:\n    - { cron_start: \"0 18 * * FRI\", cron_end: \"0 8 * * MON\", timezone: Europe/Berlin }\n";
-    let work = Workdir::new();
-    work.write("step.yml", stanza(&sandbox, &key, "30s", good));
-    let run = work.run(work.command_for(&sandbox).args(["check", "step.yml"]));
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
-        run.stderr.contains(
-            "ok       window field \"Planned start\" (customfield_10060) is a date-time field"
-        ),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr
-            .contains("freeze from `0 18 * * FRI` to `0 8 * * MON` (Europe/Berlin)"),
-        "{}",
-        run.stderr
-    );
     let bad = "  window:\n    start_field: Ticket ref\n";
-    work.write("step.yml", stanza(&sandbox, &key, "30s", bad));
-    let run = work.run(work.command_for(&sandbox).args(["check", "step.yml"]));
-    assert_eq!(run.code, 5, "{}", run.stderr);
-    assert!(
-        run.stderr.contains(
-            "window field \"Ticket ref\" (customfield_10055) is a string field, not a date-time field"
+    for (extra, code, lines) in [
+        (
+            good,
+            0,
+            &[
+                "ok       window field \"Planned start\" (customfield_10060) is a date-time field",
+                "ok       freeze from `0 18 * * FRI` to `0 8 * * MON` (Europe/Berlin)",
+            ][..],
         ),
-        "{}",
-        run.stderr
-    );
+        (
+            bad,
+            5,
+            &[
+                "problem  window field \"Ticket ref\" (customfield_10055) is a string field, not a date-time field",
+            ][..],
+        ),
+    ] {
+        let work = Workdir::new();
+        work.write("step.yml", stanza(&sandbox, &key, "30s", extra));
+        let run = work.run(work.command_for(&sandbox).args(["check", "step.yml"]));
+        assert_eq!(run.code, code, "{}", run.stderr);
+        for line in lines {
+            assert!(run.stderr.contains(line), "{line}:\n{}", run.stderr);
+        }
+        assert!(run.result.is_none() && run.stdout.is_empty());
+    }
 }
