@@ -112,14 +112,6 @@ impl Zone {
             .map_err(|_| format!("`{name}` is not a known time zone"))
     }
 
-    /// A fixed UTC offset, named by it (`+01:00`).
-    pub fn fixed(offset: jiff::tz::Offset) -> Zone {
-        Zone {
-            tz: TimeZone::fixed(offset),
-            name: offset.to_string(),
-        }
-    }
-
     /// The name it was given by.
     pub fn name(&self) -> &str {
         &self.name
@@ -216,7 +208,7 @@ impl Freeze {
     pub fn describe(&self) -> String {
         match self {
             Freeze::Fixed { from, to, zone } => {
-                format!("freeze from {} to {}", zone.show(*from), zone.show(*to))
+                format!("freeze from {} until {}", zone.show(*from), zone.show(*to))
             }
             Freeze::Cron { start, end, zone } => format!(
                 "freeze from `{}` to `{}` ({zone})",

@@ -390,6 +390,7 @@ fn check_says_whether_window_fields_are_date_times() {
     let key = approved_ticket(&sandbox);
     let good = "  window:\n    start_field: Planned start\n    end_field: Planned end\n  freeze:\n    - { cron_start: \"0 18 * * FRI\", cron_end: \"0 8 * * MON\", timezone: Europe/Berlin }\n";
     let bad = "  window:\n    start_field: Ticket ref\n";
+    let fixed = "  window:\n    start: \"2026-12-05 02:00\"\n  freeze:\n    - { from: \"2026-12-20\", to: \"2027-01-04\", timezone: Europe/Berlin }\n";
     for (extra, code, lines) in [
         (
             good,
@@ -397,6 +398,13 @@ fn check_says_whether_window_fields_are_date_times() {
             &[
                 "ok       window field \"Planned start\" (customfield_10060) is a date-time field",
                 "ok       freeze from `0 18 * * FRI` to `0 8 * * MON` (Europe/Berlin)",
+            ][..],
+        ),
+        (
+            fixed,
+            0,
+            &[
+                "ok       freeze from 2026-12-20 00:00:00 CET (Europe/Berlin) = 2026-12-19 23:00:00 UTC until 2027-01-05 00:00:00 CET (Europe/Berlin) = 2027-01-04 23:00:00 UTC",
             ][..],
         ),
         (
