@@ -145,21 +145,23 @@ fn a_window_a_few_seconds_ahead_is_waited_for_then_0() {
 
 #[test]
 fn a_closed_window_exits_7_at_once() {
-    let sandbox = SandboxProc::cloud(&[]);
-    let key = approved_ticket(&sandbox);
-    let window = format!(
-        "  window:\n    start: \"{}\"\n    end: \"{}\"\n",
-        in_seconds(-7200),
-        in_seconds(-3600)
-    );
-    let run = assert_blocked(
-        &sandbox,
-        &stanza(&sandbox, &key, "30s", &window),
-        &key,
-        "approved, but the change window closed at",
-    );
-    assert!(run.elapsed < Duration::from_secs(5), "{:?}", run.elapsed);
-    assert_eq!(run.field("polls"), 1);
+    for sandbox in [SandboxProc::cloud(&[]), SandboxProc::datacenter(&[])] {
+        let key = approved_ticket(&sandbox);
+        let window = format!(
+            "  window:\n    start: \"{}\"\n    end: \"{}\"\n",
+            in_seconds(-7200),
+            in_seconds(-3600)
+        );
+        let run = assert_blocked(
+            &sandbox,
+            &stanza(&sandbox, &key, "30s", &window),
+            &key,
+            "approved, but the change window closed at",
+        );
+        assert!(run.elapsed < Duration::from_secs(5), "{:?}", run.elapsed);
+        assert_eq!(run.field("polls"), 1);
+        assert!(run.field("decided_by").is_string(), "{}", run.result_text);
+    }
 }
 
 #[test]
