@@ -427,3 +427,21 @@ fn check_says_whether_window_fields_are_date_times() {
         assert!(run.result.is_none() && run.stdout.is_empty());
     }
 }
+
+#[test]
+fn validate_says_what_the_window_does() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let extra = "  window:\n    start_field: Planned start\n    end_field: Planned end\n  freeze:\n    - { cron_start: \"0 18 * * FRI\", cron_end: \"0 8 * * MON\", timezone: Europe/Berlin }\n";
+    let work = Workdir::new();
+    work.write("step.yml", stanza(&sandbox, "OPS-1", "30s", extra));
+    let run = work.run(work.command_for(&sandbox).args(["validate", "step.yml"]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "step.yml is valid: updates OPS-1, then waits up to 30s for status in [Approved]; goes only inside the change window (from \"Planned start\" to \"Planned end\") and outside 1 freeze"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(sandbox.requests().is_empty(), "validate reads no Jira");
+}

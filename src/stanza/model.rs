@@ -179,7 +179,42 @@ pub enum Bound<Id = String> {
     },
 }
 
+impl<Id> Approval<Id> {
+    /// `; goes only inside the change window (...) and outside 2 freezes`, or nothing.
+    pub fn window_clause(&self) -> String {
+        let freezes = match self.freeze.len() {
+            0 => String::new(),
+            1 => "outside 1 freeze".to_owned(),
+            n => format!("outside {n} freezes"),
+        };
+        match (&self.window, freezes.is_empty()) {
+            (None, true) => String::new(),
+            (None, false) => format!("; goes only {freezes}"),
+            (Some(w), true) => format!("; goes only inside the change window ({})", w.describe()),
+            (Some(w), false) => format!(
+                "; goes only inside the change window ({}) and {freezes}",
+                w.describe()
+            ),
+        }
+    }
+}
+
 impl<Id> ChangeWindow<Id> {
+    /// `from "Planned start" to 2026-12-05 04:00:00 CET (Europe/Berlin) = ...`.
+    pub fn describe(&self) -> String {
+        let side = |b: &Bound<Id>| match b {
+            Bound::Open => None,
+            Bound::At(t) => Some(self.zone.show(*t)),
+            Bound::Field { name, .. } => Some(format!("{name:?}")),
+        };
+        match (side(&self.start), side(&self.end)) {
+            (Some(start), Some(end)) => format!("from {start} to {end}"),
+            (Some(start), None) => format!("from {start}"),
+            (None, Some(end)) => format!("until {end}"),
+            (None, None) => "always open".to_owned(),
+        }
+    }
+
     /// The field names (as written) the bounds read.
     pub fn field_names(&self) -> Vec<String> {
         [&self.start, &self.end]
