@@ -63,7 +63,10 @@ impl<'a, S: IssueSource> Held<'a, S> {
         match window::state(now, &window, self.freezes) {
             State::Open => {
                 if self.logged.borrow_mut().take().is_some() {
-                    tracing::info!("{}: the change window is open", self.key);
+                    tracing::info!(
+                        "{}: the change may go now: inside its window, outside every freeze",
+                        self.key
+                    );
                 }
                 Hold::Go
             }

@@ -133,7 +133,8 @@ fn a_window_a_few_seconds_ahead_is_waited_for_then_0() {
     assert!(line.contains("(Europe/Berlin) = "), "{line}");
     assert!(line.ends_with(" UTC"), "{line}");
     assert!(
-        run.stderr.contains("the change window is open"),
+        run.stderr
+            .contains("the change may go now: inside its window, outside every freeze"),
         "{}",
         run.stderr
     );
@@ -198,7 +199,8 @@ fn an_active_freeze_is_waited_out_or_exits_7() {
     assert!(run.elapsed >= Duration::from_secs(3), "{:?}", run.elapsed);
     assert!(
         run.stderr.contains("approved, but frozen until")
-            && run.stderr.contains("(Europe/Berlin) = "),
+            && run.stderr.contains("(Europe/Berlin) = ")
+            && run.stderr.contains("the change may go now"),
         "{}",
         run.stderr
     );
