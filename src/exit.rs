@@ -26,7 +26,7 @@ pub enum Exit {
     /// 6: cancelled (SIGINT or SIGTERM).
     Cancelled,
     /// 7: approved, but blocked: the change window has closed, or a freeze lasts past the timeout
-    /// (SPEC section 7; not produced yet).
+    /// (SPEC section 7).
     Blocked,
 }
 

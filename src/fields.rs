@@ -166,7 +166,11 @@ async fn shape_scalar(
             }
         }
         "string" if is_rich_text(def, schema) => client.rich_text(text.trim_end_matches('\n')),
-        "string" | "datetime" => Json::String(text.trim_end_matches('\n').to_owned()),
+        // Issue 9: Jira takes one date-time format only (API-NOTES 4.2b).
+        "datetime" => Json::String(crate::window::jira_datetime(&text).map_err(|_| {
+            bad("RFC 3339 (`2026-12-05T02:00:00+01:00`) or `YYYY-MM-DD HH:MM` (UTC)")
+        })?),
+        "string" => Json::String(text.trim_end_matches('\n').to_owned()),
         _ => value.to_json(),
     })
 }

@@ -267,6 +267,7 @@ async fn wait_for_decision(
         listener,
         jql: jql_rules(approval),
     };
+    let source = crate::hold::Held::new(&source, key, approval, deadline);
     tracker.section_end();
     tracker.start_wait();
     let rules = poll::Rules {
@@ -302,17 +303,11 @@ async fn wait_for_decision(
             )));
         }
         End::Failed(e) => return Err(e.into()),
+        End::Blocked(reason) => return Ok(blocked(client, key, tracker, reason).await),
     };
     let mut report = tracker.report(decision);
     match decision {
-        Decision::Approved | Decision::Rejected => match client.decided_by(key).await {
-            Ok(Some(history)) => {
-                report.decided_by = history.author.as_ref().map(jira::models::User::label);
-                report.decided_at = Some(history.created);
-            }
-            Ok(None) => {}
-            Err(e) => tracing::warn!("could not read who decided {key}: {e}"),
-        },
+        Decision::Approved | Decision::Rejected => record_decider(client, key, &mut report).await,
         _ => {
             report.message = Some(format!(
                 "still pending after {}",
@@ -321,6 +316,27 @@ async fn wait_for_decision(
         }
     }
     Ok(report)
+}
+
+/// The report of an approval the change window blocked (issue 9): who approved, and why it may
+/// not go.
+async fn blocked(client: &JiraClient, key: &str, tracker: &Tracker<'_>, reason: String) -> Report {
+    let mut report = tracker.report(Decision::Blocked);
+    record_decider(client, key, &mut report).await;
+    report.message = Some(reason);
+    report
+}
+
+/// Who made the last status change and when (the changelog), into `report`.
+async fn record_decider(client: &JiraClient, key: &str, report: &mut Report) {
+    match client.decided_by(key).await {
+        Ok(Some(history)) => {
+            report.decided_by = history.author.as_ref().map(jira::models::User::label);
+            report.decided_at = Some(history.created);
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!("could not read who decided {key}: {e}"),
+    }
 }
 
 /// The report of a run that does not wait: the stanza has no approval section, or `--dry-run`
@@ -407,6 +423,12 @@ fn poll_fields(approval: &Approval) -> Vec<String> {
         .into_iter()
         .chain(approval.reject.iter().flat_map(Criteria::field_ids))
     {
+        if !fields.contains(&id) {
+            fields.push(id);
+        }
+    }
+    // The change window's fields come with the same read (issue 9).
+    for id in crate::hold::field_ids(approval) {
         if !fields.contains(&id) {
             fields.push(id);
         }

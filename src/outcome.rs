@@ -28,6 +28,9 @@ pub enum Decision {
     Written,
     /// `jira-gate finish`: the `finish` section's action was applied to the ticket.
     Finished,
+    /// Approved, but the change window closed, opens after the timeout, or a freeze lasts past
+    /// it (issue 9); `message` says which.
+    Blocked,
 }
 
 impl Decision {
@@ -41,6 +44,7 @@ impl Decision {
             Decision::Cancelled => "cancelled",
             Decision::Written => "written",
             Decision::Finished => "finished",
+            Decision::Blocked => "blocked",
         }
     }
 
@@ -52,6 +56,7 @@ impl Decision {
             Decision::Timeout => Exit::Timeout,
             Decision::Error => Exit::Jira,
             Decision::Cancelled => Exit::Cancelled,
+            Decision::Blocked => Exit::Blocked,
         }
     }
 }

@@ -24,6 +24,29 @@ pub const HEARTBEAT: Duration = Duration::from_secs(60);
 pub trait IssueSource {
     /// A fresh, complete read. Errors never decide.
     fn read(&self) -> impl std::future::Future<Output = Result<Snapshot, jira::Error>>;
+
+    /// Asked when the criteria approve `snapshot`: may the change go now? By default it may; the
+    /// change window holds it (issue 9, `crate::hold`).
+    fn hold(&self, _snapshot: &Snapshot) -> Hold {
+        Hold::Go
+    }
+}
+
+/// What an approval waits for besides the criteria (issue 9: the change window and freezes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hold {
+    /// The approval is final.
+    Go,
+    /// Keep reading at the cadence (a rejection still ends the wait), reading again by `until`
+    /// at the latest; when the deadline comes first, the wait ends blocked with `reason`.
+    Wait {
+        /// When the hold lifts, if known.
+        until: Option<Instant>,
+        /// Why the change may not go yet.
+        reason: String,
+    },
+    /// The change may not go before the deadline: the wait ends now.
+    Block(String),
 }
 
 /// How the wait ended.
@@ -35,6 +58,8 @@ pub enum End {
     TimedOut,
     /// A read failed permanently (or Jira stayed unreachable past the deadline).
     Failed(jira::Error),
+    /// Approved, but held past the deadline (issue 9): why.
+    Blocked(String),
 }
 
 /// What the wait saw; kept outside the future so a cancelled wait still reports it.
@@ -103,6 +128,8 @@ pub async fn wait<S: IssueSource>(
         .max(started);
     let mut last_round = false;
     let mut warned_done = false;
+    // Whether the change window holds an approval (issue 9).
+    let mut held = Hold::Go;
     if !first_read_now {
         // A ticket this run just created cannot be decided yet; a jittered first gap spreads the
         // polls of pipelines that started together from the first one on.
@@ -148,8 +175,9 @@ pub async fn wait<S: IssueSource>(
                     );
                 }
                 seen.last = Some(snapshot);
-                if verdict != Verdict::Pending {
-                    return End::Decided(verdict);
+                held = hold_of(source, &verdict, seen.last.as_ref());
+                if let Some(end) = ending(verdict, &held) {
+                    return end;
                 }
             }
             // A read without a status is not a decision, nor a reason to give up.
@@ -160,9 +188,45 @@ pub async fn wait<S: IssueSource>(
         }
         if last_round {
             tokio::time::sleep_until(deadline).await;
-            return End::TimedOut;
+            return timed_out(held);
         }
-        last_round = sleep_within(schedule.next_gap(), last_read, cadence.wake).await;
+        last_round = sleep_within(gap_by(&held, &mut schedule), last_read, cadence.wake).await;
+    }
+}
+
+/// What the change window says about `verdict` on `snapshot`: only an approval can be held.
+fn hold_of<S: IssueSource>(source: &S, verdict: &Verdict, snapshot: Option<&Snapshot>) -> Hold {
+    match snapshot.filter(|_| *verdict == Verdict::Approved) {
+        Some(snapshot) => source.hold(snapshot),
+        None => Hold::Go,
+    }
+}
+
+/// The end of the wait after a read, if it ends: a decision the window lets through, or a block.
+fn ending(verdict: Verdict, held: &Hold) -> Option<End> {
+    match held {
+        Hold::Block(reason) => Some(End::Blocked(reason.clone())),
+        Hold::Wait { .. } => None,
+        Hold::Go => (verdict != Verdict::Pending).then_some(End::Decided(verdict)),
+    }
+}
+
+/// The end at the deadline: blocked when the window still held an approval, else timed out.
+fn timed_out(held: Hold) -> End {
+    match held {
+        Hold::Wait { reason, .. } | Hold::Block(reason) => End::Blocked(reason),
+        Hold::Go => End::TimedOut,
+    }
+}
+
+/// The next gap, ending when a held approval's window opens if that comes first.
+fn gap_by(held: &Hold, schedule: &mut Schedule) -> Duration {
+    let gap = schedule.next_gap();
+    match held {
+        Hold::Wait {
+            until: Some(until), ..
+        } => gap.min(until.saturating_duration_since(Instant::now())),
+        _ => gap,
     }
 }
 
@@ -387,6 +451,70 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Approved at every read; the change window opens at `opens` (issue 9).
+    struct Windowed {
+        opens: Option<Instant>,
+        reads: RefCell<Vec<Instant>>,
+    }
+
+    impl IssueSource for Windowed {
+        async fn read(&self) -> Result<Snapshot, jira::Error> {
+            self.reads.borrow_mut().push(Instant::now());
+            Ok(Snapshot {
+                status: "Approved".into(),
+                ..Snapshot::default()
+            })
+        }
+
+        fn hold(&self, _snapshot: &Snapshot) -> Hold {
+            match self.opens {
+                Some(opens) if Instant::now() >= opens => Hold::Go,
+                until => Hold::Wait {
+                    until,
+                    reason: "not open yet".into(),
+                },
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_held_approval_goes_when_the_window_opens_not_at_the_next_gap() {
+        let start = Instant::now();
+        let source = Windowed {
+            opens: Some(start + Duration::from_secs(25)),
+            reads: RefCell::default(),
+        };
+        let deadline = start + Duration::from_secs(600);
+        let gaps = (Duration::from_secs(60), Duration::from_secs(60));
+        let mut seen = Seen::default();
+        let end = wait_on(&source, gaps, deadline, true, &mut seen).await;
+        assert!(matches!(end, End::Decided(Verdict::Approved)), "{end:?}");
+        assert_eq!(Instant::now() - start, Duration::from_secs(25));
+        assert_eq!(seen.polls, 2, "{:?}", source.reads.borrow());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_approval_held_at_the_deadline_ends_blocked() {
+        let start = Instant::now();
+        let source = Windowed {
+            opens: None,
+            reads: RefCell::default(),
+        };
+        let mut seen = Seen::default();
+        let end = wait_for_windowed(&source, start + Duration::from_secs(120), &mut seen).await;
+        assert!(
+            matches!(&end, End::Blocked(r) if r == "not open yet"),
+            "{end:?}"
+        );
+        assert_eq!(Instant::now() - start, Duration::from_secs(120));
+        assert!(seen.polls >= 3, "kept reading while held: {}", seen.polls);
+    }
+
+    async fn wait_for_windowed(source: &Windowed, deadline: Instant, seen: &mut Seen) -> End {
+        let gaps = (Duration::from_secs(10), Duration::from_secs(30));
+        wait_on(source, gaps, deadline, true, seen).await
     }
 
     /// What `tracing` writes while a test holds the subscriber `capture` returns.

@@ -84,7 +84,7 @@ impl Sink for Buildkite {
         let style = match report.decision {
             Decision::Approved | Decision::Written | Decision::Finished => "success",
             Decision::Timeout | Decision::Cancelled => "warning",
-            Decision::Rejected | Decision::Error => "error",
+            Decision::Rejected | Decision::Error | Decision::Blocked => "error",
         };
         run(
             agent,

@@ -119,7 +119,11 @@ fn annotation(report: &Report) -> String {
         Decision::Approved | Decision::Written | Decision::Finished => {
             format!("::notice title=jira-gate::{}\n", escape_data(text))
         }
-        Decision::Rejected | Decision::Timeout | Decision::Error | Decision::Cancelled => {
+        Decision::Rejected
+        | Decision::Timeout
+        | Decision::Error
+        | Decision::Cancelled
+        | Decision::Blocked => {
             format!(
                 "::error title={}::{}\n",
                 escape_property(&format!("jira-gate {}", report.decision.as_str())),
@@ -164,6 +168,7 @@ fn decision_emoji(decision: Decision) -> &'static str {
         Decision::Timeout => "⏱️",
         Decision::Error => "⚠️",
         Decision::Cancelled => "🛑",
+        Decision::Blocked => "🚧",
     }
 }
 

@@ -17,7 +17,7 @@ use crate::fields::Catalog;
 use crate::jira::models::{IssueType, Project};
 use crate::jira::{self, JiraClient};
 use crate::logging::{self, Level};
-use crate::stanza::{Approval, Stanza};
+use crate::stanza::{Approval, ChangeWindow, Stanza};
 use crate::step;
 use crate::workflow::{self, Screen};
 
@@ -101,6 +101,7 @@ pub async fn run(stanza: &Stanza) -> Result<(), Error> {
     check_statuses(client, stanza, &mut tally).await;
     check_jql(client, stanza, &mut tally).await;
     check_action_transitions(client, stanza, &mut tally).await;
+    check_window(stanza, catalog.as_ref(), &mut tally);
     let problems = tally.problems;
     if problems == 0 {
         logging::line(Level::Info, "jira-gate check: all good", None);
@@ -191,6 +192,33 @@ async fn check_fields(client: &JiraClient, stanza: &Stanza, tally: &mut Tally) -
             tally.report::<jira::Error>(Err(e));
             None
         }
+    }
+}
+
+/// Issue 9: the change window's fields are date-time fields; the freezes (their zones and cron
+/// patterns were checked when the stanza was read) are listed as understood.
+fn check_window(stanza: &Stanza, catalog: Option<&Catalog>, tally: &mut Tally) {
+    let Some(approval) = &stanza.approval else {
+        return;
+    };
+    for name in approval.window.iter().flat_map(ChangeWindow::field_names) {
+        // A name the catalog lacks was reported by `check_fields` already.
+        let Some(def) = catalog.and_then(|c| c.resolve(&name).ok()) else {
+            continue;
+        };
+        let kind = def.schema.as_ref().map_or("", |s| s.kind.as_str());
+        tally.report(if kind == "datetime" {
+            Ok(format!("window field {name:?} ({}) is a date-time field", def.id))
+        } else {
+            Err(step::Error::Mismatch(format!(
+                "window field {name:?} ({}) is a {} field, not a date-time field (hint: name a date-time field such as \"Planned start\")",
+                def.id,
+                if kind.is_empty() { "untyped" } else { kind }
+            )))
+        });
+    }
+    for freeze in &approval.freeze {
+        tally.ok(&freeze.describe());
     }
 }
 

@@ -64,9 +64,10 @@ fn describe(stanza: &Stanza) -> String {
     };
     match &stanza.approval {
         Some(a) => format!(
-            "{write}, then waits up to {} for {}",
+            "{write}, then waits up to {} for {}{}",
             humantime::format_duration(a.timeout),
-            a.approve.describe()
+            a.approve.describe(),
+            a.window_clause()
         ),
         None => format!("{write}; no approval section, so it does not wait"),
     }

@@ -8,6 +8,7 @@ use crate::criteria::{Criteria, Named};
 use crate::jira::ClientConfig;
 use crate::secret::Secret;
 use crate::value::Value;
+use crate::window::{Freeze, Zone};
 
 /// Default first gap between polls.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
@@ -149,6 +150,109 @@ pub struct Approval<Id = String> {
     pub wake: Option<Wake>,
     /// `on_approve`, `on_reject`, `on_timeout`, `on_cancel` (with `on_cancel_comment` folded in).
     pub actions: Actions,
+    /// The change window an approved change waits for (issue 9).
+    pub window: Option<ChangeWindow<Id>>,
+    /// Periods when nothing may deploy (issue 9).
+    pub freeze: Vec<Freeze>,
+}
+
+/// `approval.window`: where each bound comes from, and the zone its times are shown in.
+#[derive(Debug, Clone)]
+pub struct ChangeWindow<Id = String> {
+    /// When the change may go from.
+    pub start: Bound<Id>,
+    /// When it may no longer go.
+    pub end: Bound<Id>,
+    /// `window.timezone` (UTC when not written).
+    pub zone: Zone,
+}
+
+/// One side of a change window.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Bound<Id = String> {
+    /// Not written: open on this side.
+    Open,
+    /// A fixed time.
+    At(jiff::Timestamp),
+    /// A date-time field of the ticket, read with every poll.
+    Field {
+        /// As written: display name or id.
+        name: String,
+        /// The field id, once resolved.
+        id: Id,
+    },
+}
+
+impl<Id> Approval<Id> {
+    /// `; goes only inside the change window (...) and outside 2 freezes`, or nothing.
+    pub fn window_clause(&self) -> String {
+        let freezes = match self.freeze.len() {
+            0 => String::new(),
+            1 => "outside 1 freeze".to_owned(),
+            n => format!("outside {n} freezes"),
+        };
+        match (&self.window, freezes.is_empty()) {
+            (None, true) => String::new(),
+            (None, false) => format!("; goes only {freezes}"),
+            (Some(w), true) => format!("; goes only inside the change window ({})", w.describe()),
+            (Some(w), false) => format!(
+                "; goes only inside the change window ({}) and {freezes}",
+                w.describe()
+            ),
+        }
+    }
+}
+
+impl<Id> ChangeWindow<Id> {
+    /// `from "Planned start" to 2026-12-05 04:00:00 CET (Europe/Berlin) = ...`.
+    pub fn describe(&self) -> String {
+        let side = |b: &Bound<Id>| match b {
+            Bound::Open => None,
+            Bound::At(t) => Some(self.zone.show(*t)),
+            Bound::Field { name, .. } => Some(format!("{name:?}")),
+        };
+        match (side(&self.start), side(&self.end)) {
+            (Some(start), Some(end)) => format!("from {start} to {end}"),
+            (Some(start), None) => format!("from {start}"),
+            (None, Some(end)) => format!("until {end}"),
+            (None, None) => "always open".to_owned(),
+        }
+    }
+
+    /// The field names (as written) the bounds read.
+    pub fn field_names(&self) -> Vec<String> {
+        [&self.start, &self.end]
+            .into_iter()
+            .filter_map(|b| match b {
+                Bound::Field { name, .. } => Some(name.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+impl ChangeWindow<Named> {
+    /// The same window with its field names replaced by ids.
+    pub fn resolve<E>(
+        &self,
+        resolve: &mut dyn FnMut(&str) -> Result<String, E>,
+    ) -> Result<ChangeWindow, E> {
+        let mut bound = |b: &Bound<Named>| -> Result<Bound, E> {
+            Ok(match b {
+                Bound::Open => Bound::Open,
+                Bound::At(t) => Bound::At(*t),
+                Bound::Field { name, .. } => Bound::Field {
+                    name: name.clone(),
+                    id: resolve(name)?,
+                },
+            })
+        };
+        Ok(ChangeWindow {
+            start: bound(&self.start)?,
+            end: bound(&self.end)?,
+            zone: self.zone.clone(),
+        })
+    }
 }
 
 /// What to write to the ticket at one ending: `approval.on_*` or `finish.*`.
@@ -225,6 +329,7 @@ impl<Id> Approval<Id> {
     pub fn field_names(&self) -> Vec<String> {
         let mut names = self.approve.field_names();
         names.extend(self.reject.iter().flat_map(Criteria::field_names));
+        names.extend(self.window.iter().flat_map(ChangeWindow::field_names));
         names
     }
 
@@ -256,6 +361,12 @@ impl Approval<Named> {
             order: self.order,
             wake: self.wake.clone(),
             actions: self.actions.clone(),
+            window: self
+                .window
+                .as_ref()
+                .map(|w| w.resolve(resolve))
+                .transpose()?,
+            freeze: self.freeze.clone(),
         })
     }
 }

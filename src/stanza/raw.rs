@@ -168,6 +168,14 @@ pub struct RawApproval {
     /// Read the issue as soon as Jira sends a webhook about it; polling goes on as the safety net.
     #[serde(default)]
     pub wake: Option<RawWake>,
+    /// A change window: once approved, the step exits 0 only inside it (it waits for it to open,
+    /// or exits 7 when it has closed or opens after the timeout).
+    #[serde(default)]
+    pub window: Option<RawWindow>,
+    /// Periods when nothing may deploy: an approved step waits for the freeze to end, or exits 7
+    /// when it lasts past the timeout.
+    #[serde(default)]
+    pub freeze: Option<Vec<RawFreeze>>,
 }
 
 /// Writes to the ticket at an ending (`approval.on_*`, `finish.*`). A failed action is logged and
@@ -274,4 +282,50 @@ pub struct RawCriterion {
 /// Distinguishes `resolution: null` (Some(None)) from an absent key (None).
 fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<Names>>, D::Error> {
     Option::<Names>::deserialize(d).map(Some)
+}
+
+/// A change window (SPEC section 7): each bound from a date-time field of the ticket or a fixed
+/// time; a bound left out is open on that side.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawWindow {
+    /// The date-time field (name or id) holding the window's start, e.g. `Planned start`; read
+    /// with every poll.
+    #[serde(default)]
+    pub start_field: Option<Text>,
+    /// The date-time field (name or id) holding the window's end, e.g. `Planned end`.
+    #[serde(default)]
+    pub end_field: Option<Text>,
+    /// A fixed start: RFC 3339 (`2026-12-05T02:00:00+01:00`) or `YYYY-MM-DD HH:MM` in `timezone`.
+    #[serde(default)]
+    pub start: Option<Text>,
+    /// A fixed end, written as `start` is.
+    #[serde(default)]
+    pub end: Option<Text>,
+    /// IANA time zone (`Europe/Berlin`) for times written without an offset and for the log
+    /// lines (default UTC).
+    #[serde(default)]
+    pub timezone: Option<Text>,
+}
+
+/// A freeze: `from` and `to` (dates or date-times), or `cron_start` and `cron_end` (a freeze
+/// begins at each `cron_start` occurrence and ends at the next `cron_end` occurrence).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawFreeze {
+    /// The first day (`2026-12-20`, from its start) or moment (`2026-12-20 18:00`, RFC 3339).
+    #[serde(default)]
+    pub from: Option<Text>,
+    /// The last day (`2027-01-04`, included) or the moment the freeze ends.
+    #[serde(default)]
+    pub to: Option<Text>,
+    /// A 5-field cron pattern for when a freeze begins, e.g. `0 18 * * FRI`.
+    #[serde(default)]
+    pub cron_start: Option<Text>,
+    /// A 5-field cron pattern for when it ends, e.g. `0 8 * * MON`.
+    #[serde(default)]
+    pub cron_end: Option<Text>,
+    /// IANA time zone the times and patterns are in (default UTC).
+    #[serde(default)]
+    pub timezone: Option<Text>,
 }

@@ -18,6 +18,8 @@ use crate::criteria::{Criteria, FieldTest, Named};
 use crate::jira::{Auth, ClientConfig};
 use crate::secret::Secret;
 
+mod window;
+
 /// A broken rule: the key path, what is wrong, what to do. The file is added by
 /// [`RawStanza::validate`].
 #[derive(Debug)]
@@ -555,6 +557,12 @@ fn validate_approval(
         order: crate::criteria::Order::RejectionFirst,
         wake: raw.wake.map(validate_wake).transpose()?,
         actions,
+        window: raw.window.map(window::validate_window).transpose()?,
+        freeze: raw
+            .freeze
+            .map(window::validate_freezes)
+            .transpose()?
+            .unwrap_or_default(),
     })
 }
 

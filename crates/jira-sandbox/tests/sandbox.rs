@@ -184,6 +184,7 @@ fn cloud_create_get_edit_comment_and_rich_text_rules() {
             "customfield_10051": adf("notes"), "customfield_10052": [{"accountId": "5b10a2844c20165700ede21a"}],
             "customfield_10053": 3.5, "customfield_10054": [{"value": "dev"}, {"id": "10112"}],
             "customfield_10055": "REF-1", "duedate": "2026-12-01",
+            "customfield_10060": "2026-12-05T02:00:00.000+0100",
             "assignee": {"accountId": "5b10ac8d82e05b22cc7d4ef5"},
         }}),
     );
@@ -206,6 +207,7 @@ fn cloud_create_get_edit_comment_and_rich_text_rules() {
     assert_eq!(f["customfield_10054"][1]["value"], "production");
     assert_eq!(f["customfield_10052"][0]["displayName"], "Alice Approver");
     assert_eq!(f["customfield_10053"], 3.5);
+    assert_eq!(f["customfield_10060"], "2026-12-05T02:00:00.000+0100");
     assert_eq!(f["priority"]["name"], "High");
     assert_eq!(f["resolution"], Value::Null);
     assert_eq!(f["reporter"]["displayName"], "CI Bot");
@@ -345,6 +347,18 @@ fn create_validation_matches_jira() {
         "number",
     );
     check(json!({"duedate": "01/12/2026"}), "duedate", "date");
+    // Date-time fields take Jira's one format; RFC 3339 offsets are refused (API-NOTES 4.2b).
+    for refused in [
+        "2026-12-05T02:00:00+01:00",
+        "2026-12-05T02:00:00.000Z",
+        "2026-12-05 02:00",
+    ] {
+        check(
+            json!({"customfield_10060": refused}),
+            "customfield_10060",
+            "Error parsing time",
+        );
+    }
     check(
         json!({"assignee": {"name": "alice"}}),
         "assignee",
@@ -823,6 +837,8 @@ fn fields_and_users() {
         "custom": "com.atlassian.jira.plugin.system.customfieldtypes:multiuserpicker", "customId": 10052})
     );
     assert_eq!(by_id("duedate")["schema"]["type"], "date");
+    assert_eq!(by_id("customfield_10060")["name"], "Planned start");
+    assert_eq!(by_id("customfield_10061")["schema"]["type"], "datetime");
     let users = sb.get_json("/rest/api/3/user/search?query=ali", 200);
     assert_eq!(users.as_array().unwrap().len(), 1);
     assert_eq!(users[0]["displayName"], "Alice Approver");

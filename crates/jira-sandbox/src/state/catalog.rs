@@ -190,6 +190,8 @@ pub(crate) enum Kind {
     MultiUser,
     Number,
     Date,
+    /// `yyyy-MM-dd'T'HH:mm:ss.SSSZ` only, as Jira takes it (API-NOTES 4.2b).
+    DateTime,
     Labels,
     Components,
     IssueType,
@@ -347,6 +349,21 @@ pub(crate) static FIELDS: LazyLock<Vec<FieldDef>> = LazyLock::new(|| {
             Kind::Text,
             "string",
             "textfield",
+        ),
+        // JSM's change window fields (issue 9), on every create and edit screen.
+        custom(
+            "customfield_10060",
+            "Planned start",
+            Kind::DateTime,
+            "datetime",
+            "datetime",
+        ),
+        custom(
+            "customfield_10061",
+            "Planned end",
+            Kind::DateTime,
+            "datetime",
+            "datetime",
         ),
     ]
 });

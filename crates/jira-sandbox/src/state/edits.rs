@@ -62,6 +62,28 @@ pub(super) fn is_date(s: &str) -> bool {
         && (1..=31).contains(&s[8..10].parse::<u8>().unwrap_or(0))
 }
 
+/// Jira's one write format for date-time fields: `2026-12-05T02:00:00.000+0100` (no colon in the
+/// offset; `Z` and `+01:00` are refused).
+pub(super) fn is_datetime(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    b.len() == 28
+        && is_date(&s[..10])
+        && b[10] == b'T'
+        && b[13] == b':'
+        && b[16] == b':'
+        && b[19] == b'.'
+        && matches!(b[23], b'+' | b'-')
+        && digits(11..13)
+        && digits(14..16)
+        && digits(17..19)
+        && digits(20..23)
+        && digits(24..28)
+        && s[11..13].parse::<u8>().is_ok_and(|h| h < 24)
+        && s[14..16].parse::<u8>().is_ok_and(|m| m < 60)
+        && s[17..19].parse::<u8>().is_ok_and(|m| m < 60)
+}
+
 pub(super) fn label(raw: &Value) -> Result<String, String> {
     let s = raw.as_str().ok_or_else(|| STRING_REQUIRED.to_owned())?;
     if s.chars().any(char::is_whitespace) {
@@ -257,6 +279,10 @@ impl State {
             Kind::Date => match raw.as_str() {
                 Some(s) if is_date(s) => Val::Str(s.to_owned()),
                 _ => return Err(format!("Error parsing date string: {}", display_raw(raw))),
+            },
+            Kind::DateTime => match raw.as_str() {
+                Some(s) if is_datetime(s) => Val::Str(s.to_owned()),
+                _ => return Err(format!("Error parsing time: {}", display_raw(raw))),
             },
             Kind::Labels => Val::Labels(array(raw)?.iter().map(label).collect::<Result<_, _>>()?),
             Kind::Components => {
