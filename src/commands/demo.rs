@@ -34,7 +34,7 @@ pub async fn run(args: &DemoArgs, logging: &Logging, env: Env) -> Exit {
     if args.reject {
         sandbox_args.reject_after = Some(delay);
     } else {
-        sandbox_args.approve_after = Some(delay);
+        sandbox_args.approve_after = vec![sandbox::ApproverDelay::workflow(delay)];
     }
     let login = sandbox_args.basic_login();
     let sandbox = match sandbox::Sandbox::start(sandbox_args).await {

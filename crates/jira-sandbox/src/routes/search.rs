@@ -128,7 +128,8 @@ fn search(cx: &Cx) -> Reply {
     let mut hits: Vec<usize> = (0..st.issues.len())
         .filter(|_| cx.user.is_some())
         .filter(|&i| {
-            st.issues[i].changed_at.elapsed() >= lag && query.matches(&st.issues[i], &st.project)
+            st.issues[i].changed_at.elapsed() >= lag
+                && query.matches(&st.issues[i], st.project_of(&st.issues[i]))
         })
         .collect();
     hits.sort_by_key(|&i| (st.issues[i].created(), st.issues[i].id));
