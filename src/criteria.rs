@@ -6,6 +6,8 @@
 //! its value or id, a user their display name, email, account id or username, numbers compare
 //! numerically, dates by day, text case-insensitively.
 
+pub mod approval;
+
 use serde_json::Value as Json;
 
 use crate::value::Value;
@@ -39,6 +41,8 @@ pub enum Criteria<Id = String> {
         /// The test.
         test: FieldTest,
     },
+    /// A Jira Service Management approval's final decision (SPEC section 7).
+    Approval(approval::ApprovalTest),
 }
 
 /// What a `field` criterion checks.
@@ -137,6 +141,8 @@ pub struct Snapshot {
     pub resolution: Option<String>,
     /// The raw `fields` object, by field id.
     pub fields: serde_json::Map<String, Json>,
+    /// The request's JSM approvals, when the criteria test one (`None`: not read).
+    pub approvals: Option<Vec<approval::JsmApproval>>,
 }
 
 /// The outcome of evaluating the criteria on a snapshot.
@@ -204,6 +210,17 @@ impl<Id> Criteria<Id> {
         out
     }
 
+    /// The JSM approval tests in the tree: a poll reads the approvals only when there is one.
+    pub fn approval_tests(&self) -> Vec<approval::ApprovalTest> {
+        let mut out = Vec::new();
+        self.walk(&mut |c| {
+            if let Criteria::Approval(test) = c {
+                out.push(test.clone());
+            }
+        });
+        out
+    }
+
     /// The status names the criteria compare with (for `check`).
     pub fn status_names(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -237,6 +254,7 @@ impl<Id> Criteria<Id> {
                 id: resolve(name)?,
                 test: test.clone(),
             },
+            Criteria::Approval(test) => Criteria::Approval(test.clone()),
         })
     }
 
@@ -278,6 +296,7 @@ impl<Id> Criteria<Id> {
                 FieldTest::Matches(p) => format!("{name} matches /{}/", p.source),
                 FieldTest::NotMatches(p) => format!("{name} does not match /{}/", p.source),
             },
+            Criteria::Approval(test) => test.describe(),
         }
     }
 }
@@ -311,6 +330,7 @@ impl Criteria {
                 let items = items_of(issue.fields.get(id).unwrap_or(&Json::Null));
                 test_items(test, &items)
             }
+            Criteria::Approval(test) => test.holds(issue.approvals.as_deref().unwrap_or_default()),
         }
     }
 }
@@ -514,6 +534,7 @@ mod tests {
             category: category.into(),
             resolution: resolution.map(Into::into),
             fields: fields.as_object().cloned().unwrap_or_default(),
+            ..Snapshot::default()
         }
     }
 

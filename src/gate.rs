@@ -148,6 +148,7 @@ async fn drive_inner(
     let client = &*client;
 
     check_statuses(client, stanza).await?;
+    check_service_desk(client, stanza).await?;
     let (catalog, approval) = resolve_fields(client, stanza).await?;
     let written = step::write(
         &Writer::new(client, dry_run, stanza.jira.auth.secret().expose()),
@@ -201,6 +202,7 @@ async fn wait_for_decision(
         key,
         fields: poll_fields(approval),
         listener,
+        approvals: (!approval_tests(approval).is_empty()).then(crate::jsm::Answers::default),
     };
     tracker.section_end();
     tracker.start_wait();
@@ -255,7 +257,39 @@ async fn wait_for_decision(
             ));
         }
     }
+    // JSM: the approvers, and the one whose answer completed the approval decided it.
+    if let Some(approvals) = tracker
+        .seen
+        .last
+        .as_ref()
+        .and_then(|s| s.approvals.as_deref())
+    {
+        let name = approval_tests(approval).into_iter().find_map(|t| t.name);
+        crate::jsm::report(&mut report, approvals, name.as_deref());
+    }
     Ok(report)
+}
+
+/// The JSM approval tests of both trees.
+fn approval_tests(approval: &Approval) -> Vec<crate::criteria::approval::ApprovalTest> {
+    let mut tests = approval.approve.approval_tests();
+    tests.extend(approval.reject.iter().flat_map(Criteria::approval_tests));
+    tests
+}
+
+/// SPEC section 7: criteria testing a JSM approval need the ticket's project to be a service desk
+/// on a site with Jira Service Management; say so before anything is written (exit 5).
+async fn check_service_desk(client: &JiraClient, stanza: &Stanza) -> Result<(), step::Error> {
+    let wants_jsm = stanza.approval.as_ref().is_some_and(|a| {
+        !a.approve.approval_tests().is_empty()
+            || a.reject
+                .as_ref()
+                .is_some_and(|r| !r.approval_tests().is_empty())
+    });
+    match workflow::project_of(&stanza.ticket).filter(|_| wants_jsm) {
+        Some(project) => crate::jsm::service_desk(client, &project).await.map(|_| ()),
+        None => Ok(()),
+    }
 }
 
 /// The report of a run that does not wait: the stanza has no approval section, or `--dry-run`
@@ -356,13 +390,22 @@ struct Poller<'a> {
     fields: Vec<String>,
     /// Learns the issue's id from each read, so that events naming only the id wake the wait.
     listener: Option<&'a Listener>,
+    /// When the criteria test a JSM approval: each poll also reads the request's approvals, and
+    /// this remembers when each answer was first seen.
+    approvals: Option<crate::jsm::Answers>,
 }
 
 impl IssueSource for Poller<'_> {
     async fn read(&self) -> Result<Snapshot, jira::Error> {
-        let (id, snapshot) = read_with_id(self.client, self.key, &self.fields).await?;
+        let (id, mut snapshot) = read_with_id(self.client, self.key, &self.fields).await?;
         if let Some(listener) = self.listener {
             listener.watch(self.key, &id);
+        }
+        if let Some(answers) = &self.approvals {
+            let mut list = self.client.approvals(self.key).await?;
+            let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+            answers.note(&mut list, &now);
+            snapshot.approvals = Some(list);
         }
         Ok(snapshot)
     }
@@ -412,6 +455,7 @@ fn snapshot(fields: serde_json::Map<String, Json>) -> Option<Snapshot> {
         category,
         resolution,
         fields,
+        approvals: None,
     })
 }
 

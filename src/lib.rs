@@ -20,6 +20,7 @@ pub mod gate;
 pub mod harness;
 pub mod input;
 pub mod jira;
+pub mod jsm;
 pub mod logging;
 pub mod outcome;
 pub mod poll;

@@ -82,6 +82,22 @@ pub struct Report {
     pub exit_code: Exit,
     /// For errors, timeouts and cancellations: what happened, in one line.
     pub message: Option<String>,
+    /// Jira Service Management: the approvers of the approval the criteria looked at, with their
+    /// decision and when it was made (absent when the criteria test no approval).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub approvers: Vec<ApproverReport>,
+}
+
+/// One approver of a Jira Service Management approval, as the result reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApproverReport {
+    /// Display name.
+    pub name: String,
+    /// `approved`, `declined` or `pending`.
+    pub decision: String,
+    /// When the approval completed, for the approver whose answer completed it; for the others
+    /// when jira-gate first saw their answer (JSM does not date each answer). `None` while pending.
+    pub time: Option<String>,
 }
 
 impl Report {
@@ -101,6 +117,7 @@ impl Report {
             polls: 0,
             exit_code: decision.exit(),
             message: None,
+            approvers: Vec::new(),
         }
     }
 

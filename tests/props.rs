@@ -16,6 +16,7 @@ fn snapshot(status: &str, field: serde_json::Value) -> Snapshot {
         category: "indeterminate".into(),
         resolution: None,
         fields,
+        ..Snapshot::default()
     }
 }
 

@@ -394,6 +394,7 @@ mod tests {
                 category: String::new(),
                 resolution: None,
                 fields,
+                ..Snapshot::default()
             }
         };
         for (order, (status, risk, points), verdict) in [
