@@ -5,10 +5,15 @@
 
 use std::sync::Mutex;
 
+use serde_json::{Map, Value as Json, json};
+
 use crate::criteria::approval::{self, Answer, JsmApproval};
+use crate::fields::Catalog;
 use crate::jira::JiraClient;
-use crate::jira::servicedesk::ServiceDesk;
+use crate::jira::models::FieldDef;
+use crate::jira::servicedesk::{RequestField, RequestType, ServiceDesk};
 use crate::outcome::{ApproverReport, Report};
+use crate::stanza::Ticket;
 use crate::step_error::Error;
 
 /// The service desk of `project` (key or id), or why there is none: the site has no Jira Service
@@ -120,4 +125,186 @@ pub fn report(report: &mut Report, approvals: &[JsmApproval], name: Option<&str>
         report.decided_by = Some(who.name.clone());
         report.decided_at = chosen.completed_at.clone().or(who.seen_at.clone());
     }
+}
+
+/// A customer request to create: the body of `POST /rest/servicedeskapi/request`, and the labels
+/// the request type's form has no field for (the step adds them with an edit after the create).
+#[derive(Debug)]
+pub struct NewRequest {
+    /// The body.
+    pub body: Json,
+    /// Labels to add afterwards.
+    pub labels_after: Vec<String>,
+}
+
+/// The request type `wanted` (name or id, case-insensitive) of the service desk, or an error
+/// listing the ones there are.
+pub async fn request_type(
+    client: &JiraClient,
+    desk: &ServiceDesk,
+    wanted: &str,
+) -> Result<RequestType, Error> {
+    let types = client.request_types(&desk.id).await?;
+    let wanted = wanted.trim();
+    types
+        .iter()
+        .find(|t| t.name.trim().eq_ignore_ascii_case(wanted) || t.id == wanted)
+        .cloned()
+        .ok_or_else(|| {
+            let names: Vec<String> = types.iter().map(|t| format!("{:?}", t.name)).collect();
+            Error::Mismatch(format!(
+                "request type {wanted:?} is not in the service desk of {} (hint: ticket.request_type must be one of: {})",
+                desk.project_key,
+                if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+            ))
+        })
+}
+
+/// The form field a stanza field name means: the field id, the form's label, or a Jira field
+/// name (through the catalog) whose id is on the form.
+fn form_field<'a>(
+    form: &'a [RequestField],
+    name: &str,
+    catalog: &Catalog,
+) -> Option<&'a RequestField> {
+    let name = name.trim();
+    form.iter()
+        .find(|f| f.field_id == name || f.name.trim().eq_ignore_ascii_case(name))
+        .or_else(|| {
+            let id = catalog.resolve(name).ok()?.id.clone();
+            form.iter().find(|f| f.field_id == id)
+        })
+}
+
+/// Lists a form's fields for messages: `"Change risk" (customfield_10050, required)`.
+pub fn describe_form(form: &[RequestField]) -> String {
+    form.iter()
+        .map(|f| {
+            format!(
+                "{:?} ({}{})",
+                f.name,
+                f.field_id,
+                if f.required { ", required" } else { "" }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Checks the ticket's fields against the request type's form: each must be on it, and every
+/// required field must be given. Returns the form field of each stanza field, in order.
+pub fn check_form<'a>(
+    form: &'a [RequestField],
+    ticket: &Ticket,
+    catalog: &Catalog,
+    type_name: &str,
+) -> Result<Vec<&'a RequestField>, Error> {
+    let mut found = Vec::new();
+    for (name, _) in &ticket.fields {
+        let field = form_field(form, name, catalog).ok_or_else(|| {
+            Error::Mismatch(format!(
+                "field {name:?} is not on the form of request type {type_name:?} (hint: ticket.fields of a request must be among: {})",
+                describe_form(form)
+            ))
+        })?;
+        found.push(field);
+    }
+    let given = |id: &str| {
+        found.iter().any(|f| f.field_id == id)
+            || (id == "summary" && ticket.summary().is_some())
+            || (id == "description" && ticket.description.is_some())
+            || (id == "labels" && !ticket.labels.is_empty())
+    };
+    let missing: Vec<String> = form
+        .iter()
+        .filter(|f| f.required && !given(&f.field_id))
+        .map(|f| format!("{:?} ({})", f.name, f.field_id))
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::Mismatch(format!(
+            "request type {type_name:?} requires {} (hint: add {} to ticket.fields)",
+            missing.join(", "),
+            if missing.len() == 1 { "it" } else { "them" }
+        )));
+    }
+    Ok(found)
+}
+
+/// The customer request for the ticket: the service desk of `project`, the request type by name,
+/// and `requestFieldValues` from summary, description, labels (with the dedupe `label`) and the
+/// ticket's fields, each checked against the request type's form first.
+pub async fn new_request(
+    client: &JiraClient,
+    ticket: &Ticket,
+    project: &str,
+    request_type_name: &str,
+    label: Option<&str>,
+    catalog: &Catalog,
+) -> Result<NewRequest, Error> {
+    let desk = service_desk(client, project).await?;
+    let rt = request_type(client, &desk, request_type_name).await?;
+    let form = client.request_type_fields(&desk.id, &rt.id).await?;
+    let on_form = check_form(&form, ticket, catalog, &rt.name)?;
+    let mut values = Map::new();
+    if let Some(summary) = ticket.summary() {
+        values.insert("summary".into(), summary.into());
+    }
+    if let Some(description) = &ticket.description {
+        // Form fields take text (wiki markup) unless the request says it sends ADF.
+        values.insert("description".into(), description.as_str().into());
+    }
+    let mut labels = ticket.labels.clone();
+    if let Some(label) = label {
+        if !labels.iter().any(|l| l == label) {
+            labels.push(label.to_owned());
+        }
+    }
+    let mut labels_after = Vec::new();
+    if form.iter().any(|f| f.field_id == "labels") {
+        if !labels.is_empty() {
+            values.insert("labels".into(), json!(labels));
+        }
+    } else {
+        labels_after = labels;
+    }
+    for ((name, value), field) in ticket.fields.iter().zip(on_form) {
+        let def = catalog.resolve(&field.field_id).ok().cloned().or_else(|| {
+            serde_json::from_value::<FieldDef>(
+                json!({"id": field.field_id, "name": field.name, "schema": field.jira_schema}),
+            )
+            .ok()
+        });
+        let shaped = match def {
+            Some(def) => crate::fields::shape(client, &def, value, None).await?,
+            None => value.to_json(),
+        };
+        tracing::debug!("request field {name:?} is {}", field.field_id);
+        values.insert(field.field_id.clone(), shaped);
+    }
+    Ok(NewRequest {
+        body: json!({
+            "serviceDeskId": desk.id,
+            "requestTypeId": rt.id,
+            "requestFieldValues": values,
+        }),
+        labels_after,
+    })
+}
+
+/// Adds `labels` to the request `key` just created (its form has no Labels field), so the dedupe
+/// search finds it.
+pub async fn label_after(
+    writer: &crate::dry_run::Writer<'_>,
+    key: &str,
+    labels: &[String],
+) -> Result<(), Error> {
+    if labels.is_empty() {
+        return Ok(());
+    }
+    let adds: Vec<Json> = labels.iter().map(|l| json!({"add": l})).collect();
+    writer
+        .edit_issue(key, json!({}), json!({"labels": adds}))
+        .await?
+        .log(format_args!("labelled {key}"));
+    Ok(())
 }

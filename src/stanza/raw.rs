@@ -99,9 +99,13 @@ pub struct RawTicket {
     /// Project key; required to create.
     #[serde(default)]
     pub project: Option<Text>,
-    /// Issue type name (e.g. `Change`, `Task`); required to create.
+    /// Issue type name (e.g. `Change`, `Task`); required to create, unless `request_type` is set.
     #[serde(default, rename = "type")]
     pub issue_type: Option<Text>,
+    /// Jira Service Management: create the ticket as a customer request of this request type (by
+    /// name), in the service desk of `project`; `fields` become its `requestFieldValues`.
+    #[serde(default)]
+    pub request_type: Option<Text>,
     /// Summary; required to create.
     #[serde(default)]
     pub summary: Option<Text>,

@@ -188,10 +188,18 @@ fn validate_ticket(raw: RawTicket, overrides: &Overrides) -> Result<Ticket, Prob
         }
         labels.push(label);
     }
+    let request_type = nonempty(raw.request_type).map(|t| t.trim().to_owned());
+    // A customer request gets its issue type from the request type (SPEC section 7).
+    let issue_type = nonempty(raw.issue_type).or_else(|| {
+        request_type
+            .as_ref()
+            .filter(|_| key.is_none())
+            .map(|_| String::new())
+    });
     let target = target(
         key,
         nonempty(raw.project).map(|p| p.trim().to_owned()),
-        nonempty(raw.issue_type),
+        issue_type,
         nonempty(raw.summary),
     )?;
     let ticket = Ticket {
@@ -204,6 +212,7 @@ fn validate_ticket(raw: RawTicket, overrides: &Overrides) -> Result<Ticket, Prob
         transition: nonempty(raw.transition),
         transition_by: crate::workflow::TransitionBy::NameOrStatus,
         comment: nonempty(raw.comment).map(|c| c.trim_end().to_owned()),
+        request_type,
     };
     if let Some(project) = ticket.project() {
         // It goes into a URL path and into the dedupe search's JQL: refuse anything that
