@@ -277,16 +277,11 @@ fn approval_tests(approval: &Approval) -> Vec<crate::criteria::approval::Approva
     tests
 }
 
-/// SPEC section 7: criteria testing a JSM approval need the ticket's project to be a service desk
-/// on a site with Jira Service Management; say so before anything is written (exit 5).
+/// SPEC section 7: criteria testing a JSM approval (and `request_type`) need the ticket's project
+/// to be a service desk on a site with Jira Service Management; say so before anything is
+/// written (exit 5).
 async fn check_service_desk(client: &JiraClient, stanza: &Stanza) -> Result<(), step::Error> {
-    let wants_jsm = stanza.approval.as_ref().is_some_and(|a| {
-        !a.approve.approval_tests().is_empty()
-            || a.reject
-                .as_ref()
-                .is_some_and(|r| !r.approval_tests().is_empty())
-    });
-    match workflow::project_of(&stanza.ticket).filter(|_| wants_jsm) {
+    match workflow::project_of(&stanza.ticket).filter(|_| crate::jsm::wanted(stanza)) {
         Some(project) => crate::jsm::service_desk(client, &project).await.map(|_| ()),
         None => Ok(()),
     }

@@ -308,3 +308,63 @@ pub async fn label_after(
         .log(format_args!("labelled {key}"));
     Ok(())
 }
+
+/// Whether the stanza needs Jira Service Management: `approval:` criteria or `request_type`.
+pub fn wanted(stanza: &crate::stanza::Stanza) -> bool {
+    stanza.ticket.request_type.is_some()
+        || stanza.approval.as_ref().is_some_and(|a| {
+            !a.approve.approval_tests().is_empty()
+                || a.reject
+                    .as_ref()
+                    .is_some_and(|r| !r.approval_tests().is_empty())
+        })
+}
+
+/// `check`'s lines for Jira Service Management: the project is a service desk on a site with JSM,
+/// the request type exists, and the ticket's fields fit its form with every required one given.
+pub async fn check(
+    client: &JiraClient,
+    stanza: &crate::stanza::Stanza,
+    catalog: Option<&Catalog>,
+) -> Vec<Result<String, Error>> {
+    let Some(project) = crate::workflow::project_of(&stanza.ticket).filter(|_| wanted(stanza))
+    else {
+        return Vec::new();
+    };
+    let desk = match service_desk(client, &project).await {
+        Ok(desk) => desk,
+        Err(e) => return vec![Err(e)],
+    };
+    let mut lines = vec![Ok(format!(
+        "project {} is a Jira Service Management service desk (id {})",
+        desk.project_key, desk.id
+    ))];
+    let Some(name) = &stanza.ticket.request_type else {
+        return lines;
+    };
+    let rt = match request_type(client, &desk, name).await {
+        Ok(rt) => rt,
+        Err(e) => {
+            lines.push(Err(e));
+            return lines;
+        }
+    };
+    lines.push(Ok(format!("request type {:?} (id {})", rt.name, rt.id)));
+    let empty = Catalog::default();
+    let form = match client.request_type_fields(&desk.id, &rt.id).await {
+        Ok(form) => form,
+        Err(e) => {
+            lines.push(Err(e.into()));
+            return lines;
+        }
+    };
+    lines.push(
+        check_form(&form, &stanza.ticket, catalog.unwrap_or(&empty), &rt.name).map(|_| {
+            format!(
+                "the ticket's fields fit the form of {:?} and give every required one",
+                rt.name
+            )
+        }),
+    );
+    lines
+}

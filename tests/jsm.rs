@@ -290,3 +290,62 @@ fn a_project_without_jsm_is_a_clear_error_before_anything_is_written() {
         assert!(sandbox.issues().is_empty());
     }
 }
+
+/// `jira-gate check step.yml`: exit code and stderr.
+fn check(sandbox: &SandboxProc, stanza: &str) -> (i32, String) {
+    let work = Workdir::new();
+    work.write("step.yml", stanza);
+    let run = work.run(work.command_for(sandbox).args(["check", "step.yml"]));
+    assert!(run.result.is_none(), "check writes no result file");
+    (run.code, run.stderr)
+}
+
+#[test]
+fn check_covers_the_service_desk_the_request_type_and_its_form() {
+    both(&[], |sandbox, flavor| {
+        let (code, stderr) = check(&sandbox, &stanza(&sandbox, "Request a change", RISK, "5s"));
+        assert_eq!(code, 0, "{flavor}: {stderr}");
+        for line in [
+            "ok       project CHG is a Jira Service Management service desk (id 1)",
+            "ok       request type \"Request a change\" (id 10)",
+            "ok       the ticket's fields fit the form of \"Request a change\" and give every required one",
+            "jira-gate check: all good",
+        ] {
+            assert!(stderr.contains(line), "{line}:\n{stderr}");
+        }
+        let (code, stderr) = check(
+            &sandbox,
+            &stanza(&sandbox, "Request a change", "    Risk: Low\n", "5s"),
+        );
+        assert_eq!(code, 5, "{stderr}");
+        assert!(stderr.contains("problem  field \"Risk\" is not on the form of request type \"Request a change\" (hint: ticket.fields of a request must be among: \"What are you changing?\" (summary, required), \"Describe the change\" (description), \"Change risk\" (customfield_10050, required)"), "{stderr}");
+        let (code, stderr) = check(&sandbox, &stanza(&sandbox, "Nope", RISK, "5s"));
+        assert_eq!(code, 5, "{stderr}");
+        assert!(
+            stderr.contains("problem  request type \"Nope\" is not in the service desk of CHG"),
+            "{stderr}"
+        );
+        assert!(sandbox.issues().is_empty(), "check writes nothing");
+    });
+    let sandbox = SandboxProc::cloud(&[]);
+    let ops = format!(
+        "{}ticket:\n  project: OPS\n  type: Change\n  summary: Deploy\napproval:\n  approve_when: {{ approval: approved }}\n",
+        jira_block(&sandbox)
+    );
+    let (code, stderr) = check(&sandbox, &ops);
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stderr.contains("ok       project OPS"), "{stderr}");
+    assert!(
+        stderr.contains("problem  project OPS is not a Jira Service Management service desk"),
+        "{stderr}"
+    );
+    let sandbox = SandboxProc::datacenter(&["--no-jsm"]);
+    let (code, stderr) = check(&sandbox, &stanza(&sandbox, "Request a change", RISK, "5s"));
+    assert_eq!(code, 5, "{stderr}");
+    assert!(
+        stderr.contains(
+            "has no Jira Service Management (GET /rest/servicedeskapi/servicedesk answered HTTP 403"
+        ),
+        "{stderr}"
+    );
+}

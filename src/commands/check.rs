@@ -5,7 +5,9 @@
 //! criteria), and the transition. A transition can only be listed for an existing issue; for a
 //! ticket still to be created, the name is checked against the project's statuses instead. The
 //! ticket's fields go through the same create or edit screen checks as in `run`
-//! ([`workflow::shape_fields`]): on the screen, option values allowed.
+//! ([`workflow::shape_fields`]): on the screen, option values allowed. With Jira Service
+//! Management in the stanza, the service desk, the request type and its form are checked too
+//! ([`crate::jsm::check`]).
 
 use tokio::time::Instant;
 
@@ -96,6 +98,10 @@ pub async fn run(stanza: &Stanza) -> Result<(), Error> {
         }
     }
     check_statuses(client, stanza, &mut tally).await;
+    // Jira Service Management (issue 9): the service desk, the request type and its form.
+    for line in crate::jsm::check(client, stanza, catalog.as_ref()).await {
+        tally.report(line);
+    }
     let problems = tally.problems;
     if problems == 0 {
         logging::line(Level::Info, "jira-gate check: all good", None);
@@ -120,7 +126,9 @@ async fn check_project(
     match workflow::project(client, project_key).await {
         Ok(project) => {
             tally.ok(&format!("project {}", project.key));
-            let found = workflow::issue_type(&project, ticket.issue_type()?);
+            // A customer request takes its issue type from the request type (`crate::jsm`).
+            let issue_type = ticket.issue_type().filter(|t| !t.is_empty())?;
+            let found = workflow::issue_type(&project, issue_type);
             tally.report(
                 found
                     .as_ref()
