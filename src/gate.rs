@@ -398,8 +398,12 @@ impl IssueSource for Poller<'_> {
         }
         if let Some(answers) = &self.approvals {
             let mut list = self.client.approvals(self.key).await?;
-            let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-            answers.note(&mut list, &now);
+            // Jira's own time format, as `completedDate.jira` and the changelog give it.
+            let now = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
+            let now = format!("{}+0000", now.trim_end_matches('Z'));
+            for answer in answers.note(&mut list, &now) {
+                tracing::info!("{}: {answer}", self.key);
+            }
             snapshot.approvals = Some(list);
         }
         Ok(snapshot)

@@ -56,6 +56,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("flavor", "JIRA_GATE_DEMO_FLAVOR"),
     ("approve_after", "JIRA_GATE_DEMO_APPROVE_AFTER"),
     ("reject", "JIRA_GATE_DEMO_REJECT"),
+    ("jsm", "JIRA_GATE_DEMO_JSM"),
 ];
 
 /// A value from a flag or a variable, with where it came from, for messages.
@@ -360,6 +361,8 @@ pub struct Demo {
     pub approve_after: Duration,
     /// Reject instead of approving.
     pub reject: bool,
+    /// A JSM change request with a 2-of-3 approval.
+    pub jsm: bool,
     /// `--result-file` as given (read with [`result_file`]).
     pub result_file: ResultFile,
 }
@@ -372,6 +375,7 @@ pub fn demo(args: &crate::cli::DemoArgs, env: &Env) -> Result<Demo, Error> {
         approve_after: duration(args.approve_after, "approve_after", env)?
             .map_or(Duration::from_secs(3), |(d, _)| d),
         reject: flag_or_switch(args.reject, "reject", env)?,
+        jsm: flag_or_switch(args.jsm, "jsm", env)?,
         result_file: args.result_file.clone(),
     })
 }

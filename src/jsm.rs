@@ -65,8 +65,10 @@ struct Seen {
 }
 
 impl Answers {
-    /// Marks in `approvals` when each answer was first seen (`now`, ISO 8601) and in which order.
-    pub fn note(&self, approvals: &mut [JsmApproval], now: &str) {
+    /// Marks in `approvals` when each answer was first seen (`now`, ISO 8601) and in which order;
+    /// returns the answers new since the last read, as `Alice Approver approved`.
+    pub fn note(&self, approvals: &mut [JsmApproval], now: &str) -> Vec<String> {
+        let mut new = Vec::new();
         let mut guard = self
             .seen
             .lock()
@@ -85,6 +87,7 @@ impl Answers {
                     (s.order, s.at.clone())
                 } else {
                     *counter += 1;
+                    new.push(format!("{} {}", who.name, who.answer.as_str()));
                     seen.push(Seen {
                         approval: a.id.clone(),
                         approver: who.name.clone(),
@@ -97,6 +100,7 @@ impl Answers {
                 who.seen_at = Some(at);
             }
         }
+        new
     }
 }
 

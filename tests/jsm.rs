@@ -349,3 +349,38 @@ fn check_covers_the_service_desk_the_request_type_and_its_form() {
         "{stderr}"
     );
 }
+
+#[test]
+fn demo_jsm_shows_a_two_of_three_approval() {
+    let work = Workdir::new();
+    let run = work.run(work.command().args([
+        "demo",
+        "--jsm",
+        "--approve-after",
+        "1s",
+        "--result-file",
+        "result.json",
+    ]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for line in [
+        "the stanza is steps/demo-jsm.yml; two of three approvers must approve: Alice Approver after 1s, Dave Deployer after 2s",
+        "created CHG-1",
+        "CHG-1: Alice Approver approved",
+        "CHG-1: Dave Deployer approved",
+    ] {
+        assert!(run.stderr.contains(line), "{line}:\n{}", run.stderr);
+    }
+    assert_eq!(run.field("decision"), "approved");
+    assert_eq!(run.field("decided_by"), "Dave Deployer");
+    assert_eq!(run.field("approvers").as_array().unwrap().len(), 3);
+    let run = work.run(work.command().env("JIRA_GATE_DEMO_JSM", "true").args([
+        "demo",
+        "--reject",
+        "--approve-after",
+        "1s",
+        "--result-file",
+        "result.json",
+    ]));
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(run.field("decided_by"), "Bob Builder");
+}
