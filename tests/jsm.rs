@@ -384,3 +384,55 @@ fn demo_jsm_shows_a_two_of_three_approval() {
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert_eq!(run.field("decided_by"), "Bob Builder");
 }
+
+#[test]
+fn a_request_type_without_labels_on_its_form_still_dedupes_and_dry_run_prints_the_request() {
+    both(&[], |sandbox, flavor| {
+        let work = Workdir::new();
+        let step = format!(
+            "{}ticket:\n  project: CHG\n  request_type: Get IT help\n  summary: Rotate the TLS certificate\n  labels: [ops]\n  dedupe: job-9\n",
+            jira_block(&sandbox)
+        );
+        let dry = work.gate(&sandbox, &step, &["--dry-run"]);
+        assert_eq!(dry.code, 0, "{flavor}: {}", dry.stderr);
+        let line: Value = serde_json::from_str(dry.stdout.lines().next().unwrap()).unwrap();
+        assert_eq!(line["method"], "POST");
+        assert!(
+            line["url"]
+                .as_str()
+                .unwrap()
+                .ends_with("/rest/servicedeskapi/request")
+        );
+        assert_eq!(line["body"]["serviceDeskId"], "1");
+        assert_eq!(line["body"]["requestTypeId"], "12");
+        assert_eq!(
+            line["body"]["requestFieldValues"]["summary"],
+            "Rotate the TLS certificate"
+        );
+        assert!(sandbox.issues().is_empty(), "a dry run creates nothing");
+
+        let run = work.gate(&sandbox, &step, &[]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(run.stderr.contains("created CHG-1"), "{}", run.stderr);
+        assert!(run.stderr.contains("labelled CHG-1"), "{}", run.stderr);
+        assert_eq!(run.field("decision"), "written");
+        assert_eq!(run.field("status"), "To Do");
+        assert!(
+            run.result_text.find("approvers").is_none(),
+            "no approval, no approvers"
+        );
+        let issues = sandbox.issues();
+        assert_eq!(
+            issues[0]["labels"],
+            serde_json::json!(["ops", "jira-gate-job-9"])
+        );
+        let again = work.gate(&sandbox, &step, &[]);
+        assert_eq!(again.code, 0, "{}", again.stderr);
+        assert!(
+            again.stderr.contains("dedupe: reusing CHG-1"),
+            "{}",
+            again.stderr
+        );
+        assert_eq!(sandbox.issues().len(), 1);
+    });
+}

@@ -589,6 +589,25 @@ mod tests {
     }
 
     #[test]
+    fn approvers_are_one_line_of_json_only_when_there_are_some() {
+        let mut r = Report::new(Decision::Approved);
+        assert!(fields(&r).iter().all(|(name, _)| *name != "approvers"));
+        r.approvers = vec![crate::outcome::ApproverReport {
+            name: "Zoë \"Z\" O'Neil\n".into(),
+            decision: "approved".into(),
+            time: None,
+        }];
+        let f = fields(&r);
+        let (name, value) = f.last().unwrap();
+        assert_eq!(*name, "approvers");
+        assert_eq!(
+            value,
+            r#"[{"name":"Zoë \"Z\" O'Neil\n","decision":"approved","time":null}]"#
+        );
+        assert!(!value.contains('\n'), "one line");
+    }
+
+    #[test]
     fn quiet_drops_only_the_section_markers() {
         use std::sync::{Arc, Mutex};
         struct Record(Arc<Mutex<Vec<String>>>);
