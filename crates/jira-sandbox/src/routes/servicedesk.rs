@@ -5,7 +5,7 @@
 use axum::extract::Path;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::Cx;
 use crate::Flavor;
@@ -75,13 +75,7 @@ async fn info(Extension(cx): Extension<Cx>) -> Reply {
         Flavor::Cloud => "1001.0.0-SNAPSHOT",
         Flavor::Datacenter => "10.3.13",
     };
-    Reply::json(
-        200,
-        json!({
-            "version": version, "platformVersion": version, "buildChangeSet": "0000000000000000000000000000000000000000",
-            "isLicensedForUse": true, "_links": {"self": format!("{}/rest/servicedeskapi/info", cx.base())},
-        }),
-    )
+    Reply::json(200, State::desk_info(cx.base(), version))
 }
 
 async fn desks(Extension(cx): Extension<Cx>) -> Reply {

@@ -305,18 +305,34 @@ impl State {
         let mut v = json!({
             "emailAddress": u.email, "displayName": u.display, "active": true, "timeZone": "Etc/UTC",
         });
-        match api.flavor {
+        let avatars = self.user_json(idx, base, api)["avatarUrls"].clone();
+        let rest = match api.flavor {
+            // Cloud fills `key` and `name` with the account id, as its examples show.
             Flavor::Cloud => {
                 v["accountId"] = json!(u.account_id);
-                v["_links"] = json!({"jiraRest": format!("{base}/rest/api/2/user?accountId={}", u.account_id), "self": format!("{base}/rest/api/2/user?accountId={}", u.account_id)});
+                v["key"] = json!(u.account_id);
+                v["name"] = json!(u.account_id);
+                format!("{base}/rest/api/2/user?accountId={}", u.account_id)
             }
             Flavor::Datacenter => {
                 v["key"] = json!(u.key);
                 v["name"] = json!(u.name);
-                v["_links"] = json!({"jiraRest": format!("{base}/rest/api/2/user?username={}", u.name), "self": format!("{base}/rest/api/2/user?username={}", u.name)});
+                format!("{base}/rest/api/2/user?username={}", u.name)
             }
-        }
+        };
+        v["_links"] = json!({"jiraRest": rest, "avatarUrls": avatars, "self": rest});
         v
+    }
+
+    /// `GET /info` (`SoftwareInfoDTO`): Service Management of `version`, licensed.
+    pub fn desk_info(base: &str, version: &str) -> Value {
+        // 2026-01-15, the build date `serverInfo` gives too.
+        let built = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_768_435_200);
+        json!({
+            "version": version, "platformVersion": version, "buildDate": date_json(built),
+            "buildChangeSet": "0000000000000000000000000000000000000000", "isLicensedForUse": true,
+            "_links": {"self": format!("{base}/rest/servicedeskapi/info")},
+        })
     }
 
     /// `ServiceDeskDTO`.
@@ -347,6 +363,12 @@ impl State {
                 json!({
                     "_expands": [], "id": t.id, "name": t.name, "description": t.description, "helpText": "",
                     "issueTypeId": t.issue_type, "serviceDeskId": DESK_ID, "portalId": DESK_ID, "groupIds": ["1"],
+                    "icon": {"id": "10500", "_links": {"iconUrls": {
+                        "48x48": format!("{base}/rest/api/2/universal_avatar/view/type/SD_REQTYPE/avatar/10500?size=large"),
+                        "24x24": format!("{base}/rest/api/2/universal_avatar/view/type/SD_REQTYPE/avatar/10500?size=small"),
+                        "16x16": format!("{base}/rest/api/2/universal_avatar/view/type/SD_REQTYPE/avatar/10500?size=xsmall"),
+                        "32x32": format!("{base}/rest/api/2/universal_avatar/view/type/SD_REQTYPE/avatar/10500?size=medium"),
+                    }}},
                     "_links": {"self": format!("{base}/rest/servicedeskapi/servicedesk/{DESK_ID}/requesttype/{}", t.id)},
                 })
             })
@@ -559,7 +581,7 @@ impl State {
             "issueId": issue.id.to_string(), "issueKey": issue.key, "requestTypeId": type_id, "serviceDeskId": DESK_ID,
             "createdDate": date_json(issue.created()), "reporter": self.desk_user(BOT, base, api),
             "requestFieldValues": values,
-            "currentStatus": {"status": issue.status_name(), "statusDate": date_json(issue.updated)},
+            "currentStatus": {"status": issue.status_name(), "statusCategory": Self::status_category(issue), "statusDate": date_json(issue.updated)},
             "_links": {
                 "jiraRest": format!("{base}/rest/api/2/issue/{}", issue.id),
                 "web": format!("{base}/servicedesk/customer/portal/{DESK_ID}/{}", issue.key),
@@ -567,6 +589,23 @@ impl State {
                 "agent": format!("{base}/browse/{}", issue.key),
             },
         })
+    }
+
+    /// The status category as `servicedeskapi` names it: `NEW`, `INDETERMINATE`, `DONE`.
+    fn status_category(issue: &Issue) -> &'static str {
+        let shown = super::render::status_json(
+            super::catalog::status(issue.status),
+            "",
+            Api {
+                flavor: Flavor::Cloud,
+                v3: false,
+            },
+        );
+        match shown["statusCategory"]["key"].as_str() {
+            Some("new") => "NEW",
+            Some("done") => "DONE",
+            _ => "INDETERMINATE",
+        }
     }
 
     /// `ApprovalDTO`.
