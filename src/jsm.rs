@@ -7,6 +7,8 @@ use std::sync::Mutex;
 
 use serde_json::{Map, Value as Json, json};
 
+use crate::value::Value;
+
 use crate::criteria::approval::{self, Answer, JsmApproval};
 use crate::fields::Catalog;
 use crate::jira::JiraClient;
@@ -106,12 +108,21 @@ impl Answers {
 
 /// Puts the approvers of the approval the criteria look at (the named one, else the newest) in the
 /// report; once it is decided, `decided_by` is the approver whose answer completed it and
-/// `decided_at` when it completed.
+/// `decided_at` when it completed. JSM runs the approval's transition as that approver, so when
+/// the changelog's `decided_by` (already in the report) is an approver who answered as decided,
+/// it is the one; else the last answer the polls saw.
 pub fn report(report: &mut Report, approvals: &[JsmApproval], name: Option<&str>) {
     let Some(chosen) = approval::pick(approvals, name) else {
         return;
     };
-    let completer = chosen.completed_by();
+    let from_changelog = report.decided_by.as_deref().and_then(|by| {
+        chosen.approvers.iter().find(|a| {
+            chosen.decision != Answer::Pending
+                && a.answer == chosen.decision
+                && a.name.trim().eq_ignore_ascii_case(by.trim())
+        })
+    });
+    let completer = from_changelog.or_else(|| chosen.completed_by());
     report.approvers = chosen
         .approvers
         .iter()
@@ -178,6 +189,54 @@ fn form_field<'a>(
             let id = catalog.resolve(name).ok()?.id.clone();
             form.iter().find(|f| f.field_id == id)
         })
+}
+
+/// A value (or list of values) for a form field that lists its valid values, as `{"id": …}`
+/// objects; `None` when the field lists none or the value is already an object. A value that is
+/// neither a valid label nor a valid id is an error listing the valid labels.
+fn option_ids(field: &RequestField, value: &Value) -> Result<Option<Json>, Error> {
+    if field.valid_values.is_empty() {
+        return Ok(None);
+    }
+    let id_of = |v: &Value| -> Result<Option<Json>, Error> {
+        let Some(text) = v.as_text() else {
+            return Ok(None);
+        };
+        let text = text.trim();
+        let found = field
+            .valid_values
+            .iter()
+            .find(|o| o.label.trim().eq_ignore_ascii_case(text))
+            .or_else(|| field.valid_values.iter().find(|o| o.value == text));
+        match found {
+            Some(o) => Ok(Some(json!({"id": o.value}))),
+            None => Err(Error::Mismatch(format!(
+                "{text:?} is not a value of {:?} ({}) (hint: use one of: {})",
+                field.name,
+                field.field_id,
+                field
+                    .valid_values
+                    .iter()
+                    .map(|o| format!("{:?}", o.label))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        }
+    };
+    match value {
+        Value::List(items) => {
+            let mut out = Vec::new();
+            for item in items {
+                match id_of(item)? {
+                    Some(id) => out.push(id),
+                    None => return Ok(None),
+                }
+            }
+            Ok(Some(Json::Array(out)))
+        }
+        Value::Map(_) | Value::Null => Ok(None),
+        single => id_of(single),
+    }
 }
 
 /// Lists a form's fields for messages: `"Change risk" (customfield_10050, required)`.
@@ -278,9 +337,10 @@ pub async fn new_request(
             )
             .ok()
         });
-        let shaped = match def {
-            Some(def) => crate::fields::shape(client, &def, value, None).await?,
-            None => value.to_json(),
+        let shaped = match (option_ids(field, value)?, def) {
+            (Some(ids), _) => ids,
+            (None, Some(def)) => crate::fields::shape(client, &def, value, None).await?,
+            (None, None) => value.to_json(),
         };
         tracing::debug!("request field {name:?} is {}", field.field_id);
         values.insert(field.field_id.clone(), shaped);
@@ -371,4 +431,89 @@ pub async fn check(
         }),
     );
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::criteria::approval::Approver;
+    use crate::outcome::Decision;
+
+    fn approval(answers: &[(&str, Answer, u32)], decision: Answer) -> JsmApproval {
+        JsmApproval {
+            id: "1".into(),
+            name: "Awaiting approval".into(),
+            decision,
+            created_ms: 1,
+            completed_at: Some("2026-11-29T07:00:05.000+0000".into()),
+            approvers: answers
+                .iter()
+                .map(|(name, answer, order)| Approver {
+                    name: (*name).into(),
+                    answer: *answer,
+                    seen_at: (*order > 0).then(|| format!("t{order}")),
+                    seen_order: *order,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_changelog_names_the_deciding_approver_when_it_can() {
+        // Alice and Dave answered between two polls: the changelog tells who completed it.
+        let list = [approval(
+            &[
+                ("Alice", Answer::Approved, 2),
+                ("Bob", Answer::Pending, 0),
+                ("Dave", Answer::Approved, 1),
+            ],
+            Answer::Approved,
+        )];
+        let mut r = Report::new(Decision::Approved);
+        r.decided_by = Some("Dave".into());
+        report(&mut r, &list, None);
+        assert_eq!(r.decided_by.as_deref(), Some("Dave"));
+        assert_eq!(
+            r.decided_at.as_deref(),
+            Some("2026-11-29T07:00:05.000+0000")
+        );
+        let times: Vec<Option<&str>> = r.approvers.iter().map(|a| a.time.as_deref()).collect();
+        assert_eq!(
+            times,
+            [Some("t2"), None, Some("2026-11-29T07:00:05.000+0000")]
+        );
+        // A changelog author who is no approver (a bot's transition) is not taken.
+        let mut r = Report::new(Decision::Approved);
+        r.decided_by = Some("CI Bot".into());
+        report(&mut r, &list, None);
+        assert_eq!(r.decided_by.as_deref(), Some("Alice"));
+        // Pending: no one decided; the approvers are listed.
+        let pending = [approval(&[("Alice", Answer::Approved, 1)], Answer::Pending)];
+        let mut r = Report::new(Decision::Timeout);
+        report(&mut r, &pending, None);
+        assert_eq!(r.decided_by, None);
+        assert_eq!(r.approvers[0].decision, "approved");
+        // No approval of that name: nothing is reported.
+        let mut r = Report::new(Decision::Timeout);
+        report(&mut r, &pending, Some("CAB"));
+        assert!(r.approvers.is_empty());
+    }
+
+    #[test]
+    fn answers_keep_the_time_they_were_first_seen() {
+        let answers = Answers::default();
+        let mut first = [approval(
+            &[("Alice", Answer::Approved, 0), ("Bob", Answer::Pending, 0)],
+            Answer::Pending,
+        )];
+        assert_eq!(answers.note(&mut first, "t1"), ["Alice approved"]);
+        let mut second = [approval(
+            &[("Alice", Answer::Approved, 0), ("Bob", Answer::Declined, 0)],
+            Answer::Declined,
+        )];
+        assert_eq!(answers.note(&mut second, "t2"), ["Bob declined"]);
+        assert_eq!(second[0].approvers[0].seen_at.as_deref(), Some("t1"));
+        assert_eq!(second[0].approvers[1].seen_order, 2);
+        assert_eq!(second[0].completed_by().unwrap().name, "Bob");
+    }
 }

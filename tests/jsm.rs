@@ -436,3 +436,38 @@ fn a_request_type_without_labels_on_its_form_still_dedupes_and_dry_run_prints_th
         assert_eq!(sandbox.issues().len(), 1);
     });
 }
+
+#[test]
+fn answers_between_two_polls_still_name_the_approver_who_completed_it() {
+    // Dave approves first, Alice completes it 100 ms later, both within one 3 s gap; Alice is
+    // listed before Dave, so only the changelog (the transition runs as her) can tell.
+    let sandbox = SandboxProc::cloud(&[
+        "--approve-after",
+        "dave=1s",
+        "--approve-after",
+        "alice=1100ms",
+    ]);
+    let work = Workdir::new();
+    let step = stanza(&sandbox, "Request a change", RISK, "30s").replace(
+        "interval: 1s\n  max_interval: 1s",
+        "interval: 3s\n  max_interval: 3s",
+    );
+    let run = work.gate(&sandbox, &step, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.field("decided_by"), "Alice Approver", "{}", run.stderr);
+    let wrong = stanza(
+        &sandbox,
+        "Request a change",
+        "    Change risk: Extreme\n",
+        "30s",
+    )
+    .replace("pipeline-7", "pipeline-8");
+    let run = work.gate(&sandbox, &wrong, &[]);
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("\"Extreme\" is not a value of \"Change risk\" (customfield_10050) (hint: use one of: \"Low\", \"Medium\", \"High\")"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(sandbox.issues().len(), 1, "the wrong value created nothing");
+}

@@ -70,6 +70,21 @@ pub struct RequestField {
     /// Its schema, as `GET /field` gives it.
     #[serde(default)]
     pub jira_schema: Value,
+    /// The values it accepts (options), when it lists them.
+    #[serde(default)]
+    pub valid_values: Vec<ValidValue>,
+}
+
+/// A value a form field accepts (`RequestTypeFieldValueDTO`): the option's id and its label.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ValidValue {
+    /// The id Jira stores.
+    #[serde(default, deserialize_with = "text")]
+    pub value: String,
+    /// What people read.
+    #[serde(default)]
+    pub label: String,
 }
 
 #[derive(Deserialize, Default)]
