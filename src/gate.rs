@@ -82,6 +82,15 @@ async fn cancelled(
     tracing::warn!("{signal} received; stopping");
     let mut report = tracker.report(Decision::Cancelled);
     report.message = Some(format!("cancelled by {signal}"));
+    // JSM: who had answered by then.
+    if let Some(approvals) = tracker
+        .seen
+        .last
+        .as_ref()
+        .and_then(|s| s.approvals.as_deref())
+    {
+        crate::jsm::report(&mut report, approvals, None);
+    }
     let comment = stanza
         .approval
         .as_ref()

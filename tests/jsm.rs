@@ -471,3 +471,42 @@ fn answers_between_two_polls_still_name_the_approver_who_completed_it() {
     );
     assert_eq!(sandbox.issues().len(), 1, "the wrong value created nothing");
 }
+
+#[test]
+fn sigterm_reports_who_had_answered() {
+    let sandbox = SandboxProc::datacenter(&["--approve-after", "alice=500ms"]);
+    let work = Workdir::new();
+    work.write(
+        "step.yml",
+        stanza(&sandbox, "Request a change", RISK, "30s"),
+    );
+    let child = work
+        .command_for(&sandbox)
+        .args(["run", "step.yml", "--result-file", "result.json"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let signalled = std::time::Instant::now();
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let run = work.finish(&child.wait_with_output().unwrap(), signalled);
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(run.stderr.contains("SIGTERM received"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("CHG-1: Alice Approver approved"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.field("decision"), "cancelled");
+    assert!(run.field("decided_by").is_null());
+    let want = [
+        ("Alice Approver", "approved"),
+        ("Bob Builder", "pending"),
+        ("Dave Deployer", "pending"),
+    ]
+    .map(|(a, b)| (a.to_owned(), b.to_owned()));
+    assert_eq!(decisions(run.field("approvers")), want);
+}
