@@ -310,7 +310,14 @@ impl FromStr for ApproverDelay {
                         JSM_APPROVERS.join(", ")
                     ));
                 }
-                Ok(Self::named(&name.to_ascii_lowercase(), delay.parse()?))
+                // `alice=5` means five seconds.
+                let delay = delay.trim();
+                let delay = if !delay.is_empty() && delay.chars().all(|c| c.is_ascii_digit()) {
+                    format!("{delay}s").parse()?
+                } else {
+                    delay.parse()?
+                };
+                Ok(Self::named(&name.to_ascii_lowercase(), delay))
             }
             None => Ok(Self::workflow(s.parse()?)),
         }
@@ -461,6 +468,27 @@ async fn shutdown_signal() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn approver_delays_name_an_approver_or_not() {
+        let secs = |n| DelayRange {
+            min: Duration::from_secs(n),
+            max: Duration::from_secs(n),
+        };
+        assert_eq!(
+            "5s".parse::<ApproverDelay>().unwrap(),
+            ApproverDelay::workflow(secs(5))
+        );
+        assert_eq!(
+            "Dave=3".parse::<ApproverDelay>().unwrap(),
+            ApproverDelay::named("dave", secs(3))
+        );
+        let range = "bob=1s..4s".parse::<ApproverDelay>().unwrap();
+        assert_eq!(range.delay.max, Duration::from_secs(4));
+        let err = "carol=1s".parse::<ApproverDelay>().unwrap_err();
+        assert_eq!(err, "unknown approver 'carol': use one of alice, bob, dave");
+        assert!("alice=soon".parse::<ApproverDelay>().is_err());
+    }
 
     #[test]
     fn flavors_have_atlassians_names() {

@@ -746,3 +746,47 @@ fn no_approval(id: &str) -> DeskError {
         format!("The approval with id '{id}' does not exist on this request."),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_link_to_their_neighbours_only_when_there_are_some() {
+        let values: Vec<Value> = (0..5).map(|n| json!(n)).collect();
+        let first = paged(
+            values.clone(),
+            0,
+            2,
+            "http://h",
+            "/rest/servicedeskapi/servicedesk",
+        );
+        assert_eq!(first["values"], json!([0, 1]));
+        assert_eq!(first["size"], 2);
+        assert_eq!(first["isLastPage"], false);
+        assert_eq!(
+            first["_links"]["next"],
+            "http://h/rest/servicedeskapi/servicedesk?start=2&limit=2"
+        );
+        assert!(first["_links"].get("prev").is_none());
+        let last = paged(values.clone(), 4, 2, "http://h", "/p");
+        assert_eq!(last["values"], json!([4]));
+        assert_eq!(last["isLastPage"], true);
+        assert!(last["_links"].get("next").is_none());
+        assert_eq!(last["_links"]["prev"], "http://h/p?start=2&limit=2");
+        let past = paged(values, 9, 50, "http://h", "/p");
+        assert_eq!(
+            (past["size"].as_u64(), past["isLastPage"].as_bool()),
+            (Some(0), Some(true))
+        );
+    }
+
+    #[test]
+    fn dates_carry_every_form() {
+        let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1_768_435_200_123);
+        let d = date_json(t);
+        assert_eq!(d["jira"], "2026-01-15T00:00:00.123+0000");
+        assert_eq!(d["iso8601"], "2026-01-15T00:00:00+0000");
+        assert_eq!(d["epochMillis"], 1_768_435_200_123_u64);
+    }
+}
