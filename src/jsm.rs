@@ -373,9 +373,10 @@ pub async fn label_after(
     Ok(())
 }
 
-/// Whether the stanza needs Jira Service Management: `approval:` criteria or `request_type`.
+/// Whether the stanza needs Jira Service Management: `approval:` criteria, or `request_type` for a
+/// ticket to create.
 pub fn wanted(stanza: &crate::stanza::Stanza) -> bool {
-    stanza.ticket.request_type.is_some()
+    (stanza.ticket.request_type.is_some() && stanza.ticket.key().is_none())
         || stanza.approval.as_ref().is_some_and(|a| {
             !a.approve.approval_tests().is_empty()
                 || a.reject
@@ -403,7 +404,13 @@ pub async fn check(
         "project {} is a Jira Service Management service desk (id {})",
         desk.project_key, desk.id
     ))];
-    let Some(name) = &stanza.ticket.request_type else {
+    // `request_type` only matters for a ticket to create.
+    let Some(name) = stanza
+        .ticket
+        .request_type
+        .as_ref()
+        .filter(|_| stanza.ticket.key().is_none())
+    else {
         return lines;
     };
     let rt = match request_type(client, &desk, name).await {
@@ -414,6 +421,13 @@ pub async fn check(
         }
     };
     lines.push(Ok(format!("request type {:?} (id {})", rt.name, rt.id)));
+    // `run` resolves Jira field names with the field list too.
+    let fetched = match catalog {
+        Some(_) => None,
+        None if stanza.ticket.fields.is_empty() => None,
+        None => client.fields().await.ok().map(Catalog::new),
+    };
+    let catalog = catalog.or(fetched.as_ref());
     let empty = Catalog::default();
     let form = match client.request_type_fields(&desk.id, &rt.id).await {
         Ok(form) => form,

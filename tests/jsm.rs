@@ -303,7 +303,12 @@ fn check(sandbox: &SandboxProc, stanza: &str) -> (i32, String) {
 #[test]
 fn check_covers_the_service_desk_the_request_type_and_its_form() {
     both(&[], |sandbox, flavor| {
-        let (code, stderr) = check(&sandbox, &stanza(&sandbox, "Request a change", RISK, "5s"));
+        // A field named by its form label ("Describe the change" is Jira's Description).
+        let by_label = format!("{RISK}    Describe the change: Rollback is a redeploy.\n");
+        let (code, stderr) = check(
+            &sandbox,
+            &stanza(&sandbox, "Request a change", &by_label, "5s"),
+        );
         assert_eq!(code, 0, "{flavor}: {stderr}");
         for line in [
             "ok       project CHG is a Jira Service Management service desk (id 1)",

@@ -171,7 +171,13 @@ async fn check_screen(
 /// Every field name, of the ticket and of the criteria; the catalog when all of them are known.
 async fn check_fields(client: &JiraClient, stanza: &Stanza, tally: &mut Tally) -> Option<Catalog> {
     let ticket = &stanza.ticket;
-    let mut names: Vec<String> = ticket.fields.iter().map(|(name, _)| name.clone()).collect();
+    // A customer request's fields are checked against its request type's form instead
+    // (`crate::jsm::check`): a form label need not be a Jira field name.
+    let mut names: Vec<String> = if ticket.request_type.is_some() && ticket.key().is_none() {
+        Vec::new()
+    } else {
+        ticket.fields.iter().map(|(name, _)| name.clone()).collect()
+    };
     if let Some(approval) = &stanza.approval {
         names.extend(approval.field_names());
     }
