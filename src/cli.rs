@@ -267,6 +267,10 @@ pub struct DemoArgs {
     /// Make the simulated approver reject instead [env: JIRA_GATE_DEMO_REJECT]
     #[arg(long)]
     pub reject: bool,
+    /// A Jira Service Management change request with a 2-of-3 approval (steps/demo-jsm.yml)
+    /// [env: JIRA_GATE_DEMO_JSM]
+    #[arg(long)]
+    pub jsm: bool,
     /// The result record
     #[command(flatten)]
     pub result_file: ResultFile,

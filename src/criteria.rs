@@ -6,6 +6,8 @@
 //! its value or id, a user their display name, email, account id or username, numbers compare
 //! numerically, dates by day, text case-insensitively.
 
+pub mod approval;
+
 use serde_json::Value as Json;
 
 use crate::value::Value;
@@ -44,6 +46,8 @@ pub enum Criteria<Id = String> {
     /// Holds when Jira finds the issue with `key = KEY AND (this JQL)` (issue 9); answered by
     /// the poll in [`Snapshot::jql`], see [`jql`].
     Jql(String),
+    /// A Jira Service Management approval's final decision (SPEC section 7).
+    Approval(approval::ApprovalTest),
 }
 
 /// What a `field` criterion checks.
@@ -145,6 +149,8 @@ pub struct Snapshot {
     /// What Jira answered this poll about `jql` criteria: a JQL condition (one criterion's, or
     /// several joined, [`jql::Formula::jql`]) and whether `key = KEY AND (it)` found the issue.
     pub jql: std::collections::BTreeMap<String, bool>,
+    /// The request's JSM approvals, when the criteria test one (`None`: not read).
+    pub approvals: Option<Vec<approval::JsmApproval>>,
 }
 
 /// The outcome of evaluating the criteria on a snapshot.
@@ -212,6 +218,17 @@ impl<Id> Criteria<Id> {
         out
     }
 
+    /// The JSM approval tests in the tree: a poll reads the approvals only when there is one.
+    pub fn approval_tests(&self) -> Vec<approval::ApprovalTest> {
+        let mut out = Vec::new();
+        self.walk(&mut |c| {
+            if let Criteria::Approval(test) = c {
+                out.push(test.clone());
+            }
+        });
+        out
+    }
+
     /// The status names the criteria compare with (for `check`).
     pub fn status_names(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -246,6 +263,7 @@ impl<Id> Criteria<Id> {
                 test: test.clone(),
             },
             Criteria::Jql(query) => Criteria::Jql(query.clone()),
+            Criteria::Approval(test) => Criteria::Approval(test.clone()),
         })
     }
 
@@ -288,6 +306,7 @@ impl<Id> Criteria<Id> {
                 FieldTest::NotMatches(p) => format!("{name} does not match /{}/", p.source),
             },
             Criteria::Jql(query) => format!("jql `{query}`"),
+            Criteria::Approval(test) => test.describe(),
         }
     }
 }
@@ -326,6 +345,7 @@ impl Criteria {
                 test_items(test, &items)
             }
             Criteria::Jql(query) => issue.jql.get(query).copied().unwrap_or(false),
+            Criteria::Approval(test) => test.holds(issue.approvals.as_deref().unwrap_or_default()),
         }
     }
 }

@@ -65,6 +65,22 @@ impl<'a> Writer<'a> {
         }
     }
 
+    /// Creates a Jira Service Management customer request (`POST /rest/servicedeskapi/request`);
+    /// `None` under `--dry-run`, like [`Writer::create_issue`].
+    pub async fn create_customer_request(&self, body: Value) -> Result<Option<Created>, Error> {
+        let write = self.client.create_customer_request(body);
+        match self.apply(&write).await? {
+            (Applied::Sent, Some(answer)) => {
+                let created: crate::jira::servicedesk::CreatedRequest = write.parse(&answer)?;
+                Ok(Some(Created {
+                    id: created.issue_id,
+                    key: created.issue_key,
+                }))
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// Edits an issue's `fields` and applies `update` operations (nothing when both are empty).
     pub async fn edit_issue(
         &self,

@@ -138,6 +138,15 @@ async fn cancelled(
     tracing::warn!("{signal} received; stopping");
     let mut report = tracker.report(Decision::Cancelled);
     report.message = Some(format!("cancelled by {signal}"));
+    // JSM: who had answered by then.
+    if let Some(approvals) = tracker
+        .seen
+        .last
+        .as_ref()
+        .and_then(|s| s.approvals.as_deref())
+    {
+        crate::jsm::report(&mut report, approvals, None);
+    }
     if let (Some(action), Some(key)) = (on_cancel(stanza), tracker.key()) {
         // The timeout below is the bound; the client's deadline comes just after it, so that a
         // write still in flight then is reported as abandoned, not as failed.
@@ -212,6 +221,7 @@ async fn drive_inner(
     let client = &*client;
 
     check_statuses(client, stanza).await?;
+    check_service_desk(client, stanza).await?;
     let (catalog, approval) = resolve_fields(client, stanza).await?;
     let written = step::write(
         &Writer::new(client, dry_run, stanza.jira.auth.secret().expose()),
@@ -266,6 +276,7 @@ async fn wait_for_decision(
         fields: poll_fields(approval),
         listener,
         jql: jql_rules(approval),
+        approvals: (!approval_tests(approval).is_empty()).then(crate::jsm::Answers::default),
     };
     let source = crate::hold::Held::new(&source, key, approval, deadline);
     tracker.section_end();
@@ -315,6 +326,16 @@ async fn wait_for_decision(
             ));
         }
     }
+    // JSM: the approvers, and the one whose answer completed the approval decided it.
+    if let Some(approvals) = tracker
+        .seen
+        .last
+        .as_ref()
+        .and_then(|s| s.approvals.as_deref())
+    {
+        let name = approval_tests(approval).into_iter().find_map(|t| t.name);
+        crate::jsm::report(&mut report, approvals, name.as_deref());
+    }
     Ok(report)
 }
 
@@ -336,6 +357,23 @@ async fn record_decider(client: &JiraClient, key: &str, report: &mut Report) {
         }
         Ok(None) => {}
         Err(e) => tracing::warn!("could not read who decided {key}: {e}"),
+    }
+}
+
+/// The JSM approval tests of both trees.
+fn approval_tests(approval: &Approval) -> Vec<crate::criteria::approval::ApprovalTest> {
+    let mut tests = approval.approve.approval_tests();
+    tests.extend(approval.reject.iter().flat_map(Criteria::approval_tests));
+    tests
+}
+
+/// SPEC section 7: criteria testing a JSM approval (and `request_type`) need the ticket's project
+/// to be a service desk on a site with Jira Service Management; say so before anything is
+/// written (exit 5).
+async fn check_service_desk(client: &JiraClient, stanza: &Stanza) -> Result<(), step::Error> {
+    match workflow::project_of(&stanza.ticket).filter(|_| crate::jsm::wanted(stanza)) {
+        Some(project) => crate::jsm::service_desk(client, &project).await.map(|_| ()),
+        None => Ok(()),
     }
 }
 
@@ -445,15 +483,27 @@ struct Poller<'a> {
     listener: Option<&'a Listener>,
     /// The criteria, when they have `jql` criteria for Jira to answer after each read.
     jql: Option<poll::Rules<'a>>,
+    /// When the criteria test a JSM approval: each poll also reads the request's approvals, and
+    /// this remembers when each answer was first seen.
+    approvals: Option<crate::jsm::Answers>,
 }
 
 impl IssueSource for Poller<'_> {
     async fn read(&self) -> Result<Snapshot, jira::Error> {
-        let (id, snapshot) = read_with_id(self.client, self.key, &self.fields).await?;
+        let (id, mut snapshot) = read_with_id(self.client, self.key, &self.fields).await?;
         if let Some(listener) = self.listener {
             listener.watch(self.key, &id);
         }
-        let mut snapshot = snapshot;
+        if let Some(answers) = &self.approvals {
+            let mut list = self.client.approvals(self.key).await?;
+            // Jira's own time format, as `completedDate.jira` and the changelog give it.
+            let now = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
+            let now = format!("{}+0000", now.trim_end_matches('Z'));
+            for answer in answers.note(&mut list, &now) {
+                tracing::info!("{}: {answer}", self.key);
+            }
+            snapshot.approvals = Some(list);
+        }
         if let Some(rules) = self.jql {
             let (client, key, id) = (self.client, self.key, id.as_str());
             crate::criteria::jql::answer(

@@ -60,6 +60,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("approve_after", "JIRA_GATE_DEMO_APPROVE_AFTER"),
     ("reject", "JIRA_GATE_DEMO_REJECT"),
     ("outcome", "JIRA_GATE_OUTCOME"),
+    ("jsm", "JIRA_GATE_DEMO_JSM"),
 ];
 
 /// A value from a flag or a variable, with where it came from, for messages.
@@ -382,6 +383,8 @@ pub struct Demo {
     pub approve_after: Duration,
     /// Reject instead of approving.
     pub reject: bool,
+    /// A JSM change request with a 2-of-3 approval.
+    pub jsm: bool,
     /// `--result-file` as given (read with [`result_file`]).
     pub result_file: ResultFile,
 }
@@ -394,6 +397,7 @@ pub fn demo(args: &crate::cli::DemoArgs, env: &Env) -> Result<Demo, Error> {
         approve_after: duration(args.approve_after, "approve_after", env)?
             .map_or(Duration::from_secs(3), |(d, _)| d),
         reject: flag_or_switch(args.reject, "reject", env)?,
+        jsm: flag_or_switch(args.jsm, "jsm", env)?,
         result_file: args.result_file.clone(),
     })
 }

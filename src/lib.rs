@@ -22,6 +22,7 @@ pub mod harness;
 pub mod hold;
 pub mod input;
 pub mod jira;
+pub mod jsm;
 pub mod logging;
 pub mod outcome;
 pub mod poll;

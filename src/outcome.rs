@@ -94,6 +94,10 @@ pub struct Report {
     /// when no action ran.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub actions: Vec<ActionResult>,
+    /// Jira Service Management: the approvers of the approval the criteria looked at, with their
+    /// decision and when it was made (absent when the criteria test no approval).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub approvers: Vec<ApproverReport>,
 }
 
 /// One write of an action (issue 9): which action, which of its keys, and how it went.
@@ -124,6 +128,18 @@ pub enum ActionStatus {
     Abandoned,
 }
 
+/// One approver of a Jira Service Management approval, as the result reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApproverReport {
+    /// Display name.
+    pub name: String,
+    /// `approved`, `declined` or `pending`.
+    pub decision: String,
+    /// When the approval completed, for the approver whose answer completed it; for the others
+    /// when jira-gate first saw their answer (JSM does not date each answer). `None` while pending.
+    pub time: Option<String>,
+}
+
 impl Report {
     /// An empty report with the given decision; the exit code follows from it.
     pub fn new(decision: Decision) -> Self {
@@ -142,6 +158,7 @@ impl Report {
             exit_code: decision.exit(),
             message: None,
             actions: Vec::new(),
+            approvers: Vec::new(),
         }
     }
 

@@ -173,12 +173,17 @@ async fn create(
         }
     }
 
-    let body = create_body(client, ticket, new, label.as_deref(), catalog).await?;
+    let (body, labels_after) = payload(client, ticket, new, label.as_deref(), catalog).await?;
 
     let mut tries = 0;
     let created = loop {
         tries += 1;
-        match writer.create_issue(body.clone()).await {
+        let sent = if ticket.request_type.is_some() {
+            writer.create_customer_request(body.clone()).await
+        } else {
+            writer.create_issue(body.clone()).await
+        };
+        match sent {
             Ok(Some(created)) => break created,
             Ok(None) => {
                 log_dry_run_followups(ticket);
@@ -216,7 +221,30 @@ async fn create(
         created.key,
         client.browse_url(&created.key)
     );
+    crate::jsm::label_after(writer, &created.key, &labels_after).await?;
     adopt(writer, ticket, created.key, None, Origin::Created, tracker).await
+}
+
+/// What to create: with `request_type` a customer request through servicedeskapi (SPEC section
+/// 7) and the labels its form has no field for, else the body of `POST /issue`.
+async fn payload(
+    client: &JiraClient,
+    ticket: &Ticket,
+    new: &NewIssue<'_>,
+    label: Option<&str>,
+    catalog: &Catalog,
+) -> Result<(Json, Vec<String>), Error> {
+    Ok(match &ticket.request_type {
+        Some(name) => {
+            let request =
+                crate::jsm::new_request(client, ticket, new.project, name, label, catalog).await?;
+            (request.body, request.labels_after)
+        }
+        None => (
+            create_body(client, ticket, new, label, catalog).await?,
+            Vec::new(),
+        ),
+    })
 }
 
 /// The body of `POST /issue`: project, issue type, summary, description, labels (with the dedupe

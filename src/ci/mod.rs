@@ -298,14 +298,14 @@ impl Sink for Quiet {
 /// The output fields of SPEC section 3 in their canonical order, `snake_case` names, missing
 /// values as empty strings. Each sink renames them to its own convention.
 ///
-/// `status`, `status_category`, `resolution`, `decided_by` and `decided_at` only inform (nothing
+/// `status`, `status_category`, `resolution`, `decided_by`, `decided_at` and `approvers` only inform (nothing
 /// branches on who approved): they go through [`sanitize`], so every format can carry them. The
 /// others are what a pipeline decides on and are never changed; a format that cannot carry one
 /// refuses it (issue 8 #3).
-fn fields(report: &Report) -> [(&'static str, String); 12] {
+fn fields(report: &Report) -> Vec<(&'static str, String)> {
     let info = |v: &Option<String>| sanitize(v.as_deref().unwrap_or_default());
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-    [
+    let mut fields = vec![
         ("decision", report.decision.as_str().to_owned()),
         ("issue_key", opt(&report.issue_key)),
         ("issue_url", opt(&report.issue_url)),
@@ -318,7 +318,14 @@ fn fields(report: &Report) -> [(&'static str, String); 12] {
         ("waited_seconds", report.waited_seconds.to_string()),
         ("polls", report.polls.to_string()),
         ("exit_code", report.exit_code.to_string()),
-    ]
+    ];
+    // Jira Service Management (issue 9): the approvers as one line of JSON, only when the
+    // criteria tested an approval (GitHub `approvers`, GitLab `JIRA_GATE_APPROVERS`, ...).
+    if !report.approvers.is_empty() {
+        let json = serde_json::to_string(&report.approvers).unwrap_or_default();
+        fields.push(("approvers", sanitize(&json)));
+    }
+    fields
 }
 
 /// An informational value as every CI format can carry it: line breaks and other control
@@ -579,6 +586,25 @@ mod tests {
         assert_eq!(f[7], ("decided_by", "Jane".to_owned()));
         assert_eq!(f[8], ("decided_at", "2025-01-01T00:00:00Z".to_owned()));
         assert_eq!(f[1], ("issue_key", "OPS-1 ".to_owned()), "never changed");
+    }
+
+    #[test]
+    fn approvers_are_one_line_of_json_only_when_there_are_some() {
+        let mut r = Report::new(Decision::Approved);
+        assert!(fields(&r).iter().all(|(name, _)| *name != "approvers"));
+        r.approvers = vec![crate::outcome::ApproverReport {
+            name: "Zoë \"Z\" O'Neil\n".into(),
+            decision: "approved".into(),
+            time: None,
+        }];
+        let f = fields(&r);
+        let (name, value) = f.last().unwrap();
+        assert_eq!(*name, "approvers");
+        assert_eq!(
+            value,
+            r#"[{"name":"Zoë \"Z\" O'Neil\n","decision":"approved","time":null}]"#
+        );
+        assert!(!value.contains('\n'), "one line");
     }
 
     #[test]

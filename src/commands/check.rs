@@ -7,6 +7,8 @@
 //! ticket's fields go through the same create or edit screen checks as in `run`
 //! ([`workflow::shape_fields`]): on the screen, option values allowed. The actions
 //! (`approval.on_*`, `finish.*`, issue 9) have their field names and transitions checked too.
+//! With Jira Service Management in the stanza, the service desk, the request type and its form
+//! are checked too ([`crate::jsm::check`]).
 
 use tokio::time::Instant;
 
@@ -102,6 +104,10 @@ pub async fn run(stanza: &Stanza) -> Result<(), Error> {
     check_jql(client, stanza, &mut tally).await;
     check_action_transitions(client, stanza, &mut tally).await;
     check_window(stanza, catalog.as_ref(), &mut tally);
+    // Jira Service Management (issue 9): the service desk, the request type and its form.
+    for line in crate::jsm::check(client, stanza, catalog.as_ref()).await {
+        tally.report(line);
+    }
     let problems = tally.problems;
     if problems == 0 {
         logging::line(Level::Info, "jira-gate check: all good", None);
@@ -126,7 +132,9 @@ async fn check_project(
     match workflow::project(client, project_key).await {
         Ok(project) => {
             tally.ok(&format!("project {}", project.key));
-            let found = workflow::issue_type(&project, ticket.issue_type()?);
+            // A customer request takes its issue type from the request type (`crate::jsm`).
+            let issue_type = ticket.issue_type().filter(|t| !t.is_empty())?;
+            let found = workflow::issue_type(&project, issue_type);
             tally.report(
                 found
                     .as_ref()
@@ -169,7 +177,13 @@ async fn check_screen(
 /// Every field name, of the ticket and of the criteria; the catalog when all of them are known.
 async fn check_fields(client: &JiraClient, stanza: &Stanza, tally: &mut Tally) -> Option<Catalog> {
     let ticket = &stanza.ticket;
-    let mut names: Vec<String> = ticket.fields.iter().map(|(name, _)| name.clone()).collect();
+    // A customer request's fields are checked against its request type's form instead
+    // (`crate::jsm::check`): a form label need not be a Jira field name.
+    let mut names: Vec<String> = if ticket.request_type.is_some() && ticket.key().is_none() {
+        Vec::new()
+    } else {
+        ticket.fields.iter().map(|(name, _)| name.clone()).collect()
+    };
     if let Some(approval) = &stanza.approval {
         names.extend(approval.field_names());
     }

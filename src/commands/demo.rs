@@ -1,5 +1,7 @@
 //! `jira-gate demo`: an in-process sandbox that approves (or rejects) after a few seconds, and the
-//! real step against it.
+//! real step against it; `--jsm` raises a Jira Service Management change request that two of its
+//! three approvers approve. The stanzas are `steps/demo.yml` and `steps/demo-jsm.yml`: a new part
+//! of the demo (a change window, say) goes into the stanza and the sandbox options here.
 
 use crate::ci;
 use crate::cli::DemoArgs;
@@ -14,6 +16,10 @@ use crate::sandbox;
 
 /// The stanza `demo` runs (also shipped as `steps/demo.yml`).
 pub const DEMO_STANZA: &str = include_str!("../../steps/demo.yml");
+
+/// The stanza `demo --jsm` runs (also shipped as `steps/demo-jsm.yml`): a change request through
+/// Jira Service Management, approved by two of three approvers.
+pub const DEMO_JSM_STANZA: &str = include_str!("../../steps/demo-jsm.yml");
 
 /// `jira-gate demo`: an in-process sandbox that approves (or rejects) after a few seconds, and the
 /// real step against it.
@@ -31,11 +37,23 @@ pub async fn run(args: &DemoArgs, logging: &Logging, env: Env) -> Exit {
         min: args.approve_after,
         max: args.approve_after,
     };
-    if args.reject {
-        sandbox_args.reject_after = Some(delay);
+    let (file, stanza_text, approvers) = if args.jsm {
+        jsm_approvers(&mut sandbox_args, delay, args.reject)
     } else {
-        sandbox_args.approve_after = Some(delay);
-    }
+        if args.reject {
+            sandbox_args.reject_after = Some(delay);
+        } else {
+            sandbox_args.approve_after = vec![sandbox::ApproverDelay::workflow(delay)];
+        }
+        (
+            "steps/demo.yml",
+            DEMO_STANZA,
+            format!(
+                "a simulated approver acts {} after the request",
+                humantime::format_duration(args.approve_after)
+            ),
+        )
+    };
     let login = sandbox_args.basic_login();
     let sandbox = match sandbox::Sandbox::start(sandbox_args).await {
         Ok(sandbox) => sandbox,
@@ -57,10 +75,7 @@ pub async fn run(args: &DemoArgs, logging: &Logging, env: Env) -> Exit {
     );
     logging::line(
         Level::Info,
-        &format!(
-            "jira-gate demo: the stanza is steps/demo.yml; a simulated approver acts {} after the request",
-            humantime::format_duration(args.approve_after)
-        ),
+        &format!("jira-gate demo: the stanza is {file}; {approvers}"),
         None,
     );
     let options = Outputs {
@@ -71,12 +86,44 @@ pub async fn run(args: &DemoArgs, logging: &Logging, env: Env) -> Exit {
     let env = env.with_overrides(demo_env(&sandbox, login));
     let sink = ci::detect_with(&|n| env.get(n), &options.ci);
     let stanza = input::parse(
-        "steps/demo.yml",
-        DEMO_STANZA,
+        file,
+        stanza_text,
         &crate::stanza::Overrides::default(),
         &env,
     );
     step_and_outputs(stanza, &options, sink.as_ref(), &Shutdown::install()).await
+}
+
+/// `demo --jsm`: Alice approves after `delay` and Dave after twice that, so the second approval
+/// of three decides; with `reject`, Bob declines after `delay`. Returns the stanza's file, its text
+/// and the line that says what the approvers do.
+fn jsm_approvers(
+    args: &mut sandbox::Args,
+    delay: sandbox::DelayRange,
+    reject: bool,
+) -> (&'static str, &'static str, String) {
+    let later = sandbox::DelayRange {
+        min: delay.min * 2,
+        max: delay.max * 2,
+    };
+    args.approve_after = vec![sandbox::ApproverDelay::named("alice", delay)];
+    let what = if reject {
+        args.decline_after = vec![sandbox::ApproverDelay::named("bob", later)];
+        format!(
+            "Alice Approver approves after {}, Bob Builder declines after {}",
+            humantime::format_duration(delay.min),
+            humantime::format_duration(later.min)
+        )
+    } else {
+        args.approve_after
+            .push(sandbox::ApproverDelay::named("dave", later));
+        format!(
+            "two of three approvers must approve: Alice Approver after {}, Dave Deployer after {}",
+            humantime::format_duration(delay.min),
+            humantime::format_duration(later.min)
+        )
+    };
+    ("steps/demo-jsm.yml", DEMO_JSM_STANZA, what)
 }
 
 /// The variables `steps/demo.yml` interpolates: the sandbox's address and the login it accepts.

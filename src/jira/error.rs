@@ -165,6 +165,12 @@ pub fn describe_body(body: &serde_json::Value, raw: &str) -> String {
             out.push_str(message);
         }
     }
+    // Jira Service Management's `ErrorResponse`.
+    if out.is_empty() {
+        if let Some(message) = body.get("errorMessage").and_then(|m| m.as_str()) {
+            out.push_str(message);
+        }
+    }
     if out.is_empty() {
         let trimmed = raw.trim();
         if trimmed.is_empty() {
@@ -209,5 +215,12 @@ mod tests {
             "<html>Bad gateway</html>"
         );
         assert_eq!(describe_body(&serde_json::Value::Null, ""), "(empty body)");
+        assert_eq!(
+            describe_body(
+                &json!({"errorMessage": "Request type does not exist.", "i18nErrorMessage": {"i18nKey": "k", "parameters": []}}),
+                ""
+            ),
+            "Request type does not exist."
+        );
     }
 }

@@ -22,7 +22,7 @@ pub struct Write {
     pub path: String,
     /// The JSON body.
     pub body: Value,
-    retry: Retry,
+    pub(super) retry: Retry,
 }
 
 impl Write {

@@ -2,7 +2,7 @@
 //!
 //! The rooms: [`client`] (the [`JiraClient`] and its own [`ClientConfig`]), [`transport`] (one
 //! request with retries of transient failures, `Retry-After`), the API calls by resource
-//! ([`meta`], [`issues`], [`users`]), [`models`] (lenient response types), [`jql`] and
+//! ([`meta`], [`issues`], [`users`], [`servicedesk`] for Jira Service Management), [`models`] (lenient response types), [`jql`] and
 //! [`error`]. The client knows nothing of the stanza or of `--dry-run`; the step's lookups against
 //! a project's workflow and fields are `crate::workflow`'s and `crate::fields`'s, with the step's
 //! errors.
@@ -15,6 +15,7 @@ pub mod issues;
 pub mod jql;
 pub mod meta;
 pub mod models;
+pub mod servicedesk;
 // `Transport::judge` and `Transport::attempt` pass the 80-line bar; another change is editing
 // transport.rs now, and splits them there (issue 8).
 #[allow(clippy::too_many_lines)]

@@ -503,6 +503,11 @@ impl Transport {
         if !query.is_empty() {
             request = request.query(query);
         }
+        if path.starts_with("/rest/servicedeskapi/") {
+            // Jira Service Management once refused its approval calls without this (API-NOTES
+            // §4.1); it is harmless where it is not needed.
+            request = request.header("X-ExperimentalApi", "opt-in");
+        }
         if let Some(body) = body {
             request = request
                 .header(reqwest::header::CONTENT_TYPE, "application/json")

@@ -66,6 +66,8 @@ pub struct Ticket {
     pub transition_by: crate::workflow::TransitionBy,
     /// Comment text.
     pub comment: Option<String>,
+    /// Jira Service Management: create a customer request of this request type (name).
+    pub request_type: Option<String>,
 }
 
 /// Which ticket: a new one, with what creating it needs, or an existing one by key.

@@ -102,9 +102,13 @@ pub struct RawTicket {
     /// Project key; required to create.
     #[serde(default)]
     pub project: Option<Text>,
-    /// Issue type name (e.g. `Change`, `Task`); required to create.
+    /// Issue type name (e.g. `Change`, `Task`); required to create, unless `request_type` is set.
     #[serde(default, rename = "type")]
     pub issue_type: Option<Text>,
+    /// Jira Service Management: create the ticket as a customer request of this request type (by
+    /// name), in the service desk of `project`; `fields` become its `requestFieldValues`.
+    #[serde(default)]
+    pub request_type: Option<Text>,
     /// Summary; required to create.
     #[serde(default)]
     pub summary: Option<Text>,
@@ -268,9 +272,10 @@ pub struct RawCriterion {
     /// ORDER BY.
     #[serde(default)]
     pub jql: Option<Text>,
-    /// Jira Service Management approval decision (not supported yet).
+    /// Jira Service Management: the request's newest approval has this final decision
+    /// (`approved`, `declined`, `pending`); or `{ decision, name }` for the approval of that name.
     #[serde(default)]
-    pub approval: Option<Text>,
+    pub approval: Option<RawApprovalCriterion>,
     /// All of these hold.
     #[serde(default)]
     pub all: Option<Vec<RawCriterion>>,
@@ -328,4 +333,52 @@ pub struct RawFreeze {
     /// IANA time zone the times and patterns are in (default UTC).
     #[serde(default)]
     pub timezone: Option<Text>,
+}
+
+/// `approval: approved`, or `approval: { decision: approved, name: "CAB" }`.
+#[derive(Debug, JsonSchema)]
+#[serde(untagged)]
+pub enum RawApprovalCriterion {
+    /// `approved`, `declined` or `pending`: the newest approval's final decision.
+    Decision(Text),
+    /// The decision of the approval with this name.
+    Named(RawNamedApproval),
+}
+
+/// The map form of the `approval` criterion.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawNamedApproval {
+    /// `approved`, `declined` or `pending`.
+    pub decision: Text,
+    /// The approval's name as Jira Service Management shows it (case-insensitive); absent: the
+    /// newest approval.
+    #[serde(default)]
+    pub name: Option<Text>,
+}
+
+impl<'de> Deserialize<'de> for RawApprovalCriterion {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Either;
+        impl<'de> serde::de::Visitor<'de> for Either {
+            type Value = RawApprovalCriterion;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(
+                    "`approved`, `declined`, `pending`, or a map with `decision` and `name`",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Text::deserialize(serde::de::IntoDeserializer::<E>::into_deserializer(v))
+                    .map(RawApprovalCriterion::Decision)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Self::Value, A::Error> {
+                RawNamedApproval::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(RawApprovalCriterion::Named)
+            }
+        }
+        d.deserialize_any(Either)
+    }
 }

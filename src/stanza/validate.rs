@@ -193,10 +193,18 @@ fn validate_ticket(raw: RawTicket, overrides: &Overrides) -> Result<Ticket, Prob
         }
         labels.push(label);
     }
+    let request_type = nonempty(raw.request_type).map(|t| t.trim().to_owned());
+    // A customer request gets its issue type from the request type (SPEC section 7).
+    let issue_type = nonempty(raw.issue_type).or_else(|| {
+        request_type
+            .as_ref()
+            .filter(|_| key.is_none())
+            .map(|_| String::new())
+    });
     let target = target(
         key,
         nonempty(raw.project).map(|p| p.trim().to_owned()),
-        nonempty(raw.issue_type),
+        issue_type,
         nonempty(raw.summary),
     )?;
     let ticket = Ticket {
@@ -209,6 +217,7 @@ fn validate_ticket(raw: RawTicket, overrides: &Overrides) -> Result<Ticket, Prob
         transition: nonempty(raw.transition),
         transition_by: crate::workflow::TransitionBy::NameOrStatus,
         comment: nonempty(raw.comment).map(|c| c.trim_end().to_owned()),
+        request_type,
     };
     if let Some(project) = ticket.project() {
         // It goes into a URL path and into the dedupe search's JQL: refuse anything that
@@ -649,14 +658,14 @@ fn build_criteria(mut raw: RawCriterion, key: &str) -> Result<Criteria<Named>, P
         };
         problem(key, message, hint)
     };
-    if raw.approval.is_some() {
-        return Err(err(
-            "approval",
-            "`approval` (Jira Service Management) criteria are not supported yet".into(),
-            Some("match the status the approval moves the request to, e.g. `status: Approved`"),
-        ));
-    }
-    let mut parts = name_criteria(&mut raw, &err)?;
+    let mut parts: Vec<Criteria<Named>> = raw
+        .approval
+        .take()
+        .map(|a| approval_criterion(a, &err))
+        .transpose()?
+        .into_iter()
+        .collect();
+    parts.extend(name_criteria(&mut raw, &err)?);
     parts.extend(field_criterion(&mut raw, &err)?);
     parts.extend(jql_criterion(&mut raw, &err)?);
     for (combinator, list) in [("all", raw.all.take()), ("any", raw.any.take())] {
@@ -685,6 +694,48 @@ fn build_criteria(mut raw: RawCriterion, key: &str) -> Result<Criteria<Named>, P
         1 => Ok(parts.remove(0)),
         _ => Ok(Criteria::All(parts)),
     }
+}
+
+/// The `approval` part of a criterion map (Jira Service Management, SPEC section 7).
+fn approval_criterion(
+    raw: super::raw::RawApprovalCriterion,
+    err: &Err<'_>,
+) -> Result<Criteria<Named>, Problem> {
+    use super::raw::RawApprovalCriterion;
+    use crate::criteria::approval::{Answer, ApprovalTest};
+    let (decision, name, key) = match raw {
+        RawApprovalCriterion::Decision(d) => (d, None, "approval"),
+        RawApprovalCriterion::Named(n) => (n.decision, n.name, "approval.decision"),
+    };
+    let word = decision.value.trim().to_ascii_lowercase();
+    let decision = match word.as_str() {
+        "approved" => Answer::Approved,
+        "declined" => Answer::Declined,
+        "pending" => Answer::Pending,
+        _ => {
+            let hint = if matches!(word.as_str(), "rejected" | "reject" | "decline") {
+                "JSM's word is `declined`"
+            } else {
+                "use approved, declined or pending"
+            };
+            return Err(err(
+                key,
+                format!("{:?} is not an approval decision", decision.value.trim()),
+                Some(hint),
+            ));
+        }
+    };
+    let name = match name.map(|n| n.value.trim().to_owned()) {
+        Some(n) if n.is_empty() => {
+            return Err(err(
+                "approval.name",
+                "is empty".into(),
+                Some("name the approval as JSM shows it, or leave `name` out for the newest"),
+            ));
+        }
+        other => other,
+    };
+    Ok(Criteria::Approval(ApprovalTest { decision, name }))
 }
 
 /// The `status`, `status_category` and `resolution` parts of a criterion map.
@@ -876,7 +927,6 @@ mod tests {
             ("{status_category: finished}", "not a status category"),
             ("{jql: ' '}", "is empty"),
             ("{jql: 'labels = x order  by created'}", "has ORDER BY"),
-            ("{approval: approved}", "not supported yet"),
             ("{any: []}", "the list is empty"),
             ("{status: []}", "lists no status"),
         ] {
@@ -885,6 +935,41 @@ mod tests {
         }
         let nested = build_criteria(raw("{any: [{status: A}, {field: x}]}"), "r").unwrap_err();
         assert_eq!(nested.key, "r.any[1].field");
+    }
+
+    #[test]
+    fn approval_criteria_in_both_forms() {
+        use crate::criteria::approval::{Answer, ApprovalTest};
+        let test = |decision, name: Option<&str>| {
+            Criteria::Approval(ApprovalTest {
+                decision,
+                name: name.map(str::to_owned),
+            })
+        };
+        let k = "approval.approve_when";
+        assert_eq!(
+            build_criteria(raw("{approval: Approved}"), k).unwrap(),
+            test(Answer::Approved, None)
+        );
+        assert_eq!(
+            build_criteria(raw("{approval: {decision: declined, name: ' CAB '}}"), k).unwrap(),
+            test(Answer::Declined, Some("CAB"))
+        );
+        assert_eq!(
+            build_criteria(raw("{approval: pending, status: Waiting}"), k).unwrap(),
+            Criteria::All(vec![
+                test(Answer::Pending, None),
+                Criteria::Status(vec!["Waiting".into()])
+            ])
+        );
+        let bad = build_criteria(raw("{approval: rejected}"), k).unwrap_err();
+        assert_eq!(bad.key, "approval.approve_when.approval");
+        assert!(bad.message.contains("not an approval decision"), "{bad:?}");
+        assert_eq!(bad.hint.as_deref(), Some("JSM's word is `declined`"));
+        let bad = build_criteria(raw("{approval: {decision: nope}}"), k).unwrap_err();
+        assert_eq!(bad.key, "approval.approve_when.approval.decision");
+        let bad = build_criteria(raw("{approval: {decision: approved, name: ''}}"), k).unwrap_err();
+        assert_eq!(bad.key, "approval.approve_when.approval.name");
     }
 
     /// The criterion map `yaml`, built and with each field id taken to be its written name.

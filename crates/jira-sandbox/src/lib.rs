@@ -80,11 +80,33 @@ pub struct Args {
     )]
     pub pat: String,
 
-    /// Alice Approver approves an issue this long after it enters "Awaiting approval".
+    /// Alice Approver approves an issue this long after it enters "Awaiting approval"; with a
+    /// name (`alice=5s`, repeatable), that approver approves each service desk request's
+    /// approval this long after it is created.
     ///
     /// A duration (`5s`) or a range (`5s..60s`): a range picks a time per issue from the seed.
-    #[arg(long, value_name = "DURATION", env = "JIRA_GATE_SANDBOX_APPROVE_AFTER")]
-    pub approve_after: Option<DelayRange>,
+    #[arg(
+        long,
+        value_name = "[NAME=]DURATION",
+        value_delimiter = ',',
+        env = "JIRA_GATE_SANDBOX_APPROVE_AFTER"
+    )]
+    pub approve_after: Vec<ApproverDelay>,
+
+    /// This approver (`bob=5s`, repeatable) declines each service desk request's approval this
+    /// long after it is created. Approvers: alice, bob, dave.
+    #[arg(
+        long,
+        value_name = "NAME=DURATION",
+        value_delimiter = ',',
+        env = "JIRA_GATE_SANDBOX_DECLINE_AFTER"
+    )]
+    pub decline_after: Vec<ApproverDelay>,
+
+    /// Imitate a Jira without Jira Service Management: `/rest/servicedeskapi` answers 404 on
+    /// Cloud and a 403 HTML page on Data Center (no licence).
+    #[arg(long, env = "JIRA_GATE_SANDBOX_NO_JSM")]
+    pub no_jsm: bool,
 
     /// Bob Builder rejects an issue this long after it enters "Awaiting approval".
     ///
@@ -157,7 +179,9 @@ impl Default for Args {
             token: "sandbox-token".to_owned(),
             password: "sandbox-password".to_owned(),
             pat: "sandbox-pat".to_owned(),
-            approve_after: None,
+            approve_after: Vec::new(),
+            decline_after: Vec::new(),
+            no_jsm: false,
             reject_after: None,
             search_lag: Duration::ZERO,
             seed: 1,
@@ -248,6 +272,61 @@ impl FromStr for DelayRange {
     }
 }
 
+/// A scripted approver's delay: `5s` (Alice, on the sandbox project's workflow) or `NAME=5s` (that
+/// approver, on service desk approvals).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApproverDelay {
+    /// The approver's username (`alice`, `bob`, `dave`), or `None` for the workflow's Alice.
+    pub name: Option<String>,
+    /// When they answer.
+    pub delay: DelayRange,
+}
+
+impl ApproverDelay {
+    /// Alice on the sandbox project's workflow, after `delay`.
+    pub fn workflow(delay: DelayRange) -> Self {
+        Self { name: None, delay }
+    }
+
+    /// `name` on service desk approvals, after `delay`.
+    pub fn named(name: &str, delay: DelayRange) -> Self {
+        Self {
+            name: Some(name.to_owned()),
+            delay,
+        }
+    }
+}
+
+impl FromStr for ApproverDelay {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.split_once('=') {
+            Some((name, delay)) => {
+                let name = name.trim();
+                if !JSM_APPROVERS.contains(&name.to_ascii_lowercase().as_str()) {
+                    return Err(format!(
+                        "unknown approver '{name}': use one of {}",
+                        JSM_APPROVERS.join(", ")
+                    ));
+                }
+                // `alice=5` means five seconds.
+                let delay = delay.trim();
+                let delay = if !delay.is_empty() && delay.chars().all(|c| c.is_ascii_digit()) {
+                    format!("{delay}s").parse()?
+                } else {
+                    delay.parse()?
+                };
+                Ok(Self::named(&name.to_ascii_lowercase(), delay))
+            }
+            None => Ok(Self::workflow(s.parse()?)),
+        }
+    }
+}
+
+/// The usernames of the service desk's approvers.
+pub const JSM_APPROVERS: [&str; 3] = ["alice", "bob", "dave"];
+
 /// A running sandbox. Dropping it stops accepting connections.
 pub struct Sandbox {
     addr: SocketAddr,
@@ -313,8 +392,16 @@ impl Sandbox {
             a.project
         ));
         lines.push("  approvers: Alice Approver (alice), Bob Builder (bob)".to_owned());
+        if a.no_jsm {
+            lines.push("  no Jira Service Management (--no-jsm)".to_owned());
+        } else {
+            lines.push(
+                "  service desk CHG (Jira Service Management): request types \"Request a change\" (2 of alice, bob, dave approve), \"Emergency change\" (alice), \"Get IT help\""
+                    .to_owned(),
+            );
+        }
         lines.push(format!(
-            "  control endpoints: {}/_sandbox/issues, /_sandbox/requests, /_sandbox/faults",
+            "  control endpoints: {}/_sandbox/issues, /_sandbox/issues/KEY/approval, /_sandbox/requests, /_sandbox/faults",
             self.base_url()
         ));
         lines.join("\n")
@@ -381,6 +468,27 @@ async fn shutdown_signal() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn approver_delays_name_an_approver_or_not() {
+        let secs = |n| DelayRange {
+            min: Duration::from_secs(n),
+            max: Duration::from_secs(n),
+        };
+        assert_eq!(
+            "5s".parse::<ApproverDelay>().unwrap(),
+            ApproverDelay::workflow(secs(5))
+        );
+        assert_eq!(
+            "Dave=3".parse::<ApproverDelay>().unwrap(),
+            ApproverDelay::named("dave", secs(3))
+        );
+        let range = "bob=1s..4s".parse::<ApproverDelay>().unwrap();
+        assert_eq!(range.delay.max, Duration::from_secs(4));
+        let err = "carol=1s".parse::<ApproverDelay>().unwrap_err();
+        assert_eq!(err, "unknown approver 'carol': use one of alice, bob, dave");
+        assert!("alice=soon".parse::<ApproverDelay>().is_err());
+    }
 
     #[test]
     fn flavors_have_atlassians_names() {

@@ -31,7 +31,7 @@ use serde_json::{Value, json};
 
 use crate::faults::{Fault, Faults};
 use crate::routes::Routes;
-use crate::state::{ALICE, APPROVED, AWAITING, BOB, BOT, JiraError, REJECTED, State};
+use crate::state::{ALICE, APPROVED, AWAITING, Api, BOB, BOT, JiraError, REJECTED, State};
 use crate::{Args, DelayRange, Flavor};
 
 const JSON_TYPE: &str = "application/json;charset=UTF-8";
@@ -98,7 +98,12 @@ impl Shared {
         let (id, round) = (issue.id, issue.approval_round);
         let mut rng =
             StdRng::seed_from_u64(self.args.seed ^ id.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ round);
-        let approve = self.args.approve_after.map(|r| pick(r, &mut rng));
+        let approve = self
+            .args
+            .approve_after
+            .iter()
+            .find(|a| a.name.is_none())
+            .map(|a| pick(a.delay, &mut rng));
         let reject = self.args.reject_after.map(|r| pick(r, &mut rng));
         let (delay, to, who) = match (approve, reject) {
             (Some(a), Some(r)) if r < a => (r, REJECTED, BOB),
@@ -118,6 +123,45 @@ impl Shared {
                 st.move_to(idx, to, who);
             }
         });
+    }
+}
+
+impl Shared {
+    /// Schedules the named approvers (`--approve-after NAME=…`, `--decline-after NAME=…`) on the
+    /// approval of a service desk request just created; each answers if it is still pending.
+    pub fn schedule_desk_approvers(self: &Arc<Self>, issue_id: u64) {
+        let mut rng =
+            StdRng::seed_from_u64(self.args.seed ^ issue_id.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let scripted = self
+            .args
+            .approve_after
+            .iter()
+            .map(|a| (a, "approve"))
+            .chain(self.args.decline_after.iter().map(|a| (a, "decline")));
+        for (who, verb) in scripted {
+            let Some(name) = who.name.clone() else {
+                continue;
+            };
+            let delay = pick(who.delay, &mut rng);
+            let shared = Arc::clone(self);
+            tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                let mut st = lock(&shared.state);
+                let (Some(user), Some(idx)) = (
+                    st.user_by_name(&name),
+                    st.issues.iter().position(|i| i.id == issue_id),
+                ) else {
+                    return;
+                };
+                let key = st.issues[idx].key.clone();
+                let api = Api {
+                    flavor: shared.args.flavor,
+                    v3: false,
+                };
+                // An approval already complete, or an answer already given, is left as it is.
+                let _ = st.answer(&key, None, user, verb, &shared.base, api);
+            });
+        }
     }
 }
 

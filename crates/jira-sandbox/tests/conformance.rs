@@ -386,3 +386,101 @@ fn answers_match_the_openapi_spec() {
         api.assert_valid("FieldDetails", f);
     }
 }
+
+/// The example of a 200 (or 201) answer in Atlassian's Service Management `OpenAPI` document.
+fn jsm_example(spec: &Value, path: &str, method: &str) -> Value {
+    let responses = &spec["paths"][path][method]["responses"];
+    let example = ["200", "201"]
+        .iter()
+        .find_map(|code| responses[*code]["content"]["application/json"]["example"].as_str())
+        .unwrap_or_else(|| panic!("no example for {method} {path}"));
+    let mut example: Value = serde_json::from_str(example).expect("example JSON");
+    // Paging links are there only when there is a page before or after.
+    if let Some(links) = example.get_mut("_links").and_then(Value::as_object_mut) {
+        links.remove("next");
+        links.remove("prev");
+    }
+    example
+}
+
+#[test]
+fn servicedeskapi_bodies_have_the_shapes_of_the_jsm_spec() {
+    let Some(dir) = fixtures() else { return };
+    let text = std::fs::read_to_string(dir.join("atlassian-openapi/service-management.v3.json"))
+        .expect("the JSM OpenAPI document");
+    let spec: Value = serde_json::from_str(&text).expect("JSON");
+    let sb = TestSandbox::cloud(&[]);
+    let (status, created) = sb.send(
+        "POST",
+        "/rest/servicedeskapi/request",
+        &json!({"serviceDeskId": "1", "requestTypeId": "10", "requestFieldValues": {
+            "summary": "s", "description": "d", "customfield_10050": {"value": "Low"}}}),
+    );
+    assert_eq!(status, 201, "{created}");
+    let mut request = jsm_example(&spec, "/rest/servicedeskapi/request", "post");
+    // The example shows a request with every expansion; a create answers without them.
+    for expanded in [
+        "serviceDesk",
+        "requestType",
+        "participants",
+        "sla",
+        "status",
+        "attachments",
+        "comments",
+        "actions",
+    ] {
+        request.as_object_mut().unwrap().remove(expanded);
+    }
+    assert_shape(&request, &created, "POST request");
+    for (path, ours) in [
+        ("/rest/servicedeskapi/info", "/rest/servicedeskapi/info"),
+        (
+            "/rest/servicedeskapi/servicedesk",
+            "/rest/servicedeskapi/servicedesk",
+        ),
+        (
+            "/rest/servicedeskapi/servicedesk/{serviceDeskId}",
+            "/rest/servicedeskapi/servicedesk/CHG",
+        ),
+        (
+            "/rest/servicedeskapi/servicedesk/{serviceDeskId}/requesttype",
+            "/rest/servicedeskapi/servicedesk/1/requesttype",
+        ),
+        (
+            "/rest/servicedeskapi/servicedesk/{serviceDeskId}/requesttype/{requestTypeId}/field",
+            "/rest/servicedeskapi/servicedesk/1/requesttype/10/field",
+        ),
+    ] {
+        assert_shape(
+            &jsm_example(&spec, path, "get"),
+            &sb.get_json(ours, 200),
+            ours,
+        );
+    }
+    // An answered approval, with its completedDate (absent while it is pending).
+    let r = sb
+        .client()
+        .post(sb.url("/_sandbox/issues/CHG-1/approval"))
+        .json(&json!({"by": "alice", "decision": "decline"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_shape(
+        &jsm_example(
+            &spec,
+            "/rest/servicedeskapi/request/{issueIdOrKey}/approval",
+            "get",
+        ),
+        &sb.get_json("/rest/servicedeskapi/request/CHG-1/approval", 200),
+        "approvals",
+    );
+    assert_shape(
+        &jsm_example(
+            &spec,
+            "/rest/servicedeskapi/request/{issueIdOrKey}/approval/{approvalId}",
+            "get",
+        ),
+        &sb.get_json("/rest/servicedeskapi/request/CHG-1/approval/1", 200),
+        "approval",
+    );
+}

@@ -1,5 +1,6 @@
-//! The `/_sandbox/` control endpoints: list issues, set a status as a user, delete an issue, read
-//! or clear the request log, add or clear scripted faults. No auth, no faults, not logged.
+//! The `/_sandbox/` control endpoints: list issues, set a status as a user, answer a service desk
+//! approval as an approver, delete an issue, read or clear the request log, add or clear scripted
+//! faults. No auth, no faults, not logged.
 
 use axum::extract::Path;
 use axum::routing::{delete, get, post};
@@ -16,6 +17,7 @@ pub(super) fn routes() -> Router {
         .route("/_sandbox/issues", get(issues))
         .route("/_sandbox/issues/{key}", delete(delete_issue))
         .route("/_sandbox/issues/{key}/status", post(set_status))
+        .route("/_sandbox/issues/{key}/approval", post(answer_approval))
         .route("/_sandbox/requests", get(requests).delete(clear_requests))
         .route("/_sandbox/faults", post(add_faults).delete(clear_faults))
 }
@@ -78,6 +80,32 @@ async fn set_status(Extension(cx): Extension<Cx>, Path(key): Path<String>) -> Re
     }
     let i = &st.issues[idx];
     Reply::json(200, json!({"key": i.key, "status": i.status_name()}))
+}
+
+/// `{"by": USER, "decision": "approve" | "decline"}`: that approver answers the request's newest
+/// pending approval (Jira Service Management), as `--approve-after NAME=…` would.
+async fn answer_approval(Extension(cx): Extension<Cx>, Path(key): Path<String>) -> Reply {
+    let body: Value = serde_json::from_slice(&cx.req.body).unwrap_or(Value::Null);
+    let (Some(by), Some(verb)) = (
+        body.get("by").and_then(Value::as_str),
+        body.get("decision").and_then(Value::as_str),
+    ) else {
+        return Reply::json(
+            400,
+            json!({"error": "body must be {\"by\": USER, \"decision\": \"approve\" or \"decline\"}"}),
+        );
+    };
+    let mut st = lock(&cx.shared.state);
+    let Some(user) = st.user_by_name(by) else {
+        return Reply::json(
+            400,
+            json!({"error": format!("unknown user {by}: use alice, bob or dave")}),
+        );
+    };
+    match st.answer(&key, None, user, verb, cx.base(), cx.api) {
+        Ok(approval) => Reply::json(200, approval),
+        Err(e) => Reply::json(e.status, json!({"error": e.message})),
+    }
 }
 
 async fn requests(Extension(cx): Extension<Cx>) -> Reply {

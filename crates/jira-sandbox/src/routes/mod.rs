@@ -1,6 +1,7 @@
 //! The sandbox's routes, by resource, on axum's router: `meta` (server info, myself, users,
 //! fields), `project` (projects, statuses, create metadata), `issue` (an issue and its changelog,
-//! comments, edit metadata and transitions), `search`, and the local pages that are not Jira's
+//! comments, edit metadata and transitions), `search`, `servicedesk` (Jira Service Management's
+//! `/rest/servicedeskapi`), and the local pages that are not Jira's
 //! REST API: `control` (`/_sandbox/`) and `browse` (`/browse/KEY`).
 //!
 //! axum only routes here: `server.rs` keeps the connection (the faults drop, cut and delay whole
@@ -15,6 +16,7 @@ mod jql_parse;
 mod meta;
 mod project;
 mod search;
+mod servicedesk;
 
 use std::sync::Arc;
 
@@ -81,6 +83,7 @@ impl IntoResponse for Reply {
 pub(crate) struct Routes {
     rest: Router,
     local: Router,
+    desk: Router,
 }
 
 impl Routes {
@@ -95,6 +98,7 @@ impl Routes {
             local: Router::new()
                 .merge(control::routes())
                 .merge(browse::routes()),
+            desk: servicedesk::routes(),
         }
     }
 
@@ -131,6 +135,9 @@ impl Routes {
             user: auth.user(),
             api: Api { flavor, v3: false },
         };
+        if let Some(tail) = req.path.strip_prefix("/rest/servicedeskapi") {
+            return self.desk(cx, tail).await;
+        }
         let Some(rest) = req.path.strip_prefix("/rest/api/") else {
             return cx.not_found();
         };
@@ -151,6 +158,23 @@ impl Routes {
         let path = format!("/{}", segments.join("/"));
         let fallback = cx.clone();
         dispatch(&self.rest, &path, cx, || fallback.not_found()).await
+    }
+}
+
+impl Routes {
+    /// Answers a `/rest/servicedeskapi` request (`tail` is the path below it): Jira without
+    /// Service Management (`--no-jsm`), then the rule that everything but `/info` needs a user.
+    async fn desk(&self, cx: Cx, tail: &str) -> Reply {
+        if cx.shared.args.no_jsm {
+            return servicedesk::unlicensed(&cx);
+        }
+        let segments: Vec<&str> = tail.split('/').filter(|s| !s.is_empty()).collect();
+        let path = format!("/{}", segments.join("/"));
+        if cx.user.is_none() && path != "/info" {
+            return needs_auth();
+        }
+        let fallback = cx.clone();
+        dispatch(&self.desk, &path, cx, || fallback.not_found()).await
     }
 }
 

@@ -8,13 +8,15 @@
 //! Data Center.
 //!
 //! The rooms: `catalog` (the seed: users, workflow, fields), `store` (issues and the operations that
-//! keep them consistent), `edits` (requests validated into changes), `render` (JSON for each API)
-//! and `adf` (the sandbox's own Atlassian Document Format code).
+//! keep them consistent), `edits` (requests validated into changes), `render` (JSON for each API),
+//! `adf` (the sandbox's own Atlassian Document Format code) and `jsm` (the service desk project,
+//! its request types, customer requests and their approvals).
 
 mod adf;
 mod catalog;
 mod edits;
 mod jql_items;
+mod jsm;
 mod render;
 mod store;
 
@@ -28,6 +30,7 @@ pub(crate) use catalog::{
     ALICE, APPROVED, AWAITING, BOB, BOT, FIELDS, FieldDef, REJECTED, status_by_name,
 };
 pub(crate) use jql_items::{JqlField, JqlKind, jql_field};
+pub(crate) use jsm::{DeskError, is_desk_project, paged};
 pub(crate) use render::{FieldSel, jira_time};
 pub(crate) use store::State;
 

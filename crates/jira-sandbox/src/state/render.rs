@@ -81,6 +81,9 @@ impl State {
 
     /// The project JSON, or `None` for an unknown key or id.
     pub fn project_json(&self, key_or_id: &str, base: &str, api: Api) -> Option<Value> {
+        if super::is_desk_project(key_or_id) && !self.is_project(key_or_id) {
+            return Some(self.desk_project_json(base, api));
+        }
         if !self.is_project(key_or_id) {
             return None;
         }
@@ -100,7 +103,7 @@ impl State {
 
     /// `GET /project/{key}/statuses`: every issue type with the workflow's statuses.
     pub fn project_statuses(&self, key_or_id: &str, base: &str, api: Api) -> Option<Value> {
-        if !self.is_project(key_or_id) {
+        if !self.is_project(key_or_id) && !super::is_desk_project(key_or_id) {
             return None;
         }
         let statuses: Vec<Value> = STATUSES.iter().map(|s| status_json(s, base, api)).collect();
@@ -433,6 +436,9 @@ impl State {
                     .find(|t| t.0 == issue.issue_type)
                     .unwrap_or(&ISSUE_TYPES[0]);
                 return issue_type_json(t, base, api);
+            }
+            "project" if self.project_of(issue) != self.project => {
+                return Self::desk_project_short(base, api);
             }
             "project" => return self.project_short(base, api),
             "status" => return status_json(status(issue.status), base, api),

@@ -125,7 +125,7 @@ pub(super) type Change = (&'static FieldDef, Option<Val>);
 pub(crate) struct State {
     /// Project key.
     pub project: String,
-    /// The users; [`BOT`], [`ALICE`], [`BOB`].
+    /// The users; [`BOT`], [`ALICE`], [`BOB`], and Dave (`jsm::DAVE`).
     pub users: Vec<User>,
     /// Issues in creation order.
     pub issues: Vec<Issue>,
@@ -134,6 +134,10 @@ pub(crate) struct State {
     pub(super) next_comment: u64,
     /// Where status changes are sent as webhook events (`--webhook`).
     pub webhook: Option<tokio::sync::mpsc::UnboundedSender<serde_json::Value>>,
+    /// The customer requests among the issues (Jira Service Management).
+    pub requests: Vec<super::jsm::Request>,
+    pub(super) next_request: u64,
+    pub(super) next_approval: u64,
 }
 
 impl State {
@@ -165,6 +169,13 @@ impl State {
                 email: "bob@example.com".to_owned(),
                 account_id: "5b109f2e9729b51b54dc274b",
             },
+            User {
+                name: "dave".to_owned(),
+                key: "JIRAUSER10003",
+                display: "Dave Deployer",
+                email: "dave@example.com".to_owned(),
+                account_id: "5b10a0effa615349cb016cd8",
+            },
         ];
         Self {
             project: project.to_owned(),
@@ -174,6 +185,9 @@ impl State {
             next_history: 10000,
             next_comment: 10000,
             webhook: None,
+            requests: Vec::new(),
+            next_request: 0,
+            next_approval: 0,
         }
     }
 

@@ -1,0 +1,372 @@
+//! Jira Service Management calls (`/rest/servicedeskapi`, SPEC section 7): the service desk of a
+//! project, its request types and their fields, creating a customer request, and a request's
+//! approvals. Answers are read leniently (`PagedDTO` envelopes, unknown decisions as pending); a
+//! Jira without Service Management (Cloud: 404, Data Center without a licence: a 403 page) is
+//! recognised by [`Error::no_service_management`].
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::client::{JiraClient, segment};
+use super::error::Error;
+use super::issues::Write;
+use super::models::User;
+use super::transport::Retry;
+use crate::criteria::approval::{Answer, Approver, JsmApproval};
+
+/// The prefix of every Service Management path.
+const BASE: &str = "/rest/servicedeskapi";
+/// Pages read at most for one list (50 entries each).
+const MAX_PAGES: usize = 20;
+
+/// A service desk (`ServiceDeskDTO`).
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceDesk {
+    /// Its id.
+    #[serde(default, deserialize_with = "text")]
+    pub id: String,
+    /// Its project's id.
+    #[serde(default, deserialize_with = "text")]
+    pub project_id: String,
+    /// Its project's key.
+    #[serde(default)]
+    pub project_key: String,
+    /// Its project's name.
+    #[serde(default)]
+    pub project_name: String,
+}
+
+/// A request type (`RequestTypeDTO`).
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestType {
+    /// Its id.
+    #[serde(default, deserialize_with = "text")]
+    pub id: String,
+    /// Its name.
+    #[serde(default)]
+    pub name: String,
+    /// The issue type its requests get.
+    #[serde(default, deserialize_with = "text")]
+    pub issue_type_id: String,
+}
+
+/// A field of a request type's form (`RequestTypeFieldDTO`).
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestField {
+    /// The Jira field id.
+    #[serde(default)]
+    pub field_id: String,
+    /// The form's label.
+    #[serde(default)]
+    pub name: String,
+    /// Whether the form requires it.
+    #[serde(default)]
+    pub required: bool,
+    /// Its schema, as `GET /field` gives it.
+    #[serde(default)]
+    pub jira_schema: Value,
+    /// The values it accepts (options), when it lists them.
+    #[serde(default)]
+    pub valid_values: Vec<ValidValue>,
+}
+
+/// A value a form field accepts (`RequestTypeFieldValueDTO`): the option's id and its label.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ValidValue {
+    /// The id Jira stores.
+    #[serde(default, deserialize_with = "text")]
+    pub value: String,
+    /// What people read.
+    #[serde(default)]
+    pub label: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct Page<T> {
+    #[serde(default = "Vec::new")]
+    values: Vec<T>,
+    #[serde(default = "yes")]
+    is_last_page: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct CreateMeta {
+    #[serde(default)]
+    request_type_fields: Vec<RequestField>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct ApprovalDto {
+    #[serde(default, deserialize_with = "text")]
+    id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    final_decision: Option<String>,
+    #[serde(default)]
+    approvers: Vec<ApproverDto>,
+    #[serde(default)]
+    created_date: Option<DateDto>,
+    #[serde(default)]
+    completed_date: Option<DateDto>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct ApproverDto {
+    #[serde(default)]
+    approver: Option<User>,
+    #[serde(default)]
+    approver_decision: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct DateDto {
+    #[serde(default)]
+    iso8601: Option<String>,
+    #[serde(default)]
+    jira: Option<String>,
+    #[serde(default)]
+    epoch_millis: Option<i64>,
+}
+
+/// A string or a number, as text (ids come as either).
+fn text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::String(s) => s,
+        Value::Number(n) => n.to_string(),
+        _ => String::new(),
+    })
+}
+
+impl ApprovalDto {
+    fn into_approval(self) -> JsmApproval {
+        JsmApproval {
+            id: self.id,
+            name: self.name,
+            decision: Answer::parse(self.final_decision.as_deref().unwrap_or_default()),
+            created_ms: self
+                .created_date
+                .and_then(|d| d.epoch_millis)
+                .unwrap_or_default(),
+            completed_at: self.completed_date.and_then(|d| d.jira.or(d.iso8601)),
+            approvers: self
+                .approvers
+                .into_iter()
+                .map(|a| Approver {
+                    name: a.approver.map_or_else(
+                        || "unknown user".into(),
+                        |u| {
+                            u.display_name
+                                .clone()
+                                .or(u.email_address.clone())
+                                .unwrap_or_else(|| u.label())
+                        },
+                    ),
+                    answer: Answer::parse(a.approver_decision.as_deref().unwrap_or_default()),
+                    seen_at: None,
+                    seen_order: 0,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Error {
+    /// Whether this answer from `/rest/servicedeskapi` means the site has no Jira Service
+    /// Management: Cloud answers 404 on its paths, Data Center without a licence a 403 page.
+    pub fn no_service_management(&self) -> bool {
+        match self {
+            Error::Status {
+                status: 404, path, ..
+            } => path.ends_with("/servicedesk") || path.ends_with("/info"),
+            Error::Status {
+                status: 403,
+                detail,
+                ..
+            } => detail.trim_start().starts_with('<') || detail.to_lowercase().contains("licen"),
+            _ => false,
+        }
+    }
+}
+
+impl JiraClient {
+    async fn desk_get<T: DeserializeOwned>(
+        &self,
+        tail: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, Error> {
+        self.transport.get(&format!("{BASE}/{tail}"), query).await
+    }
+
+    /// Every entry of a paged list (`PagedDTO`), at most [`MAX_PAGES`] pages.
+    async fn desk_list<T: DeserializeOwned>(&self, tail: &str) -> Result<Vec<T>, Error> {
+        let mut out = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let query = [("start", out.len().to_string()), ("limit", "50".to_owned())];
+            let page: Page<T> = self.desk_get(tail, &query).await?;
+            let empty = page.values.is_empty();
+            out.extend(page.values);
+            if page.is_last_page || empty {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every service desk the user can see.
+    pub async fn service_desks(&self) -> Result<Vec<ServiceDesk>, Error> {
+        self.desk_list("servicedesk").await
+    }
+
+    /// The request types of the service desk `desk` (its id).
+    pub async fn request_types(&self, desk: &str) -> Result<Vec<RequestType>, Error> {
+        self.desk_list(&format!("servicedesk/{}/requesttype", segment(desk)))
+            .await
+    }
+
+    /// The form of a request type.
+    pub async fn request_type_fields(
+        &self,
+        desk: &str,
+        request_type: &str,
+    ) -> Result<Vec<RequestField>, Error> {
+        let meta: CreateMeta = self
+            .desk_get(
+                &format!(
+                    "servicedesk/{}/requesttype/{}/field",
+                    segment(desk),
+                    segment(request_type)
+                ),
+                &[],
+            )
+            .await?;
+        Ok(meta.request_type_fields)
+    }
+
+    /// `POST /rest/servicedeskapi/request`: not retried once it may have reached Jira, like
+    /// `POST /issue`. Its answer has `issueKey` and `issueId`.
+    pub fn create_customer_request(&self, body: Value) -> Write {
+        Write {
+            method: Method::POST,
+            path: format!("{BASE}/request"),
+            body,
+            retry: Retry::UnlessSent,
+        }
+    }
+
+    /// The approvals of the request `key`, oldest first as JSM lists them.
+    pub async fn approvals(&self, key: &str) -> Result<Vec<JsmApproval>, Error> {
+        let list: Vec<ApprovalDto> = self
+            .desk_list(&format!("request/{}/approval", segment(key)))
+            .await?;
+        Ok(list.into_iter().map(ApprovalDto::into_approval).collect())
+    }
+}
+
+/// The key and id in the answer to [`JiraClient::create_customer_request`].
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedRequest {
+    /// The issue key, e.g. `CHG-7`.
+    pub issue_key: String,
+    /// The issue id.
+    #[serde(default, deserialize_with = "text")]
+    pub issue_id: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn approvals_are_read_leniently() {
+        let page: Page<ApprovalDto> = serde_json::from_value(json!({
+            "size": 2, "isLastPage": true, "values": [
+                {"id": 1, "name": "CAB", "finalDecision": "approved",
+                 "approvers": [{"approver": {"displayName": "Fred F. User", "accountId": "x"}, "approverDecision": "approved"},
+                               {"approver": {"name": "jo"}, "approverDecision": "something-new"}, {}],
+                 "createdDate": {"epochMillis": 1_475_046_060_000_i64},
+                 "completedDate": {"iso8601": "2016-09-29T14:30:00+0700", "jira": "2016-09-29T14:30:00.000+0700"}},
+                {"finalDecision": null, "extra": [1, 2]}
+            ]})).unwrap();
+        let list: Vec<JsmApproval> = page
+            .values
+            .into_iter()
+            .map(ApprovalDto::into_approval)
+            .collect();
+        assert_eq!(list[0].id, "1");
+        assert_eq!(list[0].decision, Answer::Approved);
+        assert_eq!(list[0].created_ms, 1_475_046_060_000);
+        assert_eq!(
+            list[0].completed_at.as_deref(),
+            Some("2016-09-29T14:30:00.000+0700")
+        );
+        let names: Vec<(&str, Answer)> = list[0]
+            .approvers
+            .iter()
+            .map(|a| (a.name.as_str(), a.answer))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("Fred F. User", Answer::Approved),
+                ("jo", Answer::Pending),
+                ("unknown user", Answer::Pending)
+            ]
+        );
+        assert_eq!(list[1].decision, Answer::Pending);
+    }
+
+    #[test]
+    fn no_service_management_is_recognised() {
+        let status = |status, path: &str, detail: &str| Error::Status {
+            method: "GET".into(),
+            path: path.into(),
+            status,
+            detail: detail.into(),
+        };
+        assert!(
+            status(404, "/rest/servicedeskapi/servicedesk", "null for uri").no_service_management()
+        );
+        assert!(
+            status(
+                403,
+                "/rest/servicedeskapi/servicedesk",
+                "<html><h1>Unlicensed</h1>"
+            )
+            .no_service_management()
+        );
+        assert!(
+            !status(
+                404,
+                "/rest/servicedeskapi/request/OPS-1/approval",
+                "Request does not exist"
+            )
+            .no_service_management()
+        );
+        assert!(
+            !status(
+                403,
+                "/rest/servicedeskapi/servicedesk",
+                "You do not have permission"
+            )
+            .no_service_management()
+        );
+    }
+}
