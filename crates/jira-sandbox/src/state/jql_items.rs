@@ -86,6 +86,11 @@ impl State {
         let issue = &self.issues[idx];
         match field {
             JqlField::Key => vec![vec![issue.key.clone(), issue.id.to_string()]],
+            JqlField::Project if self.project_of(issue) == super::jsm::DESK_KEY => vec![vec![
+                super::jsm::DESK_KEY.to_owned(),
+                super::jsm::DESK_PROJECT_ID.to_owned(),
+                super::jsm::DESK_NAME.to_owned(),
+            ]],
             JqlField::Project => vec![vec![
                 self.project.clone(),
                 PROJECT_ID.to_owned(),
@@ -154,7 +159,12 @@ impl State {
         let is = |name: &str| name.eq_ignore_ascii_case(v);
         match field {
             JqlField::Key => self.find(v).is_some(),
-            JqlField::Project => self.is_project(v) || is("Operations"),
+            JqlField::Project => {
+                self.is_project(v)
+                    || is("Operations")
+                    || super::jsm::is_desk_project(v)
+                    || is(super::jsm::DESK_NAME)
+            }
             JqlField::Status => STATUSES.iter().any(|s| is(s.name) || s.id == v),
             JqlField::Category => CATEGORIES.iter().any(|c| is(c.0) || is(c.1) || is(c.2)),
             JqlField::Resolution => {
