@@ -12,8 +12,8 @@
 
 use tokio::time::Instant;
 
-use crate::criteria::Criteria;
 use crate::actions;
+use crate::criteria::Criteria;
 use crate::error::Error;
 use crate::fields::Catalog;
 use crate::jira::models::{IssueType, Project};
