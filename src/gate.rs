@@ -213,7 +213,7 @@ async fn wait_for_decision(
         interval: approval.interval,
         max_interval: approval.max_interval,
         timeout: approval.timeout,
-        wake: listener.map(|l| &*l.notify),
+        wake: listener.map(|l| &*l.bell),
     };
     let end = poll::wait(
         &source,
