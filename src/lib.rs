@@ -34,4 +34,5 @@ pub mod step_error;
 pub mod tracker;
 pub mod value;
 pub mod wake;
+pub mod wake_guide;
 pub mod workflow;
