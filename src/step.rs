@@ -362,6 +362,7 @@ enum Origin {
 /// Comment and transition after the ticket exists. A created ticket must have the transition; a
 /// reused or given one may have moved past it, so an unavailable transition is only a warning
 /// there and the wait judges the current status. On a dedupe reuse the comment is not repeated.
+/// The comment goes with the transition in one request when there is one to apply.
 async fn comment_and_transition(
     writer: &Writer<'_>,
     ticket: &Ticket,
@@ -370,85 +371,131 @@ async fn comment_and_transition(
     origin: Origin,
 ) -> Result<(), Error> {
     let client = writer.client();
-    if let Some(comment) = &ticket.comment {
-        if origin == Origin::Reused {
-            tracing::info!("dedupe: not repeating the comment on {key}");
-        } else {
-            match writer.add_comment(key, comment).await {
-                Ok(applied) => applied.log(format_args!("commented on {key}")),
-                // POST comment is not idempotent: repeating it could post it twice, and failing the
-                // gate over a comment whose fate is unknown would be worse than either.
-                Err(jira::Error::Ambiguous { cause, .. }) => tracing::warn!(
-                    "the comment on {key} may or may not have been posted ({cause}); not repeating it"
-                ),
-                Err(e) => return Err(e.into()),
-            }
-        }
+    let mut comment = ticket.comment.as_deref();
+    if comment.is_some() && origin == Origin::Reused {
+        tracing::info!("dedupe: not repeating the comment on {key}");
+        comment = None;
     }
-    if let Some(wanted) = &ticket.transition {
-        let available = client.transitions(key).await?;
-        match pick_transition_by(&available, wanted, ticket.transition_by) {
-            Some(transition) => {
-                let applied = match writer.do_transition(key, transition).await {
-                    Ok(applied) => applied,
-                    // A transition whose answer was lost is retried, and the retry fails with 400
-                    // because the issue has moved on: look before calling that an error; if it
-                    // did go through, it was applied.
-                    Err(e) => {
-                        if !matches!(
-                            e,
-                            jira::Error::Status {
-                                status: 400 | 409,
-                                ..
-                            }
-                        ) || !reached(client, key, transition).await
-                        {
-                            return Err(e.into());
-                        }
-                        tracing::info!(
-                            "{key} already went through \"{}\" (an earlier attempt was applied)",
-                            transition.name
-                        );
-                        Applied::Sent
-                    }
-                };
-                let to = transition
-                    .to
-                    .as_ref()
-                    .map_or(String::new(), |s| format!(" → \"{}\"", s.name));
-                applied.log(format_args!(
-                    "transitioned {key} with \"{}\"{to}",
-                    transition.name
-                ));
-            }
-            None if status
-                .as_deref()
-                .is_some_and(|s| s.eq_ignore_ascii_case(wanted)) =>
-            {
-                tracing::info!("{key} is already \"{wanted}\"");
-            }
-            None if origin != Origin::Created => {
-                tracing::warn!(
-                    "transition \"{wanted}\" is not available on {key}{}; leaving the status as it is (available: {})",
-                    status
-                        .as_deref()
-                        .map(|s| format!(" (status \"{s}\")"))
-                        .unwrap_or_default(),
-                    describe_transitions(&available)
-                );
-            }
-            None => {
-                return Err(Error::Mismatch(format!(
-                    "no transition named or leading to {wanted:?} is available on {key}{}; available: {}",
-                    status
-                        .map(|s| format!(" (status \"{s}\")"))
-                        .unwrap_or_default(),
-                    describe_transitions(&available)
-                )));
-            }
-        }
+    let Some(wanted) = &ticket.transition else {
+        return post_comment(writer, key, comment).await;
+    };
+    let available = client.transitions(key).await?;
+    if let Some(transition) = pick_transition_by(&available, wanted, ticket.transition_by) {
+        return transition_with(writer, key, transition, comment).await;
+    }
+    post_comment(writer, key, comment).await?;
+    not_available(key, wanted, status, origin, &available)
+}
+
+/// Posts the comment on its own.
+async fn post_comment(writer: &Writer<'_>, key: &str, comment: Option<&str>) -> Result<(), Error> {
+    let Some(comment) = comment else {
+        return Ok(());
+    };
+    match writer.add_comment(key, comment).await {
+        Ok(applied) => applied.log(format_args!("commented on {key}")),
+        // POST comment is not idempotent: repeating it could post it twice, and failing the gate
+        // over a comment whose fate is unknown would be worse than either.
+        Err(jira::Error::Ambiguous { cause, .. }) => tracing::warn!(
+            "the comment on {key} may or may not have been posted ({cause}); not repeating it"
+        ),
+        Err(e) => return Err(e.into()),
     }
     Ok(())
+}
+
+/// Applies the transition, with the comment in the same request. Jira applies both or neither,
+/// so a retry after a lost answer cannot post the comment twice. When Jira refuses the comment
+/// there (a 400 naming it), the comment is posted on its own and the transition sent without it.
+async fn transition_with(
+    writer: &Writer<'_>,
+    key: &str,
+    transition: &Transition,
+    mut comment: Option<&str>,
+) -> Result<(), Error> {
+    let client = writer.client();
+    let applied = loop {
+        match writer
+            .do_transition_commented(key, transition, comment)
+            .await
+        {
+            Ok(applied) => break applied,
+            Err(jira::Error::Status {
+                status: 400,
+                detail,
+                ..
+            }) if comment.is_some() && detail.to_lowercase().contains("comment") => {
+                tracing::info!(
+                    "Jira does not take the comment with the transition on {key} ({detail}); posting it on its own"
+                );
+                post_comment(writer, key, comment.take()).await?;
+            }
+            // A transition whose answer was lost is retried, and the retry fails with 400 because
+            // the issue has moved on: look before calling that an error; if it did go through, it
+            // was applied.
+            Err(e) => {
+                if !matches!(
+                    e,
+                    jira::Error::Status {
+                        status: 400 | 409,
+                        ..
+                    }
+                ) || !reached(client, key, transition).await
+                {
+                    return Err(e.into());
+                }
+                tracing::info!(
+                    "{key} already went through \"{}\" (an earlier attempt was applied)",
+                    transition.name
+                );
+                break Applied::Sent;
+            }
+        }
+    };
+    if comment.is_some() {
+        applied.log(format_args!("commented on {key}"));
+    }
+    let to = transition
+        .to
+        .as_ref()
+        .map_or(String::new(), |s| format!(" → \"{}\"", s.name));
+    applied.log(format_args!(
+        "transitioned {key} with \"{}\"{to}",
+        transition.name
+    ));
+    Ok(())
+}
+
+/// No transition named or leading to `wanted`: fine when the ticket is already there, a warning
+/// for a given or reused ticket, an error for one this run created.
+fn not_available(
+    key: &str,
+    wanted: &str,
+    status: Option<String>,
+    origin: Origin,
+    available: &[Transition],
+) -> Result<(), Error> {
+    if status
+        .as_deref()
+        .is_some_and(|s| s.eq_ignore_ascii_case(wanted))
+    {
+        tracing::info!("{key} is already \"{wanted}\"");
+        return Ok(());
+    }
+    let status = status
+        .map(|s| format!(" (status \"{s}\")"))
+        .unwrap_or_default();
+    if origin != Origin::Created {
+        tracing::warn!(
+            "transition \"{wanted}\" is not available on {key}{status}; leaving the status as it is (available: {})",
+            describe_transitions(available)
+        );
+        return Ok(());
+    }
+    Err(Error::Mismatch(format!(
+        "no transition named or leading to {wanted:?} is available on {key}{status}; available: {}",
+        describe_transitions(available)
+    )))
 }
 
 /// Whether `key` now has the transition's target status.

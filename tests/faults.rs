@@ -477,12 +477,17 @@ fn transition_answered_ambiguously_is_not_an_error() {
 
 #[test]
 fn comment_answered_ambiguously_is_not_repeated_nor_fatal() {
-    let sandbox = SandboxProc::cloud(&["--approve-after", "1s"]);
+    // A comment without a transition goes on its own request (with one, it rides along).
+    let sandbox = SandboxProc::cloud(&[]);
+    let key = sandbox.create("Deploy", &[]);
+    sandbox.set_status(&key, "Approved");
     sandbox.add_faults(&json!({"method": "POST", "path_prefix": "/rest/api/3/issue/OPS-1/comment", "kind": "store_then_drop"}));
     let run = gate(
         &Workdir::new(),
         &sandbox.base,
-        &stanza("5s", "  comment: waiting\n", "60s"),
+        &(connection("5s")
+            + &format!("ticket:\n  key: {key}\n  comment: waiting\n")
+            + &approval("60s")),
         &[],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
