@@ -55,7 +55,6 @@ fn create_transition_comment_one_poll_and_the_decision() {
             "GET /rest/api/2/serverInfo",
             "GET /rest/api/3/myself",
             "GET /rest/api/3/project/OPS/statuses",
-            "GET /rest/api/3/project/OPS",
             "POST /rest/api/3/issue",
             "GET /rest/api/3/issue/OPS-1/transitions",
             "POST /rest/api/3/issue/OPS-1/transitions",

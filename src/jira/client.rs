@@ -107,6 +107,8 @@ pub struct JiraClient {
     choice: ApiChoice,
     /// The base of links to issues: `site_url`, else what [`JiraClient::connect`] finds.
     site: Option<String>,
+    /// A project whose issue types a statuses read listed (see `meta.rs`).
+    known_project: std::sync::Mutex<Option<super::models::Project>>,
 }
 
 impl JiraClient {
@@ -191,6 +193,7 @@ impl JiraClient {
             },
             choice: conn.api,
             site: conn.site_url.clone(),
+            known_project: std::sync::Mutex::new(None),
         })
     }
 
@@ -327,6 +330,22 @@ impl JiraClient {
             Api::V3 => adf::from_text(text),
             Api::V2 => Value::String(text.to_owned()),
         }
+    }
+
+    /// Keeps a project's issue types for [`JiraClient::project`].
+    pub(super) fn learn_project(&self, project: super::models::Project) {
+        if let Ok(mut known) = self.known_project.lock() {
+            *known = Some(project);
+        }
+    }
+
+    /// The project [`JiraClient::learn_project`] kept, when it is `key`.
+    pub(super) fn known_project(&self, key: &str) -> Option<super::models::Project> {
+        let known = self.known_project.lock().ok()?;
+        known
+            .as_ref()
+            .filter(|p| p.key.eq_ignore_ascii_case(key))
+            .cloned()
     }
 
     pub(super) fn rest(&self, tail: &str) -> String {
