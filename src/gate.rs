@@ -18,6 +18,7 @@ use crate::criteria::{Criteria, Snapshot, Verdict};
 use crate::dry_run::Writer;
 use crate::error::describe_step;
 use crate::fields::Catalog;
+use crate::jira::models::History;
 use crate::jira::{self, JiraClient};
 use crate::outcome::{Decision, Report};
 use crate::poll::{self, End, IssueSource};
@@ -201,6 +202,9 @@ async fn wait_for_decision(
         key,
         fields: poll_fields(approval),
         listener,
+        // A ticket this run created has a short changelog: each poll brings it along, so the
+        // one that decides also tells who did, without another request (issue 12).
+        changelog: (!first_read_now).then(std::sync::Mutex::default),
     };
     tracker.section_end();
     tracker.start_wait();
@@ -240,7 +244,7 @@ async fn wait_for_decision(
     };
     let mut report = tracker.report(decision);
     match decision {
-        Decision::Approved | Decision::Rejected => match client.decided_by(key).await {
+        Decision::Approved | Decision::Rejected => match source.decided_by().await {
             Ok(Some(history)) => {
                 report.decided_by = history.author.as_ref().map(jira::models::User::label);
                 report.decided_at = Some(history.created);
@@ -356,37 +360,60 @@ struct Poller<'a> {
     fields: Vec<String>,
     /// Learns the issue's id from each read, so that events naming only the id wake the wait.
     listener: Option<&'a Listener>,
+    /// When set, each read brings the changelog along, and the last one is kept here.
+    changelog: Option<std::sync::Mutex<Option<Vec<History>>>>,
+}
+
+impl Poller<'_> {
+    /// Who made the last status change: from the last read's changelog when the reads brought
+    /// it, else one more read.
+    async fn decided_by(&self) -> Result<Option<History>, jira::Error> {
+        let kept = self.changelog.as_ref().and_then(|c| c.lock().ok()?.take());
+        match kept {
+            Some(histories) => Ok(self.client.last_status_change(histories)),
+            None => self.client.decided_by(self.key).await,
+        }
+    }
 }
 
 impl IssueSource for Poller<'_> {
     async fn read(&self) -> Result<Snapshot, jira::Error> {
-        let (id, snapshot) = read_with_id(self.client, self.key, &self.fields).await?;
+        let with_changelog = self.changelog.is_some();
+        let (id, snapshot, histories) =
+            read_with_id(self.client, self.key, &self.fields, with_changelog).await?;
         if let Some(listener) = self.listener {
             listener.watch(self.key, &id);
+        }
+        if let (Some(kept), Some(histories)) = (&self.changelog, histories) {
+            if let Ok(mut kept) = kept.lock() {
+                *kept = Some(histories);
+            }
         }
         Ok(snapshot)
     }
 }
 
 async fn read(client: &JiraClient, key: &str, fields: &[String]) -> Result<Snapshot, jira::Error> {
-    Ok(read_with_id(client, key, fields).await?.1)
+    Ok(read_with_id(client, key, fields, false).await?.1)
 }
 
-/// Reads the issue's id and the snapshot of `fields`.
+/// Reads the issue's id and the snapshot of `fields`, and its changelog when asked.
 async fn read_with_id(
     client: &JiraClient,
     key: &str,
     fields: &[String],
-) -> Result<(String, Snapshot), jira::Error> {
+    changelog: bool,
+) -> Result<(String, Snapshot, Option<Vec<History>>), jira::Error> {
     let wanted: Vec<String> = if fields.is_empty() {
         vec!["status".into(), "resolution".into()]
     } else {
         fields.to_vec()
     };
-    let issue = client.issue(key, &wanted, false).await?;
+    let issue = client.issue(key, &wanted, changelog).await?;
     let id = issue.id;
+    let histories = issue.changelog.map(|c| c.histories);
     snapshot(issue.fields)
-        .map(|s| (id, s))
+        .map(|s| (id, s, histories))
         .ok_or_else(|| jira::Error::Protocol {
             method: "GET".into(),
             path: format!("issue/{key}"),

@@ -59,7 +59,6 @@ fn create_transition_comment_one_poll_and_the_decision() {
             "GET /rest/api/3/issue/OPS-1/transitions",
             "POST /rest/api/3/issue/OPS-1/transitions",
             "GET /rest/api/3/issue/OPS-1",
-            "GET /rest/api/3/issue/OPS-1",
         ],
         "{} requests",
         requests.len()
