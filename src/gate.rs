@@ -146,18 +146,11 @@ async fn drive_inner(
         None => None,
     };
     client.connect().await?;
+    let (written, approval) = match write_ticket(client, stanza, dry_run, deadline, tracker).await {
+        Ok(written) => written,
+        Err(e) => return Err(explain(client, e).await),
+    };
     let client = &*client;
-
-    check_statuses(client, stanza).await?;
-    let (catalog, approval) = resolve_fields(client, stanza).await?;
-    let written = step::write(
-        &Writer::new(client, dry_run, stanza.jira.auth.secret().expose()),
-        &stanza.ticket,
-        &catalog,
-        deadline,
-        tracker,
-    )
-    .await?;
     // The one dry-run branch of the run: nothing was sent, so there is nothing to wait for.
     let (Some(key), Some(approval), false) = (written.key.clone(), approval, dry_run) else {
         return written_only(client, written.key.as_deref(), dry_run, tracker).await;
@@ -170,6 +163,46 @@ async fn drive_inner(
         listener: listener.as_ref(),
     };
     wait_for_decision(client, waiting, deadline, tracker).await
+}
+
+/// Checks the criteria's statuses, resolves the field names and writes the ticket.
+async fn write_ticket(
+    client: &JiraClient,
+    stanza: &Stanza,
+    dry_run: bool,
+    deadline: Instant,
+    tracker: &mut Tracker<'_>,
+) -> Result<(step::Written, Option<Approval>), step::Error> {
+    check_statuses(client, stanza).await?;
+    let (catalog, approval) = resolve_fields(client, stanza).await?;
+    let written = step::write(
+        &Writer::new(client, dry_run, stanza.jira.auth.secret().expose()),
+        &stanza.ticket,
+        &catalog,
+        deadline,
+        tracker,
+    )
+    .await?;
+    Ok((written, approval))
+}
+
+/// A failure before the wait that wrong credentials (or `api: v3` on a Jira without it) can
+/// cause is explained after it happens (issue 12: no `/myself` before every create): the
+/// credentials' error replaces it when `/myself` fails.
+async fn explain(client: &mut JiraClient, error: step::Error) -> step::Error {
+    let explainable = match &error {
+        step::Error::Mismatch(_) | step::Error::Invalid(_) => true,
+        step::Error::Jira(e) => {
+            matches!(e, jira::Error::Status { .. } | jira::Error::Protocol { .. })
+        }
+    };
+    if !explainable {
+        return error;
+    }
+    match client.explain_failure().await {
+        Some(cause) => cause.into(),
+        None => error,
+    }
 }
 
 /// What the wait is about: the ticket, its criteria, and the webhook listener that wakes it.

@@ -86,7 +86,9 @@ pub async fn run(stanza: &Stanza) -> Result<(), Error> {
         }
     }
     // Without working credentials nothing else can be checked.
-    let user = client.connect().await?;
+    client.connect().await?;
+    client.confirm_v3().await?;
+    let user = client.myself().await?;
     tally.ok(&format!("credentials: authenticated as {}", user.label()));
     let client = &client;
     let create = check_project(client, stanza, &mut tally).await;
