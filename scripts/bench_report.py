@@ -67,9 +67,10 @@ def wake_rows(wake, fleet):
         (
             "webhook lost (the sandbox drops it)",
             "decided at the next poll, never missed",
-            f"{lost['decision']} (exit {lost['exit']}) after {lost.get('polls')} polls, "
+            f"{lost['decision']} (exit {lost['exit']}) at poll {lost.get('polls')}, "
             f"{lost.get('delay_s', float('nan')):.2f} s after the approval{gap} (interval 5s)",
-            verdict(lost["decision"] == "approved" and lost.get("delay_s", 99) <= lost.get("gap_s", 0) + 1),
+            # Interval = max_interval = 5 s: the next poll after the approval comes within 5 s.
+            verdict(lost["decision"] == "approved" and lost.get("delay_s", 99) <= 5 + 1),
         )
     )
     req = wake["requests"]
