@@ -512,6 +512,100 @@ async fn reached(client: &JiraClient, key: &str, transition: &Transition) -> boo
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A one-connection-per-request HTTP server answering `replies` in order; it returns the
+    /// requests it saw as `METHOD path body`.
+    async fn scripted(
+        replies: Vec<(u16, &'static str)>,
+    ) -> (String, tokio::task::JoinHandle<Vec<String>>) {
+        let socket = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", socket.local_addr().unwrap());
+        let task = tokio::spawn(async move {
+            let mut seen = Vec::new();
+            for (status, body) in replies {
+                let (mut stream, _) = socket.accept().await.unwrap();
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                loop {
+                    let n = stream.read(&mut buf).await.unwrap();
+                    request.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&request).to_string();
+                    if let Some((head, rest)) = text.split_once("\r\n\r\n") {
+                        let length = head
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap())
+                            })
+                            .unwrap_or(0);
+                        if rest.len() >= length {
+                            let line = head.lines().next().unwrap();
+                            let mut parts = line.split(' ');
+                            seen.push(format!(
+                                "{} {} {rest}",
+                                parts.next().unwrap(),
+                                parts.next().unwrap()
+                            ));
+                            break;
+                        }
+                    }
+                }
+                let answer = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                stream.write_all(answer.as_bytes()).await.unwrap();
+            }
+            seen
+        });
+        (url, task)
+    }
+
+    /// Jira refuses the comment inside the transition (a 400 naming it): the comment is posted
+    /// on its own, then the transition is sent without it.
+    #[tokio::test]
+    async fn a_comment_refused_in_the_transition_is_posted_on_its_own() {
+        let refused = r#"{"errorMessages":[],"errors":{"comment":"Field 'comment' cannot be set. It is not on the appropriate screen, or unknown."}}"#;
+        let (url, server) = scripted(vec![(400, refused), (201, r#"{"id":"1"}"#), (204, "")]).await;
+        let config = jira::ClientConfig {
+            url,
+            auth: jira::Auth::Pat {
+                token: crate::secret::Secret::new("t0ken"),
+            },
+            api: jira::ApiChoice::V2,
+            ca_file: None,
+            request_timeout: Duration::from_secs(5),
+            connect_budget: Duration::from_secs(5),
+            site_url: None,
+        };
+        let client = JiraClient::new(&config, Instant::now() + Duration::from_secs(10)).unwrap();
+        let writer = Writer::new(&client, false, "t0ken");
+        let transition = Transition {
+            id: "11".into(),
+            name: "Request approval".into(),
+            to: None,
+        };
+        transition_with(&writer, "OPS-1", &transition, Some("waiting"))
+            .await
+            .unwrap();
+        let seen = server.await.unwrap();
+        assert_eq!(seen.len(), 3, "{seen:?}");
+        assert!(
+            seen[0].starts_with("POST /rest/api/2/issue/OPS-1/transitions ")
+                && seen[0].contains(r#""update":{"comment":[{"add":{"body":"waiting"}}]}"#),
+            "{seen:?}"
+        );
+        assert_eq!(
+            seen[1],
+            r#"POST /rest/api/2/issue/OPS-1/comment {"body":"waiting"}"#
+        );
+        assert_eq!(
+            seen[2],
+            r#"POST /rest/api/2/issue/OPS-1/transitions {"transition":{"id":"11"}}"#
+        );
+    }
 
     #[test]
     fn dedupe_labels_are_safe_stable_and_distinct() {
