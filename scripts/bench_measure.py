@@ -7,12 +7,17 @@
             wall time, CPU, peak RSS and the requests each made (from the sandbox's log)
   cpu-wait  CPU that jira-gate spends while waiting, against a sandbox that never approves
   fleet     N concurrent `jira-gate run` against one sandbox with a random approver
+  wake      approval.wake (issue 12): detection delay after a signed webhook over N concurrent
+            gates, Jira requests per hour of waiting (scaled), a lost webhook, and the requests
+            of create + transition + comment + one poll + decision
 
 Only the standard library is used here; process figures come from os.wait4 (the kernel's
 rusage of the child and everything it waited for: the same source as /usr/bin/time).
 """
 
 import argparse
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -68,6 +73,21 @@ class Sandbox:
         with urllib.request.urlopen(req, timeout=30) as reply:
             body = reply.read()
         return json.loads(body) if body else None
+
+    def post(self, path, body):
+        req = urllib.request.Request(
+            self.url + path, data=json.dumps(body).encode(), method="POST"
+        )
+        req.add_header("Authorization", "Basic Y2ktYm90QGV4YW1wbGUuY29tOnNhbmRib3gtdG9rZW4=")
+        req.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(req, timeout=30) as reply:
+            body = reply.read()
+        return json.loads(body) if body else None
+
+    def create(self, summary):
+        """A Change in OPS, by the REST API; its key."""
+        fields = {"project": {"key": "OPS"}, "issuetype": {"name": "Change"}, "summary": summary}
+        return self.post("/rest/api/2/issue", {"fields": fields})["key"]
 
     def requests(self):
         return self.get("/_sandbox/requests")
@@ -209,9 +229,11 @@ def classify(entries):
 
 
 def polls_of(entries):
-    """The status reads of the wait: GET /issue/{key} without the changelog, after the issue's
-    last transition (the Python library also reads the whole issue once, right after creating
-    it; that read is part of its set-up, not of its wait)."""
+    """The status reads of the wait: GET /issue/{key} after the issue's last transition (the
+    Python library also reads the whole issue once, right after creating it; that read is part of
+    its set-up, not of its wait), except jira-gate's separate changelog read for `decided_by`
+    (`fields=status` alone; a poll of a ticket jira-gate created brings the changelog along, and
+    asks for the resolution too)."""
     last_transition = {}
     for i, e in enumerate(entries):
         if e["method"] == "POST" and e["path"].endswith("/transitions"):
@@ -221,7 +243,7 @@ def polls_of(entries):
         for i, e in enumerate(entries)
         if e["method"] == "GET"
         and re.search(r"/issue/[A-Z]+-\d+$", e["path"])
-        and "changelog" not in e["query"]
+        and ("changelog" not in e["query"] or "resolution" in e["query"])
         and i > last_transition.get(e["path"].rsplit("/", 1)[-1], -1)
     ]
 
@@ -278,11 +300,13 @@ def cmd_cpu_wait(args):
         for label, timeout in (("short", args.short), ("long", args.long)):
             with tempfile.TemporaryDirectory() as tmp:
                 result = os.path.join(tmp, "r.json")
+                # The stanza's gaps may not exceed its timeout: the short run polls at its own.
+                short = label == "short"
                 env = env_for(
                     sandbox.url,
                     BENCH_ID=f"cpu-{label}",
-                    BENCH_INTERVAL=args.interval,
-                    BENCH_MAX_INTERVAL=args.max_interval,
+                    BENCH_INTERVAL=f"{timeout}s" if short else args.interval,
+                    BENCH_MAX_INTERVAL=f"{timeout}s" if short else args.max_interval,
                     BENCH_TIMEOUT=f"{timeout}s",
                 )
                 sandbox.clear()
@@ -462,6 +486,221 @@ def cmd_fleet(args):
     print(json.dumps(out, indent=1))
 
 
+HOOK_SECRET = "bench-hook-secret"
+
+
+def free_ports(n):
+    """n ports nobody listens on right now (bound, read, released)."""
+    socks = []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        socks.append(s)
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def wake_stanza(url, ticket, interval, max_interval, timeout, port=None, api="auto"):
+    """A stanza text: `ticket` lines, Approved / Rejected, and a wake listener on `port`."""
+    text = (
+        f"jira:\n  url: {url}\n  api: {api}\n"
+        "  auth: { type: basic, username: '${JIRA_USER}', token: '${JIRA_API_TOKEN}' }\n"
+        f"ticket:\n{ticket}"
+        "approval:\n  approve_when: { status: Approved }\n  reject_when: { status: Rejected }\n"
+        f"  interval: {interval}\n  max_interval: {max_interval}\n  timeout: {timeout}\n"
+    )
+    if port:
+        text += f"  wake:\n    listen: '127.0.0.1:{port}'\n    secret: '${{BENCH_HOOK_SECRET}}'\n"
+    return text
+
+
+def gate(args, tmp, name, text, **env):
+    """Starts `jira-gate run` on `text`; (process, result file)."""
+    step = os.path.join(tmp, f"{name}.yml")
+    with open(step, "w", encoding="utf-8") as f:
+        f.write(text)
+    result = os.path.join(tmp, f"{name}.json")
+    proc = subprocess.Popen(
+        [args.bin, "run", step, "--result-file", result],
+        env=env_for("unused", BENCH_HOOK_SECRET=HOOK_SECRET, **env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return proc, result
+
+
+def read_result(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            r = json.load(f)
+        r["_ended"] = os.stat(path).st_mtime
+        return r
+    except (OSError, ValueError):
+        return {"decision": "missing"}
+
+
+def signed_event(port, key):
+    """Posts a signed `jira:issue_updated` about `key` to a listener; the HTTP status."""
+    body = json.dumps(
+        {"webhookEvent": "jira:issue_updated", "issue": {"key": key, "fields": {}}}
+    ).encode()
+    digest = hmac.new(HOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/jira-gate", data=body, method="POST")
+    req.add_header("X-Hub-Signature", f"sha256={digest}")
+    req.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(req, timeout=10) as reply:
+        return reply.status
+
+
+def reads_of(log, key):
+    return [e for e in log if e["method"] == "GET" and e["path"].endswith(f"/issue/{key}")]
+
+
+def wake_delay(args, tmp):
+    """N gates on existing tickets, interval 1m: each is approved in Jira and sent one signed
+    event; delay = the gate's end (result file mtime) minus the moment the event was sent."""
+    sandbox = Sandbox(args.bin)
+    procs = []
+    try:
+        keys = [sandbox.create(f"Wake bench {i}") for i in range(args.n)]
+        ports = free_ports(args.n)
+        sandbox.clear()
+        for i, (key, port) in enumerate(zip(keys, ports)):
+            text = wake_stanza(sandbox.url, f"  key: {key}\n", "1m", "1m", "5m", port)
+            procs.append(gate(args, tmp, f"wake-{i}", text))
+        # Every gate has made its first read and sleeps 30-60 s: the next poll is far away.
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            log = sandbox.requests()
+            if all(reads_of(log, k) for k in keys):
+                break
+            time.sleep(0.2)
+        sent = {}
+        for key, port in zip(keys, ports):
+            sandbox.post(f"/_sandbox/issues/{key}/status", {"status": "Approved", "by": "alice"})
+            sent[key] = time.time()
+            signed_event(port, key)
+            time.sleep(args.spacing)
+        codes = [p.wait(timeout=120) for p, _ in procs]
+        log = sandbox.requests()
+    finally:
+        for p, _ in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        sandbox.close()
+    results = [read_result(r) for _, r in procs]
+    delays = [r["_ended"] - sent[k] for r, k in zip(results, keys) if r["decision"] == "approved"]
+    reads = [len(reads_of(log, k)) for k in keys]
+    return {
+        "n": args.n,
+        "spacing_s": args.spacing,
+        "decisions": {d: sum(1 for r in results if r["decision"] == d) for d in {r["decision"] for r in results}},
+        "exit_codes": {str(c): codes.count(c) for c in sorted(set(codes))},
+        "delay_p50": percentile(delays, 50) if delays else None,
+        "delay_p95": percentile(delays, 95) if delays else None,
+        "delay_max": max(delays) if delays else None,
+        "reads_per_gate": {str(n): reads.count(n) for n in sorted(set(reads))},
+    }
+
+
+def wake_per_hour(args, tmp):
+    """Requests while waiting, time scaled 60x (1 s stands for 1 min): a gate with wake at
+    interval = max_interval = 15 s (15 m) for 120 s (2 h), and one polling at 1 s (1 m) for 60 s
+    (1 h); nobody decides and no event comes, so every request is the safety net's poll."""
+    sandbox = Sandbox(args.bin)
+    try:
+        waking, polling = sandbox.create("Wake per hour"), sandbox.create("Poll per hour")
+        sandbox.clear()
+        port = free_ports(1)[0]
+        runs = [
+            gate(args, tmp, "hour-wake", wake_stanza(sandbox.url, f"  key: {waking}\n", "15s", "15s", "120s", port)),
+            gate(args, tmp, "hour-poll", wake_stanza(sandbox.url, f"  key: {polling}\n", "1s", "1s", "60s")),
+        ]
+        codes = [p.wait(timeout=200) for p, _ in runs]
+        log = sandbox.requests()
+    finally:
+        sandbox.close()
+    wake_reads, poll_reads = len(reads_of(log, waking)), len(reads_of(log, polling))
+    return {
+        "scale": 60,
+        "exit_codes": codes,
+        "wake_reads_in_2h": wake_reads,
+        "wake_per_hour": wake_reads / 2,
+        "poll_reads_in_1h": poll_reads,
+        "poll_per_hour": poll_reads,
+    }
+
+
+def wake_lost(args, tmp):
+    """The sandbox drops every webhook: the gate (interval 5 s) is decided at its next poll."""
+    port = free_ports(1)[0]
+    sandbox = Sandbox(
+        args.bin, "--approve-after", "3s", "--webhook", f"http://127.0.0.1:{port}/jira-gate",
+        "--webhook-secret", HOOK_SECRET, "--webhook-drop", "1.0",
+    )
+    try:
+        ticket = "  project: OPS\n  type: Change\n  summary: Lost webhook\n  transition: Request approval\n"
+        proc, path = gate(args, tmp, "lost", wake_stanza(sandbox.url, ticket, "5s", "5s", "60s", port))
+        code = proc.wait(timeout=120)
+        log = sandbox.requests()
+        r = read_result(path)
+    finally:
+        sandbox.close()
+    out = {"exit": code, "decision": r.get("decision"), "polls": r.get("polls")}
+    if r.get("decided_at"):
+        approved = jira_time(r["decided_at"])
+        times = [sandbox.wall(e) for e in reads_of(log, r["issue_key"])]
+        before = [t for t in times if t <= approved]
+        after = [t for t in times if t > approved]
+        out["delay_s"] = r["_ended"] - approved
+        out["reads_after_approval"] = len(after)
+        if before and after:
+            out["gap_s"] = after[0] - before[-1]
+    return out
+
+
+def wake_requests(args, tmp):
+    """create + transition + comment + one poll + decision: every request the sandbox answered,
+    under `api: auto` (the sandbox's 127.0.0.1 does not tell Cloud: serverInfo is asked) and
+    `api: v3`."""
+    out = {}
+    for api in ["auto", "v3"]:
+        sandbox = Sandbox(args.bin, "--approve-after", "0s")
+        try:
+            ticket = (
+                "  project: OPS\n  type: Change\n  summary: Count\n"
+                "  comment: Waiting for approval\n  transition: Request approval\n"
+            )
+            proc, path = gate(args, tmp, f"count-{api}", wake_stanza(sandbox.url, ticket, "1s", "1s", "60s", api=api))
+            code = proc.wait(timeout=60)
+            log = sandbox.requests()
+        finally:
+            sandbox.close()
+        r = read_result(path)
+        out[api] = {
+            "exit": code,
+            "decision": r.get("decision"),
+            "polls": r.get("polls"),
+            "requests": len(log),
+            "endpoints": [f"{e['method']} {re.sub(r'OPS-[0-9]+', '{key}', e['path'])}" for e in log],
+        }
+    return out
+
+
+def cmd_wake(args):
+    tmp = tempfile.mkdtemp(prefix="jira-gate-wake-")
+    out = {
+        "requests": wake_requests(args, tmp),
+        "lost": wake_lost(args, tmp),
+        "per_hour": wake_per_hour(args, tmp),
+        "delay": wake_delay(args, tmp),
+    }
+    print(json.dumps(out, indent=1))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--bin", required=True)
@@ -486,10 +725,19 @@ def main():
     s.add_argument("--max-interval", default="15s")
     s.add_argument("--timeout", default="5m")
     s.add_argument("--seed", type=int, default=7)
+    s = sub.add_parser("wake")
+    s.add_argument("--n", type=int, default=200)
+    s.add_argument("--spacing", type=float, default=0.01)
     args = p.parse_args()
     global SPAWN  # noqa: PLW0603
     SPAWN = args.spawn
-    {"startup": cmd_startup, "compare": cmd_compare, "cpu-wait": cmd_cpu_wait, "fleet": cmd_fleet}[
+    {
+        "startup": cmd_startup,
+        "compare": cmd_compare,
+        "cpu-wait": cmd_cpu_wait,
+        "fleet": cmd_fleet,
+        "wake": cmd_wake,
+    }[
         args.cmd
     ](args)
 

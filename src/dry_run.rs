@@ -111,6 +111,22 @@ impl<'a> Writer<'a> {
             .0)
     }
 
+    /// Applies a transition with a comment in the same request (`update.comment`, one request
+    /// instead of two: issue 12); without a comment, [`Writer::do_transition`].
+    pub async fn do_transition_commented(
+        &self,
+        key: &str,
+        transition: &Transition,
+        comment: Option<&str>,
+    ) -> Result<Applied, Error> {
+        let mut write = self.client.transition_request(key, transition);
+        if let (Some(text), Some(body)) = (comment, write.body.as_object_mut()) {
+            let comment = json!([{ "add": { "body": self.client.rich_text(text) } }]);
+            body.insert("update".into(), json!({ "comment": comment }));
+        }
+        Ok(self.apply(&write).await?.0)
+    }
+
     /// Sends the write and returns Jira's answer, or prints it under `--dry-run` (no answer).
     async fn apply(&self, write: &Write) -> Result<(Applied, Option<Value>), Error> {
         if !self.dry_run {

@@ -19,6 +19,7 @@ use crate::criteria::{Criteria, Snapshot, Verdict};
 use crate::dry_run::Writer;
 use crate::error::describe_step;
 use crate::fields::Catalog;
+use crate::jira::models::History;
 use crate::jira::{self, JiraClient};
 use crate::outcome::{Decision, Report};
 use crate::poll::{self, End, IssueSource};
@@ -218,19 +219,11 @@ async fn drive_inner(
         None => None,
     };
     client.connect().await?;
+    let (written, approval) = match write_ticket(client, stanza, dry_run, deadline, tracker).await {
+        Ok(written) => written,
+        Err(e) => return Err(explain(client, e).await),
+    };
     let client = &*client;
-
-    check_statuses(client, stanza).await?;
-    check_service_desk(client, stanza).await?;
-    let (catalog, approval) = resolve_fields(client, stanza).await?;
-    let written = step::write(
-        &Writer::new(client, dry_run, stanza.jira.auth.secret().expose()),
-        &stanza.ticket,
-        &catalog,
-        deadline,
-        tracker,
-    )
-    .await?;
     // The one dry-run branch of the run: nothing was sent, so there is nothing to wait for.
     let (Some(key), Some(approval), false) = (written.key.clone(), approval, dry_run) else {
         return written_only(client, written.key.as_deref(), dry_run, tracker).await;
@@ -243,6 +236,47 @@ async fn drive_inner(
         listener: listener.as_ref(),
     };
     wait_for_decision(client, waiting, deadline, tracker).await
+}
+
+/// Checks the criteria's statuses, resolves the field names and writes the ticket.
+async fn write_ticket(
+    client: &JiraClient,
+    stanza: &Stanza,
+    dry_run: bool,
+    deadline: Instant,
+    tracker: &mut Tracker<'_>,
+) -> Result<(step::Written, Option<Approval>), step::Error> {
+    check_statuses(client, stanza).await?;
+    check_service_desk(client, stanza).await?;
+    let (catalog, approval) = resolve_fields(client, stanza).await?;
+    let written = step::write(
+        &Writer::new(client, dry_run, stanza.jira.auth.secret().expose()),
+        &stanza.ticket,
+        &catalog,
+        deadline,
+        tracker,
+    )
+    .await?;
+    Ok((written, approval))
+}
+
+/// A failure before the wait that wrong credentials (or `api: v3` on a Jira without it) can
+/// cause is explained after it happens (issue 12: no `/myself` before every create): the
+/// credentials' error replaces it when `/myself` fails.
+async fn explain(client: &mut JiraClient, error: step::Error) -> step::Error {
+    let explainable = match &error {
+        step::Error::Mismatch(_) | step::Error::Invalid(_) => true,
+        step::Error::Jira(e) => {
+            matches!(e, jira::Error::Status { .. } | jira::Error::Protocol { .. })
+        }
+    };
+    if !explainable {
+        return error;
+    }
+    match client.explain_failure().await {
+        Some(cause) => cause.into(),
+        None => error,
+    }
 }
 
 /// What the wait is about: the ticket, its criteria, and the webhook listener that wakes it.
@@ -270,15 +304,18 @@ async fn wait_for_decision(
     if let Some(listener) = listener {
         listener.watch(key, "");
     }
-    let source = Poller {
+    let poller = Poller {
         client,
         key,
         fields: poll_fields(approval),
         listener,
         jql: jql_rules(approval),
         approvals: (!approval_tests(approval).is_empty()).then(crate::jsm::Answers::default),
+        // A ticket this run created has a short changelog: each poll brings it along, so the
+        // one that decides also tells who did, without another request (issue 12).
+        changelog: (!first_read_now).then(std::sync::Mutex::default),
     };
-    let source = crate::hold::Held::new(&source, key, approval, deadline);
+    let source = crate::hold::Held::new(&poller, key, approval, deadline);
     tracker.section_end();
     tracker.start_wait();
     let rules = poll::Rules {
@@ -290,7 +327,7 @@ async fn wait_for_decision(
         interval: approval.interval,
         max_interval: approval.max_interval,
         timeout: approval.timeout,
-        wake: listener.map(|l| &*l.notify),
+        wake: listener.map(|l| &*l.bell),
     };
     let end = poll::wait(
         &source,
@@ -314,11 +351,11 @@ async fn wait_for_decision(
             )));
         }
         End::Failed(e) => return Err(e.into()),
-        End::Blocked(reason) => return Ok(blocked(client, key, tracker, reason).await),
+        End::Blocked(reason) => return Ok(blocked(&poller, tracker, reason).await),
     };
     let mut report = tracker.report(decision);
     match decision {
-        Decision::Approved | Decision::Rejected => record_decider(client, key, &mut report).await,
+        Decision::Approved | Decision::Rejected => record_decider(&poller, &mut report).await,
         _ => {
             report.message = Some(format!(
                 "still pending after {}",
@@ -341,16 +378,17 @@ async fn wait_for_decision(
 
 /// The report of an approval the change window blocked (issue 9): who approved, and why it may
 /// not go.
-async fn blocked(client: &JiraClient, key: &str, tracker: &Tracker<'_>, reason: String) -> Report {
+async fn blocked(poller: &Poller<'_>, tracker: &Tracker<'_>, reason: String) -> Report {
     let mut report = tracker.report(Decision::Blocked);
-    record_decider(client, key, &mut report).await;
+    record_decider(poller, &mut report).await;
     report.message = Some(reason);
     report
 }
 
 /// Who made the last status change and when (the changelog), into `report`.
-async fn record_decider(client: &JiraClient, key: &str, report: &mut Report) {
-    match client.decided_by(key).await {
+async fn record_decider(poller: &Poller<'_>, report: &mut Report) {
+    let key = poller.key;
+    match poller.decided_by().await {
         Ok(Some(history)) => {
             report.decided_by = history.author.as_ref().map(jira::models::User::label);
             report.decided_at = Some(history.created);
@@ -486,13 +524,34 @@ struct Poller<'a> {
     /// When the criteria test a JSM approval: each poll also reads the request's approvals, and
     /// this remembers when each answer was first seen.
     approvals: Option<crate::jsm::Answers>,
+    /// When set, each read brings the changelog along, and the last one is kept here.
+    changelog: Option<std::sync::Mutex<Option<Vec<History>>>>,
+}
+
+impl Poller<'_> {
+    /// Who made the last status change: from the last read's changelog when the reads brought
+    /// it, else one more read.
+    async fn decided_by(&self) -> Result<Option<History>, jira::Error> {
+        let kept = self.changelog.as_ref().and_then(|c| c.lock().ok()?.take());
+        match kept {
+            Some(histories) => Ok(self.client.last_status_change(histories)),
+            None => self.client.decided_by(self.key).await,
+        }
+    }
 }
 
 impl IssueSource for Poller<'_> {
     async fn read(&self) -> Result<Snapshot, jira::Error> {
-        let (id, mut snapshot) = read_with_id(self.client, self.key, &self.fields).await?;
+        let with_changelog = self.changelog.is_some();
+        let (id, mut snapshot, histories) =
+            read_with_id(self.client, self.key, &self.fields, with_changelog).await?;
         if let Some(listener) = self.listener {
             listener.watch(self.key, &id);
+        }
+        if let (Some(kept), Some(histories)) = (&self.changelog, histories) {
+            if let Ok(mut kept) = kept.lock() {
+                *kept = Some(histories);
+            }
         }
         if let Some(answers) = &self.approvals {
             let mut list = self.client.approvals(self.key).await?;
@@ -534,24 +593,26 @@ fn jql_rules(approval: &Approval) -> Option<poll::Rules<'_>> {
 }
 
 async fn read(client: &JiraClient, key: &str, fields: &[String]) -> Result<Snapshot, jira::Error> {
-    Ok(read_with_id(client, key, fields).await?.1)
+    Ok(read_with_id(client, key, fields, false).await?.1)
 }
 
-/// Reads the issue's id and the snapshot of `fields`.
+/// Reads the issue's id and the snapshot of `fields`, and its changelog when asked.
 async fn read_with_id(
     client: &JiraClient,
     key: &str,
     fields: &[String],
-) -> Result<(String, Snapshot), jira::Error> {
+    changelog: bool,
+) -> Result<(String, Snapshot, Option<Vec<History>>), jira::Error> {
     let wanted: Vec<String> = if fields.is_empty() {
         vec!["status".into(), "resolution".into()]
     } else {
         fields.to_vec()
     };
-    let issue = client.issue(key, &wanted, false).await?;
+    let issue = client.issue(key, &wanted, changelog).await?;
     let id = issue.id;
+    let histories = issue.changelog.map(|c| c.histories);
     snapshot(issue.fields)
-        .map(|s| (id, s))
+        .map(|s| (id, s, histories))
         .ok_or_else(|| jira::Error::Protocol {
             method: "GET".into(),
             path: format!("issue/{key}"),

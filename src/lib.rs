@@ -37,5 +37,6 @@ pub mod step_error;
 pub mod tracker;
 pub mod value;
 pub mod wake;
+pub mod wake_guide;
 pub mod window;
 pub mod workflow;

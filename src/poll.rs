@@ -8,6 +8,7 @@
 //!
 //! Generic over [`IssueSource`] so it can be tested with a fake and paused tokio time.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -93,7 +94,33 @@ pub struct Cadence<'a> {
     pub timeout: Duration,
     /// Ends a gap early for an immediate read (a webhook about the issue, SPEC section 10); the
     /// gaps go on as the safety net for lost events.
-    pub wake: Option<&'a Notify>,
+    pub wake: Option<&'a Bell>,
+}
+
+/// How long a wake-up waits for the rest of a burst of events before it reads: every event
+/// counted before a read begins is answered by that read, so a burst costs one read.
+pub const DEBOUNCE: Duration = Duration::from_millis(200);
+
+/// Where webhook events ring (issue 12): it counts them and wakes the wait. A read answers every
+/// event counted before it began; an event counted during a read (it may describe a change the
+/// read missed) wakes one more read.
+#[derive(Debug, Default)]
+pub struct Bell {
+    rung: AtomicU64,
+    notify: Notify,
+}
+
+impl Bell {
+    /// One verified event about the issue.
+    pub fn ring(&self) {
+        self.rung.fetch_add(1, Ordering::SeqCst);
+        self.notify.notify_one();
+    }
+
+    /// Events so far.
+    pub fn count(&self) -> u64 {
+        self.rung.load(Ordering::SeqCst)
+    }
 }
 
 /// Waits for a decision on `key` until `deadline`, recording progress in `seen`.
@@ -108,18 +135,12 @@ pub async fn wait<S: IssueSource>(
 ) -> End {
     let mut schedule = Schedule::with_multiplier(cadence.interval, cadence.max_interval, 1.5);
     let started = Instant::now();
-    let mut last_line = started;
-    tracing::info!(
-        "waiting for {key}: approve when {}{}; polling every {} up to {}, timeout {}",
-        rules.approve.describe(),
-        rules
-            .reject
-            .map(|r| format!(", reject when {}", r.describe()))
-            .unwrap_or_default(),
-        humantime::format_duration(cadence.interval),
-        humantime::format_duration(cadence.max_interval),
-        humantime::format_duration(cadence.timeout),
-    );
+    log_start(key, &rules, &cadence);
+    let mut progress = Progress {
+        started,
+        last_line: started,
+        warned_done: false,
+    };
     // Just before the deadline there is one last read (`FINAL_READ_LEAD` early, so that it ends
     // by the deadline), so an approval in the last gap is not missed.
     let last_read = deadline
@@ -127,52 +148,25 @@ pub async fn wait<S: IssueSource>(
         .unwrap_or(deadline)
         .max(started);
     let mut last_round = false;
-    let mut warned_done = false;
     // Whether the change window holds an approval (issue 9).
     let mut held = Hold::Go;
+    // Events before the wait are about this run's own writes; the first read answers them.
+    let mut answered = cadence.wake.map_or(0, Bell::count);
     if !first_read_now {
         // A ticket this run just created cannot be decided yet; a jittered first gap spreads the
         // polls of pipelines that started together from the first one on.
-        last_round = sleep_within(
-            crate::retry::full_jitter(cadence.interval),
-            last_read,
-            cadence.wake,
-        )
-        .await;
+        let gap = crate::retry::full_jitter(cadence.interval);
+        last_round = sleep_within(gap, last_read, cadence.wake, answered).await;
     }
     loop {
+        answered = cadence.wake.map_or(0, Bell::count);
         match source.read().await {
             Ok(snapshot) => {
                 seen.polls += 1;
                 let verdict =
                     criteria::decide_in(rules.order, rules.approve, rules.reject, &snapshot);
-                let changed = seen
-                    .last
-                    .as_ref()
-                    .is_none_or(|l| l.status != snapshot.status);
-                if changed {
-                    tracing::info!("{key} is \"{}\" ({})", snapshot.status, snapshot.category);
-                    last_line = Instant::now();
+                if progress.note(key, &snapshot, seen.last.as_ref(), &verdict, seen.polls) {
                     schedule.reset();
-                } else if last_line.elapsed() >= HEARTBEAT {
-                    let polls = seen.polls;
-                    tracing::info!(
-                        "still waiting: {key} is \"{}\" after {}, {polls} polls",
-                        snapshot.status,
-                        humantime::format_duration(Duration::from_secs(
-                            started.elapsed().as_secs()
-                        ))
-                    );
-                    last_line = Instant::now();
-                }
-                // Issue 8 #4: a closed ticket that no criterion matches will likely never be
-                // decided; say so once, and keep waiting (it may be reopened).
-                if verdict == Verdict::Pending && snapshot.category == "done" && !warned_done {
-                    warned_done = true;
-                    tracing::warn!(
-                        "{key} is \"{}\", a done status that matches neither criterion; still waiting until the timeout (hint: add it to approve_when or reject_when)",
-                        snapshot.status
-                    );
                 }
                 seen.last = Some(snapshot);
                 held = hold_of(source, &verdict, seen.last.as_ref());
@@ -190,7 +184,70 @@ pub async fn wait<S: IssueSource>(
             tokio::time::sleep_until(deadline).await;
             return timed_out(held);
         }
-        last_round = sleep_within(gap_by(&held, &mut schedule), last_read, cadence.wake).await;
+        last_round = sleep_within(
+            gap_by(&held, &mut schedule),
+            last_read,
+            cadence.wake,
+            answered,
+        )
+        .await;
+    }
+}
+
+/// The wait's opening line: what it waits for and at which cadence.
+fn log_start(key: &str, rules: &Rules<'_>, cadence: &Cadence<'_>) {
+    tracing::info!(
+        "waiting for {key}: approve when {}{}; polling every {} up to {}, timeout {}",
+        rules.approve.describe(),
+        rules
+            .reject
+            .map(|r| format!(", reject when {}", r.describe()))
+            .unwrap_or_default(),
+        humantime::format_duration(cadence.interval),
+        humantime::format_duration(cadence.max_interval),
+        humantime::format_duration(cadence.timeout),
+    );
+}
+
+/// The wait's log of what the reads saw: a line per status change, a heartbeat, one warning.
+struct Progress {
+    started: Instant,
+    last_line: Instant,
+    warned_done: bool,
+}
+
+impl Progress {
+    /// Logs what a read saw; true when the status changed since `previous`.
+    fn note(
+        &mut self,
+        key: &str,
+        snapshot: &Snapshot,
+        previous: Option<&Snapshot>,
+        verdict: &Verdict,
+        polls: u32,
+    ) -> bool {
+        let changed = previous.is_none_or(|l| l.status != snapshot.status);
+        if changed {
+            tracing::info!("{key} is \"{}\" ({})", snapshot.status, snapshot.category);
+            self.last_line = Instant::now();
+        } else if self.last_line.elapsed() >= HEARTBEAT {
+            tracing::info!(
+                "still waiting: {key} is \"{}\" after {}, {polls} polls",
+                snapshot.status,
+                humantime::format_duration(Duration::from_secs(self.started.elapsed().as_secs()))
+            );
+            self.last_line = Instant::now();
+        }
+        // Issue 8 #4: a closed ticket that no criterion matches will likely never be decided;
+        // say so once, and keep waiting (it may be reopened).
+        if *verdict == Verdict::Pending && snapshot.category == "done" && !self.warned_done {
+            self.warned_done = true;
+            tracing::warn!(
+                "{key} is \"{}\", a done status that matches neither criterion; still waiting until the timeout (hint: add it to approve_when or reject_when)",
+                snapshot.status
+            );
+        }
+        changed
     }
 }
 
@@ -235,19 +292,33 @@ fn gap_by(held: &Hold, schedule: &mut Schedule) -> Duration {
 pub const FINAL_READ_LEAD: Duration = Duration::from_secs(1);
 
 /// Sleeps for `gap`, or only until `deadline` when that comes first; true in the second case.
-/// A `wake` ends the sleep at once (and it is not the last round: the deadline has not come).
-async fn sleep_within(gap: Duration, deadline: Instant, wake: Option<&Notify>) -> bool {
+/// An event the last read did not answer (the bell's count above `answered`) ends the sleep after
+/// [`DEBOUNCE`], for the rest of its burst (and it is not the last round: the deadline has not
+/// come). A wake-up for events already answered goes back to sleep.
+async fn sleep_within(
+    gap: Duration,
+    deadline: Instant,
+    wake: Option<&Bell>,
+    answered: u64,
+) -> bool {
     let last = Instant::now() + gap >= deadline;
     let until = if last { deadline } else { Instant::now() + gap };
-    let Some(wake) = wake else {
+    let Some(bell) = wake else {
         tokio::time::sleep_until(until).await;
         return last;
     };
-    tokio::select! {
-        () = tokio::time::sleep_until(until) => last,
-        () = wake.notified() => {
-            tracing::debug!("woken for an immediate read");
-            false
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep_until(until) => return last,
+            () = bell.notify.notified() => {
+                if bell.count() == answered {
+                    continue;
+                }
+                tracing::debug!("woken for an immediate read");
+                let settled = (Instant::now() + DEBOUNCE).min(until);
+                tokio::time::sleep_until(settled).await;
+                return last && settled >= until;
+            }
         }
     }
 }
@@ -338,9 +409,8 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_wake_ends_the_gap_and_a_burst_costs_two_reads() {
+    async fn a_wake_ends_the_gap_and_a_burst_costs_one_read() {
         let source = Script(RefCell::new(vec![
-            Ok("Waiting"),
             Ok("Waiting"),
             Ok("Waiting"),
             Ok("Approved"),
@@ -351,12 +421,15 @@ mod tests {
             reject: None,
             order: crate::criteria::Order::RejectionFirst,
         };
-        let notify = Notify::new();
+        let bell = Bell::default();
+        // Two events about the run's own writes, before the wait: the first read answers them.
+        bell.ring();
+        bell.ring();
         let cadence = Cadence {
             interval: Duration::from_secs(60),
             max_interval: Duration::from_secs(600),
             timeout: Duration::from_secs(3600),
-            wake: Some(&notify),
+            wake: Some(&bell),
         };
         let start = Instant::now();
         let mut seen = Seen::default();
@@ -364,7 +437,8 @@ mod tests {
         let events = async {
             tokio::time::sleep(Duration::from_secs(1)).await;
             for _ in 0..5 {
-                notify.notify_one();
+                bell.ring();
+                tokio::time::sleep(Duration::from_millis(30)).await;
             }
         };
         let (end, ()) = tokio::join!(
@@ -372,13 +446,67 @@ mod tests {
             events
         );
         assert!(matches!(end, End::Decided(Verdict::Approved)), "{end:?}");
-        // The first event wakes a read; the other four leave one permit, one more read (an event
-        // may describe a change made after the first read began); then the 60s gap.
-        assert_eq!(seen.polls, 4, "a burst of five events costs two reads");
+        // The read at once, one read for the burst (after `DEBOUNCE`), then the 60s gap: a second
+        // read for the burst, or one for the events before the wait, would have been the third,
+        // "Approved", within two seconds.
+        assert_eq!(seen.polls, 3, "a burst of five events costs one read");
         let took = Instant::now() - start;
         assert!(
             (Duration::from_secs(30)..Duration::from_secs(200)).contains(&took),
-            "two reads at 1s, then a gap of 60s or more (jittered, growing): {took:?}"
+            "one read at 1.2s, then a gap of 60s or more (jittered, growing): {took:?}"
+        );
+    }
+
+    /// An event that comes while a read is under way wakes one more read: it may describe a
+    /// change the read began too early to see.
+    #[tokio::test(start_paused = true)]
+    async fn an_event_during_a_read_wakes_one_more() {
+        struct Slow<'a>(&'a Bell, RefCell<u32>);
+        impl IssueSource for Slow<'_> {
+            async fn read(&self) -> Result<Snapshot, jira::Error> {
+                *self.1.borrow_mut() += 1;
+                let n = *self.1.borrow();
+                if n == 2 {
+                    self.0.ring();
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                Ok(Snapshot {
+                    status: if n >= 3 { "Approved" } else { "Waiting" }.into(),
+                    ..Snapshot::default()
+                })
+            }
+        }
+        let bell = Bell::default();
+        let source = Slow(&bell, RefCell::new(0));
+        let approve = Criteria::Status(vec!["Approved".into()]);
+        let rules = Rules {
+            approve: &approve,
+            reject: None,
+            order: crate::criteria::Order::RejectionFirst,
+        };
+        let cadence = Cadence {
+            interval: Duration::from_secs(60),
+            max_interval: Duration::from_secs(60),
+            timeout: Duration::from_secs(3600),
+            wake: Some(&bell),
+        };
+        let start = Instant::now();
+        let deadline = start + cadence.timeout;
+        let events = async {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            bell.ring();
+        };
+        let mut seen = Seen::default();
+        let (end, ()) = tokio::join!(
+            wait(&source, "OPS-1", rules, cadence, deadline, true, &mut seen),
+            events
+        );
+        assert!(matches!(end, End::Decided(Verdict::Approved)), "{end:?}");
+        assert_eq!(seen.polls, 3);
+        assert!(
+            Instant::now() - start < Duration::from_secs(2),
+            "{:?}",
+            Instant::now() - start
         );
     }
 

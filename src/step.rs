@@ -390,6 +390,7 @@ enum Origin {
 /// Comment and transition after the ticket exists. A created ticket must have the transition; a
 /// reused or given one may have moved past it, so an unavailable transition is only a warning
 /// there and the wait judges the current status. On a dedupe reuse the comment is not repeated.
+/// The comment goes with the transition in one request when there is one to apply.
 async fn comment_and_transition(
     writer: &Writer<'_>,
     ticket: &Ticket,
@@ -397,38 +398,38 @@ async fn comment_and_transition(
     status: Option<String>,
     origin: Origin,
 ) -> Result<(), Error> {
-    if let Some(comment) = &ticket.comment {
-        if origin == Origin::Reused {
-            tracing::info!("dedupe: not repeating the comment on {key}");
-        } else {
-            match writer.add_comment(key, comment).await {
-                Ok(applied) => applied.log(format_args!("commented on {key}")),
-                // POST comment is not idempotent: repeating it could post it twice, and failing the
-                // gate over a comment whose fate is unknown would be worse than either.
-                Err(jira::Error::Ambiguous { cause, .. }) => tracing::warn!(
-                    "the comment on {key} may or may not have been posted ({cause}); not repeating it"
-                ),
-                Err(e) => return Err(e.into()),
-            }
-        }
+    let client = writer.client();
+    let mut comment = ticket.comment.as_deref();
+    if comment.is_some() && origin == Origin::Reused {
+        tracing::info!("dedupe: not repeating the comment on {key}");
+        comment = None;
     }
-    if let Some(wanted) = &ticket.transition {
-        let moved =
-            transition(writer, key, wanted, ticket.transition_by, status.as_deref()).await?;
-        if let Moved::Unavailable(available) = moved {
-            let at = status
-                .as_deref()
-                .map(|s| format!(" (status \"{s}\")"))
-                .unwrap_or_default();
-            if origin == Origin::Created {
-                return Err(Error::Mismatch(format!(
-                    "no transition named or leading to {wanted:?} is available on {key}{at}; available: {available}"
-                )));
-            }
-            tracing::warn!(
-                "transition \"{wanted}\" is not available on {key}{at}; leaving the status as it is (available: {available})"
-            );
-        }
+    let Some(wanted) = &ticket.transition else {
+        return post_comment(writer, key, comment).await;
+    };
+    let available = client.transitions(key).await?;
+    if let Some(transition) = pick_transition_by(&available, wanted, ticket.transition_by) {
+        return transition_with(writer, key, transition, comment)
+            .await
+            .map(|_| ());
+    }
+    post_comment(writer, key, comment).await?;
+    not_available(key, wanted, status, origin, &available)
+}
+
+/// Posts the comment on its own.
+async fn post_comment(writer: &Writer<'_>, key: &str, comment: Option<&str>) -> Result<(), Error> {
+    let Some(comment) = comment else {
+        return Ok(());
+    };
+    match writer.add_comment(key, comment).await {
+        Ok(applied) => applied.log(format_args!("commented on {key}")),
+        // POST comment is not idempotent: repeating it could post it twice, and failing the gate
+        // over a comment whose fate is unknown would be worse than either.
+        Err(jira::Error::Ambiguous { cause, .. }) => tracing::warn!(
+            "the comment on {key} may or may not have been posted ({cause}); not repeating it"
+        ),
+        Err(e) => return Err(e.into()),
     }
     Ok(())
 }
@@ -453,8 +454,7 @@ pub async fn transition(
     by: crate::workflow::TransitionBy,
     status: Option<&str>,
 ) -> Result<Moved, Error> {
-    let client = writer.client();
-    let available = client.transitions(key).await?;
+    let available = writer.client().transitions(key).await?;
     let Some(transition) = pick_transition_by(&available, wanted, by) else {
         if status.is_some_and(|s| s.eq_ignore_ascii_case(wanted)) {
             tracing::info!("{key} is already \"{wanted}\"");
@@ -462,29 +462,62 @@ pub async fn transition(
         }
         return Ok(Moved::Unavailable(describe_transitions(&available)));
     };
-    let applied = match writer.do_transition(key, transition).await {
-        Ok(applied) => applied,
-        // A transition whose answer was lost is retried, and the retry fails with 400 because
-        // the issue has moved on: look before calling that an error; if it did go through, it
-        // was applied.
-        Err(e) => {
-            if !matches!(
-                e,
-                jira::Error::Status {
-                    status: 400 | 409,
-                    ..
-                }
-            ) || !reached(client, key, transition).await
-            {
-                return Err(e.into());
+    transition_with(writer, key, transition, None)
+        .await
+        .map(Moved::Applied)
+}
+
+/// Applies the transition, with the comment in the same request. Jira applies both or neither,
+/// so a retry after a lost answer cannot post the comment twice. When Jira refuses the comment
+/// there (a 400 naming it), the comment is posted on its own and the transition sent without it.
+async fn transition_with(
+    writer: &Writer<'_>,
+    key: &str,
+    transition: &Transition,
+    mut comment: Option<&str>,
+) -> Result<Applied, Error> {
+    let client = writer.client();
+    let applied = loop {
+        match writer
+            .do_transition_commented(key, transition, comment)
+            .await
+        {
+            Ok(applied) => break applied,
+            Err(jira::Error::Status {
+                status: 400,
+                detail,
+                ..
+            }) if comment.is_some() && detail.to_lowercase().contains("comment") => {
+                tracing::info!(
+                    "Jira does not take the comment with the transition on {key} ({detail}); posting it on its own"
+                );
+                post_comment(writer, key, comment.take()).await?;
             }
-            tracing::info!(
-                "{key} already went through \"{}\" (an earlier attempt was applied)",
-                transition.name
-            );
-            Applied::Sent
+            // A transition whose answer was lost is retried, and the retry fails with 400 because
+            // the issue has moved on: look before calling that an error; if it did go through, it
+            // was applied.
+            Err(e) => {
+                if !matches!(
+                    e,
+                    jira::Error::Status {
+                        status: 400 | 409,
+                        ..
+                    }
+                ) || !reached(client, key, transition).await
+                {
+                    return Err(e.into());
+                }
+                tracing::info!(
+                    "{key} already went through \"{}\" (an earlier attempt was applied)",
+                    transition.name
+                );
+                break Applied::Sent;
+            }
         }
     };
+    if comment.is_some() {
+        applied.log(format_args!("commented on {key}"));
+    }
     let to = transition
         .to
         .as_ref()
@@ -493,7 +526,39 @@ pub async fn transition(
         "transitioned {key} with \"{}\"{to}",
         transition.name
     ));
-    Ok(Moved::Applied(applied))
+    Ok(applied)
+}
+
+/// No transition named or leading to `wanted`: fine when the ticket is already there, a warning
+/// for a given or reused ticket, an error for one this run created.
+fn not_available(
+    key: &str,
+    wanted: &str,
+    status: Option<String>,
+    origin: Origin,
+    available: &[Transition],
+) -> Result<(), Error> {
+    if status
+        .as_deref()
+        .is_some_and(|s| s.eq_ignore_ascii_case(wanted))
+    {
+        tracing::info!("{key} is already \"{wanted}\"");
+        return Ok(());
+    }
+    let status = status
+        .map(|s| format!(" (status \"{s}\")"))
+        .unwrap_or_default();
+    if origin != Origin::Created {
+        tracing::warn!(
+            "transition \"{wanted}\" is not available on {key}{status}; leaving the status as it is (available: {})",
+            describe_transitions(available)
+        );
+        return Ok(());
+    }
+    Err(Error::Mismatch(format!(
+        "no transition named or leading to {wanted:?} is available on {key}{status}; available: {}",
+        describe_transitions(available)
+    )))
 }
 
 /// Whether `key` now has the transition's target status.
@@ -510,6 +575,100 @@ async fn reached(client: &JiraClient, key: &str, transition: &Transition) -> boo
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A one-connection-per-request HTTP server answering `replies` in order; it returns the
+    /// requests it saw as `METHOD path body`.
+    async fn scripted(
+        replies: Vec<(u16, &'static str)>,
+    ) -> (String, tokio::task::JoinHandle<Vec<String>>) {
+        let socket = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", socket.local_addr().unwrap());
+        let task = tokio::spawn(async move {
+            let mut seen = Vec::new();
+            for (status, body) in replies {
+                let (mut stream, _) = socket.accept().await.unwrap();
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                loop {
+                    let n = stream.read(&mut buf).await.unwrap();
+                    request.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&request).to_string();
+                    if let Some((head, rest)) = text.split_once("\r\n\r\n") {
+                        let length = head
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap())
+                            })
+                            .unwrap_or(0);
+                        if rest.len() >= length {
+                            let line = head.lines().next().unwrap();
+                            let mut parts = line.split(' ');
+                            seen.push(format!(
+                                "{} {} {rest}",
+                                parts.next().unwrap(),
+                                parts.next().unwrap()
+                            ));
+                            break;
+                        }
+                    }
+                }
+                let answer = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                stream.write_all(answer.as_bytes()).await.unwrap();
+            }
+            seen
+        });
+        (url, task)
+    }
+
+    /// Jira refuses the comment inside the transition (a 400 naming it): the comment is posted
+    /// on its own, then the transition is sent without it.
+    #[tokio::test]
+    async fn a_comment_refused_in_the_transition_is_posted_on_its_own() {
+        let refused = r#"{"errorMessages":[],"errors":{"comment":"Field 'comment' cannot be set. It is not on the appropriate screen, or unknown."}}"#;
+        let (url, server) = scripted(vec![(400, refused), (201, r#"{"id":"1"}"#), (204, "")]).await;
+        let config = jira::ClientConfig {
+            url,
+            auth: jira::Auth::Pat {
+                token: crate::secret::Secret::new("t0ken"),
+            },
+            api: jira::ApiChoice::V2,
+            ca_file: None,
+            request_timeout: Duration::from_secs(5),
+            connect_budget: Duration::from_secs(5),
+            site_url: None,
+        };
+        let client = JiraClient::new(&config, Instant::now() + Duration::from_secs(10)).unwrap();
+        let writer = Writer::new(&client, false, "t0ken");
+        let transition = Transition {
+            id: "11".into(),
+            name: "Request approval".into(),
+            to: None,
+        };
+        let _applied = transition_with(&writer, "OPS-1", &transition, Some("waiting"))
+            .await
+            .unwrap();
+        let seen = server.await.unwrap();
+        assert_eq!(seen.len(), 3, "{seen:?}");
+        assert!(
+            seen[0].starts_with("POST /rest/api/2/issue/OPS-1/transitions ")
+                && seen[0].contains(r#""update":{"comment":[{"add":{"body":"waiting"}}]}"#),
+            "{seen:?}"
+        );
+        assert_eq!(
+            seen[1],
+            r#"POST /rest/api/2/issue/OPS-1/comment {"body":"waiting"}"#
+        );
+        assert_eq!(
+            seen[2],
+            r#"POST /rest/api/2/issue/OPS-1/transitions {"transition":{"id":"11"}}"#
+        );
+    }
 
     #[test]
     fn dedupe_labels_are_safe_stable_and_distinct() {

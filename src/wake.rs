@@ -2,9 +2,8 @@
 //! verifies it, and an event about the gate's issue wakes the wait for an immediate read.
 //!
 //! The payload never decides: it only names an issue, and the wait reads that issue from Jira as
-//! usual. Wake-ups go through a [`Notify`], which holds at most one permit, so a burst of events
-//! costs at most two reads (the one it wakes, and one after it for events that came during it),
-//! not one per event. The listener is bound before the ticket is written (no event is missed)
+//! usual. Wake-ups ring a [`Bell`], which counts them; the wait reads once per burst (after
+//! [`crate::poll::DEBOUNCE`]) and once more only for events that came during that read. The listener is bound before the ticket is written (no event is missed)
 //! and closed when the [`Listener`] is dropped, with the step.
 
 use std::convert::Infallible;
@@ -18,9 +17,9 @@ use hyper::{Method, Request, Response, StatusCode};
 use serde_json::Value as Json;
 use sha2::Sha256;
 use tokio::net::TcpListener;
-use tokio::sync::Notify;
 use tokio::task::{JoinHandle, JoinSet};
 
+use crate::poll::Bell;
 use crate::stanza::{Wake, WakeCheck};
 
 /// The largest body read; a longer one is refused with 413 without being buffered.
@@ -33,8 +32,8 @@ pub const TOKEN_HEADER: &str = "x-jira-gate-token";
 /// A bound listener; dropping it closes the port and ends every open connection.
 #[derive(Debug)]
 pub struct Listener {
-    /// Wakes the wait; `notified()` returns at once when an event came since the last wake.
-    pub notify: Arc<Notify>,
+    /// Wakes the wait; rung once per verified event about the issue.
+    pub bell: Arc<Bell>,
     shared: Arc<Shared>,
     task: JoinHandle<()>,
     /// Where it listens (the actual port when the stanza wrote 0).
@@ -45,7 +44,7 @@ pub struct Listener {
 struct Shared {
     path: String,
     check: WakeCheck,
-    notify: Arc<Notify>,
+    bell: Arc<Bell>,
     /// The issue's key and id once known; until then every verified event wakes the wait.
     issue: Mutex<Option<(String, String)>>,
 }
@@ -70,17 +69,17 @@ impl Listener {
                 source,
             })?;
         let addr = socket.local_addr().unwrap_or(wake.listen);
-        let notify = Arc::new(Notify::new());
+        let bell = Arc::new(Bell::default());
         let shared = Arc::new(Shared {
             path: wake.path.clone(),
             check: wake.check.clone(),
-            notify: Arc::clone(&notify),
+            bell: Arc::clone(&bell),
             issue: Mutex::new(None),
         });
         tracing::info!("listening for Jira webhooks on http://{addr}{}", wake.path);
         let task = tokio::spawn(serve(socket, Arc::clone(&shared)));
         Ok(Listener {
-            notify,
+            bell,
             shared,
             task,
             addr,
@@ -207,11 +206,11 @@ async fn handle(
         }
         Some((key, _)) => {
             tracing::info!("webhook: {name} about {key}; reading it now");
-            shared.notify.notify_one();
+            shared.bell.ring();
         }
         None => {
             tracing::info!("webhook: {name} about {about} before the ticket is known; reading it");
-            shared.notify.notify_one();
+            shared.bell.ring();
         }
     }
     answer(StatusCode::ACCEPTED, "accepted")

@@ -484,7 +484,13 @@ fn dry_run_prints_writes_and_sends_none() {
                 .to_owned()
         })
         .collect();
-    assert_eq!(methods, ["PUT", "POST", "POST"], "{}", run.stdout);
+    // The edit, then the transition carrying the comment (`update.comment`, issue 12).
+    assert_eq!(methods, ["PUT", "POST"], "{}", run.stdout);
+    assert!(
+        run.stdout.contains(r#""update":{"comment""#),
+        "{}",
+        run.stdout
+    );
     assert!(!run.stderr.contains("INFO updated"), "{}", run.stderr);
     assert_eq!(run.field("decision"), "written");
     assert!(

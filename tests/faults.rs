@@ -156,7 +156,7 @@ fn connection_refused_at_start_is_survived() {
 #[test]
 fn rate_limit_with_retry_after_waits_exactly_that() {
     let sandbox = SandboxProc::cloud(&["--approve-after", "1s"]);
-    sandbox.add_faults(&json!({"method": "GET", "path_prefix": "/rest/api/3/myself", "kind": "status", "status": 429, "retry_after": "3", "times": 2}));
+    sandbox.add_faults(&json!({"method": "GET", "path_prefix": "/rest/api/2/serverInfo", "kind": "status", "status": 429, "retry_after": "3", "times": 2}));
     let run = gate(
         &Workdir::new(),
         &sandbox.base,
@@ -165,7 +165,7 @@ fn rate_limit_with_retry_after_waits_exactly_that() {
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(tickets(&sandbox), 1);
-    let gaps = gaps(&requests(&sandbox, "GET", "/rest/api/3/myself"));
+    let gaps = gaps(&requests(&sandbox, "GET", "/rest/api/2/serverInfo"));
     assert_eq!(gaps.len(), 2, "{gaps:?}");
     for gap in &gaps {
         assert!(
@@ -184,7 +184,7 @@ fn rate_limit_with_retry_after_waits_exactly_that() {
 #[test]
 fn rate_limit_without_retry_after_backs_off() {
     let sandbox = SandboxProc::cloud(&["--approve-after", "1s"]);
-    sandbox.add_faults(&json!({"method": "GET", "path_prefix": "/rest/api/3/myself", "kind": "status", "status": 429, "headers": {"X-RateLimit-Reset": ""}, "times": 3}));
+    sandbox.add_faults(&json!({"method": "GET", "path_prefix": "/rest/api/2/serverInfo", "kind": "status", "status": 429, "headers": {"X-RateLimit-Reset": ""}, "times": 3}));
     let run = gate(
         &Workdir::new(),
         &sandbox.base,
@@ -193,7 +193,7 @@ fn rate_limit_without_retry_after_backs_off() {
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(tickets(&sandbox), 1);
-    let gaps = gaps(&requests(&sandbox, "GET", "/rest/api/3/myself"));
+    let gaps = gaps(&requests(&sandbox, "GET", "/rest/api/2/serverInfo"));
     assert_eq!(gaps.len(), 3, "{gaps:?}");
     // 1 s, 2 s, 4 s nominal, each jittered to 0.5–1 of nominal (src/retry.rs).
     for (gap, nominal) in gaps.iter().zip([1000u64, 2000, 4000]) {
@@ -216,7 +216,7 @@ fn rate_limit_reset_header_is_honoured() {
     let sandbox = SandboxProc::cloud(&["--approve-after", "1s"]);
     let reset = std::time::SystemTime::now() + Duration::from_secs(4);
     let reset = humantime::format_rfc3339_seconds(reset).to_string();
-    sandbox.add_faults(&json!({"method": "GET", "path_prefix": "/rest/api/3/myself", "kind": "status", "status": 429, "headers": {"X-RateLimit-Reset": reset}, "times": 1}));
+    sandbox.add_faults(&json!({"method": "GET", "path_prefix": "/rest/api/2/serverInfo", "kind": "status", "status": 429, "headers": {"X-RateLimit-Reset": reset}, "times": 1}));
     let run = gate(
         &Workdir::new(),
         &sandbox.base,
@@ -224,7 +224,7 @@ fn rate_limit_reset_header_is_honoured() {
         &[],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let gaps = gaps(&requests(&sandbox, "GET", "/rest/api/3/myself"));
+    let gaps = gaps(&requests(&sandbox, "GET", "/rest/api/2/serverInfo"));
     assert_eq!(gaps.len(), 1, "{gaps:?}");
     assert!(
         (2500..5000).contains(&gaps[0]),
@@ -276,7 +276,7 @@ fn server_errors_on_reads_are_retried() {
 fn truncated_and_non_json_bodies_are_retried() {
     let sandbox = SandboxProc::cloud(&["--approve-after", "2s"]);
     sandbox.add_faults(&json!([
-        {"method": "GET", "path_prefix": "/rest/api/3/myself", "kind": "truncate"},
+        {"method": "GET", "path_prefix": "/rest/api/2/serverInfo", "kind": "truncate"},
         {"method": "GET", "path_prefix": "/rest/api/3/issue/OPS-1/transitions", "kind": "non_json", "status": 200},
         {"method": "GET", "path_prefix": "/rest/api/3/issue/OPS-1", "kind": "truncate", "times": 2},
         {"method": "GET", "path_prefix": "/rest/api/3/issue/OPS-1", "kind": "non_json", "status": 200},
@@ -477,12 +477,17 @@ fn transition_answered_ambiguously_is_not_an_error() {
 
 #[test]
 fn comment_answered_ambiguously_is_not_repeated_nor_fatal() {
-    let sandbox = SandboxProc::cloud(&["--approve-after", "1s"]);
+    // A comment without a transition goes on its own request (with one, it rides along).
+    let sandbox = SandboxProc::cloud(&[]);
+    let key = sandbox.create("Deploy", &[]);
+    sandbox.set_status(&key, "Approved");
     sandbox.add_faults(&json!({"method": "POST", "path_prefix": "/rest/api/3/issue/OPS-1/comment", "kind": "store_then_drop"}));
     let run = gate(
         &Workdir::new(),
         &sandbox.base,
-        &stanza("5s", "  comment: waiting\n", "60s"),
+        &(connection("5s")
+            + &format!("ticket:\n  key: {key}\n  comment: waiting\n")
+            + &approval("60s")),
         &[],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -869,7 +874,7 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
 fn huge_response_bodies_are_capped() {
     let sandbox = SandboxProc::cloud(&[]);
     sandbox.add_faults(
-        &json!({"method": "GET", "path_prefix": "/rest/api/3/myself", "kind": "huge", "times": 10}),
+        &json!({"method": "GET", "path_prefix": "/rest/api/2/serverInfo", "kind": "huge", "times": 10}),
     );
     let work = Workdir::new();
     let started = Instant::now();
@@ -1290,7 +1295,7 @@ fn failing_message(sandbox: &SandboxProc, rule: &Value, row: &str) -> String {
 fn captcha_and_proxy_authentication_are_named() {
     let sandbox = SandboxProc::cloud(&[]);
     let login = format!("{}/login.jsp", sandbox.base);
-    let captcha = json!({"method": "GET", "path_prefix": "/rest/api/3/myself", "kind": "status", "status": 403,
+    let captcha = json!({"method": "GET", "path_prefix": "/rest/api/2/serverInfo", "kind": "status", "status": 403,
         "headers": {"X-Authentication-Denied-Reason": format!("CAPTCHA_CHALLENGE; login-url={login}")}});
     let message = failing_message(&sandbox, &captcha, "403 CAPTCHA_CHALLENGE");
     assert!(

@@ -73,10 +73,10 @@ fn a_redirect_loop_says_so() {
 
 #[test]
 fn a_body_over_the_cap_says_so() {
-    let run = refused("/rest/api/3/myself", |_| json!({"kind": "huge"}));
+    let run = refused("/rest/api/2/serverInfo", |_| json!({"kind": "huge"}));
     assert!(
         run.stderr
-            .contains("GET /rest/api/3/myself: the answer (HTTP 200"),
+            .contains("GET /rest/api/2/serverInfo: the answer (HTTP 200"),
         "{}",
         run.stderr
     );

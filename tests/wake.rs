@@ -257,11 +257,22 @@ fn only_verified_events_about_the_issue_wake_and_sigterm_still_ends_with_6() {
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(reads(&sandbox, &key), before, "nothing above woke a read");
 
-    assert_eq!(
-        post(port, "/jira-gate", &body, Some(&sign(body.as_bytes()))),
-        202
-    );
+    // A burst of five signed events costs one read (the wait settles for `DEBOUNCE`, 200 ms,
+    // first): sent on one kept-alive connection, so that the burst takes milliseconds.
+    let client = reqwest::blocking::Client::new();
+    let signature = sign(body.as_bytes());
+    for _ in 0..5 {
+        let answer = client
+            .post(format!("http://127.0.0.1:{port}/jira-gate"))
+            .header("X-Hub-Signature", &signature)
+            .body(body.clone())
+            .send()
+            .unwrap();
+        assert_eq!(answer.status().as_u16(), 202);
+    }
     until("the woken read", || reads(&sandbox, &key) > before);
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(reads(&sandbox, &key), before + 1, "one read for the burst");
 
     // Events keep coming while the step is stopped.
     let signalled = Instant::now();
@@ -312,4 +323,65 @@ fn a_taken_port_is_exit_2_naming_the_address() {
         run.stderr
     );
     assert!(sandbox.issues().is_empty(), "nothing was written");
+}
+
+/// `check` prints what a Jira admin registers: the URL (0.0.0.0 to be replaced), the JQL filter,
+/// and the Automation rule with the token's variable, never its value.
+#[test]
+fn check_prints_the_webhook_and_the_automation_rule() {
+    let sandbox = SandboxProc::cloud(&[]);
+    let key = sandbox.create("Deploy", &[]);
+    let work = Workdir::new();
+    let token_stanza = format!(
+        "{}ticket:\n  key: {key}\napproval:\n  approve_when: {{ status: Approved }}\n  wake:\n    listen: '0.0.0.0:8080'\n    path: /hooks/gate\n    token: ${{HOOK_TOKEN}}\n",
+        jira_block()
+    );
+    work.write("step.yml", &token_stanza);
+    let check = |work: &Workdir| {
+        work.run(
+            work.command_for(&sandbox)
+                .env("HOOK_TOKEN", SECRET)
+                .env("HOOK_SECRET", SECRET)
+                .args(["check", "step.yml"]),
+        )
+    };
+    let run = check(&work);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out = format!("{}{}", run.stdout, run.stderr);
+    for line in [
+        "wake: webhook URL to register: http://0.0.0.0:8080/hooks/gate".to_owned(),
+        "0.0.0.0 means every address of this runner: replace it with the host name or address at which Jira reaches the runner (in Kubernetes, the Service in front of the Job's pod)".to_owned(),
+        format!("wake: JQL filter to register: key = {key}"),
+        "wake: Jira Automation rule".to_owned(),
+        "When: Issue transitioned".to_owned(),
+        format!("If: Issue matches JQL: key = {key}"),
+        "Then: Send web request: URL http://0.0.0.0:8080/hooks/gate, HTTP method POST, header X-Jira-Gate-Token: ${HOOK_TOKEN}".to_owned(),
+        "web request body: Issue data".to_owned(),
+        "jira-gate check: all good".to_owned(),
+    ] {
+        assert!(out.contains(&line), "{line}: {out}");
+    }
+    assert!(!out.contains(SECRET), "{out}");
+    assert!(run.result.is_none(), "check writes no result file");
+
+    // A ticket to create: the project's filter; a secret: the admin webhook, which signs.
+    let port = free_port();
+    work.write("step.yml", stanza(CREATE, port, SLOW));
+    let run = check(&work);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out = format!("{}{}", run.stdout, run.stderr);
+    for line in [
+        format!("wake: webhook URL to register: http://127.0.0.1:{port}/jira-gate"),
+        "is reachable only from this machine".to_owned(),
+        "wake: JQL filter to register: project = OPS AND issuetype = Change".to_owned(),
+        "Secret: ${HOOK_SECRET}, JQL: project = OPS AND issuetype = Change, events: Issue updated"
+            .to_owned(),
+    ] {
+        assert!(out.contains(&line), "{line}: {out}");
+    }
+    assert!(
+        !out.contains("Automation rule (") && !out.contains(SECRET),
+        "{out}"
+    );
+    assert!(refused(port), "check does not listen");
 }

@@ -83,8 +83,17 @@ pub async fn run(stanza: &Stanza) -> Result<(), Error> {
         &format!("jira-gate check: {}", stanza.jira.url),
         None,
     );
+    // What a Jira admin registers for `approval.wake`: from the stanza alone, so it is printed
+    // even when Jira cannot be reached.
+    if let Some(wake) = stanza.approval.as_ref().and_then(|a| a.wake.as_ref()) {
+        for line in crate::wake_guide::lines(wake, &stanza.ticket) {
+            note(&format!("wake: {line}"));
+        }
+    }
     // Without working credentials nothing else can be checked.
-    let user = client.connect().await?;
+    client.connect().await?;
+    client.confirm_v3().await?;
+    let user = client.myself().await?;
     tally.ok(&format!("credentials: authenticated as {}", user.label()));
     let client = &client;
     let create = check_project(client, stanza, &mut tally).await;

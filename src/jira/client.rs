@@ -107,6 +107,10 @@ pub struct JiraClient {
     choice: ApiChoice,
     /// The base of links to issues: `site_url`, else what [`JiraClient::connect`] finds.
     site: Option<String>,
+    /// True when [`JiraClient::connect`] told the deployment from the URL, without `serverInfo`.
+    skipped_server_info: bool,
+    /// A project whose issue types a statuses read listed (see `meta.rs`).
+    known_project: std::sync::Mutex<Option<super::models::Project>>,
 }
 
 impl JiraClient {
@@ -191,13 +195,74 @@ impl JiraClient {
             },
             choice: conn.api,
             site: conn.site_url.clone(),
+            skipped_server_info: false,
+            known_project: std::sync::Mutex::new(None),
         })
     }
 
-    /// Asks `serverInfo` which Jira this is, picks the API version for `api: auto`, and checks the
-    /// credentials with `/myself` (wrong credentials often do not give 401 elsewhere:
-    /// API-NOTES §0.4).
-    pub async fn connect(&mut self) -> Result<User, Error> {
+    /// Finds out which Jira this is and picks the API version for `api: auto`: from the URL when
+    /// it tells (Atlassian's Cloud hosts, or `api: v3`, which only Cloud has), else by asking
+    /// `serverInfo`. The credentials are not checked here (one request fewer per gate, issue
+    /// 12): a step that fails asks [`JiraClient::explain_failure`], `check` asks
+    /// [`JiraClient::myself`].
+    pub async fn connect(&mut self) -> Result<(), Error> {
+        if self.cloud_by_url() {
+            self.transport.deployment = Deployment::Cloud;
+            self.api = if self.choice == ApiChoice::V2 {
+                Api::V2
+            } else {
+                Api::V3
+            };
+            self.skipped_server_info = true;
+            tracing::info!(
+                "Jira Cloud at {} (by its address), using REST v{}",
+                self.transport.base,
+                self.api.segment()
+            );
+            return Ok(());
+        }
+        self.server_info().await
+    }
+
+    /// Cloud without asking: an Atlassian Cloud host, or `api: v3` (Data Center has no REST v3;
+    /// when it was wrong, [`JiraClient::explain_failure`] says so). Through the API gateway the
+    /// site's own URL is needed for links, which only `serverInfo` tells, unless `site_url` is set.
+    fn cloud_by_url(&self) -> bool {
+        let host = reqwest::Url::parse(&self.transport.base)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+            .unwrap_or_default();
+        if host == "api.atlassian.com" {
+            return self.site.is_some();
+        }
+        host.ends_with(".atlassian.net")
+            || host.ends_with(".jira.com")
+            || self.choice == ApiChoice::V3
+    }
+
+    /// After a step failed: the cause the up-front checks would have named, when there is one.
+    /// `api: v3` against a Jira without REST v3 (asked of `serverInfo` when it was skipped), then
+    /// credentials Jira did not take (`/myself`: wrong credentials often give 404 or an empty
+    /// answer elsewhere, API-NOTES §0.4). `None` when both are fine.
+    pub async fn explain_failure(&mut self) -> Option<Error> {
+        if let Err(e) = self.confirm_v3().await {
+            return Some(e);
+        }
+        self.myself().await.err()
+    }
+
+    /// Asks `serverInfo` after all when `api: v3` alone made [`JiraClient::connect`] skip it:
+    /// fails when this Jira has no REST v3.
+    pub async fn confirm_v3(&mut self) -> Result<(), Error> {
+        if self.skipped_server_info && self.choice == ApiChoice::V3 {
+            self.skipped_server_info = false;
+            return self.server_info().await;
+        }
+        Ok(())
+    }
+
+    /// `GET serverInfo`: the deployment, the API version, the site URL behind the gateway.
+    async fn server_info(&mut self) -> Result<(), Error> {
         let info: ServerInfo = match self.transport.get("/rest/api/2/serverInfo", &[]).await {
             Err(Error::Status { status: 404, .. }) => {
                 return Err(Error::Connection(format!(
@@ -246,7 +311,7 @@ impl JiraClient {
             self.transport.base,
             self.api.segment()
         );
-        self.myself().await
+        Ok(())
     }
 
     /// `GET /myself`: who the credentials belong to. Fails on 401 and on the 200s that Jira marks
@@ -329,6 +394,22 @@ impl JiraClient {
         }
     }
 
+    /// Keeps a project's issue types for [`JiraClient::project`].
+    pub(super) fn learn_project(&self, project: super::models::Project) {
+        if let Ok(mut known) = self.known_project.lock() {
+            *known = Some(project);
+        }
+    }
+
+    /// The project [`JiraClient::learn_project`] kept, when it is `key`.
+    pub(super) fn known_project(&self, key: &str) -> Option<super::models::Project> {
+        let known = self.known_project.lock().ok()?;
+        known
+            .as_ref()
+            .filter(|p| p.key.eq_ignore_ascii_case(key))
+            .cloned()
+    }
+
     pub(super) fn rest(&self, tail: &str) -> String {
         format!("/rest/api/{}/{tail}", self.api.segment())
     }
@@ -363,6 +444,36 @@ mod tests {
             connect_budget: Duration::from_secs(120),
             site_url: site_url.map(str::to_owned),
         }
+    }
+
+    #[tokio::test]
+    async fn cloud_is_told_by_the_address_or_by_api_v3() {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let by_url = |url: &str, site: Option<&str>, api: ApiChoice| {
+            let mut conn = config(url, site);
+            conn.api = api;
+            JiraClient::new(&conn, deadline).unwrap().cloud_by_url()
+        };
+        assert!(by_url("https://acme.atlassian.net", None, ApiChoice::Auto));
+        assert!(by_url("https://ACME.jira.com/", None, ApiChoice::V2));
+        assert!(!by_url("https://jira.example.com", None, ApiChoice::Auto));
+        assert!(!by_url("https://jira.example.com", None, ApiChoice::V2));
+        assert!(by_url("https://jira.example.com", None, ApiChoice::V3));
+        assert!(!by_url(
+            "https://atlassian.net.example.com",
+            None,
+            ApiChoice::Auto
+        ));
+        let gateway = "https://api.atlassian.com/ex/jira/1234";
+        assert!(
+            !by_url(gateway, None, ApiChoice::Auto),
+            "the site URL is needed"
+        );
+        assert!(by_url(
+            gateway,
+            Some("https://acme.atlassian.net"),
+            ApiChoice::Auto
+        ));
     }
 
     #[tokio::test]

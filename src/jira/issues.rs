@@ -148,6 +148,11 @@ impl JiraClient {
     pub async fn decided_by(&self, key: &str) -> Result<Option<History>, Error> {
         let issue = self.issue(key, &["status".to_owned()], true).await?;
         let histories = issue.changelog.map(|c| c.histories).unwrap_or_default();
+        Ok(self.last_status_change(histories))
+    }
+
+    /// The latest status change among `histories` (a changelog as this deployment orders it).
+    pub fn last_status_change(&self, histories: Vec<History>) -> Option<History> {
         let mut best: Option<(i64, usize, History)> = None;
         let count = histories.len();
         for (index, history) in histories.into_iter().enumerate() {
@@ -171,6 +176,6 @@ impl JiraClient {
                 best = Some((when, order, history));
             }
         }
-        Ok(best.map(|(_, _, h)| h))
+        best.map(|(_, _, h)| h)
     }
 }

@@ -15,20 +15,42 @@ impl JiraClient {
     }
 
     /// `GET /project/{key}` with its issue types.
+    /// No request when [`JiraClient::project_statuses`] already listed the project's issue types
+    /// (issue 12: one request fewer per gate).
     pub async fn project(&self, key: &str) -> Result<Project, Error> {
+        if let Some(known) = self.known_project(key) {
+            return Ok(known);
+        }
         self.transport
             .get(&self.rest(&format!("project/{}", segment(key))), &[])
             .await
     }
 
-    /// `GET /project/{key}/statuses`: statuses per issue type (for `check`).
+    /// `GET /project/{key}/statuses`: statuses per issue type. The issue types it lists (id and
+    /// name) are kept, so that [`JiraClient::project`] need not ask for them again.
     pub async fn project_statuses(&self, key: &str) -> Result<Value, Error> {
-        self.transport
+        let answer: Value = self
+            .transport
             .get(
                 &self.rest(&format!("project/{}/statuses", segment(key))),
                 &[],
             )
-            .await
+            .await?;
+        let issue_types: Vec<IssueType> = answer
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| serde_json::from_value(t.clone()).ok())
+            .collect();
+        if !issue_types.is_empty() {
+            // Project keys are upper case in Jira; the stanza may have written it otherwise.
+            self.learn_project(Project {
+                id: String::new(),
+                key: key.to_ascii_uppercase(),
+                issue_types,
+            });
+        }
+        Ok(answer)
     }
 
     /// Create metadata for one issue type: the new per-project endpoint (Cloud `fields`, Data

@@ -82,7 +82,7 @@ pub struct FieldSchema {
 }
 
 /// `GET /project/{key}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Clone)]
 #[serde(rename_all = "camelCase")]
 pub struct Project {
     /// Numeric id.

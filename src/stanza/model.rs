@@ -303,6 +303,9 @@ pub struct Wake {
     pub path: String,
     /// How a request is verified.
     pub check: WakeCheck,
+    /// The variable the secret or token was interpolated from, when it was written as one
+    /// `${NAME}` (`check` names it instead of the value).
+    pub variable: Option<String>,
 }
 
 /// How a webhook request is verified; both values are secrets.

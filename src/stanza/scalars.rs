@@ -20,6 +20,8 @@ pub struct Text {
     pub value: String,
     /// True when the value was written literally (it had no `${...}`).
     pub literal: bool,
+    /// The text as written, before interpolation (names the variables a value came from).
+    pub written: String,
 }
 
 struct TextVisitor;
@@ -33,30 +35,35 @@ impl Visitor<'_> for TextVisitor {
         Ok(Text {
             value: expand(v)?,
             literal: !v.contains("${"),
+            written: v.to_owned(),
         })
     }
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Text, E> {
         Ok(Text {
             value: v.to_string(),
             literal: true,
+            written: v.to_string(),
         })
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Text, E> {
         Ok(Text {
             value: v.to_string(),
             literal: true,
+            written: v.to_string(),
         })
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Text, E> {
         Ok(Text {
             value: v.to_string(),
             literal: true,
+            written: v.to_string(),
         })
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Text, E> {
         Ok(Text {
             value: v.to_string(),
             literal: true,
+            written: v.to_string(),
         })
     }
 }

@@ -620,6 +620,11 @@ fn validate_wake(raw: RawWake) -> Result<Wake, Problem> {
             Ok(Secret::new(value))
         }
     };
+    let variable = raw
+        .secret
+        .as_ref()
+        .or(raw.token.as_ref())
+        .and_then(|text| variable_of(&text.written));
     let check = match (raw.secret, raw.token) {
         (Some(s), None) => WakeCheck::Signature(secret(s, "secret")?),
         (None, Some(t)) => WakeCheck::Token(secret(t, "token")?),
@@ -642,7 +647,16 @@ fn validate_wake(raw: RawWake) -> Result<Wake, Problem> {
         listen,
         path,
         check,
+        variable,
     })
+}
+
+/// `NAME` when `written` is exactly one `${NAME}` (or `${NAME:-default}`).
+fn variable_of(written: &str) -> Option<String> {
+    let inner = written.trim().strip_prefix("${")?.strip_suffix('}')?;
+    let name = inner.split(":-").next().unwrap_or(inner);
+    let plain = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    plain.then(|| name.to_owned())
 }
 
 /// Builds a located [`Problem`] from a sub-key (empty: the criterion itself), a message and a hint.
