@@ -308,7 +308,9 @@ fn a_window_from_the_tickets_own_fields() {
         assert!(
             polls
                 .iter()
-                .all(|q| q == "fields=status%2Cresolution%2Ccustomfield_10060%2Ccustomfield_10061"),
+                // A created ticket's polls bring the changelog along (issue 12).
+                .all(|q| q
+                    == "fields=status%2Cresolution%2Ccustomfield_10060%2Ccustomfield_10061&expand=changelog"),
             "{polls:?}"
         );
         // Stored in Jira's one date-time format.
