@@ -165,7 +165,9 @@ async fn shape_scalar(
                 Deployment::DataCenter => json!({ "name": user.name.unwrap_or(text) }),
             }
         }
-        "string" if is_rich_text(def, schema) => client.rich_text(text.trim_end_matches('\n')),
+        "string" if is_rich_text(def, schema) => {
+            client.plain_rich_text(text.trim_end_matches('\n'))
+        }
         "string" | "datetime" => Json::String(text.trim_end_matches('\n').to_owned()),
         _ => value.to_json(),
     })

@@ -21,6 +21,7 @@ pub mod harness;
 pub mod input;
 pub mod jira;
 pub mod logging;
+pub mod markup;
 pub mod outcome;
 pub mod poll;
 pub mod retry;

@@ -18,10 +18,12 @@ use super::error::Error;
 use super::models::{Deployment, ServerInfo, User};
 use super::transport::{Reach, Retry, Transport, parse};
 use crate::adf;
+use crate::markup::{self, Markup};
 use crate::secret::Secret;
 
 /// What the client needs to reach one Jira site. Built from the stanza's `jira` section when the
-/// stanza is validated (`stanza/validate.rs`), so the client knows nothing of the stanza.
+/// stanza is validated (`stanza/validate.rs`), so the client knows nothing of the stanza; `markup`
+/// comes from `ticket.markup`, since the client encodes every description and comment.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
     /// Base URL without a trailing slash.
@@ -39,6 +41,8 @@ pub struct ClientConfig {
     /// Where links to issues point, when not `url` (a scoped token's gateway URL is no page a
     /// person can open).
     pub site_url: Option<String>,
+    /// How rich text written in the stanza is sent (`ticket.markup`, issue 9).
+    pub markup: Markup,
 }
 
 /// Which REST API to speak.
@@ -107,6 +111,8 @@ pub struct JiraClient {
     choice: ApiChoice,
     /// The base of links to issues: `site_url`, else what [`JiraClient::connect`] finds.
     site: Option<String>,
+    /// How [`JiraClient::rich_text`] reads the text.
+    markup: Markup,
 }
 
 impl JiraClient {
@@ -191,6 +197,7 @@ impl JiraClient {
             },
             choice: conn.api,
             site: conn.site_url.clone(),
+            markup: conn.markup,
         })
     }
 
@@ -321,8 +328,21 @@ impl JiraClient {
         self.transport.deadline = deadline;
     }
 
-    /// Rich text in the form this API version takes: ADF on v3, a string on v2.
+    /// The description or a comment in the form this API version takes, read as `ticket.markup`
+    /// says: Markdown becomes ADF on v3 and wiki markup on v2; plain text becomes ADF paragraphs
+    /// on v3 and stays as it is on v2. Every description and comment jira-gate writes goes
+    /// through here.
     pub fn rich_text(&self, text: &str) -> Value {
+        match (self.markup, self.api) {
+            (Markup::Markdown, Api::V3) => markup::adf::from_markdown(text),
+            (Markup::Markdown, Api::V2) => Value::String(markup::wiki::from_markdown(text)),
+            (Markup::Plain, _) => self.plain_rich_text(text),
+        }
+    }
+
+    /// Rich text sent as it is written (textarea fields of `ticket.fields`): ADF paragraphs on
+    /// v3, the string on v2.
+    pub fn plain_rich_text(&self, text: &str) -> Value {
         match self.api {
             Api::V3 => adf::from_text(text),
             Api::V2 => Value::String(text.to_owned()),
@@ -362,6 +382,7 @@ mod tests {
             request_timeout: Duration::from_secs(5),
             connect_budget: Duration::from_secs(120),
             site_url: site_url.map(str::to_owned),
+            markup: Markup::default(),
         }
     }
 
