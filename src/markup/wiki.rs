@@ -5,7 +5,8 @@
 //! `|td|` tables, `----` rules. Text is escaped so that it shows as written: a character that
 //! wiki markup would read as formatting gets a backslash, unless it sits between two letters or
 //! digits, where Jira never reads it as markup (`deploy-prod` stays as it is); a backslash itself
-//! is written `&#92;` (`\\` is a line break in wiki markup). Wiki markup has no list start number,
+//! is written `&#92;` (`\\` is a line break in wiki markup). A bare `http(s)://` URL is left as
+//! it is, since Jira links it. Wiki markup has no list start number,
 //! no paragraph inside a list item (the paragraphs are joined with line breaks) and no quote in a
 //! quote (the inner quote's text joins the outer one).
 
@@ -249,7 +250,8 @@ impl Styled {
                     } else {
                         for (part, url) in crate::adf::url_spans(text) {
                             if url {
-                                self.out.push_str(&format!("[{}]", link_url(part)));
+                                // Jira links a bare URL itself; escaping would break it.
+                                self.out.push_str(part);
                             } else {
                                 let prev = self.out.chars().last();
                                 self.out.push_str(&escape(part, prev));
@@ -378,7 +380,7 @@ mod tests {
         assert_eq!(inline_wiki(&runs, "\n"), "*a* b ");
         assert_eq!(
             from_markdown("see https://ci.example/-/p_1 now"),
-            "see [https://ci.example/-/p_1] now"
+            "see https://ci.example/-/p_1 now"
         );
     }
 
