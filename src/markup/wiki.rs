@@ -133,15 +133,19 @@ fn row(row: &Row) -> String {
 fn list(start: Option<u64>, items: &[Vec<Block>], prefix: &str, lines: &mut Vec<String>) {
     let marker = format!("{prefix}{}", if start.is_some() { '#' } else { '*' });
     for item in items {
+        let before = lines.len();
         let mut line: Vec<String> = Vec::new();
         item_blocks(item, &marker, &mut line, lines);
-        flush(&marker, &mut line, lines, true);
+        if !line.is_empty() || lines.len() == before {
+            // An empty item still gets its marker.
+            lines.push(format!("{marker} {}", line.join(" \\\\ ")));
+        }
     }
 }
 
-/// Writes the pending text of an item as a line (an empty item still gets its marker).
-fn flush(marker: &str, line: &mut Vec<String>, lines: &mut Vec<String>, always: bool) {
-    if !line.is_empty() || always && !lines.last().is_some_and(|l| l.starts_with(marker)) {
+/// Writes the pending text of an item as a line.
+fn flush(marker: &str, line: &mut Vec<String>, lines: &mut Vec<String>) {
+    if !line.is_empty() {
         lines.push(format!("{marker} {}", line.join(" \\\\ ")));
         line.clear();
     }
@@ -154,13 +158,13 @@ fn item_blocks(blocks: &[Block], marker: &str, line: &mut Vec<String>, lines: &m
                 line.push(inline_wiki(inlines, " \\\\ "));
             }
             Block::List { start, items } => {
-                flush(marker, line, lines, true);
+                flush(marker, line, lines);
                 list(*start, items, marker, lines);
             }
             Block::Quote(inner) => item_blocks(inner, marker, line, lines),
             Block::Table(rows) => line.extend(rows.iter().map(row)),
             Block::Code { language, text } => {
-                flush(marker, line, lines, true);
+                flush(marker, line, lines);
                 lines.push(code(language.as_deref(), text));
             }
             Block::Rule => {}
@@ -390,5 +394,6 @@ mod tests {
             from_markdown("1. one\n\n   more\n   - deep\n2. two\n"),
             "# one \\\\ more\n#* deep\n# two"
         );
+        assert_eq!(from_markdown("-\n-\n- - a\n"), "* \n* \n** a");
     }
 }
