@@ -405,4 +405,40 @@ mod tests {
         let direct = JiraClient::new(&config("https://example.atlassian.net", None), deadline);
         assert!(!direct.unwrap().is_gateway());
     }
+
+    /// Every comment is encoded by `ticket.markup` (issue 9), on both API versions.
+    #[tokio::test]
+    async fn comments_and_descriptions_follow_the_markup() {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let client = |api, markup| {
+            let conn = ClientConfig {
+                api,
+                markup,
+                ..config("https://example.atlassian.net", None)
+            };
+            JiraClient::new(&conn, deadline).unwrap()
+        };
+        let text = "**Cancelled** by the pipeline";
+        let v3 = client(ApiChoice::V3, Markup::Markdown);
+        let body = &v3.comment_request("OPS-1", text).body["body"];
+        assert_eq!(
+            body["content"][0]["content"][0]["marks"][0]["type"],
+            "strong"
+        );
+        let v2 = client(ApiChoice::V2, Markup::Markdown);
+        assert_eq!(
+            v2.comment_request("OPS-1", text).body["body"],
+            "*Cancelled* by the pipeline"
+        );
+        assert_eq!(v2.rich_text("# Plan"), "h1. Plan");
+        let plain = client(ApiChoice::V2, Markup::Plain);
+        assert_eq!(plain.comment_request("OPS-1", text).body["body"], text);
+        let plain = client(ApiChoice::V3, Markup::Plain);
+        assert_eq!(plain.rich_text(text), adf::from_text(text));
+        assert_eq!(
+            v3.plain_rich_text(text),
+            adf::from_text(text),
+            "textarea fields"
+        );
+    }
 }
