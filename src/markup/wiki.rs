@@ -244,7 +244,12 @@ impl Styled {
                     self.out.push_str(brk);
                 }
                 Inline::Text(text, marks) => {
+                    // Whitespace before a mark that opens goes before it (`* b*` is not bold).
+                    let body = text.trim_start();
+                    self.close_unwanted(marks);
+                    self.out.push_str(&text[..text.len() - body.len()]);
                     self.set(marks);
+                    let text = body;
                     if marks.code {
                         self.out
                             .push_str(&format!("{{{{{}}}}}", escape(text, None)));
@@ -267,8 +272,8 @@ impl Styled {
         }
     }
 
-    /// Closes the marks `marks` does not have, then opens the ones it adds.
-    fn set(&mut self, marks: &Marks) {
+    /// Closes the marks `marks` does not have (and any opened inside them).
+    fn close_unwanted(&mut self, marks: &Marks) {
         let wanted = |c: char| match c {
             '*' => marks.strong,
             '_' => marks.em,
@@ -279,6 +284,11 @@ impl Styled {
                 self.close();
             }
         }
+    }
+
+    /// Closes the marks `marks` does not have, then opens the ones it adds.
+    fn set(&mut self, marks: &Marks) {
+        self.close_unwanted(marks);
         for (c, on) in [('*', marks.strong), ('_', marks.em), ('-', marks.strike)] {
             if on && !self.open.iter().any(|&(o, _)| o == c) {
                 self.out.push(c);
@@ -382,6 +392,10 @@ mod tests {
             Inline::Text(" ".into(), strong),
         ];
         assert_eq!(inline_wiki(&runs, "\n"), "*a* b ");
+        assert_eq!(
+            from_markdown("**bold [link](https://u.example) more**"),
+            "*bold* [*link*|https://u.example] *more*"
+        );
         assert_eq!(
             from_markdown("see https://ci.example/-/p_1 now"),
             "see https://ci.example/-/p_1 now"
