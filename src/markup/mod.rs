@@ -126,6 +126,8 @@ struct Builder {
     /// One entry per open list, item or quote: whether it got a frame (false past the nesting
     /// limit, so its end closes nothing).
     containers: Vec<bool>,
+    /// How many of `containers` got a frame (counted, not recounted: input may open thousands).
+    kept: usize,
     strong: usize,
     em: usize,
     strike: usize,
@@ -215,6 +217,7 @@ impl Builder {
             | TagEnd::TableCell => self.close(),
             TagEnd::BlockQuote(_) | TagEnd::List(_) | TagEnd::Item => {
                 if self.containers.pop().unwrap_or(false) {
+                    self.kept = self.kept.saturating_sub(1);
                     self.close_loose_paragraph();
                     self.close();
                 }
@@ -312,10 +315,10 @@ impl Builder {
     }
 
     fn open_container(&mut self, open: Open) {
-        let depth = self.containers.iter().filter(|&&kept| kept).count();
-        let kept = depth < MAX_NESTING;
+        let kept = self.kept < MAX_NESTING;
         self.containers.push(kept);
         if kept {
+            self.kept += 1;
             self.open_block(open);
         } else {
             self.close_loose_paragraph();
@@ -504,7 +507,8 @@ mod tests {
                 .max()
                 .unwrap_or(0)
         }
-        let deep = format!("{}x", "> ".repeat(500));
+        // Thousands of containers (within a 256 KiB stanza): counted once each, not recounted.
+        let deep = format!("{}x", "> ".repeat(100_000));
         let blocks = parse(&deep);
         assert!(depth(&blocks) <= MAX_NESTING, "{}", depth(&blocks));
         assert_eq!(plain_text(&blocks).trim(), "x");
