@@ -3,6 +3,7 @@
 //!
 //! Text becomes paragraphs (split at blank lines), single line breaks become `hardBreak` nodes and
 //! `http(s)://` URLs get a link mark, so a pipeline URL in a description is clickable in Jira.
+//! This is `ticket.markup: plain`; Markdown, the default, is `crate::markup`.
 
 use serde_json::{Value, json};
 
@@ -28,27 +29,45 @@ pub fn from_text(text: &str) -> Value {
 }
 
 fn push_text_with_links(line: &str, out: &mut Vec<Value>) {
-    let mut rest = line;
+    for (part, is_url) in url_spans(line) {
+        if is_url {
+            out.push(json!({"type": "text", "text": part, "marks": [{"type": "link", "attrs": {"href": part}}]}));
+        } else {
+            out.push(json!({"type": "text", "text": part}));
+        }
+    }
+}
+
+/// `text` cut into runs, each with whether it is an `http(s)://` URL (up to the next whitespace,
+/// without trailing punctuation). No run is empty.
+pub(crate) fn url_spans(text: &str) -> Vec<(&str, bool)> {
+    let mut spans = Vec::new();
+    let mut rest = text;
     while !rest.is_empty() {
         let start = ["https://", "http://"]
             .iter()
             .filter_map(|p| rest.find(p))
             .min();
-        if let Some(start) = start {
-            if start > 0 {
-                out.push(json!({"type": "text", "text": &rest[..start]}));
-            }
-            let url_len = rest[start..]
-                .find(char::is_whitespace)
-                .unwrap_or(rest.len() - start);
-            let url = rest[start..start + url_len].trim_end_matches(['.', ',', ')', ';', ':']);
-            out.push(json!({"type": "text", "text": url, "marks": [{"type": "link", "attrs": {"href": url}}]}));
-            rest = &rest[start + url.len()..];
-        } else {
-            out.push(json!({"type": "text", "text": rest}));
-            rest = "";
+        let Some(start) = start else {
+            spans.push((rest, false));
+            break;
+        };
+        if start > 0 {
+            spans.push((&rest[..start], false));
         }
+        let url_len = rest[start..]
+            .find(char::is_whitespace)
+            .unwrap_or(rest.len() - start);
+        let url = rest[start..start + url_len].trim_end_matches(['.', ',', ')', ';', ':']);
+        if url.is_empty() {
+            // Cannot happen (a scheme is not punctuation), but never loop forever.
+            spans.push((&rest[start..], false));
+            break;
+        }
+        spans.push((url, true));
+        rest = &rest[start + url.len()..];
     }
+    spans
 }
 
 /// Extracts the plain text of an ADF document (for criteria on rich-text fields).

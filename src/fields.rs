@@ -165,7 +165,9 @@ async fn shape_scalar(
                 Deployment::DataCenter => json!({ "name": user.name.unwrap_or(text) }),
             }
         }
-        "string" if is_rich_text(def, schema) => client.rich_text(text.trim_end_matches('\n')),
+        "string" if is_rich_text(def, schema) => {
+            client.plain_rich_text(text.trim_end_matches('\n'))
+        }
         // Issue 9: Jira takes one date-time format only (API-NOTES 4.2b).
         "datetime" => Json::String(crate::window::jira_datetime(&text).map_err(|_| {
             bad("RFC 3339 (`2026-12-05T02:00:00+01:00`) or `YYYY-MM-DD HH:MM` (UTC)")

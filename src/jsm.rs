@@ -314,7 +314,7 @@ pub async fn new_request(
     }
     if let Some(description) = &ticket.description {
         // Form fields take text (wiki markup) unless the request says it sends ADF.
-        values.insert("description".into(), description.as_str().into());
+        values.insert("description".into(), client.form_text(description).into());
     }
     let mut labels = ticket.labels.clone();
     if let Some(label) = label {

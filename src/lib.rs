@@ -24,6 +24,7 @@ pub mod input;
 pub mod jira;
 pub mod jsm;
 pub mod logging;
+pub mod markup;
 pub mod outcome;
 pub mod poll;
 pub mod retry;

@@ -642,6 +642,7 @@ mod tests {
             request_timeout: Duration::from_secs(5),
             connect_budget: Duration::from_secs(5),
             site_url: None,
+            markup: crate::markup::Markup::Plain,
         };
         let client = JiraClient::new(&config, Instant::now() + Duration::from_secs(10)).unwrap();
         let writer = Writer::new(&client, false, "t0ken");

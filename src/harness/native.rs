@@ -478,6 +478,10 @@ fn fields(
         }
         put(ticket, key, text(value));
     }
+    // Harness sends the text to Jira as written; Markdown (issue 9) is the native stanza's default.
+    if ticket.contains_key("description") || ticket.contains_key("comment") {
+        put(ticket, "markup", Value::String("plain".into()));
+    }
     if !labels.is_empty() {
         put(ticket, "labels", Value::Sequence(labels));
     }
@@ -902,6 +906,10 @@ ticket:
         .unwrap();
         assert_eq!(t.stanza["ticket"]["transition"], "done");
         assert_eq!(t.stanza["ticket"]["comment"], "Deployed");
+        assert_eq!(
+            t.stanza["ticket"]["markup"], "plain",
+            "sent as Harness sends it"
+        );
         assert!(t.stanza.get("approval").is_none());
     }
 }

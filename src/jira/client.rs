@@ -18,10 +18,12 @@ use super::error::Error;
 use super::models::{Deployment, ServerInfo, User};
 use super::transport::{Reach, Retry, Transport, parse};
 use crate::adf;
+use crate::markup::{self, Markup};
 use crate::secret::Secret;
 
 /// What the client needs to reach one Jira site. Built from the stanza's `jira` section when the
-/// stanza is validated (`stanza/validate.rs`), so the client knows nothing of the stanza.
+/// stanza is validated (`stanza/validate.rs`), so the client knows nothing of the stanza; `markup`
+/// comes from `ticket.markup`, since the client encodes every description and comment.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
     /// Base URL without a trailing slash.
@@ -39,6 +41,8 @@ pub struct ClientConfig {
     /// Where links to issues point, when not `url` (a scoped token's gateway URL is no page a
     /// person can open).
     pub site_url: Option<String>,
+    /// How rich text written in the stanza is sent (`ticket.markup`, issue 9).
+    pub markup: Markup,
 }
 
 /// Which REST API to speak.
@@ -111,6 +115,8 @@ pub struct JiraClient {
     skipped_server_info: bool,
     /// A project whose issue types a statuses read listed (see `meta.rs`).
     known_project: std::sync::Mutex<Option<super::models::Project>>,
+    /// How [`JiraClient::rich_text`] reads the text.
+    markup: Markup,
 }
 
 impl JiraClient {
@@ -197,6 +203,7 @@ impl JiraClient {
             site: conn.site_url.clone(),
             skipped_server_info: false,
             known_project: std::sync::Mutex::new(None),
+            markup: conn.markup,
         })
     }
 
@@ -386,11 +393,33 @@ impl JiraClient {
         self.transport.deadline = deadline;
     }
 
-    /// Rich text in the form this API version takes: ADF on v3, a string on v2.
+    /// The description or a comment in the form this API version takes, read as `ticket.markup`
+    /// says: Markdown becomes ADF on v3 and wiki markup on v2; plain text becomes ADF paragraphs
+    /// on v3 and stays as it is on v2. Every description and comment jira-gate writes goes
+    /// through here.
     pub fn rich_text(&self, text: &str) -> Value {
+        match (self.markup, self.api) {
+            (Markup::Markdown, Api::V3) => markup::adf::from_markdown(text),
+            (Markup::Markdown, Api::V2) => Value::String(markup::wiki::from_markdown(text)),
+            (Markup::Plain, _) => self.plain_rich_text(text),
+        }
+    }
+
+    /// Rich text sent as it is written (textarea fields of `ticket.fields`): ADF paragraphs on
+    /// v3, the string on v2.
+    pub fn plain_rich_text(&self, text: &str) -> Value {
         match self.api {
             Api::V3 => adf::from_text(text),
             Api::V2 => Value::String(text.to_owned()),
+        }
+    }
+
+    /// Text for a JSM request form, which takes wiki markup on both flavors: Markdown converted,
+    /// plain text as it is.
+    pub fn form_text(&self, text: &str) -> String {
+        match self.markup {
+            Markup::Markdown => markup::wiki::from_markdown(text),
+            Markup::Plain => text.to_owned(),
         }
     }
 
@@ -443,6 +472,7 @@ mod tests {
             request_timeout: Duration::from_secs(5),
             connect_budget: Duration::from_secs(120),
             site_url: site_url.map(str::to_owned),
+            markup: Markup::default(),
         }
     }
 
@@ -494,5 +524,41 @@ mod tests {
         );
         let direct = JiraClient::new(&config("https://example.atlassian.net", None), deadline);
         assert!(!direct.unwrap().is_gateway());
+    }
+
+    /// Every comment is encoded by `ticket.markup` (issue 9), on both API versions.
+    #[tokio::test]
+    async fn comments_and_descriptions_follow_the_markup() {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let client = |api, markup| {
+            let conn = ClientConfig {
+                api,
+                markup,
+                ..config("https://example.atlassian.net", None)
+            };
+            JiraClient::new(&conn, deadline).unwrap()
+        };
+        let text = "**Cancelled** by the pipeline";
+        let v3 = client(ApiChoice::V3, Markup::Markdown);
+        let body = &v3.comment_request("OPS-1", text).body["body"];
+        assert_eq!(
+            body["content"][0]["content"][0]["marks"][0]["type"],
+            "strong"
+        );
+        let v2 = client(ApiChoice::V2, Markup::Markdown);
+        assert_eq!(
+            v2.comment_request("OPS-1", text).body["body"],
+            "*Cancelled* by the pipeline"
+        );
+        assert_eq!(v2.rich_text("# Plan"), "h1. Plan");
+        let plain = client(ApiChoice::V2, Markup::Plain);
+        assert_eq!(plain.comment_request("OPS-1", text).body["body"], text);
+        let plain = client(ApiChoice::V3, Markup::Plain);
+        assert_eq!(plain.rich_text(text), adf::from_text(text));
+        assert_eq!(
+            v3.plain_rich_text(text),
+            adf::from_text(text),
+            "textarea fields"
+        );
     }
 }

@@ -112,7 +112,7 @@ pub struct RawTicket {
     /// Summary; required to create.
     #[serde(default)]
     pub summary: Option<Text>,
-    /// Plain text; sent as Atlassian Document Format on REST v3.
+    /// Markdown (or plain text with `markup: plain`); sent as Atlassian Document Format on REST v3.
     #[serde(default)]
     pub description: Option<Text>,
     /// Labels (no spaces). On update they are added to the existing ones.
@@ -128,9 +128,13 @@ pub struct RawTicket {
     /// A transition to apply after create/update, by transition name or target status name.
     #[serde(default)]
     pub transition: Option<Text>,
-    /// A comment to add (plain text).
+    /// A comment to add (Markdown, or plain text with `markup: plain`).
     #[serde(default)]
     pub comment: Option<Text>,
+    /// How the description and comments are read: `markdown` (the default: Atlassian Document
+    /// Format on REST v3, wiki markup on v2) or `plain` (sent as written).
+    #[serde(default)]
+    pub markup: Option<crate::markup::Markup>,
 }
 
 /// When the wait ends.

@@ -53,7 +53,9 @@ impl RawStanza {
                 .and_then(|a| literal_wake_secret(a, file)),
         );
         let connect_budget = self.jira.connect_budget.map(|s| s.0);
+        let markup = self.ticket.markup.unwrap_or_default();
         let mut jira = validate_connection(self.jira, &mut warnings, file).map_err(invalid)?;
+        jira.markup = markup;
         let ticket = validate_ticket(self.ticket, overrides).map_err(invalid)?;
         let approval = self
             .approval
@@ -163,6 +165,7 @@ fn validate_connection(
         request_timeout,
         connect_budget: DEFAULT_CONNECT_BUDGET,
         site_url,
+        markup: crate::markup::Markup::default(),
     })
 }
 

@@ -8,19 +8,27 @@ use serde_json::{Map, Value};
 use crate::Flavor;
 
 use super::{
-    ADF_REQUIRED, Api, JiraError, STRING_REQUIRED,
-    adf::adf_text,
+    ADF_INVALID, ADF_REQUIRED, Api, JiraError, STRING_REQUIRED,
+    adf::{adf_text, check},
     catalog::{FieldDef, ISSUE_TYPES, Kind, PRIORITIES, PROJECT_ID, TRANSITIONS, field_def},
     store::{Change, State, Val, edit_list},
 };
 
 /// Parses rich text for the API version: ADF on v3, a string on v2.
 pub(super) fn rich_text(raw: &Value, api: Api) -> Result<String, String> {
+    rich_value(raw, api).map(|(text, _)| text)
+}
+
+/// Parses rich text for the API version: on v3 an ADF document that passes the schema's rules
+/// (its text, and the document to store), on v2 a string (wiki markup, stored as it is).
+pub(super) fn rich_value(raw: &Value, api: Api) -> Result<(String, Option<Value>), String> {
     if api.v3 {
-        adf_text(raw).ok_or_else(|| ADF_REQUIRED.to_owned())
+        let text = adf_text(raw).ok_or_else(|| ADF_REQUIRED.to_owned())?;
+        check(raw).map_err(|_| ADF_INVALID.to_owned())?;
+        Ok((text, Some(raw.clone())))
     } else {
         raw.as_str()
-            .map(str::to_owned)
+            .map(|s| (s.to_owned(), None))
             .ok_or_else(|| STRING_REQUIRED.to_owned())
     }
 }
@@ -250,7 +258,10 @@ impl State {
                 Some(_) => return Err("You must specify a summary of the issue.".to_owned()),
                 None => return Err(STRING_REQUIRED.to_owned()),
             },
-            Kind::Rich => Val::Str(rich_text(raw, api)?),
+            Kind::Rich => match rich_value(raw, api)? {
+                (text, Some(doc)) => Val::Rich(text, doc),
+                (text, None) => Val::Str(text),
+            },
             Kind::Text => Val::Str(
                 raw.as_str()
                     .ok_or_else(|| STRING_REQUIRED.to_owned())?
@@ -495,9 +506,9 @@ impl State {
                     "Comment body can not be empty!",
                 ));
             }
-            Some(b) => rich_text(b, api).map_err(|e| JiraError::field("comment", e))?,
+            Some(b) => rich_value(b, api).map_err(|e| JiraError::field("comment", e))?,
         };
-        let id = self.add_comment_text(idx, author, text);
+        let id = self.add_comment_rich(idx, author, text.0, text.1);
         let issue = &self.issues[idx];
         let c = issue
             .comments

@@ -130,8 +130,8 @@ impl State {
     fn val_items(&self, val: &Val) -> Vec<Vec<String>> {
         let option = |id: &str| vec![option_name(id).to_owned(), id.to_owned()];
         match val {
-            Val::Str(s) if s.trim().is_empty() => Vec::new(),
-            Val::Str(s) => vec![vec![s.clone()]],
+            Val::Str(s) | Val::Rich(s, _) if s.trim().is_empty() => Vec::new(),
+            Val::Str(s) | Val::Rich(s, _) => vec![vec![s.clone()]],
             Val::Num(n) => vec![vec![n.to_string()]],
             Val::Opt(id) | Val::Prio(id) => vec![option(id)],
             Val::Opts(ids) => ids.iter().map(|id| option(id)).collect(),

@@ -41,6 +41,8 @@ pub(crate) const ISSUE_NOT_FOUND: &str =
 const ADF_REQUIRED: &str =
     "Operation value must be an Atlassian Document (see the Atlassian Document Format)";
 const STRING_REQUIRED: &str = "Operation value must be a string";
+/// The message Cloud v3 gives for a document that breaks the ADF schema's rules.
+const ADF_INVALID: &str = "The field value is not valid Atlassian Document Format (ADF) content.";
 
 /// How a request addresses the API: which flavor answers and whether it is REST v3.
 #[derive(Clone, Copy, Debug)]

@@ -275,7 +275,7 @@ impl State {
 
     pub(super) fn val_string(&self, v: &Val) -> String {
         match v {
-            Val::Str(s) => s.clone(),
+            Val::Str(s) | Val::Rich(s, _) => s.clone(),
             Val::Num(n) => n.to_string(),
             Val::Opt(id) | Val::Prio(id) => option_name(id).to_owned(),
             Val::Opts(ids) => ids
@@ -298,7 +298,11 @@ impl State {
         json!({
             "self": format!("{base}/rest/api/{}/issue/{}/comment/{}", api.version(), issue.id, c.id),
             "id": c.id.to_string(), "author": author, "updateAuthor": author,
-            "body": if api.v3 { adf(&c.body) } else { json!(c.body) },
+            "body": match (&c.doc, api.v3) {
+                (Some(doc), true) => doc.clone(),
+                (None, true) => adf(&c.body),
+                (_, false) => json!(c.body),
+            },
             "created": jira_time(c.created), "updated": jira_time(c.created), "jsdPublic": true,
         })
     }
@@ -478,7 +482,8 @@ impl State {
                 _ => Value::Null,
             },
             Some(Val::Str(s)) if matches!(f.kind, Kind::Rich) && api.v3 => adf(s),
-            Some(Val::Str(s)) => json!(s),
+            Some(Val::Rich(_, doc)) if api.v3 => doc.clone(),
+            Some(Val::Str(s) | Val::Rich(s, _)) => json!(s),
             Some(Val::Num(n)) => json!(n),
             Some(Val::Labels(l)) => json!(l),
             Some(Val::Opt(id)) => match f.kind {

@@ -19,6 +19,8 @@ use super::{
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Val {
     Str(String),
+    /// Rich text written as ADF on v3: its text, and the document as sent (read back on v3).
+    Rich(String, serde_json::Value),
     Num(serde_json::Number),
     Opt(&'static str),
     Opts(Vec<&'static str>),
@@ -54,6 +56,8 @@ pub(super) struct Comment {
     pub(super) id: u64,
     pub(super) author: usize,
     pub(super) body: String,
+    /// The ADF document as sent on v3 (read back on v3), else `None`.
+    pub(super) doc: Option<serde_json::Value>,
     pub(super) created: SystemTime,
 }
 
@@ -317,6 +321,17 @@ impl State {
     }
 
     pub(super) fn add_comment_text(&mut self, idx: usize, author: usize, body: String) -> u64 {
+        self.add_comment_rich(idx, author, body, None)
+    }
+
+    /// Adds a comment with its text and, when written as ADF, the document.
+    pub(super) fn add_comment_rich(
+        &mut self,
+        idx: usize,
+        author: usize,
+        body: String,
+        doc: Option<serde_json::Value>,
+    ) -> u64 {
         let id = self.next_comment;
         self.next_comment += 1;
         let issue = &mut self.issues[idx];
@@ -325,6 +340,7 @@ impl State {
             id,
             author,
             body,
+            doc,
             created: now,
         });
         issue.updated = now;
