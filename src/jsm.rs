@@ -313,8 +313,8 @@ pub async fn new_request(
         values.insert("summary".into(), summary.into());
     }
     if let Some(description) = &ticket.description {
-        // Form fields take text (wiki markup) unless the request says it sends ADF.
-        values.insert("description".into(), client.form_text(description).into());
+        // Form fields take wiki markup, or ADF when the request says `isAdfRequest` (v3).
+        values.insert("description".into(), client.rich_text(description));
     }
     let mut labels = ticket.labels.clone();
     if let Some(label) = label {
@@ -345,14 +345,15 @@ pub async fn new_request(
         tracing::debug!("request field {name:?} is {}", field.field_id);
         values.insert(field.field_id.clone(), shaped);
     }
-    Ok(NewRequest {
-        body: json!({
-            "serviceDeskId": desk.id,
-            "requestTypeId": rt.id,
-            "requestFieldValues": values,
-        }),
-        labels_after,
-    })
+    let mut body = json!({
+        "serviceDeskId": desk.id,
+        "requestTypeId": rt.id,
+        "requestFieldValues": values,
+    });
+    if client.sends_adf() {
+        body["isAdfRequest"] = json!(true);
+    }
+    Ok(NewRequest { body, labels_after })
 }
 
 /// Adds `labels` to the request `key` just created (its form has no Labels field), so the dedupe

@@ -9,6 +9,7 @@ mod common;
 use common::SandboxProc;
 use common::run::{Run, Workdir};
 use serde_json::Value;
+use std::time::Duration;
 
 fn jira_block(sandbox: &SandboxProc) -> &'static str {
     if sandbox.datacenter {
@@ -372,6 +373,10 @@ fn demo_jsm_shows_a_two_of_three_approval() {
         "created CHG-1",
         "CHG-1: Alice Approver approved",
         "CHG-1: Dave Deployer approved",
+        "approved; waiting for the change window to open at",
+        "(Europe/Berlin) = ",
+        "the change may go now",
+        "on_approve: comment on CHG-1",
     ] {
         assert!(run.stderr.contains(line), "{line}:\n{}", run.stderr);
     }
@@ -514,4 +519,97 @@ fn sigterm_reports_who_had_answered() {
     ]
     .map(|(a, b)| (a.to_owned(), b.to_owned()));
     assert_eq!(decisions(run.field("approvers")), want);
+}
+
+/// The shipped change request (steps/jsm-change-request.yml), as a user would run it: two of three
+/// approve, the window opens a few seconds later, the Markdown description arrives as rich text.
+#[test]
+fn the_shipped_change_request_waits_for_two_approvals_and_its_window() {
+    let stanza = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("steps/jsm-change-request.yml"),
+    )
+    .unwrap()
+    .replace("interval: 30s", "interval: 1s")
+    .replace("max_interval: 5m", "max_interval: 1s")
+    .replace("timeout: 8h", "timeout: 1m");
+    both(
+        &["--approve-after", "alice=1s", "--approve-after", "dave=2s"],
+        |sandbox, flavor| {
+            let work = Workdir::new();
+            work.write("step.yml", &stanza);
+            let (user, token) = if sandbox.datacenter {
+                (common::run::DC_USER, common::run::PASSWORD)
+            } else {
+                (common::run::USER, common::run::TOKEN)
+            };
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs();
+            let at = |s: u64| {
+                humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + Duration::from_secs(s))
+                    .to_string()
+            };
+            let mut cmd = work.command_at(&sandbox.base);
+            cmd.env("JIRA_USER", user)
+                .env("JIRA_API_TOKEN", token)
+                .env("VERSION", "1.4.2")
+                .env("CI_PIPELINE_ID", "41")
+                .env("DEPLOY_WINDOW_START", at(now + 5))
+                .env("DEPLOY_WINDOW_END", at(now + 3600))
+                .env("FREEZE_FROM", "2020-12-20")
+                .env("FREEZE_TO", "2021-01-04");
+            let run = work.run(cmd.args(["run", "step.yml", "--result-file", "result.json"]));
+            assert_eq!(run.code, 0, "{flavor}: {}", run.stderr);
+            for line in [
+                "created CHG-1",
+                "CHG-1: Alice Approver approved",
+                "CHG-1: Dave Deployer approved",
+                "approved; waiting for the change window to open at",
+                "(Europe/Berlin) = ",
+                "on_approve: comment on CHG-1",
+            ] {
+                assert!(
+                    run.stderr.contains(line),
+                    "{flavor}: {line}:\n{}",
+                    run.stderr
+                );
+            }
+            assert!(
+                run.elapsed >= Duration::from_secs(3),
+                "{flavor}: {:?}",
+                run.elapsed
+            );
+            assert_eq!(run.field("decision"), "approved");
+            assert_eq!(run.field("decided_by"), "Dave Deployer");
+            assert_eq!(run.field("approvers").as_array().unwrap().len(), 3);
+            assert_eq!(run.field("actions")[0]["result"], "ok", "{flavor}");
+            let issue = sandbox.get_json(
+                &format!("{}/issue/CHG-1?fields=description", sandbox.api()),
+                200,
+            );
+            let description = &issue["fields"]["description"];
+            if sandbox.datacenter {
+                // Data Center: the request's form took wiki markup.
+                let text = description.as_str().unwrap();
+                for part in [
+                    "h2. What changes",
+                    "*faster*",
+                    "||check||result||",
+                    "{code:",
+                ] {
+                    assert!(text.contains(part), "{part}: {text}");
+                }
+            } else {
+                let doc = description.to_string();
+                for node in [
+                    r#""type":"heading""#,
+                    r#""type":"table""#,
+                    r#""type":"codeBlock""#,
+                ] {
+                    assert!(doc.contains(node), "{node}: {doc}");
+                }
+            }
+        },
+    );
 }

@@ -83,7 +83,17 @@ pub async fn run(args: &DemoArgs, logging: &Logging, env: Env) -> Exit {
         result_file: input::result_file(&args.result_file, &env),
         ci: input::ci_options(logging),
     };
-    let env = env.with_overrides(demo_env(&sandbox, login));
+    let mut vars = demo_env(&sandbox, login);
+    if args.jsm {
+        // The change window opens a few seconds after the second approval (issue 9).
+        let opens = jiff::Timestamp::now().as_second() + 2 * delay_secs(args.approve_after) + 3;
+        let at = |s: i64| jiff::Timestamp::from_second(s).map(|t| t.to_string());
+        if let (Ok(start), Ok(end)) = (at(opens), at(opens + 3600)) {
+            vars.push(("DEMO_WINDOW_START".into(), start));
+            vars.push(("DEMO_WINDOW_END".into(), end));
+        }
+    }
+    let env = env.with_overrides(vars);
     let sink = ci::detect_with(&|n| env.get(n), &options.ci);
     let stanza = input::parse(
         file,
@@ -124,6 +134,11 @@ fn jsm_approvers(
         )
     };
     ("steps/demo-jsm.yml", DEMO_JSM_STANZA, what)
+}
+
+/// Whole seconds of `d`, rounded up.
+fn delay_secs(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_secs() + u64::from(d.subsec_nanos() > 0)).unwrap_or(i64::MAX / 4)
 }
 
 /// The variables `steps/demo.yml` interpolates: the sandbox's address and the login it accepts.

@@ -414,13 +414,9 @@ impl JiraClient {
         }
     }
 
-    /// Text for a JSM request form, which takes wiki markup on both flavors: Markdown converted,
-    /// plain text as it is.
-    pub fn form_text(&self, text: &str) -> String {
-        match self.markup {
-            Markup::Markdown => markup::wiki::from_markdown(text),
-            Markup::Plain => text.to_owned(),
-        }
+    /// Whether rich text goes as ADF (REST v3); a JSM request then says `isAdfRequest`.
+    pub fn sends_adf(&self) -> bool {
+        self.api == Api::V3
     }
 
     /// Keeps a project's issue types for [`JiraClient::project`].
