@@ -617,6 +617,9 @@ fn shipped_stanzas_validate() {
                 ("CI_COMMIT_SHORT_SHA", "abc123"),
                 ("CI_PIPELINE_URL", "https://ci.example.com/p/1"),
                 ("PIPELINE_RUN_ID", "1"),
+                // steps/jsm-change-request.yml: the window the pipeline plans.
+                ("DEPLOY_WINDOW_START", "2026-12-05T02:00:00+01:00"),
+                ("DEPLOY_WINDOW_END", "2026-12-05T04:00:00+01:00"),
             ])
             .arg("validate")
             .arg(&path)
