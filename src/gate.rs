@@ -140,13 +140,8 @@ async fn cancelled(
     let mut report = tracker.report(Decision::Cancelled);
     report.message = Some(format!("cancelled by {signal}"));
     // JSM: who had answered by then.
-    if let Some(approvals) = tracker
-        .seen
-        .last
-        .as_ref()
-        .and_then(|s| s.approvals.as_deref())
-    {
-        crate::jsm::report(&mut report, approvals, None);
+    if let Some(approval) = &stanza.approval {
+        approvers_into(&mut report, tracker, approval);
     }
     if let (Some(action), Some(key)) = (on_cancel(stanza), tracker.key()) {
         // The timeout below is the bound; the client's deadline comes just after it, so that a
@@ -351,7 +346,11 @@ async fn wait_for_decision(
             )));
         }
         End::Failed(e) => return Err(e.into()),
-        End::Blocked(reason) => return Ok(blocked(&poller, tracker, reason).await),
+        End::Blocked(reason) => {
+            let mut report = blocked(&poller, tracker, reason).await;
+            approvers_into(&mut report, tracker, approval);
+            return Ok(report);
+        }
     };
     let mut report = tracker.report(decision);
     match decision {
@@ -363,7 +362,13 @@ async fn wait_for_decision(
             ));
         }
     }
-    // JSM: the approvers, and the one whose answer completed the approval decided it.
+    approvers_into(&mut report, tracker, approval);
+    Ok(report)
+}
+
+/// JSM: the approvers of the approval the criteria test (the named one, or the newest), as the
+/// last read saw them; the one whose answer completed it decided it.
+fn approvers_into<Id>(report: &mut Report, tracker: &Tracker<'_>, approval: &Approval<Id>) {
     if let Some(approvals) = tracker
         .seen
         .last
@@ -371,9 +376,8 @@ async fn wait_for_decision(
         .and_then(|s| s.approvals.as_deref())
     {
         let name = approval_tests(approval).into_iter().find_map(|t| t.name);
-        crate::jsm::report(&mut report, approvals, name.as_deref());
+        crate::jsm::report(report, approvals, name.as_deref());
     }
-    Ok(report)
 }
 
 /// The report of an approval the change window blocked (issue 9): who approved, and why it may
@@ -399,7 +403,7 @@ async fn record_decider(poller: &Poller<'_>, report: &mut Report) {
 }
 
 /// The JSM approval tests of both trees.
-fn approval_tests(approval: &Approval) -> Vec<crate::criteria::approval::ApprovalTest> {
+fn approval_tests<Id>(approval: &Approval<Id>) -> Vec<crate::criteria::approval::ApprovalTest> {
     let mut tests = approval.approve.approval_tests();
     tests.extend(approval.reject.iter().flat_map(Criteria::approval_tests));
     tests

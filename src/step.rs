@@ -193,7 +193,15 @@ async fn create(
                 });
             }
             Err(jira::Error::Ambiguous { cause, .. }) => {
-                let Some(label) = &label else {
+                // A request whose form has no Labels field gets its label only after the create:
+                // a search cannot find a request stored without it, so do not create another.
+                let findable = label.as_ref().filter(|l| !labels_after.contains(l));
+                if let (Some(label), None) = (&label, findable) {
+                    return Err(Error::Mismatch(format!(
+                        "creating the request failed ambiguously ({cause}); Jira may have stored it without its dedupe label {label} (the request type's form has no Labels field, so the label is added after the create), so jira-gate does not create another (hint: look for the request in {project_key}, or add Labels to the request type's form)"
+                    )));
+                }
+                let Some(label) = findable else {
                     return Err(Error::Mismatch(format!(
                         "creating the ticket failed ambiguously ({cause}); Jira may have stored it, so jira-gate does not create another (hint: set ticket.dedupe so that retries can find the ticket)"
                     )));

@@ -65,7 +65,8 @@ fn jql_filter(ticket: &Ticket) -> String {
         return format!("key = {}", term(key));
     }
     let project = term(ticket.project().unwrap_or_default());
-    match ticket.issue_type() {
+    // A JSM request's issue type comes from its request type, unknown here.
+    match ticket.issue_type().filter(|t| !t.is_empty()) {
         Some(issue_type) => format!("project = {project} AND issuetype = {}", term(issue_type)),
         None => format!("project = {project}"),
     }

@@ -619,3 +619,50 @@ fn assert_rich_description(sandbox: &SandboxProc) {
         }
     }
 }
+
+/// An approval whose change window has closed is blocked (exit 7), and still says who approved.
+#[test]
+fn a_blocked_approval_still_lists_its_approvers() {
+    let sandbox =
+        SandboxProc::cloud(&["--approve-after", "alice=1s", "--approve-after", "dave=1s"]);
+    let work = Workdir::new();
+    let step = stanza(&sandbox, "Request a change", RISK, "30s")
+        + "  window: { end: \"2020-01-01T00:00:00Z\" }\n";
+    let (run, outputs) = gate_with_outputs(&sandbox, &work, &step);
+    assert_eq!(run.code, 7, "{}", run.stderr);
+    assert!(run.stderr.contains("window closed"), "{}", run.stderr);
+    assert_eq!(run.field("decision"), "blocked");
+    let approvers = run.field("approvers").as_array().unwrap();
+    assert_eq!(approvers.len(), 3, "{approvers:?}");
+    assert!(outputs.contains("approvers="), "{outputs}");
+}
+
+/// A request whose form has no Labels field gets its dedupe label after the create; when the
+/// create's answer is lost, a search cannot find the request, so the step stops rather than
+/// create a second one.
+#[test]
+fn a_lost_request_create_without_a_findable_label_is_not_repeated() {
+    let sandbox = SandboxProc::cloud(&[]);
+    sandbox.add_faults(&serde_json::json!({"method": "POST", "path_prefix": "/rest/servicedeskapi/request", "kind": "store_then_drop"}));
+    let work = Workdir::new();
+    let step = format!(
+        "{}ticket:\n  project: CHG\n  request_type: Get IT help\n  summary: Rotate the TLS certificate\n  dedupe: job-10\n",
+        jira_block(&sandbox)
+    );
+    work.write("step.yml", &step);
+    let run = work.run(work.command_for(&sandbox).args([
+        "run",
+        "step.yml",
+        "--result-file",
+        "result.json",
+    ]));
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(run.stderr.contains("failed ambiguously"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("does not create another"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.field("decision"), "error");
+    assert_eq!(sandbox.issues().len(), 1, "{}", run.stderr);
+}

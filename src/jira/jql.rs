@@ -17,8 +17,9 @@ pub fn on_issue(key: &str, condition: &str) -> String {
     format!("key = {} AND ({condition})", quote(key))
 }
 
-/// Whether `query` has `ORDER BY` outside its string literals.
-pub fn orders(query: &str) -> bool {
+/// `query` with its string literals blanked out (each becomes one space), so that what is left is
+/// JQL's own syntax.
+fn outside_literals(query: &str) -> String {
     let mut bare = String::with_capacity(query.len());
     let mut quote_char: Option<char> = None;
     let mut chars = query.chars();
@@ -33,12 +34,43 @@ pub fn orders(query: &str) -> bool {
             }
             (Some(_), _) => {}
             (None, '"' | '\'') => quote_char = Some(c),
-            (None, c) if c.is_alphanumeric() => bare.extend(c.to_lowercase()),
-            (None, _) => bare.push(' '),
+            (None, c) => bare.push(c),
         }
     }
+    bare
+}
+
+/// Whether `query` has `ORDER BY` outside its string literals.
+pub fn orders(query: &str) -> bool {
+    let bare: String = outside_literals(query)
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                ' '
+            }
+        })
+        .collect();
     let words: Vec<&str> = bare.split_whitespace().collect();
     words.windows(2).any(|w| w == ["order", "by"])
+}
+
+/// Whether the parentheses of `query` outside its string literals balance: a condition that
+/// closes more than it opens would escape the `key = KEY AND (...)` around it.
+pub fn balanced(query: &str) -> bool {
+    let mut depth: usize = 0;
+    for c in outside_literals(query).chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                None => return false,
+            },
+            _ => {}
+        }
+    }
+    depth == 0
 }
 
 /// One answer of `POST /jql/parse`.
@@ -90,7 +122,12 @@ impl JiraClient {
                 },
                 other => other,
             })?;
-        Ok(!page.issues.is_empty())
+        // Only this issue counts: whatever the condition says, a hit on another issue is not
+        // an answer about this one (the id is stable when the key moved).
+        Ok(page
+            .issues
+            .iter()
+            .any(|i| (!id.is_empty() && i.id == id) || i.key.eq_ignore_ascii_case(key)))
     }
 
     /// What Jira says of `condition` as JQL, for `check`: its errors and warnings, verbatim
@@ -180,7 +217,22 @@ pub fn quote(value: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::quote;
+    use super::{balanced, quote};
+
+    #[test]
+    fn a_condition_must_not_escape_its_parentheses() {
+        for ok in [
+            "a = 1",
+            "(a = 1 OR b = 2) AND c = 3",
+            "summary ~ \"x)\"",
+            "labels = ')('",
+        ] {
+            assert!(balanced(ok), "{ok}");
+        }
+        for bad in ["labels = nope) OR (project = CHG", "(a = 1", "a = 1)", ")("] {
+            assert!(!balanced(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn quotes_and_escapes() {

@@ -527,3 +527,19 @@ fn wake_takes_an_address_and_one_secret() {
         assert!(!err.contains("tok-123"), "{err}");
     }
 }
+
+#[test]
+fn a_request_type_brings_its_own_issue_type() {
+    let text = GOOD.replace(
+        "  summary: Deploy",
+        "  summary: Deploy\n  request_type: Request a change",
+    );
+    let err = parse(&text).unwrap_err().to_string();
+    assert!(err.contains("`ticket.type`"), "{err}");
+    assert!(
+        err.contains("`type` and `request_type` are both given"),
+        "{err}"
+    );
+    let text = text.replace("  type: Change\n", "");
+    assert!(parse(&text).is_ok());
+}

@@ -197,6 +197,18 @@ fn validate_ticket(raw: RawTicket, overrides: &Overrides) -> Result<Ticket, Prob
         labels.push(label);
     }
     let request_type = nonempty(raw.request_type).map(|t| t.trim().to_owned());
+    if request_type.is_some()
+        && raw
+            .issue_type
+            .as_ref()
+            .is_some_and(|t| !t.value.trim().is_empty())
+    {
+        return Err(problem(
+            "ticket.type",
+            "`type` and `request_type` are both given; a JSM request gets its issue type from its request type",
+            Some("remove `type` (or `request_type`, to create a plain issue)"),
+        ));
+    }
     // A customer request gets its issue type from the request type (SPEC section 7).
     let issue_type = nonempty(raw.issue_type).or_else(|| {
         request_type
@@ -818,6 +830,15 @@ fn jql_criterion(
             Some("remove the ORDER BY part"),
         ));
     }
+    if !crate::jira::jql::balanced(&query) {
+        return Err(err(
+            "jql",
+            format!("{query:?} has unbalanced parentheses"),
+            Some(
+                "jira-gate puts the condition in `key = KEY AND (...)`: close every `(` it opens, and open every `)` it closes",
+            ),
+        ));
+    }
     Ok(Some(Criteria::Jql(query)))
 }
 
@@ -944,6 +965,10 @@ mod tests {
             ("{status_category: finished}", "not a status category"),
             ("{jql: ' '}", "is empty"),
             ("{jql: 'labels = x order  by created'}", "has ORDER BY"),
+            (
+                "{jql: 'labels = x) OR (project = CHG'}",
+                "unbalanced parentheses",
+            ),
             ("{any: []}", "the list is empty"),
             ("{status: []}", "lists no status"),
         ] {
