@@ -169,6 +169,23 @@ fn validate_connection(
     })
 }
 
+/// `ticket.labels`, trimmed; Jira refuses an empty one or one with whitespace.
+fn ticket_labels(raw: Vec<Text>) -> Result<Vec<String>, Problem> {
+    let mut labels = Vec::new();
+    for (i, label) in raw.into_iter().enumerate() {
+        let label = label.value.trim().to_owned();
+        if label.is_empty() || label.chars().any(char::is_whitespace) {
+            return Err(problem(
+                format!("ticket.labels[{i}]"),
+                format!("label {label:?} is empty or contains whitespace, which Jira refuses"),
+                Some("use dashes instead of spaces, e.g. `deploy-production`"),
+            ));
+        }
+        labels.push(label);
+    }
+    Ok(labels)
+}
+
 fn validate_ticket(raw: RawTicket, overrides: &Overrides) -> Result<Ticket, Problem> {
     let key = overrides
         .issue_key
@@ -184,18 +201,7 @@ fn validate_ticket(raw: RawTicket, overrides: &Overrides) -> Result<Ticket, Prob
             ));
         }
     }
-    let mut labels = Vec::new();
-    for (i, label) in raw.labels.unwrap_or_default().into_iter().enumerate() {
-        let label = label.value.trim().to_owned();
-        if label.is_empty() || label.chars().any(char::is_whitespace) {
-            return Err(problem(
-                format!("ticket.labels[{i}]"),
-                format!("label {label:?} is empty or contains whitespace, which Jira refuses"),
-                Some("use dashes instead of spaces, e.g. `deploy-production`"),
-            ));
-        }
-        labels.push(label);
-    }
+    let labels = ticket_labels(raw.labels.unwrap_or_default())?;
     let request_type = nonempty(raw.request_type).map(|t| t.trim().to_owned());
     if request_type.is_some()
         && raw
