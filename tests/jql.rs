@@ -367,10 +367,10 @@ fn check_asks_jira_to_parse_every_jql_criterion() {
         let bad = check(
             &sandbox,
             flavor,
-            "  approve_when: { jql: 'labels = tested AND (status = Done' }\n  reject_when: { jql: 'colour = red' }\n",
+            "  approve_when: { jql: 'labels = tested AND status =' }\n  reject_when: { jql: 'colour = red' }\n",
             5,
             &[
-                "problem  jql `labels = tested AND (status = Done`: Jira says: Error in the JQL Query: Expecting ')' before the end of the query.",
+                "problem  jql `labels = tested AND status =`: Jira says: Error in the JQL Query: ",
                 "problem  jql `colour = red`: Jira says: Field 'colour' does not exist or you do not have permission to view it.",
                 "2 problems found",
             ],
