@@ -9,17 +9,22 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use super::{Error, Sink, fields, print_stderr};
+use super::{Console, Error, Sink, fields};
 use crate::outcome::{Decision, Report};
 
 /// The sink; `agent` is the `buildkite-agent` found on `PATH`.
 pub(super) struct Buildkite {
     agent: Option<PathBuf>,
+    /// The log group lines go to stderr, with the rest of the log.
+    stderr: Console,
 }
 
 impl Buildkite {
     pub(super) fn new(agent: Option<PathBuf>) -> Self {
-        Buildkite { agent }
+        Buildkite {
+            agent,
+            stderr: Console::stderr(),
+        }
     }
 }
 
@@ -63,11 +68,12 @@ impl Sink for Buildkite {
     }
 
     fn section_start(&self, _id: &str, title: &str) {
-        print_stderr(&format!("--- {}\n", title.replace(['\n', '\r'], " ")));
+        self.stderr
+            .print(&format!("--- {}\n", title.replace(['\n', '\r'], " ")));
     }
 
     fn section_end(&self, _id: &str) {
-        print_stderr("+++ jira-gate\n");
+        self.stderr.print("+++ jira-gate\n");
     }
 
     fn finish(&self, report: &Report) -> Result<(), Error> {
@@ -233,6 +239,18 @@ mod tests {
         sink.mask(&["s3cret", " "]);
         let log = std::fs::read_to_string(dir.path().join("calls.log")).unwrap();
         assert_eq!(log, "redactor|add|--format|none|stdin:s3cret\n");
+    }
+
+    #[test]
+    fn a_log_section_is_a_collapsed_group_then_an_expanded_one_on_stderr() {
+        let (stderr, printed) = crate::ci::Printed::console();
+        let sink = Buildkite {
+            stderr,
+            ..Buildkite::new(None)
+        };
+        sink.section_start("poll", "Waiting for\nOPS-3");
+        sink.section_end("poll");
+        assert_eq!(printed.text(), "--- Waiting for OPS-3\n+++ jira-gate\n");
     }
 
     #[test]

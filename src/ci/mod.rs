@@ -27,6 +27,7 @@ mod gitlab;
 mod jenkins;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 use crate::outcome::Report;
 
@@ -245,7 +246,7 @@ fn build(system: System, env: &dyn Fn(&str) -> Option<String>, options: &Options
         System::GitLab => Box::new(gitlab::GitLab::new(
             path("JIRA_GATE_DOTENV").unwrap_or_else(|| PathBuf::from(gitlab::DEFAULT_DOTENV)),
         )),
-        System::Azure => Box::new(azure::Azure),
+        System::Azure => Box::new(azure::Azure::new()),
         System::Bitbucket => Box::new(bitbucket::Bitbucket::new(path(
             "BITBUCKET_PIPE_SHARED_STORAGE_DIR",
         ))),
@@ -417,20 +418,57 @@ fn shell_assignments(report: &Report, prefix: &str) -> String {
     out
 }
 
-/// Writes to stdout in one go; a closed stdout is not worth failing the step for.
-fn print_stdout(text: &str) {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
+/// Where a sink prints its workflow commands and log section lines: the process's stdout or
+/// stderr, or a buffer in tests (so a fast test sees what a runner would). Each print is one
+/// write, so a reader never sees half of a line followed by someone else's; a closed stream is
+/// not worth failing the step for.
+struct Console(Mutex<Box<dyn std::io::Write + Send>>);
+
+impl Console {
+    fn stdout() -> Self {
+        Console(Mutex::new(Box::new(std::io::stdout())))
+    }
+
+    fn stderr() -> Self {
+        Console(Mutex::new(Box::new(std::io::stderr())))
+    }
+
+    fn print(&self, text: &str) {
+        use std::io::Write as _;
+        let mut out = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+    }
 }
 
-/// Writes to stderr in one go.
-fn print_stderr(text: &str) {
-    use std::io::Write as _;
-    let mut err = std::io::stderr().lock();
-    let _ = err.write_all(text.as_bytes());
-    let _ = err.flush();
+/// What a test [`Console`] was given to print.
+#[cfg(test)]
+#[derive(Clone, Default)]
+struct Printed(std::sync::Arc<Mutex<Vec<u8>>>);
+
+#[cfg(test)]
+impl Printed {
+    /// A console that keeps what it prints, and the handle that reads it back.
+    fn console() -> (Console, Printed) {
+        let printed = Printed::default();
+        (Console(Mutex::new(Box::new(printed.clone()))), printed)
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+#[cfg(test)]
+impl std::io::Write for Printed {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 #[cfg(test)]
