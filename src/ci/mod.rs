@@ -599,6 +599,27 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_file_variable_counts_as_unset_and_a_set_one_is_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let unwritable = dir.path().join("no/such/dir/out").display().to_string();
+        let github = |output: &str| {
+            let output = output.to_owned();
+            detect_with(
+                &move |name| match name {
+                    "GITHUB_ACTIONS" => Some("true".to_owned()),
+                    "GITHUB_OUTPUT" => Some(output.clone()),
+                    _ => None,
+                },
+                &Options::default(),
+            )
+        };
+        // An empty `GITHUB_OUTPUT` (a local run) means no output file, not a file named "".
+        github("").preflight().unwrap();
+        let err = github(&unwritable).preflight().unwrap_err();
+        assert!(err.to_string().contains("no/such/dir"), "{err}");
+    }
+
+    #[test]
     fn sanitize_cleans_only_informational_values() {
         assert_eq!(sanitize(" Jane Doe \n"), "Jane Doe");
         assert_eq!(sanitize("a\r\nb\tc\u{7}"), "a b c");
