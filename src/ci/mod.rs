@@ -677,6 +677,26 @@ mod tests {
     }
 
     #[test]
+    fn quiet_still_refuses_to_start_when_the_outputs_cannot_be_written() {
+        let quiet = Options {
+            quiet: true,
+            ..Options::default()
+        };
+        let unknown = detect_with(
+            &|name| (name == "JIRA_GATE_CI").then(|| "gihtub".to_owned()),
+            &quiet,
+        );
+        assert!(unknown.preflight().is_err());
+        let dir = tempfile::tempdir().unwrap();
+        let tekton = Options {
+            tekton_results: Some(dir.path().join("missing")),
+            ..quiet
+        };
+        let err = detect_with(&|_| None, &tekton).preflight().unwrap_err();
+        assert!(err.to_string().contains("Tekton result"), "{err}");
+    }
+
+    #[test]
     fn check_writable_probes_without_leaving_a_trace() {
         let dir = tempfile::tempdir().unwrap();
         let new = dir.path().join("new");

@@ -864,6 +864,25 @@ mod tests {
     }
 
     #[test]
+    fn a_printed_expression_is_one_line_with_its_escapes() {
+        let e = parse(r#"<+issue["Change risk"]> == "line\none\t\"quoted\" back\\slash""#).unwrap();
+        assert_eq!(
+            shape(&e),
+            cmp(
+                "Change risk",
+                Op::Eq,
+                s("line\none\t\"quoted\" back\\slash")
+            )
+        );
+        let shown = e.to_string();
+        assert_eq!(
+            shown,
+            r#"(<+issue["Change risk"]> == "line\none\t\"quoted\" back\\slash")"#
+        );
+        assert_eq!(shape(&parse(&shown).unwrap()), shape(&e));
+    }
+
+    #[test]
     fn an_error_reads_as_its_column_then_its_message() {
         let err = parse("<+issue.a> + 1 == 2").unwrap_err();
         assert_eq!(err.to_string(), format!("column 12: {}", err.message));
