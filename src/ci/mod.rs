@@ -580,6 +580,7 @@ mod tests {
             &|name| (name == "JIRA_GATE_CI").then(|| "gihtub".to_owned()),
             &Options::default(),
         );
+        assert_eq!(sink.name(), "unknown");
         let text = sink.preflight().unwrap_err().to_string();
         assert_eq!(
             text,
@@ -694,6 +695,18 @@ mod tests {
         };
         let err = detect_with(&|_| None, &tekton).preflight().unwrap_err();
         assert!(err.to_string().contains("Tekton result"), "{err}");
+    }
+
+    #[test]
+    fn an_output_path_that_is_a_directory_is_reported_as_one() {
+        // The OS error the user reads must be the real one ("is a directory"), not that of a
+        // second attempt to create the file.
+        let dir = tempfile::tempdir().unwrap();
+        let err = check_writable("GitHub output", dir.path()).unwrap_err();
+        let Error::File { source, .. } = &err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(source.kind(), std::io::ErrorKind::IsADirectory, "{err:?}");
     }
 
     #[test]
