@@ -429,6 +429,27 @@ mod tests {
     }
 
     #[test]
+    fn a_secret_name_never_reaches_outside_the_secrets_directory_or_a_hidden_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::write(dir.path().join("sub/x"), "nested").unwrap();
+        std::fs::write(dir.path().join(".hidden"), "dotfile").unwrap();
+        std::fs::write(dir.path().join("plain"), "ok").unwrap();
+        let ctx = context(dir.path());
+        for name in ["sub/x", "sub\\x", ".hidden"] {
+            let err = ctx.secret(name).unwrap_err();
+            assert!(
+                err.message.contains("cannot be a file name"),
+                "{name}: {err:?}"
+            );
+        }
+        assert_eq!(
+            ctx.secret("plain").unwrap(),
+            SecretSource::File(dir.path().join("plain"))
+        );
+    }
+
+    #[test]
     fn secret_variable_names() {
         assert_eq!(
             secret_variable("account.jira-token"),
