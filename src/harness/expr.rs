@@ -373,6 +373,35 @@ mod tests {
     }
 
     #[test]
+    fn each_scope_reads_its_own_variable_and_env_prefers_the_stage() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ctx = context(dir.path());
+        if let Some(stage) = ctx.stage.as_mut() {
+            stage
+                .variables
+                .insert("service".to_owned(), Some("api".to_owned()));
+        }
+        assert_eq!(ctx.resolve("<+pipeline.variables.service>").unwrap(), "web");
+        assert_eq!(ctx.resolve("<+stage.variables.service>").unwrap(), "api");
+        assert_eq!(ctx.resolve("<+env.service>").unwrap(), "api");
+    }
+
+    #[test]
+    fn a_quoted_closing_bracket_does_not_end_the_expression() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = context(dir.path());
+        assert_eq!(
+            ctx.resolve(r#"token <+secrets.getValue("jira>token")> end"#)
+                .unwrap(),
+            "token ${HARNESS_SECRET_JIRA_TOKEN} end"
+        );
+        assert_eq!(
+            ctx.resolve("<+secrets.getValue('jira>token')>").unwrap(),
+            "${HARNESS_SECRET_JIRA_TOKEN}"
+        );
+    }
+
+    #[test]
     fn unknown_expressions_and_inputs_are_named() {
         let dir = tempfile::tempdir().unwrap();
         let ctx = context(dir.path());
