@@ -367,6 +367,53 @@ mod tests {
     }
 
     #[test]
+    fn convert_never_writes_a_secret_read_from_a_file_and_run_does_use_it() {
+        let secrets = tempfile::tempdir().unwrap();
+        std::fs::write(secrets.path().join("release_note"), "from-a-file\n").unwrap();
+        let dir = secrets.path().display().to_string();
+        let env = |name: &str| match name {
+            "JIRA_GATE_SECRETS_DIR" => Some(dir.clone()),
+            other => env(other),
+        };
+        let text = fixture("pipeline.yaml").replace(
+            "value: Deploy checkout",
+            "value: <+secrets.getValue(\"release_note\")> checkout",
+        );
+        let connector = fixture("connector.yaml");
+        let request = |convert: bool| Request {
+            file: "pipeline.yaml",
+            text: &text,
+            step: "create_change",
+            connector: Some(("connector.yaml", &connector)),
+            vars: [("environment".to_owned(), "production".to_owned())].into(),
+            env: &env,
+            issue_key: Some("OPS-1".into()),
+            convert,
+        };
+        let run = load(&request(false)).unwrap();
+        assert_eq!(
+            run.stanza["ticket"]["summary"],
+            "from-a-file checkout 1.4.2 to production"
+        );
+        let err = load(&request(true)).unwrap_err().to_string();
+        assert!(!err.contains("from-a-file"), "{err}");
+        assert!(err.contains("HARNESS_SECRET_RELEASE_NOTE"), "{err}");
+    }
+
+    #[test]
+    fn did_you_mean_allows_a_third_of_a_long_word_wrong_and_two_of_a_short_one() {
+        // 9 characters, 3 edits from `connectorRef`: a third of the word.
+        assert_eq!(
+            did_you_mean("conectrRf", &["connectorRef", "spec"]),
+            Some("connectorRef")
+        );
+        // 5 characters: up to two edits.
+        assert_eq!(did_you_mean("tipe", &["type"]), Some("type"));
+        assert_eq!(did_you_mean("tymeo", &["type"]), Some("type"));
+        assert_eq!(did_you_mean("abcxyz", &["abcdef"]), None);
+    }
+
+    #[test]
     fn every_refusal_names_the_place_and_the_thing() {
         for (step, connector, line, column, needle) in [
             ("script", "connector.yaml", 14, 25, "`ShellScript`"),
