@@ -619,6 +619,13 @@ pipeline:
     }
 
     #[test]
+    fn a_step_without_a_timeout_gets_harness_default_of_ten_hours() {
+        let found = find(&doc(), "other.create").unwrap();
+        assert_eq!(found.kind, Kind::Approval);
+        assert_eq!(found.timeout, Duration::from_secs(10 * 3600));
+    }
+
+    #[test]
     fn ambiguous_missing_and_unsupported_steps() {
         let doc = doc();
         let err = find(&doc, "create").unwrap_err();
