@@ -724,6 +724,36 @@ pipeline:
             err.to_string().contains("did you mean `retryInterval`"),
             "{err}"
         );
+        assert_eq!(
+            err.message,
+            "unknown key `retryIntrval` in the JiraApproval step's spec"
+        );
+    }
+
+    #[test]
+    fn a_spec_of_the_wrong_shape_is_named_without_a_path() {
+        let text = format!(
+            "pipeline:\n  identifier: p\n  stages:\n    - stage:\n        identifier: s\n        \
+             spec:\n          execution:\n            steps:\n              - step:\n{}",
+            indent(&STEP.replace("spec: {}", "spec: '[7]'"), 18)
+        );
+        let doc = Doc::parse("pipeline.yaml", &text).unwrap();
+        let found = find(&doc, "approve").unwrap();
+        let err = read_spec(&doc, &found).unwrap_err();
+        assert_eq!(err.message, "invalid type: sequence, expected struct Spec");
+    }
+
+    #[test]
+    fn a_wrong_value_inside_the_spec_is_named_by_its_path() {
+        let text = PIPELINE.replace("issueKey: OPS-1", "issueKey: [OPS-1, OPS-2]");
+        let doc = Doc::parse("pipeline.yaml", &text).unwrap();
+        let found = find(&doc, "other.create").unwrap();
+        let err = read_spec(&doc, &found).unwrap_err();
+        assert_eq!(
+            err.message,
+            "`pipeline.stages[1].stage.spec.execution.steps[0].step.spec.issueKey`: \
+             expected a single value, not a list or map"
+        );
     }
 
     #[test]
