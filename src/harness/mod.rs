@@ -401,6 +401,54 @@ mod tests {
     }
 
     #[test]
+    fn a_connector_file_of_another_identifier_is_noted_and_the_named_one_is_not() {
+        let about_connector = |t: &Translated| {
+            t.notes
+                .iter()
+                .filter(|n| n.contains("connectorRef"))
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        let same = load_step("pipeline.yaml", "create_change", "connector.yaml", false).unwrap();
+        assert_eq!(about_connector(&same), Vec::<String>::new());
+        let other = load_step(
+            "pipeline.yaml",
+            "create_change",
+            "connector-pat.yaml",
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            about_connector(&other),
+            [
+                "the step's connectorRef is `account.jira` but the connector file is `jira_dc`; \
+              using the file"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_blank_issue_key_is_refused_as_missing() {
+        let text = fixture("pipeline.yaml").replace(
+            "issueKey: <+pipeline.stages.production.spec.execution.steps.create_change.issue.key>",
+            "issueKey: \"  \"",
+        );
+        let connector = fixture("connector.yaml");
+        let err = load(&Request {
+            file: "pipeline.yaml",
+            text: &text,
+            step: "approve_change",
+            connector: Some(("connector.yaml", &connector)),
+            vars: [("environment".to_owned(), "production".to_owned())].into(),
+            env: &env,
+            issue_key: Some("OPS-1".into()),
+            convert: false,
+        })
+        .unwrap_err();
+        assert!(err.message.contains("needs `issueKey`"), "{err}");
+    }
+
+    #[test]
     fn did_you_mean_allows_a_third_of_a_long_word_wrong_and_two_of_a_short_one() {
         // 9 characters, 3 edits from `connectorRef`: a third of the word.
         assert_eq!(
