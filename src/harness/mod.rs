@@ -427,6 +427,55 @@ mod tests {
         );
     }
 
+    /// Loads `step` of `text` with the fixture connector.
+    fn load_text(text: &str, step: &str) -> Result<Translated, Error> {
+        let connector = fixture("connector.yaml");
+        load(&Request {
+            file: "pipeline.yaml",
+            text,
+            step,
+            connector: Some(("connector.yaml", &connector)),
+            vars: [("environment".to_owned(), "production".to_owned())].into(),
+            env: &env,
+            issue_key: Some("OPS-1".into()),
+            convert: false,
+        })
+    }
+
+    #[test]
+    fn a_blank_project_or_issue_type_of_an_approval_is_not_checked() {
+        let block = "identifier: approve_change\n                  spec:\n                    \
+                     connectorRef: account.jira\n                    projectKey: OPS\n                    \
+                     issueType: Change\n";
+        let blank = block
+            .replace("projectKey: OPS", "projectKey: \" \"")
+            .replace("issueType: Change", "issueType: \"\"");
+        let text = fixture("pipeline.yaml");
+        assert!(text.contains(block));
+        let text = text.replace(block, &blank);
+        let t = load_text(&text, "approve_change").unwrap();
+        assert_eq!((t.expect_project, t.expect_type), (None, None));
+        let t = load_text(&fixture("pipeline.yaml"), "approve_change").unwrap();
+        assert_eq!(t.expect_project.as_deref(), Some("OPS"));
+        assert_eq!(t.expect_type.as_deref(), Some("Change"));
+    }
+
+    #[test]
+    fn jexl_criteria_with_a_key_values_key_are_refused() {
+        for extra in ["matchAnyCondition: true", "conditions: []"] {
+            let text = fixture("approval-jexl.yaml").replacen(
+                "        spec:\n          expression:",
+                &format!("        spec:\n          {extra}\n          expression:"),
+                1,
+            );
+            let err = load_text(&text, "jexl_approval").unwrap_err();
+            assert!(
+                err.message.contains("belong to KeyValues criteria"),
+                "{extra}: {err}"
+            );
+        }
+    }
+
     #[test]
     fn a_blank_issue_key_is_refused_as_missing() {
         let text = fixture("pipeline.yaml").replace(
