@@ -477,6 +477,29 @@ mod tests {
     }
 
     #[test]
+    fn a_jexl_error_points_at_the_file_column_past_resolved_expressions() {
+        let original = r#"expression: <+issue.Status> == "Approved" && !(<+issue["Change risk"]> == "High") || <+issue.Status> == "Done""#;
+        let jexl = |expression: &str| {
+            let text = fixture("approval-jexl.yaml").replacen(
+                original,
+                &format!("expression: {expression}"),
+                1,
+            );
+            assert!(text.contains(expression));
+            let err = load_text(&text, "jexl_approval").unwrap_err();
+            (err.line, err.column, err.message)
+        };
+        // `production` (the variable's value) is a bare word: the error points at `<+pipeline`.
+        let (line, column, message) = jexl("<+issue.Env> == <+pipeline.variables.environment>");
+        assert_eq!((line, column), (21, 39), "{message}");
+        // At the end of the expression: one past its last character in the file.
+        let (line, column, message) =
+            jexl(r#"<+issue.Env> == "<+pipeline.variables.environment>" &&"#);
+        assert!(message.contains("the end of the expression"), "{message}");
+        assert_eq!((line, column), (21, 77), "{message}");
+    }
+
+    #[test]
     fn a_blank_issue_key_is_refused_as_missing() {
         let text = fixture("pipeline.yaml").replace(
             "issueKey: <+pipeline.stages.production.spec.execution.steps.create_change.issue.key>",
