@@ -497,6 +497,10 @@ mod tests {
             jexl(r#"<+issue.Env> == "<+pipeline.variables.environment>" &&"#);
         assert!(message.contains("the end of the expression"), "{message}");
         assert_eq!((line, column), (21, 77), "{message}");
+        // Written as a block: the line below, the column counted from the block's indentation.
+        let (line, column, message) =
+            jexl("|\n            <+issue.Env> == <+pipeline.variables.environment>");
+        assert_eq!((line, column), (22, 29), "{message}");
     }
 
     #[test]
