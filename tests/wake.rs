@@ -229,8 +229,10 @@ fn only_verified_events_about_the_issue_wake_and_sigterm_still_ends_with_6() {
         &sandbox,
         &stanza(&format!("  key: {key}\n"), port, SLOW),
     );
-    // The wait has begun: the first read (an update is read at once), then a gap of 30s or more.
-    until("the first read", || reads(&sandbox, &key) >= 1);
+    // The wait has begun after two reads: the step's read of the ticket it updates, then the
+    // wait's first read (an update is read at once); then comes a gap of 30s or more. Waiting for
+    // the first read alone let the second land after `before` on a loaded machine (issue 13).
+    until("the wait's first read", || reads(&sandbox, &key) >= 2);
     let before = reads(&sandbox, &key);
 
     let body = event(&key);

@@ -10,11 +10,21 @@
 
 use std::fmt::Write as _;
 
-use super::{Error, Sink, fields, print_stdout};
+use super::{Console, Error, Sink, fields};
 use crate::outcome::{Decision, Report};
 
-/// The Azure Pipelines sink.
-pub(super) struct Azure;
+/// The Azure Pipelines sink: logging commands go to stdout, where the agent reads them.
+pub(super) struct Azure {
+    stdout: Console,
+}
+
+impl Azure {
+    pub(super) fn new() -> Self {
+        Azure {
+            stdout: Console::stdout(),
+        }
+    }
+}
 
 impl Sink for Azure {
     fn name(&self) -> &'static str {
@@ -22,19 +32,20 @@ impl Sink for Azure {
     }
 
     fn mask(&self, secrets: &[&str]) {
-        print_stdout(&mask_commands(secrets));
+        self.stdout.print(&mask_commands(secrets));
     }
 
     fn section_start(&self, _id: &str, title: &str) {
-        print_stdout(&format!("##[group]{}\n", escape_data(title)));
+        self.stdout
+            .print(&format!("##[group]{}\n", escape_data(title)));
     }
 
     fn section_end(&self, _id: &str) {
-        print_stdout("##[endgroup]\n");
+        self.stdout.print("##[endgroup]\n");
     }
 
     fn finish(&self, report: &Report) -> Result<(), Error> {
-        print_stdout(&commands(report));
+        self.stdout.print(&commands(report));
         Ok(())
     }
 }
@@ -176,6 +187,25 @@ mod tests {
             "##vso[task.setvariable variable=jira_gate_secret_1;issecret=true]tok%AZP25en\n\
              ##vso[task.setvariable variable=jira_gate_secret_2;issecret=true]a\n\
              ##vso[task.setvariable variable=jira_gate_secret_3;issecret=true]b\n"
+        );
+    }
+
+    #[test]
+    fn masks_sections_and_outputs_go_to_stdout_where_the_agent_reads_them() {
+        let (stdout, printed) = crate::ci::Printed::console();
+        let sink = Azure { stdout };
+        sink.mask(&["s3cret"]);
+        sink.section_start("poll", "Waiting for OPS-7");
+        sink.section_end("poll");
+        let report = Report::new(Decision::Rejected);
+        sink.finish(&report).unwrap();
+        assert_eq!(
+            printed.text(),
+            format!(
+                "{}##[group]Waiting for OPS-7\n##[endgroup]\n{}",
+                mask_commands(&["s3cret"]),
+                commands(&report)
+            )
         );
     }
 

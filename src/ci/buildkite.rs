@@ -9,17 +9,22 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use super::{Error, Sink, fields, print_stderr};
+use super::{Console, Error, Sink, fields};
 use crate::outcome::{Decision, Report};
 
 /// The sink; `agent` is the `buildkite-agent` found on `PATH`.
 pub(super) struct Buildkite {
     agent: Option<PathBuf>,
+    /// The log group lines go to stderr, with the rest of the log.
+    stderr: Console,
 }
 
 impl Buildkite {
     pub(super) fn new(agent: Option<PathBuf>) -> Self {
-        Buildkite { agent }
+        Buildkite {
+            agent,
+            stderr: Console::stderr(),
+        }
     }
 }
 
@@ -63,11 +68,12 @@ impl Sink for Buildkite {
     }
 
     fn section_start(&self, _id: &str, title: &str) {
-        print_stderr(&format!("--- {}\n", title.replace(['\n', '\r'], " ")));
+        self.stderr
+            .print(&format!("--- {}\n", title.replace(['\n', '\r'], " ")));
     }
 
     fn section_end(&self, _id: &str) {
-        print_stderr("+++ jira-gate\n");
+        self.stderr.print("+++ jira-gate\n");
     }
 
     fn finish(&self, report: &Report) -> Result<(), Error> {
@@ -114,20 +120,8 @@ fn run(agent: &Path, args: &[&str], input: Option<&str>) -> Result<(), Error> {
             .stderr(Stdio::piped())
             .spawn()
     };
-    // ETXTBSY ("Text file busy"): the agent was just written and another thread's fork still
-    // holds it open for writing until that child execs; it heals within milliseconds.
-    let mut started = spawn();
-    for _ in 0..5 {
-        match &started {
-            Err(e) if e.raw_os_error() == Some(26) => {
-                std::thread::sleep(std::time::Duration::from_millis(20));
-                started = spawn();
-            }
-            _ => break,
-        }
-    }
     let mut child =
-        started.map_err(|e| failed(format!("cannot start {}: {e}", agent.display())))?;
+        retry_busy(spawn).map_err(|e| failed(format!("cannot start {}: {e}", agent.display())))?;
     if let (Some(text), Some(mut stdin)) = (input, child.stdin.take()) {
         stdin
             .write_all(text.as_bytes())
@@ -145,6 +139,25 @@ fn run(agent: &Path, args: &[&str], input: Option<&str>) -> Result<(), Error> {
             String::from_utf8_lossy(&output.stderr).trim()
         )))
     }
+}
+
+/// Starts a process with `spawn`, again up to five times 20 ms apart while it fails with ETXTBSY
+/// ("Text file busy"): the agent was just written and another thread's fork still holds it open
+/// for writing until that child execs, which heals within milliseconds. Any other failure is
+/// returned at once.
+fn retry_busy<T>(mut spawn: impl FnMut() -> std::io::Result<T>) -> std::io::Result<T> {
+    const ETXTBSY: i32 = 26;
+    let mut started = spawn();
+    for _ in 0..5 {
+        match &started {
+            Err(e) if e.raw_os_error() == Some(ETXTBSY) => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                started = spawn();
+            }
+            _ => break,
+        }
+    }
+    started
 }
 
 #[cfg(all(test, unix))]
@@ -233,6 +246,42 @@ mod tests {
         sink.mask(&["s3cret", " "]);
         let log = std::fs::read_to_string(dir.path().join("calls.log")).unwrap();
         assert_eq!(log, "redactor|add|--format|none|stdin:s3cret\n");
+    }
+
+    #[test]
+    fn a_log_section_is_a_collapsed_group_then_an_expanded_one_on_stderr() {
+        let (stderr, printed) = crate::ci::Printed::console();
+        let sink = Buildkite {
+            stderr,
+            ..Buildkite::new(None)
+        };
+        sink.section_start("poll", "Waiting for\nOPS-3");
+        sink.section_end("poll");
+        assert_eq!(printed.text(), "--- Waiting for OPS-3\n+++ jira-gate\n");
+    }
+
+    #[test]
+    fn only_a_busy_agent_file_is_retried_and_only_five_times() {
+        let attempts = |outcomes: Vec<std::io::Result<()>>| {
+            let mut outcomes = outcomes.into_iter();
+            let mut calls = 0;
+            let result = retry_busy(|| {
+                calls += 1;
+                outcomes.next().unwrap_or(Ok(()))
+            });
+            (result.map_err(|e| e.kind()), calls)
+        };
+        let busy = || Err(std::io::Error::from_raw_os_error(26));
+        let missing = || Err(std::io::Error::from(std::io::ErrorKind::NotFound));
+        assert_eq!(attempts(vec![busy(), busy(), Ok(())]), (Ok(()), 3));
+        assert_eq!(
+            attempts(vec![missing(), Ok(())]),
+            (Err(std::io::ErrorKind::NotFound), 1),
+            "a missing agent will not heal"
+        );
+        let (result, calls) = attempts((0..10).map(|_| busy()).collect());
+        assert!(result.is_err());
+        assert_eq!(calls, 6, "the first try and five more");
     }
 
     #[test]

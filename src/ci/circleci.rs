@@ -56,6 +56,20 @@ mod tests {
     use crate::outcome::Decision;
 
     #[test]
+    fn an_unwritable_bash_env_fails_the_preflight_and_none_is_fine() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = CircleCi::new(Some(dir.path().join("no/such/bash_env")))
+            .preflight()
+            .unwrap_err();
+        assert!(err.to_string().contains("CircleCI BASH_ENV"), "{err}");
+        assert!(err.to_string().contains("no/such/bash_env"), "{err}");
+        CircleCi::new(None).preflight().unwrap();
+        CircleCi::new(None)
+            .finish(&Report::new(Decision::Approved))
+            .unwrap();
+    }
+
+    #[test]
     fn appends_export_lines() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bash_env");

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use rand::Rng as _;
 
-use super::{Error, Sink, append, check_writable, fields, print_stdout};
+use super::{Console, Error, Sink, append, check_writable, fields};
 use crate::outcome::{Decision, Report};
 
 /// The GitHub Actions sink. Paths are `None` outside a real runner (e.g. `act` without outputs,
@@ -19,11 +19,17 @@ use crate::outcome::{Decision, Report};
 pub(super) struct GitHub {
     output: Option<PathBuf>,
     summary: Option<PathBuf>,
+    /// Workflow commands go to stdout, where the runner reads them.
+    stdout: Console,
 }
 
 impl GitHub {
     pub(super) fn new(output: Option<PathBuf>, summary: Option<PathBuf>) -> Self {
-        GitHub { output, summary }
+        GitHub {
+            output,
+            summary,
+            stdout: Console::stdout(),
+        }
     }
 }
 
@@ -33,19 +39,19 @@ impl Sink for GitHub {
     }
 
     fn mask(&self, secrets: &[&str]) {
-        print_stdout(&mask_commands(secrets));
+        self.stdout.print(&mask_commands(secrets));
     }
 
     fn section_start(&self, _id: &str, title: &str) {
-        print_stdout(&group_start(title));
+        self.stdout.print(&group_start(title));
     }
 
     fn section_end(&self, _id: &str) {
-        print_stdout(GROUP_END);
+        self.stdout.print(GROUP_END);
     }
 
     fn finish(&self, report: &Report) -> Result<(), Error> {
-        print_stdout(&annotation(report));
+        self.stdout.print(&annotation(report));
         if let Some(path) = &self.output {
             append(
                 "GitHub output",
@@ -225,6 +231,7 @@ pub(super) fn summary_table(report: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ci::Printed;
 
     fn approved() -> Report {
         let mut r = Report::new(Decision::Approved);
@@ -401,11 +408,45 @@ mod tests {
         );
     }
 
+    /// A sink without files whose stdout is kept, and what it printed.
+    fn printing() -> (GitHub, Printed) {
+        let (stdout, printed) = Printed::console();
+        let sink = GitHub {
+            stdout,
+            ..GitHub::new(None, None)
+        };
+        (sink, printed)
+    }
+
     #[test]
     fn without_output_files_finish_and_preflight_succeed() {
         // `act` or a local run with GITHUB_ACTIONS=true sets no files: only the annotation prints.
-        GitHub::new(None, None).preflight().unwrap();
-        GitHub::new(None, None).finish(&approved()).unwrap();
+        let (sink, printed) = printing();
+        sink.preflight().unwrap();
+        assert_eq!(printed.text(), "");
+        sink.finish(&approved()).unwrap();
+        assert_eq!(printed.text(), annotation(&approved()));
+    }
+
+    #[test]
+    fn secrets_are_masked_on_stdout_where_the_runner_reads_them() {
+        let (sink, printed) = printing();
+        sink.mask(&["s3cret", "", "line one\nline two"]);
+        assert_eq!(
+            printed.text(),
+            "::add-mask::s3cret\n::add-mask::line one\n::add-mask::line two\n"
+        );
+    }
+
+    #[test]
+    fn a_log_section_is_a_group_on_stdout() {
+        let (sink, printed) = printing();
+        sink.section_start("poll", "Waiting for OPS-12");
+        sink.section_end("poll");
+        assert_eq!(
+            printed.text(),
+            "::group::Waiting for OPS-12\n::endgroup::\n"
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::{Error, Sink, append, check_writable, fields, print_stderr};
+use super::{Console, Error, Sink, append, check_writable, fields};
 use crate::outcome::Report;
 
 /// Where the dotenv goes when `JIRA_GATE_DOTENV` is unset: the job's working directory.
@@ -30,11 +30,16 @@ const MAX_KEY_LEN: usize = 255;
 /// The GitLab CI sink.
 pub(super) struct GitLab {
     dotenv: PathBuf,
+    /// The section lines go to stderr, with the rest of the log.
+    stderr: Console,
 }
 
 impl GitLab {
     pub(super) fn new(dotenv: PathBuf) -> Self {
-        GitLab { dotenv }
+        GitLab {
+            dotenv,
+            stderr: Console::stderr(),
+        }
     }
 }
 
@@ -47,11 +52,11 @@ impl Sink for GitLab {
     fn mask(&self, _secrets: &[&str]) {}
 
     fn section_start(&self, id: &str, title: &str) {
-        print_stderr(&section_start(unix_now(), id, title));
+        self.stderr.print(&section_start(unix_now(), id, title));
     }
 
     fn section_end(&self, id: &str) {
-        print_stderr(&section_end(unix_now(), id));
+        self.stderr.print(&section_end(unix_now(), id));
     }
 
     fn finish(&self, report: &Report) -> Result<(), Error> {
@@ -228,6 +233,7 @@ mod tests {
     }
 
     use super::*;
+    use crate::ci::Printed;
     use crate::outcome::Decision;
 
     fn approved() -> Report {
@@ -391,6 +397,79 @@ mod tests {
         bad.issue_url = Some("https://x\n".into());
         assert!(sink.finish(&bad).is_err());
         assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+    }
+
+    #[test]
+    fn a_log_section_is_printed_on_stderr_stamped_with_the_current_time() {
+        let (stderr, printed) = Printed::console();
+        let sink = GitLab {
+            stderr,
+            ..GitLab::new(PathBuf::from("unused.env"))
+        };
+        let before = unix_now_for_test();
+        sink.mask(&["s3cret"]);
+        sink.section_start("poll loop", "Waiting for OPS-12");
+        sink.section_end("poll loop");
+        let after = unix_now_for_test();
+        let text = printed.text();
+        let stamps: Vec<u64> = text
+            .split(['\n', '\r'])
+            .filter_map(|line| line.strip_prefix("\x1b[0Ksection_"))
+            .map(|rest| {
+                let stamp = rest.split(':').nth(1).unwrap();
+                stamp.parse().unwrap()
+            })
+            .collect();
+        assert_eq!(stamps.len(), 2, "{text:?}");
+        for &stamp in &stamps {
+            assert!(
+                before <= stamp && stamp <= after,
+                "{stamp} not in {before}..={after}"
+            );
+        }
+        assert_eq!(
+            text,
+            format!(
+                "{}{}",
+                section_start(stamps[0], "poll loop", "Waiting for OPS-12"),
+                section_end(stamps[1], "poll loop")
+            ),
+            "nothing printed for the secrets, which GitLab masks by its settings"
+        );
+    }
+
+    /// The Unix time in seconds, read independently of `unix_now`.
+    fn unix_now_for_test() -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    }
+
+    #[test]
+    fn a_missing_dotenv_is_created_by_finish_and_left_absent_by_preflight() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jira-gate.env");
+        let sink = GitLab::new(path.clone());
+        sink.preflight().unwrap();
+        assert!(!path.exists(), "the probe leaves nothing behind");
+        sink.finish(&approved()).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text, dotenv_block(&path, "", &approved()).unwrap());
+    }
+
+    #[test]
+    fn a_file_just_under_five_kilobytes_is_accepted_and_five_kilobytes_refused() {
+        let ours = dotenv_block(Path::new("a.env"), "", &approved()).unwrap();
+        // One other variable whose line brings the file to 5119 bytes, then to 5120.
+        let other = |total: usize| {
+            let line_len = total - ours.len();
+            format!("OTHER={}\n", "x".repeat(line_len - "OTHER=\n".len()))
+        };
+        assert!(dotenv_block(Path::new("a.env"), &other(MAX_FILE_BYTES - 1), &approved()).is_ok());
+        let err =
+            dotenv_block(Path::new("a.env"), &other(MAX_FILE_BYTES), &approved()).unwrap_err();
+        assert!(err.to_string().contains("would be 5120 bytes"), "{err}");
     }
 
     #[test]

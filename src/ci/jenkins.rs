@@ -149,6 +149,8 @@ mod tests {
         assert_eq!(escape(" lead and inner ", false), "\\ lead and inner ");
         assert_eq!(escape("C:\\dir\nnext", false), "C\\:\\\\dir\\nnext");
         assert_eq!(escape("Zoë 😀", false), "Zo\\u00EB \\uD83D\\uDE00");
+        // The short escapes `Properties::store` writes, not `\uXXXX`.
+        assert_eq!(escape("a\tb\rc\u{c}d", false), "a\\tb\\rc\\fd");
         assert_eq!(
             load_line("a\\=b\\:c\\ d = \\ x"),
             ("a=b:c d".into(), " x".into())

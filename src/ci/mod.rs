@@ -27,6 +27,7 @@ mod gitlab;
 mod jenkins;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 use crate::outcome::Report;
 
@@ -245,7 +246,7 @@ fn build(system: System, env: &dyn Fn(&str) -> Option<String>, options: &Options
         System::GitLab => Box::new(gitlab::GitLab::new(
             path("JIRA_GATE_DOTENV").unwrap_or_else(|| PathBuf::from(gitlab::DEFAULT_DOTENV)),
         )),
-        System::Azure => Box::new(azure::Azure),
+        System::Azure => Box::new(azure::Azure::new()),
         System::Bitbucket => Box::new(bitbucket::Bitbucket::new(path(
             "BITBUCKET_PIPE_SHARED_STORAGE_DIR",
         ))),
@@ -424,20 +425,57 @@ fn shell_assignments(report: &Report, prefix: &str) -> String {
     out
 }
 
-/// Writes to stdout in one go; a closed stdout is not worth failing the step for.
-fn print_stdout(text: &str) {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
+/// Where a sink prints its workflow commands and log section lines: the process's stdout or
+/// stderr, or a buffer in tests (so a fast test sees what a runner would). Each print is one
+/// write, so a reader never sees half of a line followed by someone else's; a closed stream is
+/// not worth failing the step for.
+struct Console(Mutex<Box<dyn std::io::Write + Send>>);
+
+impl Console {
+    fn stdout() -> Self {
+        Console(Mutex::new(Box::new(std::io::stdout())))
+    }
+
+    fn stderr() -> Self {
+        Console(Mutex::new(Box::new(std::io::stderr())))
+    }
+
+    fn print(&self, text: &str) {
+        use std::io::Write as _;
+        let mut out = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+    }
 }
 
-/// Writes to stderr in one go.
-fn print_stderr(text: &str) {
-    use std::io::Write as _;
-    let mut err = std::io::stderr().lock();
-    let _ = err.write_all(text.as_bytes());
-    let _ = err.flush();
+/// What a test [`Console`] was given to print.
+#[cfg(test)]
+#[derive(Clone, Default)]
+struct Printed(std::sync::Arc<Mutex<Vec<u8>>>);
+
+#[cfg(test)]
+impl Printed {
+    /// A console that keeps what it prints, and the handle that reads it back.
+    fn console() -> (Console, Printed) {
+        let printed = Printed::default();
+        (Console(Mutex::new(Box::new(printed.clone()))), printed)
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+#[cfg(test)]
+impl std::io::Write for Printed {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -549,6 +587,7 @@ mod tests {
             &|name| (name == "JIRA_GATE_CI").then(|| "gihtub".to_owned()),
             &Options::default(),
         );
+        assert_eq!(sink.name(), "unknown");
         let text = sink.preflight().unwrap_err().to_string();
         assert_eq!(
             text,
@@ -565,6 +604,27 @@ mod tests {
             let want = if *name == "none" { "generic" } else { name };
             assert_eq!(sink.name(), want);
         }
+    }
+
+    #[test]
+    fn an_empty_file_variable_counts_as_unset_and_a_set_one_is_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let unwritable = dir.path().join("no/such/dir/out").display().to_string();
+        let github = |output: &str| {
+            let output = output.to_owned();
+            detect_with(
+                &move |name| match name {
+                    "GITHUB_ACTIONS" => Some("true".to_owned()),
+                    "GITHUB_OUTPUT" => Some(output.clone()),
+                    _ => None,
+                },
+                &Options::default(),
+            )
+        };
+        // An empty `GITHUB_OUTPUT` (a local run) means no output file, not a file named "".
+        github("").preflight().unwrap();
+        let err = github(&unwritable).preflight().unwrap_err();
+        assert!(err.to_string().contains("no/such/dir"), "{err}");
     }
 
     #[test]
@@ -641,6 +701,38 @@ mod tests {
         quiet.preflight().unwrap();
         assert_eq!(quiet.name(), "record");
         assert_eq!(*calls.lock().unwrap(), ["mask [\"s\"]", "finish 3"]);
+    }
+
+    #[test]
+    fn quiet_still_refuses_to_start_when_the_outputs_cannot_be_written() {
+        let quiet = Options {
+            quiet: true,
+            ..Options::default()
+        };
+        let unknown = detect_with(
+            &|name| (name == "JIRA_GATE_CI").then(|| "gihtub".to_owned()),
+            &quiet,
+        );
+        assert!(unknown.preflight().is_err());
+        let dir = tempfile::tempdir().unwrap();
+        let tekton = Options {
+            tekton_results: Some(dir.path().join("missing")),
+            ..quiet
+        };
+        let err = detect_with(&|_| None, &tekton).preflight().unwrap_err();
+        assert!(err.to_string().contains("Tekton result"), "{err}");
+    }
+
+    #[test]
+    fn an_output_path_that_is_a_directory_is_reported_as_one() {
+        // The OS error the user reads must be the real one ("is a directory"), not that of a
+        // second attempt to create the file.
+        let dir = tempfile::tempdir().unwrap();
+        let err = check_writable("GitHub output", dir.path()).unwrap_err();
+        let Error::File { source, .. } = &err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(source.kind(), std::io::ErrorKind::IsADirectory, "{err:?}");
     }
 
     #[test]

@@ -351,6 +351,47 @@ mod tests {
     }
 
     #[test]
+    fn conditions_on_fields_other_than_status_test_that_field() {
+        let tree = from_key_values(
+            &kv(&[
+                ("Priority", "in", "High, Highest"),
+                ("Risk", "equals", "Low"),
+                ("Env", "not in", "prod"),
+            ]),
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            tree.to_native().unwrap(),
+            yaml(
+                "all: [{field: Priority, in: [High, Highest]}, {field: Risk, equals: Low}, \
+                 {field: Env, not_in: [prod]}]"
+            )
+        );
+        let criteria = tree
+            .to_criteria()
+            .unwrap()
+            .resolve(&mut |n: &str| Ok::<_, ()>(n.to_lowercase()))
+            .unwrap();
+        let issue = |priority: &str, risk: &str, env: &str| {
+            let mut fields = serde_json::Map::new();
+            fields.insert("priority".into(), serde_json::json!({"name": priority}));
+            fields.insert("risk".into(), serde_json::json!({"value": risk}));
+            fields.insert("env".into(), serde_json::json!(env));
+            crate::criteria::Snapshot {
+                status: "Open".into(),
+                fields,
+                ..crate::criteria::Snapshot::default()
+            }
+        };
+        // The status is "Open" throughout: only the named fields decide.
+        assert!(criteria.holds(&issue("Highest", "Low", "staging")));
+        assert!(!criteria.holds(&issue("Low", "Low", "staging")));
+        assert!(!criteria.holds(&issue("High", "High", "staging")));
+        assert!(!criteria.holds(&issue("High", "Low", "prod")));
+    }
+
+    #[test]
     fn negations_are_pushed_down() {
         let expr = parse(r#"!(<+issue.Status> == "Done" || <+issue.n> < 3) && true"#).unwrap();
         assert_eq!(

@@ -373,6 +373,35 @@ mod tests {
     }
 
     #[test]
+    fn each_scope_reads_its_own_variable_and_env_prefers_the_stage() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ctx = context(dir.path());
+        if let Some(stage) = ctx.stage.as_mut() {
+            stage
+                .variables
+                .insert("service".to_owned(), Some("api".to_owned()));
+        }
+        assert_eq!(ctx.resolve("<+pipeline.variables.service>").unwrap(), "web");
+        assert_eq!(ctx.resolve("<+stage.variables.service>").unwrap(), "api");
+        assert_eq!(ctx.resolve("<+env.service>").unwrap(), "api");
+    }
+
+    #[test]
+    fn a_quoted_closing_bracket_does_not_end_the_expression() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = context(dir.path());
+        assert_eq!(
+            ctx.resolve(r#"token <+secrets.getValue("jira>token")> end"#)
+                .unwrap(),
+            "token ${HARNESS_SECRET_JIRA_TOKEN} end"
+        );
+        assert_eq!(
+            ctx.resolve("<+secrets.getValue('jira>token')>").unwrap(),
+            "${HARNESS_SECRET_JIRA_TOKEN}"
+        );
+    }
+
+    #[test]
     fn unknown_expressions_and_inputs_are_named() {
         let dir = tempfile::tempdir().unwrap();
         let ctx = context(dir.path());
@@ -426,6 +455,27 @@ mod tests {
         let err = ctx.secret("missing").unwrap_err();
         assert!(err.message.contains("HARNESS_SECRET_MISSING"), "{err:?}");
         assert!(ctx.secret("../etc/passwd").is_err());
+    }
+
+    #[test]
+    fn a_secret_name_never_reaches_outside_the_secrets_directory_or_a_hidden_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::write(dir.path().join("sub/x"), "nested").unwrap();
+        std::fs::write(dir.path().join(".hidden"), "dotfile").unwrap();
+        std::fs::write(dir.path().join("plain"), "ok").unwrap();
+        let ctx = context(dir.path());
+        for name in ["sub/x", "sub\\x", ".hidden"] {
+            let err = ctx.secret(name).unwrap_err();
+            assert!(
+                err.message.contains("cannot be a file name"),
+                "{name}: {err:?}"
+            );
+        }
+        assert_eq!(
+            ctx.secret("plain").unwrap(),
+            SecretSource::File(dir.path().join("plain"))
+        );
     }
 
     #[test]

@@ -155,6 +155,29 @@ mod tests {
     }
 
     #[test]
+    fn the_text_fields_and_labels_are_recognised_in_any_case() {
+        for (name, target) in [
+            ("Summary", Target::Summary),
+            ("DESCRIPTION", Target::Description),
+            (" Description", Target::Description),
+            ("comment", Target::Comment),
+            ("Comment ", Target::Comment),
+            ("Labels", Target::Labels),
+        ] {
+            assert_eq!(Target::of(name), target, "{name:?}");
+        }
+        // A description is text: its commas never split it.
+        assert_eq!(
+            value_for(&Target::of("Description"), "Deploy a, b"),
+            FieldValue::One("Deploy a, b".into())
+        );
+        assert_eq!(
+            Target::of("Descriptions"),
+            Target::Field("Descriptions".into())
+        );
+    }
+
+    #[test]
     fn targets_and_values() {
         assert_eq!(Target::of(" summary "), Target::Summary);
         assert_eq!(Target::of("LABELS"), Target::Labels);

@@ -760,6 +760,27 @@ mod tests {
     }
 
     #[test]
+    fn a_condition_compared_again_is_named_as_unsupported() {
+        for (text, column, what) in [
+            ("<+issue.a> == \"x\" == true", 19, "`==` after a comparison"),
+            ("(true) != false", 8, "`!=` after a parenthesised condition"),
+            (
+                "(<+issue.a> == 1) < 2",
+                19,
+                "`<` after a parenthesised condition",
+            ),
+        ] {
+            let err = parse(text).unwrap_err();
+            assert_eq!(err.column, column, "{text}: {err}");
+            assert!(
+                err.message
+                    .starts_with(&format!("unsupported Jexl: {what}")),
+                "{text}: {err}"
+            );
+        }
+    }
+
+    #[test]
     fn deep_nesting_is_refused_not_a_stack_overflow() {
         let deep = format!("{}true{}", "(".repeat(500), ")".repeat(500));
         assert!(parse(&deep).unwrap_err().message.contains("nests deeper"));
@@ -861,6 +882,25 @@ mod tests {
         ] {
             assert_eq!(parse(text).unwrap().to_string(), shown);
         }
+    }
+
+    #[test]
+    fn a_printed_expression_is_one_line_with_its_escapes() {
+        let e = parse(r#"<+issue["Change risk"]> == "line\none\t\"quoted\" back\\slash""#).unwrap();
+        assert_eq!(
+            shape(&e),
+            cmp(
+                "Change risk",
+                Op::Eq,
+                s("line\none\t\"quoted\" back\\slash")
+            )
+        );
+        let shown = e.to_string();
+        assert_eq!(
+            shown,
+            r#"(<+issue["Change risk"]> == "line\none\t\"quoted\" back\\slash")"#
+        );
+        assert_eq!(shape(&parse(&shown).unwrap()), shape(&e));
     }
 
     #[test]

@@ -367,6 +367,177 @@ mod tests {
     }
 
     #[test]
+    fn convert_never_writes_a_secret_read_from_a_file_and_run_does_use_it() {
+        let secrets = tempfile::tempdir().unwrap();
+        std::fs::write(secrets.path().join("release_note"), "from-a-file\n").unwrap();
+        let dir = secrets.path().display().to_string();
+        let env = |name: &str| match name {
+            "JIRA_GATE_SECRETS_DIR" => Some(dir.clone()),
+            other => env(other),
+        };
+        let text = fixture("pipeline.yaml").replace(
+            "value: Deploy checkout",
+            "value: <+secrets.getValue(\"release_note\")> checkout",
+        );
+        let connector = fixture("connector.yaml");
+        let request = |convert: bool| Request {
+            file: "pipeline.yaml",
+            text: &text,
+            step: "create_change",
+            connector: Some(("connector.yaml", &connector)),
+            vars: [("environment".to_owned(), "production".to_owned())].into(),
+            env: &env,
+            issue_key: Some("OPS-1".into()),
+            convert,
+        };
+        let run = load(&request(false)).unwrap();
+        assert_eq!(
+            run.stanza["ticket"]["summary"],
+            "from-a-file checkout 1.4.2 to production"
+        );
+        let err = load(&request(true)).unwrap_err().to_string();
+        assert!(!err.contains("from-a-file"), "{err}");
+        assert!(err.contains("HARNESS_SECRET_RELEASE_NOTE"), "{err}");
+    }
+
+    #[test]
+    fn a_connector_file_of_another_identifier_is_noted_and_the_named_one_is_not() {
+        let about_connector = |t: &Translated| {
+            t.notes
+                .iter()
+                .filter(|n| n.contains("connectorRef"))
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        let same = load_step("pipeline.yaml", "create_change", "connector.yaml", false).unwrap();
+        assert_eq!(about_connector(&same), Vec::<String>::new());
+        let other = load_step(
+            "pipeline.yaml",
+            "create_change",
+            "connector-pat.yaml",
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            about_connector(&other),
+            [
+                "the step's connectorRef is `account.jira` but the connector file is `jira_dc`; \
+              using the file"
+            ]
+        );
+    }
+
+    /// Loads `step` of `text` with the fixture connector.
+    fn load_text(text: &str, step: &str) -> Result<Translated, Error> {
+        let connector = fixture("connector.yaml");
+        load(&Request {
+            file: "pipeline.yaml",
+            text,
+            step,
+            connector: Some(("connector.yaml", &connector)),
+            vars: [("environment".to_owned(), "production".to_owned())].into(),
+            env: &env,
+            issue_key: Some("OPS-1".into()),
+            convert: false,
+        })
+    }
+
+    #[test]
+    fn a_blank_project_or_issue_type_of_an_approval_is_not_checked() {
+        let block = "identifier: approve_change\n                  spec:\n                    \
+                     connectorRef: account.jira\n                    projectKey: OPS\n                    \
+                     issueType: Change\n";
+        let blank = block
+            .replace("projectKey: OPS", "projectKey: \" \"")
+            .replace("issueType: Change", "issueType: \"\"");
+        let text = fixture("pipeline.yaml");
+        assert!(text.contains(block));
+        let text = text.replace(block, &blank);
+        let t = load_text(&text, "approve_change").unwrap();
+        assert_eq!((t.expect_project, t.expect_type), (None, None));
+        let t = load_text(&fixture("pipeline.yaml"), "approve_change").unwrap();
+        assert_eq!(t.expect_project.as_deref(), Some("OPS"));
+        assert_eq!(t.expect_type.as_deref(), Some("Change"));
+    }
+
+    #[test]
+    fn jexl_criteria_with_a_key_values_key_are_refused() {
+        for extra in ["matchAnyCondition: true", "conditions: []"] {
+            let text = fixture("approval-jexl.yaml").replacen(
+                "        spec:\n          expression:",
+                &format!("        spec:\n          {extra}\n          expression:"),
+                1,
+            );
+            let err = load_text(&text, "jexl_approval").unwrap_err();
+            assert!(
+                err.message.contains("belong to KeyValues criteria"),
+                "{extra}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_jexl_error_points_at_the_file_column_past_resolved_expressions() {
+        let original = r#"expression: <+issue.Status> == "Approved" && !(<+issue["Change risk"]> == "High") || <+issue.Status> == "Done""#;
+        let jexl = |expression: &str| {
+            let text = fixture("approval-jexl.yaml").replacen(
+                original,
+                &format!("expression: {expression}"),
+                1,
+            );
+            assert!(text.contains(expression));
+            let err = load_text(&text, "jexl_approval").unwrap_err();
+            (err.line, err.column, err.message)
+        };
+        // `production` (the variable's value) is a bare word: the error points at `<+pipeline`.
+        let (line, column, message) = jexl("<+issue.Env> == <+pipeline.variables.environment>");
+        assert_eq!((line, column), (21, 39), "{message}");
+        // At the end of the expression: one past its last character in the file.
+        let (line, column, message) =
+            jexl(r#"<+issue.Env> == "<+pipeline.variables.environment>" &&"#);
+        assert!(message.contains("the end of the expression"), "{message}");
+        assert_eq!((line, column), (21, 77), "{message}");
+        // Written as a block: the line below, the column counted from the block's indentation.
+        let (line, column, message) =
+            jexl("|\n            <+issue.Env> == <+pipeline.variables.environment>");
+        assert_eq!((line, column), (22, 29), "{message}");
+    }
+
+    #[test]
+    fn a_blank_issue_key_is_refused_as_missing() {
+        let text = fixture("pipeline.yaml").replace(
+            "issueKey: <+pipeline.stages.production.spec.execution.steps.create_change.issue.key>",
+            "issueKey: \"  \"",
+        );
+        let connector = fixture("connector.yaml");
+        let err = load(&Request {
+            file: "pipeline.yaml",
+            text: &text,
+            step: "approve_change",
+            connector: Some(("connector.yaml", &connector)),
+            vars: [("environment".to_owned(), "production".to_owned())].into(),
+            env: &env,
+            issue_key: Some("OPS-1".into()),
+            convert: false,
+        })
+        .unwrap_err();
+        assert!(err.message.contains("needs `issueKey`"), "{err}");
+    }
+
+    #[test]
+    fn did_you_mean_allows_a_third_of_a_long_word_wrong_and_two_of_a_short_one() {
+        // 9 characters, 3 edits from `connectorRef`: a third of the word.
+        assert_eq!(
+            did_you_mean("conectrRf", &["connectorRef", "spec"]),
+            Some("connectorRef")
+        );
+        // 5 characters: up to two edits.
+        assert_eq!(did_you_mean("tipe", &["type"]), Some("type"));
+        assert_eq!(did_you_mean("tymeo", &["type"]), Some("type"));
+        assert_eq!(did_you_mean("abcxyz", &["abcdef"]), None);
+    }
+
+    #[test]
     fn every_refusal_names_the_place_and_the_thing() {
         for (step, connector, line, column, needle) in [
             ("script", "connector.yaml", 14, 25, "`ShellScript`"),

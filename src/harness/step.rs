@@ -619,6 +619,89 @@ pipeline:
     }
 
     #[test]
+    fn a_step_without_a_timeout_gets_harness_default_of_ten_hours() {
+        let found = find(&doc(), "other.create").unwrap();
+        assert_eq!(found.kind, Kind::Approval);
+        assert_eq!(found.timeout, Duration::from_secs(10 * 3600));
+    }
+
+    #[test]
+    fn a_missing_step_is_answered_with_the_steps_there_are_or_their_absence() {
+        let err = find(&doc(), "zzzzzzzz").unwrap_err().to_string();
+        assert!(err.contains("steps in the file: prod.build"), "{err}");
+        let empty = Doc::parse("empty.yaml", "pipeline:\n  identifier: p\n").unwrap();
+        let err = find(&empty, "approve").unwrap_err().to_string();
+        assert!(err.contains("the file has no steps"), "{err}");
+    }
+
+    const STEP: &str = "type: JiraApproval\nname: Approve\nidentifier: approve\nspec: {}";
+
+    fn indent(text: &str, by: usize) -> String {
+        let pad = " ".repeat(by);
+        text.lines().flat_map(|l| [pad.as_str(), l, "\n"]).collect()
+    }
+
+    #[test]
+    fn templates_give_their_steps_the_pipeline_and_stage_they_declare() {
+        let stage_template = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/harness/stage-template.yaml"
+        ))
+        .unwrap();
+        let doc = Doc::parse("stage-template.yaml", &stage_template).unwrap();
+        let stage = find(&doc, "comment").unwrap().stage.unwrap();
+        assert_eq!(
+            (stage.name.as_str(), stage.identifier.as_str()),
+            ("Close change", "close_stage")
+        );
+
+        let pipeline_template = format!(
+            "template:\n  name: Deploy\n  identifier: deploy_tpl\n  type: Pipeline\n  spec:\n    \
+             variables:\n      - name: version\n        type: String\n        value: 2.0.0\n    \
+             stages:\n      - stage:\n          name: Prod\n          identifier: prod\n          \
+             spec:\n            execution:\n              steps:\n                - step:\n{}",
+            indent(STEP, 20)
+        );
+        let doc = Doc::parse("pipeline-template.yaml", &pipeline_template).unwrap();
+        let found = find(&doc, "approve").unwrap();
+        assert_eq!(found.stage.unwrap().identifier, "prod");
+        assert_eq!(
+            found.pipeline.unwrap().variables["version"].as_deref(),
+            Some("2.0.0")
+        );
+    }
+
+    #[test]
+    fn a_step_under_a_yaml_tag_is_found() {
+        let text = format!(
+            "pipeline:\n  identifier: p\n  stages: !custom\n    - stage:\n        identifier: s\n        \
+             spec:\n          execution:\n            steps:\n              - step:\n{}",
+            indent(STEP, 18)
+        );
+        let doc = Doc::parse("tagged.yaml", &text).unwrap();
+        assert_eq!(
+            find(&doc, "approve").unwrap().stage.unwrap().identifier,
+            "s"
+        );
+    }
+
+    #[test]
+    fn only_a_map_opens_a_pipeline_stage_or_step() {
+        // `pipeline:`, `stage:` and `step:` holding lists are plain keys: the step inside keeps
+        // the pipeline and stage around it.
+        let text = format!(
+            "pipeline:\n  identifier: outer\n  variables:\n    - name: v\n      value: x\n  \
+             stages:\n    - stage:\n        identifier: s\n        spec:\n          pipeline:\n            \
+             - stage:\n                - step:\n                    - step:\n{}",
+            indent(STEP, 24)
+        );
+        let doc = Doc::parse("lists.yaml", &text).unwrap();
+        let found = find(&doc, "approve").unwrap();
+        assert_eq!(found.stage.unwrap().identifier, "s");
+        assert_eq!(found.pipeline.unwrap().variables["v"].as_deref(), Some("x"));
+    }
+
+    #[test]
     fn ambiguous_missing_and_unsupported_steps() {
         let doc = doc();
         let err = find(&doc, "create").unwrap_err();
@@ -640,6 +723,36 @@ pipeline:
         assert!(
             err.to_string().contains("did you mean `retryInterval`"),
             "{err}"
+        );
+        assert_eq!(
+            err.message,
+            "unknown key `retryIntrval` in the JiraApproval step's spec"
+        );
+    }
+
+    #[test]
+    fn a_spec_of_the_wrong_shape_is_named_without_a_path() {
+        let text = format!(
+            "pipeline:\n  identifier: p\n  stages:\n    - stage:\n        identifier: s\n        \
+             spec:\n          execution:\n            steps:\n              - step:\n{}",
+            indent(&STEP.replace("spec: {}", "spec: '[7]'"), 18)
+        );
+        let doc = Doc::parse("pipeline.yaml", &text).unwrap();
+        let found = find(&doc, "approve").unwrap();
+        let err = read_spec(&doc, &found).unwrap_err();
+        assert_eq!(err.message, "invalid type: sequence, expected struct Spec");
+    }
+
+    #[test]
+    fn a_wrong_value_inside_the_spec_is_named_by_its_path() {
+        let text = PIPELINE.replace("issueKey: OPS-1", "issueKey: [OPS-1, OPS-2]");
+        let doc = Doc::parse("pipeline.yaml", &text).unwrap();
+        let found = find(&doc, "other.create").unwrap();
+        let err = read_spec(&doc, &found).unwrap_err();
+        assert_eq!(
+            err.message,
+            "`pipeline.stages[1].stage.spec.execution.steps[0].step.spec.issueKey`: \
+             expected a single value, not a list or map"
         );
     }
 
