@@ -49,6 +49,8 @@ fn check(sandbox: &SandboxProc, file: &Path, issue: &str) -> Run {
             .env("CI_PIPELINE_URL", "https://ci.example.com/pipelines/7")
             .env("CI_PIPELINE_ID", "7")
             .env("PIPELINE_RUN_ID", "7")
+            .env("DEPLOY_WINDOW_START", "2026-12-05T02:00:00+01:00")
+            .env("DEPLOY_WINDOW_END", "2026-12-05T04:00:00+01:00")
             .arg("check")
             .arg(file),
     )
