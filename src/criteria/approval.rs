@@ -129,6 +129,20 @@ mod tests {
     }
 
     #[test]
+    fn the_log_names_the_decision_and_the_approval() {
+        let newest = ApprovalTest {
+            decision: Answer::Approved,
+            name: None,
+        };
+        assert_eq!(newest.describe(), "approval approved");
+        let named = ApprovalTest {
+            decision: Answer::Declined,
+            name: Some("CAB".into()),
+        };
+        assert_eq!(named.describe(), "approval \"CAB\" declined");
+    }
+
+    #[test]
     fn the_newest_or_the_named_approval_decides() {
         let list = [
             approval("CAB", 2, Answer::Declined),

@@ -226,6 +226,17 @@ mod tests {
             tree.jql_queries(),
             ["labels = tested", "a = 1 OR b = 2", "c = 3"]
         );
+        // A tree whose JQL the read made moot asks nothing (not `key = K AND ()`).
+        let moot = Criteria::All(vec![
+            Criteria::Any(vec![status("Approved"), jql("x = 1")]),
+            status("Approved"),
+        ]);
+        assert_eq!(moot.residual(&snap("Approved")), Residual::Known(true));
+        let moot = Criteria::Any(vec![
+            Criteria::All(vec![status("Done"), jql("x = 1")]),
+            status("Done"),
+        ]);
+        assert_eq!(moot.residual(&snap("Open")), Residual::Known(false));
     }
 
     /// Runs [`answer`] with Jira answering from `truths` (the atoms that hold); the questions
