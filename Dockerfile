@@ -24,7 +24,7 @@ COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 # The workspace: the sandbox crate is a default feature (`sandbox` and `demo`).
 COPY crates ./crates
-COPY steps/demo.yml ./steps/demo.yml
+COPY steps/demo.yml steps/demo-jsm.yml ./steps/
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
     cargo build --release --locked --target "${TARGET}" \
