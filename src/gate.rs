@@ -508,7 +508,7 @@ fn poll_fields(approval: &Approval) -> Vec<String> {
         }
     }
     // The change window's fields come with the same read (issue 9).
-    for id in crate::hold::field_ids(approval) {
+    for id in crate::hold::field_ids(approval.window.as_ref()) {
         if !fields.contains(&id) {
             fields.push(id);
         }

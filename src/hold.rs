@@ -124,7 +124,8 @@ impl<'a, S: IssueSource> Held<'a, S> {
         [late, waiting]: [&str; 2],
         which: &str,
     ) -> Hold {
-        if t > clock.deadline {
+        // The wait's last read comes before the deadline: a moment at it is already too late.
+        if t >= clock.deadline {
             return Hold::Block(format!(
                 "{late} {}, after the timeout at {}{which}",
                 zone.show(t),
@@ -184,10 +185,9 @@ struct Clock {
 }
 
 /// The field ids the window reads, to add to the poll's fields.
-pub fn field_ids(approval: &Approval) -> Vec<String> {
-    approval
-        .window
-        .iter()
+pub fn field_ids(window: Option<&ChangeWindow>) -> Vec<String> {
+    window
+        .into_iter()
         .flat_map(|w| [&w.start, &w.end])
         .filter_map(|b| match b {
             Bound::Field { id, .. } => Some(id.clone()),
@@ -350,8 +350,101 @@ mod tests {
     }
 
     #[test]
+    fn the_poll_reads_the_fields_the_window_names() {
+        assert_eq!(
+            field_ids(Some(&fields_window())),
+            ["customfield_10060", "customfield_10061"]
+        );
+        let fixed = ChangeWindow {
+            start: Bound::At(at("2026-12-05T01:00:00Z")),
+            end: Bound::Open,
+            zone: Zone::named("UTC").unwrap(),
+        };
+        assert!(field_ids(Some(&fixed)).is_empty());
+        assert!(field_ids(None).is_empty());
+    }
+
+    #[test]
+    fn a_window_opening_at_the_deadline_blocks_at_once() {
+        let window = fields_window();
+        let ticket = planned(
+            Some("2026-12-05T02:00:00.000+0100"),
+            Some("2026-12-05T04:00:00.000+0100"),
+        );
+        let (hold, _) = hold_at(
+            Some(&window),
+            &[],
+            &ticket,
+            "2026-12-05T00:30:00Z",
+            Duration::from_secs(30 * 60),
+        );
+        assert!(matches!(&hold, Hold::Block(_)), "{hold:?}");
+    }
+
+    #[test]
+    fn the_waiting_line_is_logged_once_per_reason() {
+        let window = fields_window();
+        let start = Instant::now();
+        let held = Held {
+            inner: &NoReads,
+            key: "OPS-1",
+            window: Some(&window),
+            freezes: &[],
+            deadline: start + HOUR,
+            logged: RefCell::new(None),
+        };
+        let ticket = planned(
+            Some("2026-12-05T02:00:00.000+0100"),
+            Some("2026-12-05T04:00:00.000+0100"),
+        );
+        let Hold::Wait { reason, .. } = held.decide(&ticket, at("2026-12-05T00:30:00Z"), start)
+        else {
+            panic!("not a wait")
+        };
+        assert!(
+            reason.contains("waiting for the change window to open"),
+            "{reason}"
+        );
+        assert_eq!(held.logged.borrow().as_deref(), Some(reason.as_str()));
+    }
+
+    /// The hold passes reads through untouched.
+    struct Reads;
+
+    impl IssueSource for Reads {
+        async fn read(&self) -> Result<Snapshot, jira::Error> {
+            Ok(Snapshot {
+                status: "Approved".into(),
+                ..Snapshot::default()
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn reads_go_through_the_hold() {
+        let held = Held {
+            inner: &Reads,
+            key: "OPS-1",
+            window: None,
+            freezes: &[],
+            deadline: Instant::now() + HOUR,
+            logged: RefCell::new(None),
+        };
+        assert_eq!(held.read().await.unwrap().status, "Approved");
+    }
+
+    #[test]
     fn an_empty_field_waits_and_a_wrong_one_blocks() {
         let window = fields_window();
+        // A blank text is as empty as no value.
+        let (hold, _) = hold_at(
+            Some(&window),
+            &[],
+            &planned(Some("  "), None),
+            "2026-12-05T00:30:00Z",
+            HOUR,
+        );
+        assert!(matches!(&hold, Hold::Wait { until: None, .. }), "{hold:?}");
         let (hold, _) = hold_at(
             Some(&window),
             &[],

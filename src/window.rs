@@ -289,6 +289,14 @@ mod tests {
         text.parse().unwrap()
     }
 
+    #[test]
+    fn a_pattern_keeps_its_text_for_the_log() {
+        assert_eq!(
+            Pattern::parse(" 0 18 * * FRI ").unwrap().text(),
+            "0 18 * * FRI"
+        );
+    }
+
     fn weekend() -> Freeze {
         Freeze::Cron {
             start: Pattern::parse("0 18 * * FRI").unwrap(),
