@@ -290,6 +290,44 @@ mod tests {
     }
 
     #[test]
+    fn a_fixed_freeze_ends_at_its_end_and_says_so() {
+        let freeze = Freeze::Fixed {
+            from: at("2026-12-20T00:00:00Z"),
+            to: at("2027-01-04T00:00:00Z"),
+            zone: berlin(),
+        };
+        assert_eq!(
+            freeze.active_until(at("2026-12-20T00:00:00Z")),
+            Some(at("2027-01-04T00:00:00Z"))
+        );
+        assert_eq!(
+            freeze.active_until(at("2027-01-03T23:59:59Z")),
+            Some(at("2027-01-04T00:00:00Z"))
+        );
+        // Its end is the first moment the change may go again.
+        assert_eq!(freeze.active_until(at("2027-01-04T00:00:00Z")), None);
+        assert_eq!(freeze.active_until(at("2026-12-19T23:59:59Z")), None);
+        assert!(
+            freeze
+                .describe()
+                .starts_with("freeze from 2026-12-20 01:00:00 CET (Europe/Berlin)"),
+            "{}",
+            freeze.describe()
+        );
+        assert_eq!(
+            weekend().describe(),
+            "freeze from `0 18 * * FRI` to `0 8 * * MON` (Europe/Berlin)"
+        );
+        assert_eq!(berlin().to_string(), "Europe/Berlin");
+    }
+
+    #[test]
+    fn a_bad_pattern_is_explained_in_a_sentence_that_continues_ours() {
+        let e = Pattern::parse("0 18 * * FRY").unwrap_err();
+        assert!(e.starts_with("pattern contains illegal characters"), "{e}");
+    }
+
+    #[test]
     fn a_pattern_keeps_its_text_for_the_log() {
         assert_eq!(
             Pattern::parse(" 0 18 * * FRI ").unwrap().text(),
