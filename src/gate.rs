@@ -411,9 +411,13 @@ fn approval_tests<Id>(approval: &Approval<Id>) -> Vec<crate::criteria::approval:
 
 /// SPEC section 7: criteria testing a JSM approval (and `request_type`) need the ticket's project
 /// to be a service desk on a site with Jira Service Management; say so before anything is
-/// written (exit 5).
+/// written (exit 5). A request to create finds its service desk before the create anyway
+/// (`jsm::new_request`), so it is not looked up twice.
 async fn check_service_desk(client: &JiraClient, stanza: &Stanza) -> Result<(), step::Error> {
-    match workflow::project_of(&stanza.ticket).filter(|_| crate::jsm::wanted(stanza)) {
+    let creates_request = stanza.ticket.request_type.is_some() && stanza.ticket.key().is_none();
+    match workflow::project_of(&stanza.ticket)
+        .filter(|_| crate::jsm::wanted(stanza) && !creates_request)
+    {
         Some(project) => crate::jsm::service_desk(client, &project).await.map(|_| ()),
         None => Ok(()),
     }
