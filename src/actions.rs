@@ -78,13 +78,7 @@ pub async fn run(
 ) -> Option<Exit> {
     tracing::info!("{name}: {} on {}", describe(action), on.key);
     let mut failed = None;
-    for write in writes(action) {
-        let outcome = match write {
-            "fields" => set_fields(writer, on.key, action).await,
-            "labels" => add_labels(writer, on.key, &action.labels).await,
-            "comment" => comment(writer, on.key, action.comment.as_deref()).await,
-            _ => move_to(writer, on, action).await,
-        };
+    let mut report = |write: &'static str, outcome: Result<Applied, step::Error>| {
         let (result, error) = match outcome {
             Ok(Applied::Printed) => (ActionStatus::DryRun, None),
             Ok(_) => (ActionStatus::Ok, None),
@@ -101,6 +95,27 @@ pub async fn run(
             result,
             error,
         });
+    };
+    // With a transition, the comment rides in its request (one write Jira applies whole).
+    let with_transition = action.transition.is_some();
+    for write in writes(action) {
+        match write {
+            "fields" => report(write, set_fields(writer, on.key, action).await),
+            "labels" => report(write, add_labels(writer, on.key, &action.labels).await),
+            "comment" if with_transition => {}
+            "comment" => report(
+                write,
+                comment(writer, on.key, action.comment.as_deref()).await,
+            ),
+            _ => {
+                let text = action.comment.as_deref();
+                let (moved, commented) = move_to(writer, on, action, text).await;
+                if let Some(commented) = commented {
+                    report("comment", commented);
+                }
+                report(write, moved);
+            }
+        }
     }
     failed
 }
@@ -203,29 +218,58 @@ async fn add_labels(
     Ok(applied)
 }
 
-/// The transition, by name or target status; an unavailable one is a failure that lists the
+/// The transition, by name or target status, with `text` as its comment: the transition's
+/// outcome, and the comment's when there is one (in the same request when the transition is
+/// applied, else posted on its own). An unavailable transition is a failure that lists the
 /// available ones.
-async fn move_to(writer: &Writer<'_>, on: On<'_>, action: &Action) -> Result<Applied, step::Error> {
+async fn move_to(
+    writer: &Writer<'_>,
+    on: On<'_>,
+    action: &Action,
+    text: Option<&str>,
+) -> (
+    Result<Applied, step::Error>,
+    Option<Result<Applied, step::Error>>,
+) {
     let wanted = action.transition.as_deref().unwrap_or_default();
-    match step::transition(
+    let moved = step::transition(
         writer,
         on.key,
         wanted,
         TransitionBy::NameOrStatus,
         on.status,
+        text,
     )
-    .await?
-    {
-        Moved::Applied(applied) => Ok(applied),
-        Moved::Already => Ok(Applied::Nothing),
-        Moved::Unavailable(available) => Err(step::Error::Mismatch(format!(
+    .await;
+    let outcome = match moved {
+        Ok(Moved::Applied(applied)) => return (Ok(applied), text.map(|_| Ok(applied))),
+        Ok(Moved::Already) => Ok(Applied::Nothing),
+        Ok(Moved::Unavailable(available)) => Err(step::Error::Mismatch(format!(
             "no transition named or leading to {wanted:?} is available on {}{}; available: {available} (hint: check the transition's name in the workflow)",
             on.key,
             on.status
                 .map(|s| format!(" (status \"{s}\")"))
                 .unwrap_or_default()
         ))),
-    }
+        // The comment went in the request whose answer was lost: posting it again could post it
+        // twice.
+        Err(e @ step::Error::Jira(crate::jira::Error::Ambiguous { .. })) => {
+            let lost = text.map(|_| {
+                Err(step::Error::Mismatch(
+                    "the comment went with the transition, whose answer was lost; not repeating it"
+                        .into(),
+                ))
+            });
+            return (Err(e), lost);
+        }
+        Err(e) => Err(e),
+    };
+    // No transition request went out, or Jira refused it whole: the comment goes on its own.
+    let commented = match text {
+        Some(_) => Some(comment(writer, on.key, text).await),
+        None => None,
+    };
+    (outcome, commented)
 }
 
 #[cfg(test)]

@@ -454,13 +454,16 @@ pub enum Moved {
 }
 
 /// Applies the transition named (or leading to) `wanted` on `key`, whose status is `status` when
-/// known. Whether an unavailable one is an error is the caller's to say.
+/// known, with `comment` in the same request when it is applied (not when it is `Already` there
+/// or `Unavailable`: the caller then posts the comment on its own). Whether an unavailable one is
+/// an error is the caller's to say.
 pub async fn transition(
     writer: &Writer<'_>,
     key: &str,
     wanted: &str,
     by: crate::workflow::TransitionBy,
     status: Option<&str>,
+    comment: Option<&str>,
 ) -> Result<Moved, Error> {
     let available = writer.client().transitions(key).await?;
     let Some(transition) = pick_transition_by(&available, wanted, by) else {
@@ -470,7 +473,7 @@ pub async fn transition(
         }
         return Ok(Moved::Unavailable(describe_transitions(&available)));
     };
-    transition_with(writer, key, transition, None)
+    transition_with(writer, key, transition, comment)
         .await
         .map(Moved::Applied)
 }

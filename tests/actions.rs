@@ -171,6 +171,19 @@ fn on_approve_comments_labels_and_transitions() {
             assert_eq!(sandbox.status_of("OPS-1"), "Done");
             assert!(labels(&sandbox, "OPS-1").contains(&json!("deploying")));
             assert!(comments(&sandbox, "OPS-1").contains("Approved, deploying now"));
+            // The comment rode in the transition: no request of its own.
+            let posts: Vec<String> = sandbox
+                .requests()
+                .into_iter()
+                .filter(|r| r["method"] == "POST")
+                .filter_map(|r| r["path"].as_str().map(str::to_owned))
+                .filter(|p| p.starts_with("/rest/api/") && p.contains("/issue/OPS-1/"))
+                .collect();
+            assert_eq!(
+                posts.iter().filter(|p| p.ends_with("/comment")).count(),
+                0,
+                "{flavor}: {posts:?}"
+            );
         },
         &["--approve-after", "1s"],
     );
@@ -268,8 +281,9 @@ fn on_cancel_that_cannot_finish_in_time_is_abandoned() {
         ),
     );
     let run = sigterm_after_3s(&work, &sandbox, || {
-        // Every comment now hangs for longer than a cancellation may take.
-        sandbox.add_faults(&json!({"method": "POST", "path_prefix": "/rest/api/3/issue/OPS-1/comment", "kind": "delay", "delay_ms": 5000}));
+        // Every transition (the comment rides in it) now hangs for longer than a cancellation
+        // may take.
+        sandbox.add_faults(&json!({"method": "POST", "path_prefix": "/rest/api/3/issue/OPS-1/transitions", "kind": "delay", "delay_ms": 5000}));
     });
     assert_eq!(run.code, 6, "{}", run.stderr);
     assert!(
@@ -598,8 +612,15 @@ fn finish_jira_errors_exit_5_and_dry_runs_send_nothing() {
         ],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.stdout.lines().count(), 2, "{}", run.stdout);
+    // One write: the transition with the comment in it.
+    assert_eq!(run.stdout.lines().count(), 1, "{}", run.stdout);
     assert!(run.stdout.contains("\"dry_run\":true"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("\"update\":{\"comment\":[{\"add\":{\"body\":\"Deployed 1.4.2\"}}]}"),
+        "{}",
+        run.stdout
+    );
     let results: Vec<String> = actions(&run).into_iter().map(|(_, _, r)| r).collect();
     assert_eq!(results, ["dry_run", "dry_run"]);
     assert_eq!(sandbox.status_of("OPS-1"), "Approved");
