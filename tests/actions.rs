@@ -691,3 +691,73 @@ fn finish_as_the_github_action_runs_it() {
     assert_eq!(actions(&run), ok("finish.failure", &["labels", "comment"]));
     assert!(labels(&sandbox, "OPS-1").contains(&json!("deploy-failed")));
 }
+
+#[test]
+fn finish_stopped_by_sigterm_exits_6_and_keeps_the_ticket_it_found() {
+    let sandbox = SandboxProc::cloud(&["--approve-after", "1s"]);
+    let work = Workdir::new();
+    approved(&work, &sandbox);
+    // The transition (the comment rides in it) is stored at once but answered 20 s later: a
+    // write in flight when the signal comes.
+    sandbox.add_faults(&json!({"method": "POST", "path_prefix": "/rest/api/3/issue/OPS-1/transitions", "kind": "late", "delay_ms": 20000}));
+    let child = work
+        .command_for(&sandbox)
+        .args([
+            "finish",
+            "step.yml",
+            "--outcome",
+            "success",
+            "--issue-key",
+            "OPS-1",
+            "--result-file",
+            "result.json",
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The sandbox applies the transition when it arrives, so its status says when to signal.
+    let arrived = Instant::now();
+    while sandbox.status_of("OPS-1") != "Done" {
+        assert!(
+            arrived.elapsed() < Duration::from_secs(30),
+            "the transition never arrived"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let signalled = Instant::now();
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let run = work.finish(&child.wait_with_output().unwrap(), signalled);
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(
+        run.elapsed < Duration::from_secs(5),
+        "ended {:?} after SIGTERM",
+        run.elapsed
+    );
+    assert_eq!(run.field("decision"), "cancelled");
+    assert_eq!(run.field("exit_code"), 6);
+    assert_eq!(run.field("issue_key"), "OPS-1");
+    assert_eq!(
+        run.field("status"),
+        "Approved",
+        "the status read before the write"
+    );
+    // No write was answered, so none is reported either way.
+    assert!(
+        run.result.as_ref().unwrap().get("actions").is_none(),
+        "{}",
+        run.result_text
+    );
+    logged(
+        &run,
+        "jira-gate: error: cancelled by SIGTERM during finish.success on OPS-1, after 0 answered writes; a write still in flight may or may not have reached Jira",
+    );
+    logged(&run, "hint: look at OPS-1");
+    assert_eq!(
+        run.field("message"),
+        "cancelled by SIGTERM during finish.success on OPS-1, after 0 answered writes; a write still in flight may or may not have reached Jira"
+    );
+}

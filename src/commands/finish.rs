@@ -49,18 +49,53 @@ pub async fn run(args: FinishArgs, logging: &Logging, env: &Env) -> Exit {
     });
     let report = match stanza {
         Ok((stanza, outcome)) => {
-            tokio::select! {
-                report = finish(&stanza, outcome, options.dry_run) => report,
-                signal = shutdown.recv() => {
-                    let mut report = Report::new(Decision::Cancelled);
-                    report.message = Some(format!("cancelled by {signal}"));
-                    report
+            // The report fills in as the work goes, so a signal keeps what was learned: the
+            // ticket, its status, the writes that were answered.
+            let mut report = Report::new(Decision::Finished);
+            let signal = {
+                let work = finish(&stanza, outcome, options.dry_run, &mut report);
+                tokio::pin!(work);
+                tokio::select! {
+                    () = &mut work => None,
+                    signal = shutdown.recv() => Some(signal),
                 }
+            };
+            if let Some(signal) = signal {
+                cancelled(&mut report, signal, outcome);
             }
+            report
         }
         Err(e) => failed(&e),
     };
     outputs(report, &options, sink.as_ref())
+}
+
+/// The report of a `finish` a signal stopped: exit 6, and what it had done by then.
+fn cancelled(report: &mut Report, signal: &str, outcome: FinishOutcome) {
+    let name = action_name(outcome);
+    let done = match &report.issue_key {
+        None => format!("before the ticket was found; {name} wrote nothing"),
+        Some(key) => {
+            let answered = report.actions.len();
+            format!(
+                "during {name} on {key}, after {answered} answered write{}; a write still in flight may or may not have reached Jira\n  hint: look at {key}, or run `jira-gate finish` again (a comment would then be posted twice)",
+                if answered == 1 { "" } else { "s" }
+            )
+        }
+    };
+    let text = format!("cancelled by {signal} {done}");
+    super::error_line(&text);
+    report.decision = Decision::Cancelled;
+    report.exit_code = Decision::Cancelled.exit();
+    report.message = Some(text.lines().next().unwrap_or_default().to_owned());
+}
+
+/// The stanza's name of the action an outcome runs.
+fn action_name(outcome: FinishOutcome) -> &'static str {
+    match outcome {
+        FinishOutcome::Success => "finish.success",
+        FinishOutcome::Failure => "finish.failure",
+    }
 }
 
 /// The report of an error, said once on stderr.
@@ -73,37 +108,44 @@ fn failed(error: &Error) -> Report {
     report
 }
 
-/// Finds the ticket and applies the outcome's action: the report.
-async fn finish(stanza: &Stanza, outcome: FinishOutcome, dry_run: bool) -> Report {
-    let (name, action) = match outcome {
-        FinishOutcome::Success => ("finish.success", &stanza.finish.success),
-        FinishOutcome::Failure => ("finish.failure", &stanza.finish.failure),
+/// Finds the ticket and applies the outcome's action, filling in `report` as it goes.
+async fn finish(stanza: &Stanza, outcome: FinishOutcome, dry_run: bool, report: &mut Report) {
+    let name = action_name(outcome);
+    let action = match outcome {
+        FinishOutcome::Success => &stanza.finish.success,
+        FinishOutcome::Failure => &stanza.finish.failure,
     };
     if !stanza.finish.given {
-        return failed(&Error::Usage(format!(
+        *report = failed(&Error::Usage(format!(
             "{} has no `finish` section, so `finish` has nothing to do\n  hint: add `finish: {{ success: {{ transition: Done }}, failure: {{ comment: ... }} }}`",
             stanza.file
         )));
+        return;
     }
     let mut client = match JiraClient::new(&stanza.jira, Instant::now() + WRITE_ONLY_BUDGET) {
         Ok(client) => client,
-        Err(e) => return failed(&e.into()),
+        Err(e) => {
+            *report = failed(&e.into());
+            return;
+        }
     };
     let issue = match ticket(stanza, &mut client).await {
         Ok(issue) => issue,
-        Err(e) => return failed(&e),
+        Err(e) => {
+            *report = failed(&e);
+            return;
+        }
     };
     let key = issue.key.as_str();
-    let mut report = Report::new(Decision::Finished);
     report.issue_key = Some(key.to_owned());
     report.issue_url = Some(client.browse_url(key));
-    describe(&mut report, &issue);
+    describe(report, &issue);
     let Some(action) = action else {
         tracing::info!("{} sets no `{name}`; nothing to do on {key}", stanza.file);
         report.message = Some(format!("no {name} in the stanza; nothing was done"));
-        return report;
+        return;
     };
-    if let Some(exit) = apply(stanza, &client, dry_run, (key, name, action), &mut report).await {
+    if let Some(exit) = apply(stanza, &client, dry_run, (key, name, action), report).await {
         let failures: Vec<String> = report
             .actions
             .iter()
@@ -114,7 +156,6 @@ async fn finish(stanza: &Stanza, outcome: FinishOutcome, dry_run: bool) -> Repor
         report.message = Some(format!("{name} on {key} failed: {}", failures.join("; ")));
         super::error_line(report.message.as_deref().unwrap_or_default());
     }
-    report
 }
 
 /// Runs the action on the ticket, then reads its status again: the exit of a failed write.
