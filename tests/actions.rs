@@ -645,10 +645,20 @@ fn check_looks_at_the_actions_transitions_and_fields() {
         "ok       field \"Change risk\" is customfield_",
         "note     finish.failure.transition \"Ship it\" is not a status of OPS",
         "problem  no Jira field is named or has the id \"Blast radius\"",
+        "ok       status \"Approved\" exists in OPS",
+        "note     transition \"Request approval\" is not a status of OPS",
         "jira-gate: error: 1 problem found",
     ] {
         assert!(run.stderr.contains(line), "{line}:\n{}", run.stderr);
     }
+    // The criteria, the transition after the create and the actions share one read of the
+    // project's statuses.
+    let reads = sandbox
+        .requests()
+        .into_iter()
+        .filter(|r| r["method"] == "GET" && r["path"] == "/rest/api/3/project/OPS/statuses")
+        .count();
+    assert_eq!(reads, 1, "{:#?}", sandbox.requests());
     assert!(run.result.is_none(), "check writes no result file");
     assert!(sandbox.issues().is_empty(), "check writes nothing");
 }

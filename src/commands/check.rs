@@ -109,9 +109,13 @@ pub async fn run(stanza: &Stanza) -> Result<(), Error> {
             check_screen(client, stanza, catalog, screen, &mut tally).await;
         }
     }
-    check_statuses(client, stanza, &mut tally).await;
+    let statuses = project_statuses(client, stanza, &mut tally).await;
+    let statuses = statuses
+        .as_ref()
+        .map(|(p, names)| (p.as_str(), names.as_slice()));
+    check_statuses(stanza, statuses, &mut tally);
     check_jql(client, stanza, &mut tally).await;
-    check_action_transitions(client, stanza, &mut tally).await;
+    check_action_transitions(client, stanza, statuses, &mut tally).await;
     check_window(stanza, catalog.as_ref(), &mut tally);
     // Jira Service Management (issue 9): the service desk, the request type and its form.
     for line in crate::jsm::check(client, stanza, catalog.as_ref()).await {
@@ -279,45 +283,58 @@ async fn check_issue(client: &JiraClient, stanza: &Stanza, tally: &mut Tally) ->
     }
 }
 
-/// The criteria's status names (and a transition to apply after a create) against the project's statuses.
-async fn check_statuses(client: &JiraClient, stanza: &Stanza, tally: &mut Tally) {
+/// The project's statuses, read once when a check needs them: the criteria's status names, a
+/// transition to apply after a create, the actions' transitions. A failed read is reported here,
+/// once, and those checks are then skipped.
+async fn project_statuses(
+    client: &JiraClient,
+    stanza: &Stanza,
+    tally: &mut Tally,
+) -> Option<(String, Vec<String>)> {
     let ticket = &stanza.ticket;
+    let needed = stanza.approval.iter().any(|a| !a.status_names().is_empty())
+        || (ticket.key().is_none() && ticket.transition.is_some())
+        || actions::all(stanza)
+            .iter()
+            .any(|(_, a)| a.transition.is_some());
+    let project = workflow::project_of(ticket).filter(|_| needed)?;
+    match workflow::project_statuses(client, &project).await {
+        Ok(names) => Some((project, names)),
+        Err(e) => {
+            tally.report::<jira::Error>(Err(e));
+            None
+        }
+    }
+}
+
+/// The criteria's status names (and a transition to apply after a create) against the project's
+/// statuses.
+fn check_statuses(stanza: &Stanza, statuses: Option<(&str, &[String])>, tally: &mut Tally) {
+    let ticket = &stanza.ticket;
+    let Some((project, names)) = statuses else {
+        return;
+    };
     // Status names: those of the criteria can never match if the project has no such status;
     // a transition name can only be verified once the ticket exists.
-    let project = workflow::project_of(ticket);
-    let wanted: Vec<String> = stanza
-        .approval
-        .iter()
-        .flat_map(Approval::status_names)
-        .collect();
-    if let Some(project) = project
-        .filter(|_| !wanted.is_empty() || (ticket.key().is_none() && ticket.transition.is_some()))
-    {
-        match workflow::project_statuses(client, &project).await {
-            Ok(names) => {
-                for status in &wanted {
-                    tally.report(
-                        workflow::criteria_status(status, &project, &names)
-                            .map(|()| format!("status {status:?} exists in {project}")),
-                    );
-                }
-                if let (None, Some(transition)) = (ticket.key(), &ticket.transition) {
-                    // Neither ok nor a problem: only the run itself can tell.
-                    note(
-                        &if names.iter().any(|n| n.eq_ignore_ascii_case(transition)) {
-                            format!(
-                                "transition {transition:?} names a status of {project}; whether it is available is known once the ticket exists"
-                            )
-                        } else {
-                            format!(
-                                "transition {transition:?} is not a status of {project}; if it is a transition's name, it is checked when the ticket exists"
-                            )
-                        },
-                    );
-                }
-            }
-            Err(e) => tally.report::<jira::Error>(Err(e)),
-        }
+    for status in stanza.approval.iter().flat_map(Approval::status_names) {
+        tally.report(
+            workflow::criteria_status(&status, project, names)
+                .map(|()| format!("status {status:?} exists in {project}")),
+        );
+    }
+    if let (None, Some(transition)) = (ticket.key(), &ticket.transition) {
+        // Neither ok nor a problem: only the run itself can tell.
+        note(
+            &if names.iter().any(|n| n.eq_ignore_ascii_case(transition)) {
+                format!(
+                    "transition {transition:?} names a status of {project}; whether it is available is known once the ticket exists"
+                )
+            } else {
+                format!(
+                    "transition {transition:?} is not a status of {project}; if it is a transition's name, it is checked when the ticket exists"
+                )
+            },
+        );
     }
 }
 
@@ -362,17 +379,18 @@ fn action_field_names(stanza: &Stanza) -> Vec<String> {
 /// status, and an action runs from another one (the decision's), so each is checked against the
 /// project's statuses: naming a status is ok; else, one available on the ticket now is ok; else
 /// a note, since it may be a transition's name that only the workflow's other statuses have.
-async fn check_action_transitions(client: &JiraClient, stanza: &Stanza, tally: &mut Tally) {
+async fn check_action_transitions(
+    client: &JiraClient,
+    stanza: &Stanza,
+    statuses: Option<(&str, &[String])>,
+    tally: &mut Tally,
+) {
     let wanted: Vec<(&str, &str)> = actions::all(stanza)
         .into_iter()
         .filter_map(|(key, a)| a.transition.as_deref().map(|t| (key, t)))
         .collect();
-    let Some(project) = workflow::project_of(&stanza.ticket).filter(|_| !wanted.is_empty()) else {
+    let Some((project, statuses)) = statuses.filter(|_| !wanted.is_empty()) else {
         return;
-    };
-    let statuses = match workflow::project_statuses(client, &project).await {
-        Ok(statuses) => statuses,
-        Err(e) => return tally.report::<jira::Error>(Err(e)),
     };
     let now = match stanza.ticket.key() {
         Some(key) => client.transitions(key).await.unwrap_or_default(),
