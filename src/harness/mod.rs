@@ -501,6 +501,22 @@ mod tests {
         let (line, column, message) =
             jexl("|\n            <+issue.Env> == <+pipeline.variables.environment>");
         assert_eq!((line, column), (22, 29), "{message}");
+        // A block whose first line is blank: the blank line is part of the value, not of the
+        // column.
+        let (line, column, message) =
+            jexl("|\n\n            <+issue.Env> == <+pipeline.variables.environment>");
+        assert_eq!((line, column), (23, 29), "{message}");
+        // Over two lines, kept (`|`) or folded (`>`): the line that holds the token.
+        for style in ["|", ">"] {
+            let (line, column, message) = jexl(&format!(
+                "{style}\n            <+issue.Env> == \"a\" &&\n              <+issue.Env> == <+pipeline.variables.environment>"
+            ));
+            assert_eq!((line, column), (23, 31), "{style}: {message}");
+        }
+        // At the end of a block: one past its last character, not on the line below.
+        let (line, column, message) = jexl("|\n            <+issue.Env> == \"x\" &&");
+        assert!(message.contains("the end of the expression"), "{message}");
+        assert_eq!((line, column), (22, 35), "{message}");
     }
 
     #[test]

@@ -583,7 +583,8 @@ fn criteria_tree(
                 let mut err =
                     doc.error(&at, format!("in the Jexl expression: {}", e.message), None);
                 let column = columns.get(e.column - 1).copied().unwrap_or(e.column);
-                (err.line, err.column) = token_position(doc, err.line, err.column, column);
+                (err.line, err.column) =
+                    token_position(doc, (err.line, err.column), &expression.0, column);
                 err
             })?;
             Ok(Some(criteria::from_jexl(&expr)))
@@ -628,26 +629,70 @@ fn render(ctx: &Context<'_>, text: &str) -> Result<(String, Vec<usize>), super::
     Ok((out, columns))
 }
 
-/// The file position of column `column` of a scalar that starts at (line, start): after the quote
-/// of a quoted scalar, on the first content line of a block scalar.
-fn token_position(doc: &Doc, line: usize, start: usize, column: usize) -> (usize, usize) {
+/// The file position of column `column` (1-based, in characters) of the scalar `value` that
+/// starts at (line, start): after the quote of a quoted scalar; in a block scalar, on the line of
+/// the block that holds that character.
+fn token_position(
+    doc: &Doc,
+    (line, start): (usize, usize),
+    value: &str,
+    column: usize,
+) -> (usize, usize) {
     let lines: Vec<&str> = doc.text.lines().collect();
     let first = lines
         .get(line - 1)
         .and_then(|l| l.chars().nth(start - 1))
         .unwrap_or(' ');
     match first {
-        '|' | '>' => lines
-            .iter()
-            .enumerate()
-            .skip(line)
-            .find(|(_, l)| !l.trim().is_empty())
-            .map_or((line, start), |(i, l)| {
-                (i + 1, l.chars().take_while(|c| *c == ' ').count() + column)
-            }),
+        '|' | '>' => block_position(&lines[line..], value, column - 1, first == '>')
+            .map_or((line, start), |(row, at)| (line + row + 1, at)),
         '"' | '\'' => (line, start + column),
         _ => (line, start + column - 1),
     }
+}
+
+/// In the lines after a block scalar's `|` or `>`: the row (0-based) and 1-based column of
+/// character `index` of its value. Each line gives the value its text past the block's
+/// indentation and one character for its line break (a newline, or a space where `>` folds),
+/// except that `>` turns a blank line inside the text and the break before it into one newline.
+fn block_position(
+    lines: &[&str],
+    value: &str,
+    index: usize,
+    folded: bool,
+) -> Option<(usize, usize)> {
+    let indent = lines
+        .iter()
+        .find(|l| !l.trim().is_empty())?
+        .chars()
+        .take_while(|c| *c == ' ')
+        .count();
+    let total = value.chars().count();
+    let mut consumed = 0;
+    let mut seen_text = false;
+    let mut last = None;
+    for (row, text) in lines.iter().enumerate() {
+        let blank = text.trim().is_empty();
+        let ended = !blank && text.chars().take_while(|c| *c == ' ').count() < indent;
+        // The block's text is all read (blank lines after it are not part of the value).
+        if ended || (consumed >= total && seen_text) {
+            break;
+        }
+        let length = text.chars().count().saturating_sub(indent);
+        let takes = if blank && folded && seen_text {
+            0
+        } else {
+            length + 1
+        };
+        if index < consumed + takes {
+            return Some((row, indent + index - consumed + 1));
+        }
+        seen_text |= !blank;
+        consumed += takes;
+        last = Some((row, indent + length + 1));
+    }
+    // Past the last character (an error at the end): after the last line's text.
+    last.filter(|_| index <= total)
 }
 
 #[cfg(test)]
