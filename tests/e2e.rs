@@ -704,6 +704,22 @@ fn demo_runs_the_whole_flow() {
 }
 
 #[test]
+fn demo_quiet_prints_the_summary_only() {
+    let output = jira_gate()
+        .args(["demo", "--approve-after", "1s", "-q"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].starts_with("jira-gate: approved OPS-1 (status \"Approved\", by Alice Approver)"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn createmeta_falls_back_to_the_old_endpoint_on_404() {
     // Data Center before 8.4 has only `createmeta?expand=projects.issuetypes.fields`: the new
     // per-project endpoint answers 404 there.

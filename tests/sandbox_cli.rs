@@ -88,3 +88,39 @@ fn demo_names_data_center_in_two_words() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_banner_is_one_json_object_under_log_format_json() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut child = jira_gate()
+        .args(["sandbox", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut url = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut url)
+        .unwrap();
+    let mut banner = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut banner)
+        .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let url = url.trim();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let banner: serde_json::Value = serde_json::from_str(&banner)
+        .unwrap_or_else(|e| panic!("not one JSON line ({e}): {banner}"));
+    assert_eq!(banner["level"], "INFO");
+    assert_eq!(banner["url"], url);
+    let message = banner["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!(
+            "jira-gate sandbox: Jira Cloud (REST v3 and v2) at {url}\n  basic auth: "
+        )),
+        "{message}"
+    );
+    assert!(message.contains("control endpoints:"), "{message}");
+}

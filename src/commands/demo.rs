@@ -64,20 +64,16 @@ pub async fn run(args: &DemoArgs, logging: &Logging, env: Env) -> Exit {
             }));
         }
     };
-    logging::line(
-        Level::Info,
-        &format!(
-            "jira-gate demo: a sandbox Jira ({}) runs at {}",
-            args.flavor,
-            sandbox.base_url()
-        ),
-        None,
-    );
-    logging::line(
-        Level::Info,
-        &format!("jira-gate demo: the stanza is {file}; {approvers}"),
-        None,
-    );
+    if !logging.quiet {
+        banner(&[
+            format!(
+                "a sandbox Jira ({}) runs at {}",
+                args.flavor,
+                sandbox.base_url()
+            ),
+            format!("the stanza is {file}; {approvers}"),
+        ]);
+    }
     let options = Outputs {
         dry_run: false,
         result_file: input::result_file(&args.result_file, &env),
@@ -134,6 +130,14 @@ fn jsm_approvers(
         )
     };
     ("steps/demo-jsm.yml", DEMO_JSM_STANZA, what)
+}
+
+/// What the demo is doing, a line each (left out under `-q`, which asks for warnings and the
+/// summary only).
+fn banner(lines: &[String]) {
+    for line in lines {
+        logging::line(Level::Info, &format!("jira-gate demo: {line}"), None);
+    }
 }
 
 /// Whole seconds of `d`, rounded up.

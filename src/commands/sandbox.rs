@@ -5,16 +5,21 @@ use std::io;
 use crate::commands::report_error;
 use crate::error::Error;
 use crate::exit::Exit;
+use crate::logging::{self, Level};
 
 /// Serves the sandbox; an I/O failure is an unexpected exit.
 pub async fn run(args: crate::sandbox::Args) -> Exit {
     report_error(
-        crate::sandbox::serve(args)
-            .await
-            .map_err(|source| Error::Io {
-                what: "the sandbox failed".into(),
-                source: with_hint(source),
-            }),
+        crate::sandbox::serve(args, |sandbox| {
+            let mut fields = serde_json::Map::new();
+            fields.insert("url".into(), sandbox.base_url().into());
+            logging::line(Level::Info, &sandbox.credentials_banner(), Some(fields));
+        })
+        .await
+        .map_err(|source| Error::Io {
+            what: "the sandbox failed".into(),
+            source: with_hint(source),
+        }),
     )
 }
 

@@ -428,9 +428,9 @@ impl Drop for Sandbox {
     }
 }
 
-/// `jira-gate sandbox`: start, print the base URL as the only line on stdout, the banner on
-/// stderr, and serve until SIGINT or SIGTERM.
-pub async fn serve(args: Args) -> std::io::Result<()> {
+/// `jira-gate sandbox`: start, print the base URL as the only line on stdout, call `announce`
+/// (which prints the banner in the caller's log format), and serve until SIGINT or SIGTERM.
+pub async fn serve(args: Args, announce: impl FnOnce(&Sandbox)) -> std::io::Result<()> {
     use std::io::Write;
     let sandbox = Sandbox::start(args).await?;
     {
@@ -438,7 +438,7 @@ pub async fn serve(args: Args) -> std::io::Result<()> {
         writeln!(out, "{}", sandbox.base_url())?;
         out.flush()?;
     }
-    eprintln!("{}", sandbox.credentials_banner());
+    announce(&sandbox);
     shutdown_signal().await;
     Ok(())
 }
