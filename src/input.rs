@@ -569,7 +569,7 @@ fn from_harness(
     let label = format!("{name} (Harness step {step})");
     let yaml = serde_yaml::to_string(&translated.stanza)
         .map_err(|e| Error::Usage(format!("{label}: cannot write the stanza: {e}")))?;
-    let mut stanza = parse(&label, &yaml, overrides, env)?;
+    let mut stanza = parse_text(&label, &yaml, overrides, env)?;
     let criteria = |tree: &Option<harness::criteria::Tree>| {
         tree.as_ref()
             .map(harness::criteria::Tree::to_criteria)
@@ -602,8 +602,18 @@ fn from_harness(
     Ok(stanza)
 }
 
-/// Parses and validates the stanza text, with the flags and variables ([`overrides`]) over it.
+/// Parses and validates the stanza text, with the flags and variables ([`overrides`]) over it; a
+/// broken rule is located at its key's line and column in `text`.
 pub fn parse(name: &str, text: &str, overrides: &Overrides, env: &Env) -> Result<Stanza, Error> {
+    parse_text(name, text, overrides, env).map_err(|e| match e {
+        Error::Stanza(e) => Error::Stanza(e.located(text)),
+        other => other,
+    })
+}
+
+/// [`parse`] without locating: for text jira-gate wrote itself (a translated Harness step), whose
+/// lines are not the user's.
+fn parse_text(name: &str, text: &str, overrides: &Overrides, env: &Env) -> Result<Stanza, Error> {
     let lookup = |n: &str| env.get(n);
     Ok(stanza::from_str(text, name, &lookup)?.validate(name, overrides)?)
 }

@@ -27,10 +27,13 @@ pub enum Error {
         hint: Option<String>,
     },
     /// The stanza parsed but breaks a rule of the contract.
-    #[error("{file}: `{key}`: {message}{}", hint_suffix(.hint.as_deref()))]
+    #[error("{file}{}: `{key}`: {message}{}", at_suffix(*.at), hint_suffix(.hint.as_deref()))]
     Invalid {
         /// The file name.
         file: String,
+        /// The line and column of the key's value in the file, when it could be found
+        /// ([`Error::located`]); `u32`s keep the error small (a stanza is at most 256 KiB).
+        at: Option<(u32, u32)>,
         /// The key path, e.g. `approval.interval`.
         key: String,
         /// What is wrong.
@@ -43,6 +46,37 @@ pub enum Error {
         "no step definition: pass a FILE, set JIRA_GATE_STEP_FILE or JIRA_GATE_STEP, or create jira-gate.yml"
     )]
     Missing,
+}
+
+impl Error {
+    /// The error with the line and column of its key's value in `text`, the stanza's text, when
+    /// the key path leads to a node there (a rule broken by a flag or a variable has none).
+    #[must_use]
+    pub fn located(self, text: &str) -> Self {
+        match self {
+            Error::Invalid {
+                file,
+                at: None,
+                key,
+                message,
+                hint,
+            } => Error::Invalid {
+                at: super::load::position_of(text, &key).and_then(|(line, column)| {
+                    Some((u32::try_from(line).ok()?, u32::try_from(column).ok()?))
+                }),
+                file,
+                key,
+                message,
+                hint,
+            },
+            other => other,
+        }
+    }
+}
+
+fn at_suffix(at: Option<(u32, u32)>) -> String {
+    at.map(|(line, column)| format!(":{line}:{column}"))
+        .unwrap_or_default()
 }
 
 fn hint_suffix(hint: Option<&str>) -> String {

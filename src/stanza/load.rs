@@ -7,6 +7,7 @@
 use super::error::Error;
 use super::interpolate::{self, Lookup, references};
 use super::raw::RawStanza;
+use crate::harness::locate::{self, KeyPath};
 
 /// Stanzas larger than this are refused before parsing (a step definition is a few hundred bytes).
 pub const MAX_STANZA_BYTES: usize = 256 * 1024;
@@ -99,6 +100,22 @@ fn parse_error(
         return error;
     }
     let mut message = inner.to_string();
+    if let Some(error) = tab_indentation(text, file, line, column, &message) {
+        return error;
+    }
+    // serde_yaml places an error raised by a value's own parser (a duration, a URL) at whatever
+    // event it read last, which can be the line before; the path leads to the value itself. A
+    // key's errors (unknown, duplicate, missing) keep serde_yaml's place, on the key or its map.
+    let about_a_key = ["unknown field", "duplicate field", "missing field"]
+        .iter()
+        .any(|k| message.contains(k));
+    let (line, column) = if let Some(key) = duplicate_key(&message) {
+        second_key(text, &path, key).unwrap_or((line, column))
+    } else if about_a_key {
+        (line, column)
+    } else {
+        position_of(text, &path).unwrap_or((line, column))
+    };
     // serde_yaml appends " at line L column C" and may prefix the path; we print both ourselves.
     if let Some(cut) = message.find(" at line ") {
         message.truncate(cut);
@@ -143,6 +160,77 @@ fn parse_error(
         message,
         hint,
     }
+}
+
+/// The key of serde's "duplicate field `url`".
+fn duplicate_key(message: &str) -> Option<&str> {
+    let rest = message.split_once("duplicate field `")?.1;
+    Some(rest.split_once('`')?.0)
+}
+
+/// Where `key` is written a second time in the block map at `path` (serde_yaml points at the
+/// map, or at the first one): the line and column of that second key. `None` for a flow map
+/// (`{ a: 1, a: 2 }`) or a key written with quotes.
+fn second_key(text: &str, path: &str, key: &str) -> Option<(usize, usize)> {
+    let (first_line, column) = if path == "." || path.is_empty() {
+        let first = text
+            .lines()
+            .position(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))?;
+        (first + 1, 1)
+    } else {
+        position_of(text, path)?
+    };
+    let indent = column - 1;
+    let mut seen = 0;
+    for (number, content) in text.lines().enumerate().skip(first_line - 1) {
+        let trimmed = content.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let depth = content.len() - trimmed.len();
+        if depth < indent && number + 1 > first_line {
+            break; // the map has ended
+        }
+        let this_key = content
+            .get(indent..)
+            .and_then(|rest| rest.strip_prefix(key))
+            .is_some_and(|rest| rest.trim_start().starts_with(':'));
+        if depth == indent && this_key {
+            seen += 1;
+            if seen == 2 {
+                return Some((number + 1, column));
+            }
+        }
+    }
+    None
+}
+
+/// A tab where YAML expects indentation: YAML's own message ("found character that cannot start
+/// any token") does not say that tabs are never indentation in YAML.
+fn tab_indentation(
+    text: &str,
+    file: &str,
+    line: usize,
+    column: usize,
+    message: &str,
+) -> Option<Error> {
+    let content = text.lines().nth(line.checked_sub(1)?)?;
+    let at = content.chars().nth(column.checked_sub(1)?)?;
+    let leading = content.chars().take(column).all(|c| c == ' ' || c == '\t');
+    let tab_message =
+        message.contains("cannot start any token") || message.contains("tab character");
+    if at != '\t' || !leading || !tab_message {
+        return None;
+    }
+    Some(Error::Parse {
+        file: file.to_owned(),
+        line,
+        column,
+        message: "a tab in the indentation: YAML indents with spaces only".into(),
+        hint: Some(
+            "replace the tab with spaces (two per level, as in the examples in steps/)".into(),
+        ),
+    })
 }
 
 /// Issue 8 #6: `auth: { type: pat, token: ${JIRA_PAT} }` is a YAML syntax error, because inside
@@ -215,6 +303,14 @@ fn unquoted_flow_reference(line: &str) -> Option<usize> {
         }
     }
     None
+}
+
+/// The line and column of the node at `key` (a key path as the errors write it, e.g.
+/// `approval.approve_when.all[1].status`) in `text`, if there is one.
+pub(super) fn position_of(text: &str, key: &str) -> Option<(usize, usize)> {
+    let path = KeyPath::parse(key).ok().filter(|p| !p.0.is_empty())?;
+    let (position, _) = locate::find(text, &path).ok()?;
+    Some((position.line, position.column))
 }
 
 /// For serde's "unknown field `x`, expected one of `a`, `b`" (and unknown variants), the closest

@@ -42,6 +42,7 @@ impl RawStanza {
     pub fn validate(self, file: &str, overrides: &Overrides) -> Result<Stanza, Error> {
         let invalid = |p: Problem| Error::Invalid {
             file: file.to_owned(),
+            at: None,
             key: p.key,
             message: p.message,
             hint: p.hint,
