@@ -171,7 +171,7 @@ fn duplicate_key(message: &str) -> Option<&str> {
 /// Where `key` is written a second time in the block map at `path` (serde_yaml points at the
 /// map, or at the first one): the line and column of that second key. `None` for a flow map
 /// (`{ a: 1, a: 2 }`) or a key written with quotes.
-fn second_key(text: &str, path: &str, key: &str) -> Option<(usize, usize)> {
+pub(super) fn second_key(text: &str, path: &str, key: &str) -> Option<(usize, usize)> {
     let (first_line, column) = if path == "." || path.is_empty() {
         let first = text
             .lines()

@@ -543,3 +543,101 @@ fn a_request_type_brings_its_own_issue_type() {
     let text = text.replace("  type: Change\n", "");
     assert!(parse(&text).is_ok());
 }
+
+/// The first line of the error `text` gets, validated and located as `jira-gate` does.
+fn located_error(text: &str) -> String {
+    let err = match from_str(text, "step.yml", &env) {
+        Ok(raw) => raw
+            .validate("step.yml", &Overrides::default())
+            .map(|_| ())
+            .map_err(|e| e.located(text)),
+        Err(e) => Err(e),
+    }
+    .unwrap_err()
+    .to_string();
+    err.lines().next().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn a_broken_rule_is_located_at_its_value() {
+    assert_eq!(
+        located_error(&GOOD.replace("interval: 10s", "interval: 10m")),
+        "step.yml:11:13: `approval.interval`: 10m is longer than max_interval 1m"
+    );
+    // A rule broken by a flag or a variable has no place in the file: the key only.
+    let err = from_str(GOOD, "step.yml", &env)
+        .unwrap()
+        .validate(
+            "step.yml",
+            &Overrides {
+                issue_key: Some("not a key".into()),
+                ..Overrides::default()
+            },
+        )
+        .unwrap_err()
+        .located(GOOD)
+        .to_string();
+    assert!(err.starts_with("step.yml: `"), "{err}");
+}
+
+#[test]
+fn a_value_refused_by_its_parser_is_located_at_the_value() {
+    assert_eq!(
+        located_error(&GOOD.replace("timeout: 2h", "timeout: 2 hourz")),
+        "step.yml:13:12: `approval.timeout`: invalid duration \"2 hourz\": unknown time unit \"hourz\", supported units: ns, us/µs, ms, sec, min, hours, days, weeks, months, years (and few variations) (hint: write durations like `90s`, `5m`, `1h 30m`)"
+    );
+}
+
+#[test]
+fn an_unknown_key_keeps_the_key_position_not_its_value() {
+    assert!(
+        located_error(&GOOD.replace("  summary: Deploy", "  sumary: Deploy"))
+            .starts_with("step.yml:7:3: "),
+    );
+}
+
+#[test]
+fn a_duplicate_key_is_located_at_its_second_occurrence() {
+    let twice = GOOD.replace(
+        "  summary: Deploy\n",
+        "  summary: Deploy\n  # again, below a comment\n\n  type: Task\n",
+    );
+    assert_eq!(
+        located_error(&twice),
+        "step.yml:10:3: `ticket`: duplicate field `type`"
+    );
+    // At the top: the second `ticket:` map.
+    let top = format!("{GOOD}ticket:\n  key: OPS-1\n");
+    assert_eq!(
+        located_error(&top),
+        "step.yml:14:1: duplicate field `ticket`"
+    );
+    // A key nested deeper with the same name is not a duplicate of the map's own.
+    assert_eq!(
+        super::load::second_key("a:\n  b:\n    c: 1\n  c: 2\n  c: 3\n", "a", "c"),
+        Some((5, 3))
+    );
+    // The map ends where the indentation goes back: a later `c` elsewhere is not counted.
+    assert_eq!(
+        super::load::second_key("a:\n  c: 1\nb:\n  c: 2\n", "a", "c"),
+        None
+    );
+    // A longer key that starts with the name is another key.
+    assert_eq!(
+        super::load::second_key("a:\n  c: 1\n  cc: 2\n", "a", "c"),
+        None
+    );
+}
+
+#[test]
+fn a_tab_in_the_indentation_is_named_with_a_hint() {
+    let text = GOOD.replace("  timeout: 2h", "\ttimeout: 2h");
+    let err = from_str(&text, "step.yml", &env).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "step.yml:13:1: a tab in the indentation: YAML indents with spaces only\n  hint: replace the tab with spaces (two per level, as in the examples in steps/)"
+    );
+    // A tab inside a value is not indentation: YAML's own message stays.
+    let quoted = GOOD.replace("summary: Deploy", "summary: \"Deploy\tweb\"");
+    assert!(from_str(&quoted, "step.yml", &env).is_ok());
+}
