@@ -18,9 +18,9 @@ use crate::dry_run::{Applied, Writer};
 use crate::exit::Exit;
 use crate::fields::Catalog;
 use crate::outcome::{ActionResult, ActionStatus, Decision};
-use crate::stanza::{Action, Actions};
+use crate::stanza::{Action, Actions, TransitionBy};
 use crate::step::{self, Moved};
-use crate::workflow::{Screen, TransitionBy, shape_fields};
+use crate::workflow::{Screen, shape_fields};
 
 /// The action of an ending, with its name in the stanza; `None` when the ending has none.
 pub fn for_decision(actions: &Actions, decision: Decision) -> Option<(&'static str, &Action)> {

@@ -461,7 +461,7 @@ pub async fn transition(
     writer: &Writer<'_>,
     key: &str,
     wanted: &str,
-    by: crate::workflow::TransitionBy,
+    by: crate::stanza::TransitionBy,
     status: Option<&str>,
     comment: Option<&str>,
 ) -> Result<Moved, Error> {

@@ -9,6 +9,7 @@ use serde_json::{Map, Value as Json};
 use crate::fields::{self, Catalog};
 use crate::jira::models::{FieldMeta, Issue, IssueType, Project, Transition};
 use crate::jira::{self, JiraClient};
+use crate::stanza::TransitionBy;
 use crate::step_error::Error;
 use crate::value::Value;
 
@@ -36,18 +37,6 @@ pub fn issue_type(project: &Project, wanted: &str) -> Result<IssueType, Error> {
 /// A transition by its name, else by its target status name (case-insensitive).
 pub fn pick_transition<'a>(available: &'a [Transition], wanted: &str) -> Option<&'a Transition> {
     pick_transition_by(available, wanted, TransitionBy::NameOrStatus)
-}
-
-/// How a ticket's `transition` names its transition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum TransitionBy {
-    /// The transition's name, else its target status, both case-insensitive (native stanzas).
-    #[default]
-    NameOrStatus,
-    /// The transition's name exactly (Harness `transitionTo.transitionName`, issue 10).
-    ExactName,
-    /// The target status, case-insensitive (Harness `transitionTo.status`, issue 10).
-    Status,
 }
 
 /// [`pick_transition`] with the matching rule given.

@@ -420,7 +420,7 @@ async fn check_transition(
     client: &JiraClient,
     key: &str,
     wanted: &str,
-    by: workflow::TransitionBy,
+    by: crate::stanza::TransitionBy,
     status: &str,
 ) -> Result<String, step::Error> {
     let available = client.transitions(key).await?;

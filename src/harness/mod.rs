@@ -204,7 +204,7 @@ pub mod step;
 
 pub use native::Translated;
 
-use crate::workflow::TransitionBy;
+use crate::stanza::TransitionBy;
 
 /// What to load: the Harness file, the step, the connector and the values expressions read.
 pub struct Request<'a> {

@@ -23,7 +23,7 @@ use super::step::{
     CriteriaSpec, DEFAULT_RETRY_INTERVAL, Found, Kind, MIN_RETRY_INTERVAL, Scalar, Spec, duration,
 };
 use super::{Doc, Error, jexl};
-use crate::workflow::TransitionBy;
+use crate::stanza::TransitionBy;
 
 /// A Harness step, translated.
 #[derive(Debug, Clone)]
@@ -43,7 +43,7 @@ pub struct Translated {
     pub expect_type: Option<String>,
     /// How the ticket's `transition` is matched: `transitionName` exactly, `status` as the target
     /// status (case-insensitive).
-    pub transition_by: crate::workflow::TransitionBy,
+    pub transition_by: TransitionBy,
     /// What was read past, for `-v`.
     pub ignored: Vec<String>,
     /// Notes for the user (e.g. a connector whose identifier differs from `connectorRef`).

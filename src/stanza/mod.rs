@@ -32,7 +32,7 @@ pub use load::{MAX_STANZA_BYTES, decode, from_str, json_schema};
 pub use model::{
     Action, Actions, Approval, Bound, ChangeWindow, DEFAULT_INTERVAL, DEFAULT_MAX_INTERVAL,
     DEFAULT_REQUEST_TIMEOUT, DEFAULT_TIMEOUT, Finish, Overrides, Stanza, Target, Ticket,
-    WRITE_ONLY_BUDGET, Wake, WakeCheck,
+    TransitionBy, WRITE_ONLY_BUDGET, Wake, WakeCheck,
 };
 pub use raw::{AuthType, RawApproval, RawAuth, RawCriterion, RawJira, RawStanza, RawTicket};
 pub use scalars::{Names, Span, Text};

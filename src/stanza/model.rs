@@ -63,7 +63,7 @@ pub struct Ticket {
     /// Transition or target status name.
     pub transition: Option<String>,
     /// How `transition` is matched (Harness steps say which, issue 10).
-    pub transition_by: crate::workflow::TransitionBy,
+    pub transition_by: TransitionBy,
     /// Comment text.
     pub comment: Option<String>,
     /// Jira Service Management: create a customer request of this request type (name).
@@ -383,4 +383,16 @@ pub struct Overrides {
     pub issue_key: Option<String>,
     /// `--timeout`.
     pub timeout: Option<Duration>,
+}
+
+/// How a ticket's `transition` names its transition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TransitionBy {
+    /// The transition's name, else its target status, both case-insensitive (native stanzas).
+    #[default]
+    NameOrStatus,
+    /// The transition's name exactly (Harness `transitionTo.transitionName`, issue 10).
+    ExactName,
+    /// The target status, case-insensitive (Harness `transitionTo.status`, issue 10).
+    Status,
 }

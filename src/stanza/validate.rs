@@ -237,7 +237,7 @@ fn validate_ticket(raw: RawTicket, overrides: &Overrides) -> Result<Ticket, Prob
         fields: raw.fields.unwrap_or_default().into_iter().collect(),
         dedupe: nonempty(raw.dedupe),
         transition: nonempty(raw.transition),
-        transition_by: crate::workflow::TransitionBy::NameOrStatus,
+        transition_by: super::TransitionBy::NameOrStatus,
         comment: nonempty(raw.comment).map(|c| c.trim_end().to_owned()),
         request_type,
     };
