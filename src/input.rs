@@ -38,6 +38,7 @@ use crate::cli::{
 use crate::env::Env;
 use crate::error::Error;
 use crate::harness::{self, locate::KeyPath};
+use crate::logging::Logging;
 use crate::stanza::{self, Overrides, Stanza, Target};
 
 /// Every option's variable, by the option's clap id. The help of each option names the same
@@ -202,17 +203,6 @@ fn choice<T: ValueEnum + Clone>(flag: Option<T>, id: &str, env: &Env) -> Result<
             &format!("use one of: {}", names.join(", ")),
         )
     })
-}
-
-/// The logging settings, resolved.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Logging {
-    /// Only warnings, errors and the summary line.
-    pub quiet: bool,
-    /// 0 info, 1 debug, 2 or more trace.
-    pub verbose: u8,
-    /// Text or JSON lines on stderr.
-    pub format: LogFormat,
 }
 
 /// `-v`, `-q` and `--log-format` over their variables. On a bad variable, the settings that could

@@ -12,7 +12,17 @@ use serde_json::{Map, Value as Json};
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::LogFormat;
-use crate::input::Logging;
+
+/// The logging settings, resolved over their variables by `crate::input::logging`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Logging {
+    /// Only warnings, errors and the summary line.
+    pub quiet: bool,
+    /// 0 info, 1 debug, 2 or more trace.
+    pub verbose: u8,
+    /// Text or JSON lines on stderr.
+    pub format: LogFormat,
+}
 
 /// The format [`init`] chose; text until then.
 static FORMAT: OnceLock<LogFormat> = OnceLock::new();

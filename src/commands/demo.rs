@@ -10,7 +10,8 @@ use crate::commands::run::{Shutdown, step_and_outputs};
 use crate::env::Env;
 use crate::error::Error;
 use crate::exit::Exit;
-use crate::input::{self, Logging, Outputs};
+use crate::input::{self, Outputs};
+use crate::logging::Logging;
 use crate::logging::{self, Level};
 use crate::sandbox;
 

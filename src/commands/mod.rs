@@ -17,7 +17,8 @@ use crate::cli::{Cli, Command};
 use crate::env::Env;
 use crate::error::{Error, render};
 use crate::exit::Exit;
-use crate::input::{self, Logging};
+use crate::input;
+use crate::logging::Logging;
 use crate::logging::{self, Level};
 
 /// Runs one command and returns how the process exits.
