@@ -21,6 +21,9 @@ use crate::value::Value;
 /// Custom field type keys whose value is rich text (ADF on v3).
 const TEXTAREA: &str = "com.atlassian.jira.plugin.system.customfieldtypes:textarea";
 
+/// The custom field type of JSM's Approvals field (API-NOTES 4.2).
+const APPROVALS: &str = "com.atlassian.servicedesk.approvals-plugin:sd-approvals";
+
 /// The site's fields, as `GET /field` lists them.
 #[derive(Debug, Default)]
 pub struct Catalog {
@@ -31,6 +34,20 @@ impl Catalog {
     /// Wraps the list from `GET /field`.
     pub fn new(defs: Vec<FieldDef>) -> Self {
         Catalog { defs }
+    }
+
+    /// The id of JSM's Approvals field (`schema.custom` ends in `:sd-approvals`): the request's
+    /// approvals, the same as `/rest/servicedeskapi/request/{key}/approval` lists them.
+    pub fn approvals_field(&self) -> Option<&str> {
+        self.defs
+            .iter()
+            .find(|d| {
+                d.schema
+                    .as_ref()
+                    .and_then(|s| s.custom.as_deref())
+                    .is_some_and(|c| c == APPROVALS)
+            })
+            .map(|d| d.id.as_str())
     }
 
     /// The field with this id, or else this display name (case-insensitive).

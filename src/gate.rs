@@ -214,10 +214,11 @@ async fn drive_inner(
         None => None,
     };
     client.connect().await?;
-    let (written, approval) = match write_ticket(client, stanza, dry_run, deadline, tracker).await {
-        Ok(written) => written,
-        Err(e) => return Err(explain(client, e).await),
-    };
+    let (written, approval, approvals_field) =
+        match write_ticket(client, stanza, dry_run, deadline, tracker).await {
+            Ok(written) => written,
+            Err(e) => return Err(explain(client, e).await),
+        };
     let client = &*client;
     // The one dry-run branch of the run: nothing was sent, so there is nothing to wait for.
     let (Some(key), Some(approval), false) = (written.key.clone(), approval, dry_run) else {
@@ -229,21 +230,29 @@ async fn drive_inner(
         approval: &approval,
         first_read_now: !written.created,
         listener: listener.as_ref(),
+        approvals_field: approvals_field.as_deref(),
     };
     wait_for_decision(client, waiting, deadline, tracker).await
 }
 
-/// Checks the criteria's statuses, resolves the field names and writes the ticket.
+/// Checks the criteria's statuses, resolves the field names and writes the ticket: what was
+/// written, the criteria with field ids, and the id of JSM's Approvals field when they test an
+/// approval and the site has that field.
 async fn write_ticket(
     client: &JiraClient,
     stanza: &Stanza,
     dry_run: bool,
     deadline: Instant,
     tracker: &mut Tracker<'_>,
-) -> Result<(step::Written, Option<Approval>), step::Error> {
+) -> Result<(step::Written, Option<Approval>, Option<String>), step::Error> {
     check_statuses(client, stanza).await?;
     check_service_desk(client, stanza).await?;
     let (catalog, approval) = resolve_fields(client, stanza).await?;
+    let approvals_field = approval
+        .as_ref()
+        .filter(|a| !approval_tests(a).is_empty())
+        .and_then(|_| catalog.approvals_field())
+        .map(str::to_owned);
     let written = step::write(
         &Writer::new(client, dry_run, stanza.jira.auth.secret().expose()),
         &stanza.ticket,
@@ -252,7 +261,7 @@ async fn write_ticket(
         tracker,
     )
     .await?;
-    Ok((written, approval))
+    Ok((written, approval, approvals_field))
 }
 
 /// A failure before the wait that wrong credentials (or `api: v3` on a Jira without it) can
@@ -281,6 +290,8 @@ struct Waiting<'a> {
     /// False right after creating the ticket (nobody can have decided yet).
     first_read_now: bool,
     listener: Option<&'a Listener>,
+    /// JSM's Approvals field: the approvals come with each read of the issue.
+    approvals_field: Option<&'a str>,
 }
 
 /// The wait and its ending: the decision, who made it and when, or how long it stayed pending.
@@ -295,17 +306,21 @@ async fn wait_for_decision(
         approval,
         first_read_now,
         listener,
+        approvals_field,
     } = waiting;
     if let Some(listener) = listener {
         listener.watch(key, "");
     }
+    let mut fields = poll_fields(approval);
+    fields.extend(approvals_field.map(str::to_owned));
     let poller = Poller {
         client,
         key,
-        fields: poll_fields(approval),
+        fields,
         listener,
         jql: jql_rules(approval),
         approvals: (!approval_tests(approval).is_empty()).then(crate::jsm::Answers::default),
+        approvals_field,
         // A ticket this run created has a short changelog: each poll brings it along, so the
         // one that decides also tells who did, without another request (issue 12).
         changelog: (!first_read_now).then(std::sync::Mutex::default),
@@ -479,11 +494,12 @@ async fn resolve_fields(
     client: &JiraClient,
     stanza: &Stanza,
 ) -> Result<(Catalog, Option<Approval>), step::Error> {
+    // A JSM approval criterion reads the approvals with the issue, through the Approvals field.
     let needs_catalog = !stanza.ticket.fields.is_empty()
         || stanza
             .approval
             .as_ref()
-            .is_some_and(|a| !a.field_names().is_empty());
+            .is_some_and(|a| !a.field_names().is_empty() || !approval_tests(a).is_empty());
     let catalog = if needs_catalog {
         Catalog::new(client.fields().await?)
     } else {
@@ -532,6 +548,10 @@ struct Poller<'a> {
     /// When the criteria test a JSM approval: each poll also reads the request's approvals, and
     /// this remembers when each answer was first seen.
     approvals: Option<crate::jsm::Answers>,
+    /// JSM's Approvals field, read with the issue: the approvals without a request of their own
+    /// (SPEC section 7: at most 2 requests per poll with fields, approvals and JQL). Without it,
+    /// or when a read does not carry it, they come from the service desk API.
+    approvals_field: Option<&'a str>,
     /// When set, each read brings the changelog along, and the last one is kept here.
     changelog: Option<std::sync::Mutex<Option<Vec<History>>>>,
 }
@@ -562,7 +582,14 @@ impl IssueSource for Poller<'_> {
             }
         }
         if let Some(answers) = &self.approvals {
-            let mut list = self.client.approvals(self.key).await?;
+            let carried = self
+                .approvals_field
+                .and_then(|id| snapshot.fields.get(id))
+                .and_then(jira::servicedesk::approvals_in_field);
+            let mut list = match carried {
+                Some(list) => list,
+                None => self.client.approvals(self.key).await?,
+            };
             // Jira's own time format, as `completedDate.jira` and the changelog give it.
             let now = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
             let now = format!("{}+0000", now.trim_end_matches('Z'));

@@ -666,3 +666,63 @@ fn a_lost_request_create_without_a_findable_label_is_not_repeated() {
     assert_eq!(run.field("decision"), "error");
     assert_eq!(sandbox.issues().len(), 1, "{}", run.stderr);
 }
+
+#[test]
+fn fields_an_approval_and_jql_cost_at_most_two_requests_a_poll() {
+    // SPEC section 7: the approvals come with the issue read (JSM's Approvals field), so a poll
+    // is the read and, when the read leaves the JQL open, one search.
+    both(
+        &["--approve-after", "alice=1s", "--approve-after", "dave=2s"],
+        |sandbox, flavor| {
+            let work = Workdir::new();
+            let step = format!(
+                "{}ticket:\n  project: CHG\n  request_type: Request a change\n  summary: Deploy web 1.4.2\n  fields:\n{RISK}approval:\n  approve_when:\n    all:\n      - approval: approved\n      - field: Change risk\n        equals: Low\n      - jql: status = Approved\n  reject_when: {{ approval: declined }}\n  interval: 1s\n  max_interval: 1s\n  timeout: 30s\n",
+                jira_block(&sandbox)
+            );
+            let (run, _) = gate_with_outputs(&sandbox, &work, &step);
+            assert_eq!(run.code, 0, "{flavor}: {}", run.stderr);
+            assert_eq!(run.field("decision"), "approved");
+            assert_eq!(run.field("decided_by"), "Dave Deployer");
+            assert_eq!(
+                decisions(run.field("approvers")),
+                [
+                    ("Alice Approver", "approved"),
+                    ("Bob Builder", "pending"),
+                    ("Dave Deployer", "approved"),
+                ]
+                .map(|(a, b)| (a.to_owned(), b.to_owned()))
+            );
+            let log: Vec<String> = sandbox
+                .requests()
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{} {}",
+                        r["method"].as_str().unwrap(),
+                        r["path"].as_str().unwrap()
+                    )
+                })
+                .collect();
+            assert!(
+                !log.iter().any(|r| r.ends_with("/approval")),
+                "{flavor}: the approvals were read on their own: {log:#?}"
+            );
+            // From the first poll on: reads of the issue, each followed by at most one search.
+            let read = |r: &String| r.starts_with("GET /rest/api/") && r.ends_with("/issue/CHG-1");
+            let search = |r: &String| r.contains("/search");
+            let first = log.iter().position(read).expect("a poll");
+            let polls: Vec<&String> = log[first..].iter().collect();
+            let mut searches_since_read = 0;
+            for r in &polls {
+                if read(r) {
+                    searches_since_read = 0;
+                } else {
+                    assert!(search(r), "{flavor}: {r} in a poll: {log:#?}");
+                    searches_since_read += 1;
+                    assert!(searches_since_read <= 1, "{flavor}: {log:#?}");
+                }
+            }
+            assert!(polls.iter().any(|r| search(r)), "{flavor}: {log:#?}");
+        },
+    );
+}

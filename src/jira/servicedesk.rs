@@ -278,6 +278,17 @@ impl JiraClient {
     }
 }
 
+/// The approvals in the value of JSM's Approvals field on an issue read, which holds the same
+/// `ApprovalDTO`s as [`JiraClient::approvals`]: `null` is none yet; `None` when the value is not
+/// a list of approvals (then read them from the service desk API instead).
+pub fn approvals_in_field(value: &serde_json::Value) -> Option<Vec<JsmApproval>> {
+    if value.is_null() {
+        return Some(Vec::new());
+    }
+    let list: Vec<ApprovalDto> = serde_json::from_value(value.clone()).ok()?;
+    Some(list.into_iter().map(ApprovalDto::into_approval).collect())
+}
+
 /// The key and id in the answer to [`JiraClient::create_customer_request`].
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -293,6 +304,23 @@ pub struct CreatedRequest {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_approvals_field_of_an_issue_read_holds_the_same_approvals() {
+        // No approval yet: Jira shows the field as null.
+        assert_eq!(approvals_in_field(&json!(null)).map(|l| l.len()), Some(0));
+        let list = approvals_in_field(&json!([
+            {"id": "60", "name": "To Do", "finalDecision": "pending", "canAnswerApproval": false,
+             "approvers": [{"approver": {"displayName": "Fred F. User"}, "approverDecision": "approved"}],
+             "createdDate": {"epochMillis": 1_475_046_060_000_i64}, "_links": {}}
+        ]))
+        .unwrap();
+        assert_eq!(list[0].id, "60");
+        assert_eq!(list[0].approvers[0].name, "Fred F. User");
+        // Anything else is not the Approvals field's shape: read them from the service desk.
+        assert!(approvals_in_field(&json!("approved")).is_none());
+        assert!(approvals_in_field(&json!({"values": []})).is_none());
+    }
 
     #[test]
     fn approvals_are_read_leniently() {

@@ -365,8 +365,23 @@ pub(crate) static FIELDS: LazyLock<Vec<FieldDef>> = LazyLock::new(|| {
             "datetime",
             "datetime",
         ),
+        // JSM's Approvals field: a request's approvals on the issue, as the service desk API
+        // lists them (API-NOTES 4.2); read-only.
+        FieldDef {
+            id: APPROVALS_FIELD,
+            name: "Approvals",
+            kind: Kind::ReadOnly,
+            schema: json!({
+                "type": "sd-approvals",
+                "custom": "com.atlassian.servicedesk.approvals-plugin:sd-approvals",
+                "customId": 10062,
+            }),
+        },
     ]
 });
+
+/// The id of JSM's Approvals field.
+pub(crate) const APPROVALS_FIELD: &str = "customfield_10062";
 
 pub(super) fn field_def(id: &str) -> Option<&'static FieldDef> {
     FIELDS.iter().find(|f| f.id == id)

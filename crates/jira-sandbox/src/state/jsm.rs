@@ -640,6 +640,20 @@ impl State {
             .collect())
     }
 
+    /// The value of the Approvals field on an issue read: the request's approvals as
+    /// [`Self::approvals`] lists them, `null` for an issue that is not a request or has none.
+    pub(super) fn approvals_field(&self, issue_id: u64, base: &str, api: Api) -> Value {
+        match self.requests.iter().find(|r| r.issue_id == issue_id) {
+            Some(r) if !r.approvals.is_empty() => Value::Array(
+                r.approvals
+                    .iter()
+                    .map(|a| self.approval_json(issue_id, a, base, api))
+                    .collect(),
+            ),
+            _ => Value::Null,
+        }
+    }
+
     /// `GET /request/{key}/approval/{id}`.
     pub fn approval(&self, key: &str, id: &str, base: &str, api: Api) -> Result<Value, DeskError> {
         let (idx, r) = self.request_of(key)?;

@@ -12,8 +12,8 @@ use super::{
     Api, JiraError,
     adf::adf,
     catalog::{
-        BOT, FIELDS, FieldDef, ISSUE_TYPES, Kind, PRIORITIES, PROJECT_ID, STATUSES, Status,
-        TRANSITIONS, operations, option_name, resolution, status,
+        APPROVALS_FIELD, BOT, FIELDS, FieldDef, ISSUE_TYPES, Kind, PRIORITIES, PROJECT_ID,
+        STATUSES, Status, TRANSITIONS, operations, option_name, resolution, status,
     },
     store::{Comment, History, Issue, State, Val},
 };
@@ -468,6 +468,7 @@ impl State {
                 });
             }
             "issuelinks" | "components" => return json!([]),
+            APPROVALS_FIELD => return self.approvals_field(issue.id, base, api),
             "watches" => {
                 return json!({
                     "self": format!("{base}/rest/api/{v}/issue/{}/watchers", issue.key),
