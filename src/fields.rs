@@ -358,6 +358,63 @@ mod tests {
     }
 
     #[test]
+    fn the_approvals_field_is_found_by_its_jsm_type_not_its_name() {
+        let catalog = Catalog::new(vec![
+            def("customfield_1", "Approvals", "string", None, None),
+            def(
+                "customfield_10062",
+                "Freigaben",
+                "sd-approvals",
+                None,
+                Some("com.atlassian.servicedesk.approvals-plugin:sd-approvals"),
+            ),
+        ]);
+        assert_eq!(catalog.approvals_field(), Some("customfield_10062"));
+        // A site without JSM has no such field.
+        let plain = Catalog::new(vec![def(
+            "customfield_1",
+            "Approvals",
+            "array",
+            Some("string"),
+            Some("com.atlassian.jira.plugin.system.customfieldtypes:labels"),
+        )]);
+        assert_eq!(plain.approvals_field(), None);
+    }
+
+    #[tokio::test]
+    async fn each_element_of_a_list_field_is_shaped_as_its_items_are() {
+        let config = crate::jira::ClientConfig {
+            url: "https://jira.example.com".into(),
+            auth: crate::jira::Auth::Pat {
+                token: crate::secret::Secret::new("t"),
+            },
+            api: crate::jira::ApiChoice::V2,
+            ca_file: None,
+            request_timeout: std::time::Duration::from_secs(5),
+            connect_budget: std::time::Duration::from_secs(5),
+            site_url: None,
+            markup: crate::markup::Markup::default(),
+        };
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        let client = JiraClient::new(&config, deadline).unwrap();
+        let field = def(
+            "customfield_10054",
+            "Environments",
+            "array",
+            Some("option"),
+            None,
+        );
+        let value = Value::List(vec![
+            Value::String("staging".into()),
+            Value::String("production".into()),
+        ]);
+        assert_eq!(
+            shape(&client, &field, &value, None).await.unwrap(),
+            json!([{"value": "staging"}, {"value": "production"}])
+        );
+    }
+
+    #[test]
     fn option_values_take_jiras_spelling() {
         let field = def("customfield_10050", "Change risk", "option", None, None);
         let meta = FieldMeta {

@@ -513,6 +513,26 @@ mod tests {
             ));
             assert_eq!((line, column), (23, 31), "{style}: {message}");
         }
+        // Blank lines inside the block: `|` keeps each as a line break of the value, `>` folds
+        // the break before them away unless a neighbour is more indented; either way the token
+        // is found on its own line.
+        for (style, blanks, more) in [
+            ("|", "\n", ""),
+            (">", "\n", ""),
+            (">", "\n\n", ""),
+            (">", "\n", "  "),
+            ("|", "\n\n", "  "),
+        ] {
+            let (line, column, message) = jexl(&format!(
+                "{style}\n            <+issue.Env> == \"a\" &&\n{blanks}            {more}<+issue.Env> == <+pipeline.variables.environment>"
+            ));
+            let below = 23 + blanks.len();
+            assert_eq!(
+                (line, column),
+                (below, 29 + more.len()),
+                "{style} {blanks:?} {more:?}: {message}"
+            );
+        }
         // At the end of a block: one past its last character, not on the line below.
         let (line, column, message) = jexl("|\n            <+issue.Env> == \"x\" &&");
         assert!(message.contains("the end of the expression"), "{message}");

@@ -654,40 +654,45 @@ fn token_position(
 /// In the lines after a block scalar's `|` or `>`: the row (0-based) and 1-based column of
 /// character `index` of its value. Each line gives the value its text past the block's
 /// indentation and one character for its line break (a newline, or a space where `>` folds),
-/// except that `>` turns a blank line inside the text and the break before it into one newline.
+/// except that `>` drops the break of a text line followed by blank lines when neither it nor
+/// the next text line is more indented (YAML's folding: `a`, a blank line, `b` read `a\nb`).
 fn block_position(
     lines: &[&str],
     value: &str,
     index: usize,
     folded: bool,
 ) -> Option<(usize, usize)> {
-    let indent = lines
-        .iter()
-        .find(|l| !l.trim().is_empty())?
-        .chars()
-        .take_while(|c| *c == ' ')
-        .count();
+    let depth = |l: &str| l.chars().take_while(|c| *c == ' ').count();
+    let blank = |l: &str| l.trim().is_empty();
+    let indent = depth(lines.iter().find(|l| !blank(l))?);
     let total = value.chars().count();
     let mut consumed = 0;
-    let mut seen_text = false;
     let mut last = None;
+    // The last text line, when it is at the block's indentation (not "more indented").
+    let mut previous: Option<bool> = None;
     for (row, text) in lines.iter().enumerate() {
-        let blank = text.trim().is_empty();
-        let ended = !blank && text.chars().take_while(|c| *c == ' ').count() < indent;
+        let is_blank = blank(text);
+        let ended = !is_blank && depth(text) < indent;
         // The block's text is all read (blank lines after it are not part of the value).
-        if ended || (consumed >= total && seen_text) {
+        if ended || (consumed >= total && previous.is_some()) {
             break;
         }
         let length = text.chars().count().saturating_sub(indent);
-        let takes = if blank && folded && seen_text {
-            0
-        } else {
-            length + 1
+        let after_text = row > 0 && !blank(lines[row - 1]);
+        let next_plain = || {
+            lines[row..]
+                .iter()
+                .find(|l| !blank(l))
+                .is_some_and(|l| depth(l) == indent)
         };
+        let folds = folded && is_blank && after_text && previous == Some(true) && next_plain();
+        let takes = if folds { 0 } else { length + 1 };
         if index < consumed + takes {
             return Some((row, indent + index - consumed + 1));
         }
-        seen_text |= !blank;
+        if !is_blank {
+            previous = Some(depth(text) == indent);
+        }
         consumed += takes;
         last = Some((row, indent + length + 1));
     }
