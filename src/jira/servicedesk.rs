@@ -269,13 +269,28 @@ impl JiraClient {
         }
     }
 
-    /// The approvals of the request `key`, oldest first as JSM lists them.
+    /// The approvals of the request `key`, oldest first as JSM lists them. A 404 is
+    /// [`not_a_request`]'s error, not a missing issue: the polls read the issue just before.
     pub async fn approvals(&self, key: &str) -> Result<Vec<JsmApproval>, Error> {
         let list: Vec<ApprovalDto> = self
             .desk_list(&format!("request/{}/approval", segment(key)))
-            .await?;
+            .await
+            .map_err(|e| not_a_request(key, e))?;
         Ok(list.into_iter().map(ApprovalDto::into_approval).collect())
     }
+}
+
+/// A 404 on the approvals of `key`, an issue Jira has just shown: JSM answers 404 for an issue
+/// that is not a customer request, for a user who is not an agent of the service desk, and where
+/// JSM is not licensed for the user. It says what Jira answered and what to do, as an error that
+/// is not a 404, so that it does not read as a deleted issue. Other errors pass as they are.
+fn not_a_request(key: &str, e: Error) -> Error {
+    if !e.is_not_found() {
+        return e;
+    }
+    Error::Connection(format!(
+        "{key} is not a Jira Service Management request whose approvals this user can read: {e} (hint: JSM answers 404 for an issue that is not a customer request, for a user who is not an agent of its service desk, and where Jira Service Management is not licensed; raise the ticket with `ticket.request_type`, make this user an agent, or use `status:` criteria)"
+    ))
 }
 
 /// The key and id in the answer to [`JiraClient::create_customer_request`].
@@ -331,6 +346,30 @@ mod tests {
             ]
         );
         assert_eq!(list[1].decision, Answer::Pending);
+    }
+
+    /// JSM's 404 on a request's approvals is not a deleted issue (the polls read the issue just
+    /// before): the error says what Jira answered, gives the likely causes, and is no longer a
+    /// "not found" that the wait would report as a deletion.
+    #[test]
+    fn a_404_on_the_approvals_names_what_jsm_answered_and_is_not_a_deletion() {
+        let status = |status| {
+            Error::Status {
+            method: "GET".into(),
+            path: "/rest/servicedeskapi/request/CHG-1/approval".into(),
+            status,
+            detail: "Request with key or id 'CHG-1' does not exist or you do not have permission to see it.".into(),
+        }
+        };
+        let e = not_a_request("CHG-1", status(404));
+        assert!(!e.is_not_found(), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "CHG-1 is not a Jira Service Management request whose approvals this user can read: GET /rest/servicedeskapi/request/CHG-1/approval answered HTTP 404: Request with key or id 'CHG-1' does not exist or you do not have permission to see it. (hint: JSM answers 404 for an issue that is not a customer request, for a user who is not an agent of its service desk, and where Jira Service Management is not licensed; raise the ticket with `ticket.request_type`, make this user an agent, or use `status:` criteria)"
+        );
+        // Any other failure stays what it was (a 403 keeps its own message and status).
+        let e = not_a_request("CHG-1", status(403));
+        assert!(matches!(e, Error::Status { status: 403, .. }), "{e:?}");
     }
 
     #[test]
