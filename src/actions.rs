@@ -311,6 +311,226 @@ mod tests {
         }
     }
 
+    use crate::jsm::scripted::Jira;
+    use crate::stanza::{Overrides, from_str};
+    use crate::value::Value;
+
+    fn said(comment: &str) -> Action {
+        Action {
+            comment: Some(comment.into()),
+            ..Action::default()
+        }
+    }
+
+    /// Every ending that has an action gets its own, not another's.
+    #[test]
+    fn each_ending_gets_the_action_written_for_it() {
+        let actions = Actions {
+            on_approve: Some(said("approved")),
+            on_reject: Some(said("rejected")),
+            on_timeout: Some(said("timed out")),
+            on_cancel: Some(said("cancelled")),
+        };
+        let got = |d| for_decision(&actions, d).map(|(n, a)| (n, a.comment.as_deref().unwrap()));
+        assert_eq!(got(Decision::Approved), Some(("on_approve", "approved")));
+        assert_eq!(got(Decision::Rejected), Some(("on_reject", "rejected")));
+        assert_eq!(got(Decision::Timeout), Some(("on_timeout", "timed out")));
+        assert_eq!(got(Decision::Cancelled), Some(("on_cancel", "cancelled")));
+        assert_eq!(got(Decision::Blocked), None);
+    }
+
+    /// `check` goes through every action of the stanza, by its key, in the stanza's order.
+    #[test]
+    fn every_action_of_the_stanza_is_listed_by_its_key() {
+        let keys = |rest: &str| {
+            let text = format!(
+                "jira: {{url: 'https://x.example', auth: {{type: pat, token: t}}}}\nticket: {{key: OPS-1}}\n{rest}"
+            );
+            let stanza = from_str(&text, "t.yml", &|_| None)
+                .and_then(|raw| raw.validate("t.yml", &Overrides::default()))
+                .unwrap();
+            all(&stanza)
+                .into_iter()
+                .map(|(key, a)| format!("{key}: {}", describe(a)))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            keys(
+                "approval:\n  approve_when: {status: Approved}\n  on_reject: {comment: no}\n  on_cancel: {transition: Cancel}\nfinish:\n  success: {labels: [deployed]}\n  failure: {comment: failed}\n"
+            ),
+            [
+                "approval.on_reject: comment",
+                "approval.on_cancel: transition \"Cancel\"",
+                "finish.success: labels deployed",
+                "finish.failure: comment"
+            ]
+        );
+        assert_eq!(
+            keys("finish:\n  success: {comment: done}\n"),
+            ["finish.success: comment"]
+        );
+        assert!(keys("").is_empty());
+    }
+
+    /// The Jira of the action tests: OPS-1 with a text field on its edit screen and a "Done"
+    /// transition; every write succeeds.
+    async fn jira() -> Jira {
+        Jira::start(vec![
+            (
+                "GET",
+                "/rest/api/2/field",
+                200,
+                json!([{"id": "customfield_10060", "name": "Deployed version", "schema": {"type": "string"}}]),
+            ),
+            (
+                "GET",
+                "/rest/api/2/issue/OPS-1/editmeta",
+                200,
+                json!({"fields": {"customfield_10060": {"required": false, "name": "Deployed version", "schema": {"type": "string"}, "operations": ["set"]}}}),
+            ),
+            ("PUT", "/rest/api/2/issue/OPS-1", 204, Json::Null),
+            (
+                "GET",
+                "/rest/api/2/issue/OPS-1/transitions",
+                200,
+                json!({"transitions": [{"id": "31", "name": "Done", "to": {"id": "10002", "name": "Done"}}]}),
+            ),
+            ("POST", "/rest/api/2/issue/OPS-1/transitions", 204, Json::Null),
+            (
+                "POST",
+                "/rest/api/2/issue/OPS-1/comment",
+                201,
+                json!({"id": "10100"}),
+            ),
+        ])
+        .await
+    }
+
+    async fn run_on(
+        jira: &Jira,
+        status: Option<&str>,
+        action: &Action,
+    ) -> (
+        Option<Exit>,
+        Vec<(&'static str, ActionStatus, Option<String>)>,
+    ) {
+        let client = jira.client();
+        let writer = Writer::new(&client, false, "t0ken");
+        let on = On {
+            key: "OPS-1",
+            status,
+        };
+        let mut results = Vec::new();
+        let failed = run(&writer, on, "on_approve", action, &mut results).await;
+        assert!(results.iter().all(|r| r.action == "on_approve"));
+        let results = results
+            .into_iter()
+            .map(|r| (r.write, r.result, r.error))
+            .collect();
+        (failed, results)
+    }
+
+    /// These writes, each done.
+    fn done(writes: &[&'static str]) -> Vec<(&'static str, ActionStatus, Option<String>)> {
+        writes
+            .iter()
+            .map(|w| (*w, ActionStatus::Ok, None))
+            .collect()
+    }
+
+    /// An action with all four writes: the fields in one edit, the labels added, the comment in
+    /// the transition's request.
+    #[tokio::test]
+    async fn an_action_writes_fields_labels_then_the_transition_with_its_comment() {
+        let jira = jira().await;
+        let action = Action {
+            fields: vec![("Deployed version".into(), Value::String("1.4.2".into()))],
+            ..action()
+        };
+        let (failed, results) = run_on(&jira, Some("In Progress"), &action).await;
+        assert_eq!(failed, None);
+        assert_eq!(
+            results,
+            done(&["fields", "labels", "comment", "transition"])
+        );
+        assert_eq!(
+            jira.seen(),
+            [
+                "GET /rest/api/2/field",
+                "GET /rest/api/2/issue/OPS-1/editmeta",
+                r#"PUT /rest/api/2/issue/OPS-1 {"fields":{"customfield_10060":"1.4.2"}}"#,
+                r#"PUT /rest/api/2/issue/OPS-1 {"update":{"labels":[{"add":"deployed"}]}}"#,
+                "GET /rest/api/2/issue/OPS-1/transitions",
+                r#"POST /rest/api/2/issue/OPS-1/transitions {"transition":{"id":"31"},"update":{"comment":[{"add":{"body":"done"}}]}}"#,
+            ]
+        );
+    }
+
+    /// A comment without a transition is posted on its own, once.
+    #[tokio::test]
+    async fn a_comment_alone_is_posted_on_its_own() {
+        let jira = jira().await;
+        let (failed, results) = run_on(&jira, None, &said("Approved; deploying now.")).await;
+        assert_eq!(failed, None);
+        assert_eq!(results, done(&["comment"]));
+        assert_eq!(
+            jira.seen(),
+            [r#"POST /rest/api/2/issue/OPS-1/comment {"body":"Approved; deploying now."}"#]
+        );
+    }
+
+    /// A transition that is not available fails with the ones that are (exit 5 for the caller
+    /// that counts it); its comment is still posted on its own. Other writes are still made.
+    #[tokio::test]
+    async fn an_unavailable_transition_fails_and_its_comment_goes_on_its_own() {
+        let jira = jira().await;
+        let action = Action {
+            transition: Some("Cancel".into()),
+            ..action()
+        };
+        let (failed, results) = run_on(&jira, Some("In Progress"), &action).await;
+        assert_eq!(failed, Some(Exit::Jira));
+        assert_eq!(
+            results,
+            [
+                ("labels", ActionStatus::Ok, None),
+                ("comment", ActionStatus::Ok, None),
+                (
+                    "transition",
+                    ActionStatus::Failed,
+                    Some("no transition named or leading to \"Cancel\" is available on OPS-1 (status \"In Progress\"); available: \"Done\" (→ Done) (hint: check the transition's name in the workflow)".into())
+                )
+            ]
+        );
+        assert_eq!(
+            jira.seen().last().unwrap(),
+            r#"POST /rest/api/2/issue/OPS-1/comment {"body":"done"}"#
+        );
+    }
+
+    /// A ticket already in the transition's status is not moved, and that is no failure; the
+    /// comment goes on its own.
+    #[tokio::test]
+    async fn a_ticket_already_there_is_not_moved_and_that_is_no_failure() {
+        let jira = jira().await;
+        let action = Action {
+            transition: Some("Closed".into()),
+            labels: Vec::new(),
+            ..action()
+        };
+        let (failed, results) = run_on(&jira, Some("closed"), &action).await;
+        assert_eq!(failed, None);
+        assert_eq!(results, done(&["comment", "transition"]));
+        assert!(
+            !jira
+                .seen()
+                .iter()
+                .any(|r| r.starts_with("POST /rest/api/2/issue/OPS-1/transitions")),
+            "{:?}",
+            jira.seen()
+        );
+    }
+
     #[test]
     fn writes_are_ordered_and_abandoned_ones_reported() {
         assert_eq!(writes(&action()), ["labels", "comment", "transition"]);

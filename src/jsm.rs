@@ -448,6 +448,136 @@ pub async fn check(
     lines
 }
 
+/// A scripted Jira for the unit tests of this module, of `jira::servicedesk` and of `actions`:
+/// each request gets the answer of the first route whose method matches and whose path (with
+/// its query) starts with the route's, else a 404; every request is kept as `METHOD path body`.
+#[cfg(test)]
+pub(crate) mod scripted {
+    use std::convert::Infallible;
+    use std::sync::{Arc, Mutex};
+
+    use http_body_util::{BodyExt, Full};
+    use hyper::body::{Bytes, Incoming};
+    use hyper::{Request, Response};
+    use serde_json::Value as Json;
+    use tokio::time::{Duration, Instant};
+
+    use crate::jira::{ApiChoice, Auth, ClientConfig, JiraClient};
+
+    /// One answer: method, path prefix, status, body (`Json::Null` sends none).
+    pub(crate) type Route = (&'static str, &'static str, u16, Json);
+
+    /// The running fake; dropping it stops it.
+    pub(crate) struct Jira {
+        url: String,
+        seen: Arc<Mutex<Vec<String>>>,
+        task: tokio::task::AbortHandle,
+    }
+
+    impl Jira {
+        /// Listens on a free port of 127.0.0.1 and answers with `routes`.
+        pub(crate) async fn start(routes: Vec<Route>) -> Jira {
+            let socket = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}", socket.local_addr().unwrap());
+            let seen = Arc::new(Mutex::new(Vec::new()));
+            let routes = Arc::new(routes);
+            let kept = Arc::clone(&seen);
+            let task = tokio::spawn(async move {
+                loop {
+                    let Ok((stream, _)) = socket.accept().await else {
+                        continue;
+                    };
+                    let (routes, kept) = (Arc::clone(&routes), Arc::clone(&kept));
+                    tokio::spawn(async move {
+                        let service = hyper::service::service_fn(move |req| {
+                            let (routes, kept) = (Arc::clone(&routes), Arc::clone(&kept));
+                            async move { Ok::<_, Infallible>(answer(req, &routes, &kept).await) }
+                        });
+                        let io = hyper_util::rt::TokioIo::new(stream);
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(io, service)
+                            .await;
+                    });
+                }
+            })
+            .abort_handle();
+            Jira { url, seen, task }
+        }
+
+        /// A client of this Jira (a personal access token, REST v2, plain text).
+        pub(crate) fn client(&self) -> JiraClient {
+            let config = ClientConfig {
+                url: self.url.clone(),
+                auth: Auth::Pat {
+                    token: crate::secret::Secret::new("t0ken"),
+                },
+                api: ApiChoice::V2,
+                ca_file: None,
+                request_timeout: Duration::from_secs(5),
+                connect_budget: Duration::from_secs(5),
+                site_url: None,
+                markup: crate::markup::Markup::Plain,
+            };
+            JiraClient::new(&config, Instant::now() + Duration::from_secs(10)).unwrap()
+        }
+
+        /// The requests so far, as `METHOD path?query body`.
+        pub(crate) fn seen(&self) -> Vec<String> {
+            self.seen.lock().unwrap().clone()
+        }
+    }
+
+    impl Drop for Jira {
+        fn drop(&mut self) {
+            self.task.abort();
+        }
+    }
+
+    async fn answer(
+        req: Request<Incoming>,
+        routes: &[Route],
+        kept: &Mutex<Vec<String>>,
+    ) -> Response<Full<Bytes>> {
+        let method = req.method().as_str().to_owned();
+        let target = req
+            .uri()
+            .path_and_query()
+            .map_or_else(String::new, ToString::to_string);
+        let body = req.into_body().collect().await.unwrap().to_bytes();
+        kept.lock().unwrap().push(
+            format!("{method} {target} {}", String::from_utf8_lossy(&body))
+                .trim_end()
+                .to_owned(),
+        );
+        let (status, text) = routes
+            .iter()
+            .find(|(m, path, _, _)| *m == method && target.starts_with(path))
+            .map_or_else(
+                || {
+                    (
+                        404,
+                        r#"{"errorMessages":["no route in the test"],"errors":{}}"#.to_owned(),
+                    )
+                },
+                |(_, _, status, body)| {
+                    let text = if body.is_null() {
+                        String::new()
+                    } else {
+                        body.to_string()
+                    };
+                    (*status, text)
+                },
+            );
+        let mut response = Response::new(Full::new(Bytes::from(text)));
+        *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
+        response.headers_mut().insert(
+            hyper::header::CONTENT_TYPE,
+            hyper::header::HeaderValue::from_static("application/json"),
+        );
+        response
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -512,6 +642,449 @@ mod tests {
         let mut r = Report::new(Decision::Timeout);
         report(&mut r, &pending, Some("CAB"));
         assert!(r.approvers.is_empty());
+    }
+
+    use super::scripted::{Jira, Route};
+    use crate::stanza::{Overrides, Stanza, from_str};
+
+    fn stanza(text: &str) -> Stanza {
+        let text =
+            format!("jira: {{url: 'https://x.example', auth: {{type: pat, token: t}}}}\n{text}");
+        from_str(&text, "t.yml", &|_| None)
+            .and_then(|raw| raw.validate("t.yml", &Overrides::default()))
+            .unwrap()
+    }
+
+    /// Two service desks as `GET /servicedesk` lists them: ids as text on one, as numbers on the
+    /// other (both are seen).
+    fn desks() -> Route {
+        (
+            "GET",
+            "/rest/servicedeskapi/servicedesk?",
+            200,
+            json!({"size": 2, "start": 0, "limit": 50, "isLastPage": true, "values": [
+                {"id": "1", "projectId": "11001", "projectKey": "ITH", "projectName": "IT Help Desk"},
+                {"id": 4, "projectId": 10010, "projectKey": "CHG", "projectName": "Change Management"}
+            ]}),
+        )
+    }
+
+    fn request_types() -> Route {
+        (
+            "GET",
+            "/rest/servicedeskapi/servicedesk/4/requesttype?",
+            200,
+            json!({"isLastPage": true, "values": [
+                {"id": "21", "name": "Request a change", "issueTypeId": "10100"},
+                {"id": 22, "name": " Emergency change ", "issueTypeId": 10101}
+            ]}),
+        )
+    }
+
+    /// The form of "Request a change": summary, description and Change risk (options) required.
+    fn change_form(with_labels: bool) -> Route {
+        let mut fields = vec![
+            json!({"fieldId": "summary", "name": "What changes?", "required": true, "jiraSchema": {"type": "string", "system": "summary"}}),
+            json!({"fieldId": "description", "name": "Why", "required": true, "jiraSchema": {"type": "string", "system": "description"}}),
+            json!({"fieldId": "customfield_10050", "name": "Change risk", "required": true,
+                   "jiraSchema": {"type": "option", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:select"},
+                   "validValues": [{"value": "10100", "label": "Low", "children": []}, {"value": 10101, "label": "High", "children": []}]}),
+        ];
+        if with_labels {
+            fields.push(json!({"fieldId": "labels", "name": "Labels", "required": false, "jiraSchema": {"type": "array", "items": "string", "system": "labels"}}));
+        }
+        (
+            "GET",
+            "/rest/servicedeskapi/servicedesk/4/requesttype/21/field",
+            200,
+            json!({"requestTypeFields": fields, "canRaiseOnBehalfOf": true}),
+        )
+    }
+
+    fn labels_sent(made: &NewRequest) -> Option<&Json> {
+        made.body["requestFieldValues"].get("labels")
+    }
+
+    fn change_request(fields: &str) -> Stanza {
+        stanza(&format!(
+            "ticket:\n  project: CHG\n  request_type: request a CHANGE\n  summary: Deploy web 1.4.2\n  description: Pipeline 7 waits.\n  labels: [web]\n  fields:\n{fields}"
+        ))
+    }
+
+    /// A project is found among the service desks by key (any case) or by project id.
+    #[tokio::test]
+    async fn a_service_desk_is_found_by_its_project_key_or_id() {
+        let jira = Jira::start(vec![desks()]).await;
+        let client = jira.client();
+        assert_eq!(service_desk(&client, "chg").await.unwrap().id, "4");
+        let by_id = service_desk(&client, "10010").await.unwrap();
+        assert_eq!(
+            (by_id.id.as_str(), by_id.project_key.as_str()),
+            ("4", "CHG")
+        );
+        let e = service_desk(&client, "OPS").await.unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "project OPS is not a Jira Service Management service desk, so it has no approvals or request types (service desks: ITH (IT Help Desk), CHG (Change Management)) (hint: use a service desk project, or `status:` criteria and `ticket.type`)"
+        );
+        let none = Jira::start(vec![(
+            "GET",
+            "/rest/servicedeskapi/servicedesk",
+            200,
+            json!({"values": []}),
+        )])
+        .await;
+        let e = service_desk(&none.client(), "OPS").await.unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("(service desks: none visible to this user)"),
+            "{e}"
+        );
+    }
+
+    /// A site without JSM (Cloud's 404 on `/servicedesk`) is said to be one; any other refusal
+    /// is passed on as Jira's own words.
+    #[tokio::test]
+    async fn a_site_without_jsm_is_told_apart_from_other_refusals() {
+        let cloud = Jira::start(vec![(
+            "GET",
+            "/rest/servicedeskapi/servicedesk",
+            404,
+            json!({"errorMessages": ["null for uri: /rest/servicedeskapi/servicedesk"]}),
+        )])
+        .await;
+        let e = service_desk(&cloud.client(), "CHG")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.ends_with("has no Jira Service Management (GET /rest/servicedeskapi/servicedesk answered HTTP 404: null for uri: /rest/servicedeskapi/servicedesk); `approval:` criteria and `ticket.request_type` need it (hint: use `status:` criteria and `ticket.type` on this site)"),
+            "{e}"
+        );
+        let forbidden = Jira::start(vec![(
+            "GET",
+            "/rest/servicedeskapi/servicedesk",
+            403,
+            json!({"errorMessage": "You are not an agent"}),
+        )])
+        .await;
+        let e = service_desk(&forbidden.client(), "CHG").await.unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "GET /rest/servicedeskapi/servicedesk answered HTTP 403: You are not an agent"
+        );
+    }
+
+    /// A request type is named by its name (any case, spaces around ignored) or its id; a wrong
+    /// one lists the request types there are.
+    #[tokio::test]
+    async fn a_request_type_is_found_by_name_or_id_or_the_types_are_listed() {
+        let jira = Jira::start(vec![desks(), request_types()]).await;
+        let client = jira.client();
+        let desk = service_desk(&client, "CHG").await.unwrap();
+        let by_name = request_type(&client, &desk, " emergency CHANGE")
+            .await
+            .unwrap();
+        assert_eq!(
+            (by_name.id.as_str(), by_name.issue_type_id.as_str()),
+            ("22", "10101")
+        );
+        assert_eq!(
+            request_type(&client, &desk, "21").await.unwrap().name,
+            "Request a change"
+        );
+        let e = request_type(&client, &desk, "Standard change")
+            .await
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "request type \"Standard change\" is not in the service desk of CHG (hint: ticket.request_type must be one of: \"Request a change\", \" Emergency change \")"
+        );
+    }
+
+    /// The customer request's body: the form's ids, the option's id for a label or an id, the
+    /// dedupe label with the ticket's labels, which go after the create when the form has no
+    /// Labels field.
+    #[tokio::test]
+    async fn a_request_carries_the_form_values_and_its_labels() {
+        let ticket = change_request("    Change risk: high\n").ticket;
+        let jira = Jira::start(vec![desks(), request_types(), change_form(true)]).await;
+        let client = jira.client();
+        let catalog = Catalog::default();
+        let made = new_request(
+            &client,
+            &ticket,
+            "CHG",
+            "request a CHANGE",
+            Some("jira-gate-p7"),
+            &catalog,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            made.body,
+            json!({"serviceDeskId": "4", "requestTypeId": "21", "requestFieldValues": {
+                "summary": "Deploy web 1.4.2", "description": "Pipeline 7 waits.",
+                "labels": ["web", "jira-gate-p7"], "customfield_10050": {"id": "10101"}}})
+        );
+        assert!(made.labels_after.is_empty());
+        // A label the ticket has already is not added twice.
+        let made = new_request(&client, &ticket, "CHG", "21", Some("web"), &catalog)
+            .await
+            .unwrap();
+        assert_eq!(made.body["requestFieldValues"]["labels"], json!(["web"]));
+
+        // Without Labels on the form, the labels go after the create.
+        let jira = Jira::start(vec![desks(), request_types(), change_form(false)]).await;
+        let made = new_request(
+            &jira.client(),
+            &ticket,
+            "CHG",
+            "21",
+            Some("jira-gate-p7"),
+            &catalog,
+        )
+        .await
+        .unwrap();
+        assert_eq!(labels_sent(&made), None, "{}", made.body);
+        assert_eq!(made.labels_after, ["web", "jira-gate-p7"]);
+    }
+
+    /// No labels at all: the body has no `labels`, and nothing is labelled afterwards.
+    #[tokio::test]
+    async fn a_request_without_labels_sends_none() {
+        let ticket = stanza("ticket:\n  project: CHG\n  request_type: Request a change\n  summary: Deploy\n  description: d\n  fields: {Change risk: '10100'}\n").ticket;
+        let jira = Jira::start(vec![desks(), request_types(), change_form(true)]).await;
+        let client = jira.client();
+        let made = new_request(&client, &ticket, "CHG", "21", None, &Catalog::default())
+            .await
+            .unwrap();
+        assert_eq!(labels_sent(&made), None, "{}", made.body);
+        assert_eq!(
+            made.body["requestFieldValues"]["customfield_10050"],
+            json!({"id": "10100"})
+        );
+        let writer = crate::dry_run::Writer::new(&client, false, "t0ken");
+        label_after(&writer, "CHG-7", &[]).await.unwrap();
+        label_after(&writer, "CHG-7", &made.labels_after)
+            .await
+            .unwrap();
+        assert!(
+            !jira.seen().iter().any(|r| r.starts_with("PUT")),
+            "{:?}",
+            jira.seen()
+        );
+    }
+
+    /// The labels of a request whose form has no Labels field are added with one edit.
+    #[tokio::test]
+    async fn labels_the_form_lacks_are_added_after_the_create() {
+        let jira = Jira::start(vec![("PUT", "/rest/api/2/issue/CHG-7", 204, Json::Null)]).await;
+        let client = jira.client();
+        let writer = crate::dry_run::Writer::new(&client, false, "t0ken");
+        label_after(&writer, "CHG-7", &["web".into(), "jira-gate-p7".into()])
+            .await
+            .unwrap();
+        assert_eq!(
+            jira.seen(),
+            [
+                r#"PUT /rest/api/2/issue/CHG-7 {"update":{"labels":[{"add":"web"},{"add":"jira-gate-p7"}]}}"#
+            ]
+        );
+    }
+
+    /// An option is given by its label (any case) or its id; anything else lists the labels; a
+    /// list gives a list; a map, a null, a non-text value or a field without options are sent
+    /// as written.
+    #[test]
+    fn an_option_is_named_by_its_label_or_its_id() {
+        let field: RequestField = serde_json::from_value(json!({"fieldId": "customfield_10050", "name": "Change risk",
+            "validValues": [{"value": "10100", "label": "Low"}, {"value": 10101, "label": " High "}]})).unwrap();
+        let text = |t: &str| Value::String(t.into());
+        assert_eq!(
+            option_ids(&field, &text(" high")).unwrap(),
+            Some(json!({"id": "10101"}))
+        );
+        assert_eq!(
+            option_ids(&field, &text("10100")).unwrap(),
+            Some(json!({"id": "10100"}))
+        );
+        let list = Value::List(vec![text("low"), text("10101")]);
+        assert_eq!(
+            option_ids(&field, &list).unwrap(),
+            Some(json!([{"id": "10100"}, {"id": "10101"}]))
+        );
+        assert_eq!(
+            option_ids(&field, &text("Extreme"))
+                .unwrap_err()
+                .to_string(),
+            "\"Extreme\" is not a value of \"Change risk\" (customfield_10050) (hint: use one of: \"Low\", \" High \")"
+        );
+        assert_eq!(option_ids(&field, &Value::Null).unwrap(), None);
+        assert_eq!(
+            option_ids(&field, &Value::List(vec![text("low"), Value::Null])).unwrap(),
+            None
+        );
+        let free: RequestField =
+            serde_json::from_value(json!({"fieldId": "customfield_1"})).unwrap();
+        assert_eq!(option_ids(&free, &text("Low")).unwrap(), None);
+    }
+
+    /// A stanza field is found on the form by id, by the form's label, or by its Jira name; a
+    /// field not on the form lists the form; required fields must be given, summary,
+    /// description and labels by the ticket's own keys.
+    #[test]
+    fn the_ticket_must_fit_the_request_types_form() {
+        let form: Vec<RequestField> = serde_json::from_value(json!([
+            {"fieldId": "summary", "name": "What changes?", "required": true},
+            {"fieldId": "description", "name": "Why", "required": true},
+            {"fieldId": "labels", "name": "Tags", "required": true},
+            {"fieldId": "customfield_10050", "name": "Change risk", "required": true},
+            {"fieldId": "customfield_10060", "name": "Window", "required": false}
+        ]))
+        .unwrap();
+        let catalog = Catalog::new(
+            serde_json::from_value(
+                json!([{"id": "customfield_10060", "name": "Maintenance window"}]),
+            )
+            .unwrap(),
+        );
+        let fits = |yaml: &str| {
+            let ticket = stanza(&format!(
+                "ticket:\n  project: CHG\n  request_type: R\n{yaml}"
+            ))
+            .ticket;
+            check_form(&form, &ticket, &catalog, "R")
+                .map(|found| found.iter().map(|f| f.field_id.clone()).collect::<Vec<_>>())
+                .map_err(|e| e.to_string())
+        };
+        let all = "  summary: s\n  description: d\n  labels: [x]\n";
+        assert_eq!(
+            fits(&format!(
+                "{all}  fields: {{Maintenance window: x, ' change RISK ': Low}}\n"
+            )),
+            Ok(vec!["customfield_10050".into(), "customfield_10060".into()])
+        );
+        assert_eq!(
+            fits(&format!("{all}  fields: {{Team: x, Change risk: Low}}\n")),
+            Err("field \"Team\" is not on the form of request type \"R\" (hint: ticket.fields of a request must be among: \"What changes?\" (summary, required), \"Why\" (description, required), \"Tags\" (labels, required), \"Change risk\" (customfield_10050, required), \"Window\" (customfield_10060))".into())
+        );
+        assert_eq!(
+            fits("  summary: s\n  fields: {Change risk: Low}\n"),
+            Err("request type \"R\" requires \"Why\" (description), \"Tags\" (labels) (hint: add them to ticket.fields)".into())
+        );
+        assert_eq!(
+            fits("  summary: s\n  description: d\n  labels: [x]\n"),
+            Err("request type \"R\" requires \"Change risk\" (customfield_10050) (hint: add it to ticket.fields)".into())
+        );
+        // A form field given by id counts as given, whatever its id.
+        assert_eq!(
+            fits("  summary: s\n  fields: {description: d, labels: [x], customfield_10050: Low}\n"),
+            Ok(vec![
+                "customfield_10050".into(),
+                "description".into(),
+                "labels".into()
+            ])
+        );
+    }
+
+    /// JSM is needed for `approval:` criteria (approve or reject) and for a request to create,
+    /// not for a request type on a ticket that exists.
+    #[test]
+    fn jsm_is_needed_by_approval_criteria_and_requests_to_create() {
+        let wants = |yaml: &str| wanted(&stanza(yaml));
+        assert!(wants(
+            "ticket: {project: CHG, request_type: R, summary: s}\n"
+        ));
+        assert!(!wants("ticket: {key: CHG-1, request_type: R}\n"));
+        assert!(!wants(
+            "ticket: {key: CHG-1}\napproval: {approve_when: {status: Done}}\n"
+        ));
+        assert!(wants(
+            "ticket: {key: CHG-1}\napproval: {approve_when: {approval: approved}}\n"
+        ));
+        assert!(wants(
+            "ticket: {key: CHG-1}\napproval: {approve_when: {status: Done}, reject_when: {approval: declined}}\n"
+        ));
+        assert!(!wants(
+            "ticket: {key: CHG-1}\napproval: {approve_when: {status: Done}, reject_when: {status: Rejected}}\n"
+        ));
+    }
+
+    /// `check` says the project is a service desk, the request type exists and the ticket fits
+    /// its form; a Jira field name on the form is resolved with the field list, read only when
+    /// the ticket has fields.
+    #[tokio::test]
+    async fn check_reports_the_desk_the_request_type_and_the_form() {
+        let field_list = (
+            "GET",
+            "/rest/api/2/field",
+            200,
+            json!([{"id": "customfield_10050", "name": "Risk level", "schema": {"type": "option"}}]),
+        );
+        let jira = Jira::start(vec![
+            desks(),
+            request_types(),
+            change_form(false),
+            field_list,
+        ])
+        .await;
+        let client = jira.client();
+        let lines = |r: Vec<Result<String, Error>>| -> Vec<String> {
+            r.into_iter()
+                .map(|l| l.unwrap_or_else(|e| format!("error: {e}")))
+                .collect()
+        };
+        let ok = lines(check(&client, &change_request("    Risk level: Low\n"), None).await);
+        assert_eq!(
+            ok,
+            [
+                "project CHG is a Jira Service Management service desk (id 4)",
+                "request type \"Request a change\" (id 21)",
+                "the ticket's fields fit the form of \"Request a change\" and give every required one"
+            ]
+        );
+        assert!(
+            jira.seen()
+                .iter()
+                .any(|r| r.starts_with("GET /rest/api/2/field"))
+        );
+        // No fields: the field list is not read, and the form misses its required one.
+        let before = jira.seen().len();
+        let bare = stanza(
+            "ticket:\n  project: CHG\n  request_type: Request a change\n  summary: s\n  description: d\n",
+        );
+        let lines_bare = lines(check(&client, &bare, None).await);
+        assert_eq!(
+            lines_bare[2],
+            "error: request type \"Request a change\" requires \"Change risk\" (customfield_10050) (hint: add it to ticket.fields)"
+        );
+        assert!(
+            !jira.seen()[before..]
+                .iter()
+                .any(|r| r.starts_with("GET /rest/api/2/field")),
+            "{:?}",
+            jira.seen()
+        );
+        // An existing ticket needs only the service desk; a wrong request type stops the lines.
+        let existing =
+            stanza("ticket: {key: CHG-1}\napproval: {approve_when: {approval: approved}}\n");
+        assert_eq!(
+            lines(check(&client, &existing, None).await),
+            ["project CHG is a Jira Service Management service desk (id 4)"]
+        );
+        let wrong = stanza("ticket: {project: CHG, request_type: Standard change, summary: s}\n");
+        let got = lines(check(&client, &wrong, None).await);
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(
+            got[1].starts_with("error: request type \"Standard change\" is not in"),
+            "{got:?}"
+        );
+        let other = stanza("ticket: {project: OPS, request_type: R, summary: s}\n");
+        let got = lines(check(&client, &other, None).await);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].starts_with("error: project OPS is not"), "{got:?}");
+        assert!(lines(check(&client, &stanza("ticket: {key: OPS-1}\n"), None).await).is_empty());
     }
 
     #[test]

@@ -726,3 +726,49 @@ fn fields_an_approval_and_jql_cost_at_most_two_requests_a_poll() {
         },
     );
 }
+
+/// JSM answers 404 on a request's approvals when the issue is not a customer request, when the
+/// user is not an agent of its service desk, or when JSM is not licensed for the user. The issue
+/// itself was just read, so the step says what JSM answered and why it may, not that the issue
+/// was deleted; a 404 will not heal, so the first poll fails with exit 5 (the 404 is injected
+/// once: a retry would find the approval and wait on).
+#[test]
+fn a_404_on_the_approvals_says_what_jsm_answered_not_that_the_issue_was_deleted() {
+    // The issue reads do not carry the Approvals field, so each poll reads the approvals from the
+    // service desk API.
+    both(&["--hide-approvals-field"], |sandbox, flavor| {
+        sandbox.add_faults(&serde_json::json!({"method": "GET", "path_prefix": "/rest/servicedeskapi/request/CHG-1/approval", "kind": "status", "status": 404}));
+        let work = Workdir::new();
+        let step = stanza(&sandbox, "Request a change", RISK, "30s");
+        let (run, outputs) = gate_with_outputs(&sandbox, &work, &step);
+        assert_eq!(run.code, 5, "{flavor}: {}", run.stderr);
+        assert!(run.stderr.contains("created CHG-1"), "{}", run.stderr);
+        let said = "CHG-1 is not a Jira Service Management request whose approvals this user can read: GET /rest/servicedeskapi/request/CHG-1/approval answered HTTP 404: Not Found (injected by the jira-gate sandbox)";
+        assert!(run.stderr.contains(said), "{flavor}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(
+                "(hint: JSM answers 404 for an issue that is not a customer request, for a user who is not an agent of its service desk, and where Jira Service Management is not licensed; raise the ticket with `ticket.request_type`, make this user an agent, or use `status:` criteria)"
+            ),
+            "{}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("deleted"), "{}", run.stderr);
+        assert_eq!(run.field("decision"), "error");
+        assert_eq!(run.field("exit_code"), 5);
+        assert_eq!(run.field("issue_key"), "CHG-1");
+        assert_eq!(run.field("created"), true);
+        assert!(
+            run.field("message").as_str().unwrap().contains(said),
+            "{}",
+            run.result_text
+        );
+        let (decision, exit_code) = if sandbox.datacenter {
+            ("JIRA_GATE_DECISION=error", "JIRA_GATE_EXIT_CODE=5")
+        } else {
+            ("decision=error", "exit-code=5")
+        };
+        assert!(outputs.contains(decision), "{outputs}");
+        assert!(outputs.contains(exit_code), "{outputs}");
+        assert_eq!(sandbox.issues().len(), 1, "the request is still there");
+    });
+}

@@ -269,11 +269,13 @@ impl JiraClient {
         }
     }
 
-    /// The approvals of the request `key`, oldest first as JSM lists them.
+    /// The approvals of the request `key`, oldest first as JSM lists them. A 404 is
+    /// [`not_a_request`]'s error, not a missing issue: the polls read the issue just before.
     pub async fn approvals(&self, key: &str) -> Result<Vec<JsmApproval>, Error> {
         let list: Vec<ApprovalDto> = self
             .desk_list(&format!("request/{}/approval", segment(key)))
-            .await?;
+            .await
+            .map_err(|e| not_a_request(key, e))?;
         Ok(list.into_iter().map(ApprovalDto::into_approval).collect())
     }
 }
@@ -287,6 +289,19 @@ pub fn approvals_in_field(value: &serde_json::Value) -> Option<Vec<JsmApproval>>
     }
     let list: Vec<ApprovalDto> = serde_json::from_value(value.clone()).ok()?;
     Some(list.into_iter().map(ApprovalDto::into_approval).collect())
+}
+
+/// A 404 on the approvals of `key`, an issue Jira has just shown: JSM answers 404 for an issue
+/// that is not a customer request, for a user who is not an agent of the service desk, and where
+/// JSM is not licensed for the user. It says what Jira answered and what to do, as an error that
+/// is not a 404, so that it does not read as a deleted issue. Other errors pass as they are.
+fn not_a_request(key: &str, e: Error) -> Error {
+    if !e.is_not_found() {
+        return e;
+    }
+    Error::Connection(format!(
+        "{key} is not a Jira Service Management request whose approvals this user can read: {e} (hint: JSM answers 404 for an issue that is not a customer request, for a user who is not an agent of its service desk, and where Jira Service Management is not licensed; raise the ticket with `ticket.request_type`, make this user an agent, or use `status:` criteria)"
+    ))
 }
 
 /// The key and id in the answer to [`JiraClient::create_customer_request`].
@@ -303,6 +318,7 @@ pub struct CreatedRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jsm::scripted::Jira;
     use serde_json::json;
 
     #[test]
@@ -361,6 +377,184 @@ mod tests {
         assert_eq!(list[1].decision, Answer::Pending);
     }
 
+    /// JSM's 404 on a request's approvals is not a deleted issue (the polls read the issue just
+    /// before): the error says what Jira answered, gives the likely causes, and is no longer a
+    /// "not found" that the wait would report as a deletion.
+    #[test]
+    fn a_404_on_the_approvals_names_what_jsm_answered_and_is_not_a_deletion() {
+        let status = |status| {
+            Error::Status {
+            method: "GET".into(),
+            path: "/rest/servicedeskapi/request/CHG-1/approval".into(),
+            status,
+            detail: "Request with key or id 'CHG-1' does not exist or you do not have permission to see it.".into(),
+        }
+        };
+        let e = not_a_request("CHG-1", status(404));
+        assert!(!e.is_not_found(), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "CHG-1 is not a Jira Service Management request whose approvals this user can read: GET /rest/servicedeskapi/request/CHG-1/approval answered HTTP 404: Request with key or id 'CHG-1' does not exist or you do not have permission to see it. (hint: JSM answers 404 for an issue that is not a customer request, for a user who is not an agent of its service desk, and where Jira Service Management is not licensed; raise the ticket with `ticket.request_type`, make this user an agent, or use `status:` criteria)"
+        );
+        // Any other failure stays what it was (a 403 keeps its own message and status).
+        let e = not_a_request("CHG-1", status(403));
+        assert!(matches!(e, Error::Status { status: 403, .. }), "{e:?}");
+    }
+
+    /// A paged list is read page after page from where the last one ended, up to the page that
+    /// says it is the last, and no further.
+    #[tokio::test]
+    async fn every_page_of_a_list_is_read_and_no_more() {
+        let desk = |key: &str| json!({"id": key, "projectKey": key});
+        let jira = Jira::start(vec![
+            (
+                "GET",
+                "/rest/servicedeskapi/servicedesk?start=0&",
+                200,
+                json!({"isLastPage": false, "values": [desk("A"), desk("B")]}),
+            ),
+            (
+                "GET",
+                "/rest/servicedeskapi/servicedesk?start=2&",
+                200,
+                json!({"isLastPage": true, "values": [desk("C")]}),
+            ),
+            (
+                "GET",
+                "/rest/servicedeskapi/servicedesk",
+                200,
+                json!({"isLastPage": true, "values": [desk("past the last page")]}),
+            ),
+        ])
+        .await;
+        let keys: Vec<String> = jira
+            .client()
+            .service_desks()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|d| d.project_key)
+            .collect();
+        assert_eq!(keys, ["A", "B", "C"]);
+        assert_eq!(
+            jira.seen(),
+            [
+                "GET /rest/servicedeskapi/servicedesk?start=0&limit=50",
+                "GET /rest/servicedeskapi/servicedesk?start=2&limit=50"
+            ]
+        );
+    }
+
+    /// A page that does not say whether it is the last is taken as the last (Data Center's
+    /// older lists); an empty page ends the list even when it says more follow.
+    #[tokio::test]
+    async fn a_page_without_is_last_page_or_without_values_ends_the_list() {
+        let jira = Jira::start(vec![
+            (
+                "GET",
+                "/rest/servicedeskapi/servicedesk/4/requesttype?start=0&",
+                200,
+                json!({"values": [{"id": 21, "name": "Request a change"}]}),
+            ),
+            (
+                "GET",
+                "/rest/servicedeskapi/servicedesk/4/requesttype",
+                200,
+                json!({"isLastPage": true, "values": [{"id": 99, "name": "past the last page"}]}),
+            ),
+            (
+                "GET",
+                "/rest/servicedeskapi/request/CHG-1/approval",
+                200,
+                json!({"isLastPage": false, "values": []}),
+            ),
+        ])
+        .await;
+        let client = jira.client();
+        let types = client.request_types("4").await.unwrap();
+        assert_eq!(types.len(), 1, "{types:?}");
+        assert_eq!(
+            (types[0].id.as_str(), types[0].name.as_str()),
+            ("21", "Request a change")
+        );
+        assert!(client.approvals("CHG-1").await.unwrap().is_empty());
+        assert_eq!(jira.seen().len(), 2, "{:?}", jira.seen());
+    }
+
+    /// The approvals of a request, from its own path, as the criteria read them.
+    #[tokio::test]
+    async fn the_approvals_of_a_request_are_read_from_its_path() {
+        let jira = Jira::start(vec![(
+            "GET",
+            "/rest/servicedeskapi/request/CHG-1/approval?",
+            200,
+            json!({"isLastPage": true, "values": [
+                {"id": "7", "name": "Change approval", "finalDecision": "declined",
+                 "approvers": [{"approver": {"displayName": "Bob Builder"}, "approverDecision": "declined"}]}
+            ]}),
+        )])
+        .await;
+        let list = jira.client().approvals("CHG-1").await.unwrap();
+        assert_eq!(list.len(), 1);
+        assert_eq!(
+            (list[0].id.as_str(), list[0].decision),
+            ("7", Answer::Declined)
+        );
+        assert_eq!(list[0].approvers[0].name, "Bob Builder");
+        assert_eq!(list[0].approvers[0].answer, Answer::Declined);
+        // Through the client, a 404 there is the error that names the request.
+        let jira = Jira::start(Vec::new()).await;
+        let e = jira.client().approvals("CHG-1").await.unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("CHG-1 is not a Jira Service Management request"),
+            "{e}"
+        );
+    }
+
+    /// The form of a request type, from its path below the service desk.
+    #[tokio::test]
+    async fn a_request_types_form_is_read_from_its_path() {
+        let jira = Jira::start(vec![(
+            "GET",
+            "/rest/servicedeskapi/servicedesk/4/requesttype/21/field",
+            200,
+            json!({"requestTypeFields": [{"fieldId": "summary", "name": "What changes?", "required": true, "visible": true}]}),
+        )])
+        .await;
+        let form = jira.client().request_type_fields("4", "21").await.unwrap();
+        assert_eq!(form.len(), 1);
+        assert_eq!(
+            (form[0].field_id.as_str(), form[0].required),
+            ("summary", true)
+        );
+    }
+
+    /// A customer request is created with one POST that is not repeated once it may have reached
+    /// Jira.
+    #[tokio::test]
+    async fn a_customer_request_is_one_post_not_repeated_once_sent() {
+        let jira = Jira::start(Vec::new()).await;
+        let body = json!({"serviceDeskId": "4", "requestTypeId": "21"});
+        let write = jira.client().create_customer_request(body.clone());
+        assert_eq!(write.method, Method::POST);
+        assert_eq!(write.path, "/rest/servicedeskapi/request");
+        assert_eq!(write.body, body);
+        assert_eq!(write.retry, Retry::UnlessSent);
+    }
+
+    /// Ids come as text or as numbers, and anything else reads as no id.
+    #[test]
+    fn ids_are_read_as_text_or_numbers() {
+        let desk = |id: Value| -> ServiceDesk {
+            serde_json::from_value(json!({"id": id, "projectId": 10010})).unwrap()
+        };
+        assert_eq!(desk(json!("4")).id, "4");
+        assert_eq!(desk(json!(4)).id, "4");
+        assert_eq!(desk(json!(4)).project_id, "10010");
+        assert_eq!(desk(json!({"no": "id"})).id, "");
+    }
+
     #[test]
     fn no_service_management_is_recognised() {
         let status = |status, path: &str, detail: &str| Error::Status {
@@ -396,5 +590,24 @@ mod tests {
             )
             .no_service_management()
         );
+        // Data Center asked whether it is licensed, and either sign of a missing licence alone.
+        assert!(status(404, "/rest/servicedeskapi/info", "").no_service_management());
+        assert!(
+            status(
+                403,
+                "/rest/servicedeskapi/servicedesk",
+                "  <html><h1>Forbidden</h1>"
+            )
+            .no_service_management()
+        );
+        assert!(
+            status(
+                403,
+                "/rest/servicedeskapi/servicedesk",
+                "Jira Service Management is not LICENSED"
+            )
+            .no_service_management()
+        );
+        assert!(!status(401, "/rest/servicedeskapi/servicedesk", "<html>").no_service_management());
     }
 }

@@ -108,6 +108,11 @@ pub struct Args {
     #[arg(long, env = "JIRA_GATE_SANDBOX_NO_JSM")]
     pub no_jsm: bool,
 
+    /// Leave JSM's Approvals field out of issue reads (as a field configuration that hides it
+    /// from the user does); `GET /field` still lists it.
+    #[arg(long, env = "JIRA_GATE_SANDBOX_HIDE_APPROVALS_FIELD")]
+    pub hide_approvals_field: bool,
+
     /// Bob Builder rejects an issue this long after it enters "Awaiting approval".
     ///
     /// Same syntax as --approve-after. When both are given, the shorter one acts.
@@ -182,6 +187,7 @@ impl Default for Args {
             approve_after: Vec::new(),
             decline_after: Vec::new(),
             no_jsm: false,
+            hide_approvals_field: false,
             reject_after: None,
             search_lag: Duration::ZERO,
             seed: 1,

@@ -56,7 +56,13 @@ async fn get_issue(Extension(cx): Extension<Cx>, Path(key): Path<String>) -> Rep
         .req
         .params("expand")
         .any(|e| e.split(',').any(|x| x.trim() == "changelog"));
-    Reply::json(200, st.issue_json(idx, &sel, changelog, cx.base(), cx.api))
+    let mut issue = st.issue_json(idx, &sel, changelog, cx.base(), cx.api);
+    if cx.shared.args.hide_approvals_field {
+        if let Some(fields) = issue.get_mut("fields").and_then(|f| f.as_object_mut()) {
+            fields.remove(crate::state::APPROVALS_FIELD);
+        }
+    }
+    Reply::json(200, issue)
 }
 
 async fn edit(Extension(cx): Extension<Cx>, Path(key): Path<String>) -> Reply {

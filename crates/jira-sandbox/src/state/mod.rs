@@ -27,7 +27,8 @@ use serde_json::{Value, json};
 use crate::Flavor;
 
 pub(crate) use catalog::{
-    ALICE, APPROVED, AWAITING, BOB, BOT, FIELDS, FieldDef, REJECTED, status_by_name,
+    ALICE, APPROVALS_FIELD, APPROVED, AWAITING, BOB, BOT, FIELDS, FieldDef, REJECTED,
+    status_by_name,
 };
 pub(crate) use jql_items::{JqlField, JqlKind, jql_field};
 pub(crate) use jsm::{DeskError, is_desk_project, paged};
