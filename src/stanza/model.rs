@@ -56,7 +56,7 @@ pub struct Ticket {
     pub description: Option<String>,
     /// Labels.
     pub labels: Vec<String>,
-    /// Other fields by name or id, in the order written.
+    /// Other fields by name or id, sorted by name (the stanza reads them as a map).
     pub fields: Vec<(String, Value)>,
     /// Idempotency key.
     pub dedupe: Option<String>,
@@ -266,7 +266,7 @@ pub struct Action {
     pub transition: Option<String>,
     /// Labels to add.
     pub labels: Vec<String>,
-    /// Fields by name or id, in the order written.
+    /// Fields by name or id, sorted by name (the stanza reads them as a map).
     pub fields: Vec<(String, Value)>,
 }
 
