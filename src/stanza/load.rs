@@ -249,3 +249,38 @@ pub fn json_schema() -> String {
     text.push('\n');
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::unquoted_flow_reference;
+
+    #[test]
+    fn only_an_unquoted_reference_inside_a_flow_collection_is_flagged() {
+        for (line, want) in [
+            ("auth: { type: pat, token: ${T} }", Some(26)),
+            ("status: [${A}]", Some(9)),
+            ("status: [a,${A}]", Some(11)),
+            ("auth: { token:${T} }", Some(14)),
+            // Plain block values and quoted ones are read as text.
+            ("token: ${T}", None),
+            ("auth: { token: '${T}' }", None),
+            ("auth: { token: \"${T}\" }", None),
+            // A quote ends only at its own kind of quote.
+            ("auth: { a: '{x, ${T}' }", None),
+            ("auth: { a: 'x', token: ${T} }", Some(23)),
+            ("auth: { a: \"x'\", token: ${T} }", Some(24)),
+            // A quote opens a value only at its start, not inside a word.
+            ("auth: { a: it's, token: ${T} }", Some(24)),
+            // A comment starts at `#` after a space; the rest of the line is not read.
+            ("status: [a, # note, ${A}]", None),
+            ("auth: { a: b#c, token: ${T} }", Some(23)),
+            // Once the collection is closed, a reference is no longer inside it.
+            ("a: {b: c} d: ${X}", None),
+            // Only `${` opens a reference, and only after `{`, `[`, `,` or `:`.
+            ("status: [a, $HOME]", None),
+            ("status: [a ${A}]", None),
+        ] {
+            assert_eq!(unquoted_flow_reference(line), want, "{line}");
+        }
+    }
+}
