@@ -103,9 +103,10 @@ fn parse_error(
     if let Some(cut) = message.find(" at line ") {
         message.truncate(cut);
     }
-    // serde_yaml prefixes the path of the enclosing map ("ticket: unknown field ...").
+    // serde_yaml prefixes the path of the enclosing map ("ticket: unknown field ...",
+    // "ticket.fields.Change risk: invalid type ..."); a path may hold spaces, as field names do.
     if let Some((head, _)) = message.split_once(": ") {
-        if !head.contains(' ') && path.starts_with(head) {
+        if path.starts_with(head) {
             let cut = head.len() + 2;
             message.drain(..cut);
         }

@@ -687,3 +687,78 @@ fn a_value_of_the_wrong_kind_says_what_belongs_there() {
         assert!(err.ends_with(says), "{new}: {err}");
     }
 }
+
+#[test]
+fn the_wait_is_described_with_its_window_and_freezes() {
+    let approval = |extra: &str| parse(&format!("{GOOD}{extra}")).unwrap().approval.unwrap();
+    let clause = |extra: &str| approval(extra).window_clause();
+    let freeze = "    - { from: \"2026-12-20\", to: \"2027-01-04\" }\n";
+    assert_eq!(clause(""), "");
+    assert_eq!(
+        clause(&format!("  freeze:\n{freeze}")),
+        "; goes only outside 1 freeze"
+    );
+    assert_eq!(
+        clause(&format!("  freeze:\n{freeze}{freeze}")),
+        "; goes only outside 2 freezes"
+    );
+    assert_eq!(
+        clause("  window: { start_field: Planned start, end_field: Planned end }\n"),
+        "; goes only inside the change window (from \"Planned start\" to \"Planned end\")"
+    );
+    assert_eq!(
+        clause("  window: { end_field: Planned end }\n"),
+        "; goes only inside the change window (until \"Planned end\")"
+    );
+    assert_eq!(
+        clause(&format!(
+            "  window: {{ start: \"2026-12-05 02:00\" }}\n  freeze:\n{freeze}"
+        )),
+        "; goes only inside the change window (from 2026-12-05 02:00:00 UTC) and outside 1 freeze"
+    );
+}
+
+#[test]
+fn the_fields_a_window_reads_are_looked_up_with_the_criteria_fields() {
+    let approval = |window: &str| {
+        parse(&format!("{GOOD}  window: {window}\n"))
+            .unwrap()
+            .approval
+            .unwrap()
+    };
+    assert_eq!(
+        approval("{ start_field: Planned start, end_field: Planned end }").field_names(),
+        ["Planned start", "Planned end"]
+    );
+    assert_eq!(
+        approval("{ start: \"2026-12-05 02:00\", end_field: Planned end }").field_names(),
+        ["Planned end"]
+    );
+    assert!(
+        approval("{ start: \"2026-12-05 02:00\" }")
+            .field_names()
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_syntax_error_before_an_unquoted_reference_on_its_line_is_reported_as_it_is() {
+    let err = error_with("username: '${JIRA_USER}'", "username: 'a' 'b', token: ${T}").unwrap();
+    assert_eq!(
+        err,
+        "step.yml:3:38: `jira.auth.?`: did not find expected ',' or '}'"
+    );
+}
+
+#[test]
+fn a_field_name_with_a_space_is_named_once_in_an_error() {
+    let err = error_with(
+        "summary: Deploy",
+        "summary: Deploy\n  fields: {Change risk: !low x}",
+    )
+    .unwrap();
+    assert_eq!(
+        err,
+        "step.yml:8:25: `ticket.fields.Change risk`: invalid type: enum, expected a value"
+    );
+}
