@@ -120,9 +120,10 @@ fn parse_error(
     if let Some(cut) = message.find(" at line ") {
         message.truncate(cut);
     }
-    // serde_yaml prefixes the path of the enclosing map ("ticket: unknown field ...").
+    // serde_yaml prefixes the path of the enclosing map ("ticket: unknown field ...",
+    // "ticket.fields.Change risk: invalid type ..."); a path may hold spaces, as field names do.
     if let Some((head, _)) = message.split_once(": ") {
-        if !head.contains(' ') && path.starts_with(head) {
+        if path.starts_with(head) {
             let cut = head.len() + 2;
             message.drain(..cut);
         }
@@ -344,4 +345,39 @@ pub fn json_schema() -> String {
     let mut text = serde_json::to_string_pretty(&schema).expect("a schema serializes");
     text.push('\n');
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unquoted_flow_reference;
+
+    #[test]
+    fn only_an_unquoted_reference_inside_a_flow_collection_is_flagged() {
+        for (line, want) in [
+            ("auth: { type: pat, token: ${T} }", Some(26)),
+            ("status: [${A}]", Some(9)),
+            ("status: [a,${A}]", Some(11)),
+            ("auth: { token:${T} }", Some(14)),
+            // Plain block values and quoted ones are read as text.
+            ("token: ${T}", None),
+            ("auth: { token: '${T}' }", None),
+            ("auth: { token: \"${T}\" }", None),
+            // A quote ends only at its own kind of quote.
+            ("auth: { a: '{x, ${T}' }", None),
+            ("auth: { a: 'x', token: ${T} }", Some(23)),
+            ("auth: { a: \"x'\", token: ${T} }", Some(24)),
+            // A quote opens a value only at its start, not inside a word.
+            ("auth: { a: it's, token: ${T} }", Some(24)),
+            // A comment starts at `#` after a space; the rest of the line is not read.
+            ("status: [a, # note, ${A}]", None),
+            ("auth: { a: b#c, token: ${T} }", Some(23)),
+            // Once the collection is closed, a reference is no longer inside it.
+            ("a: {b: c} d: ${X}", None),
+            // Only `${` opens a reference, and only after `{`, `[`, `,` or `:`.
+            ("status: [a, $HOME]", None),
+            ("status: [a ${A}]", None),
+        ] {
+            assert_eq!(unquoted_flow_reference(line), want, "{line}");
+        }
+    }
 }

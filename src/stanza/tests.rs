@@ -544,6 +544,225 @@ fn a_request_type_brings_its_own_issue_type() {
     assert!(parse(&text).is_ok());
 }
 
+#[test]
+fn the_schema_printed_is_the_one_stored_in_schemas() {
+    let stored = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/schemas/jira-gate.schema.json"
+    ))
+    .unwrap();
+    assert_eq!(
+        json_schema(),
+        stored,
+        "schemas/jira-gate.schema.json is stale: run `cargo run -- schema > schemas/jira-gate.schema.json`"
+    );
+}
+
+#[test]
+fn a_step_definition_of_256_kib_is_read_and_one_byte_more_is_refused() {
+    let mut bytes = b"# ".to_vec();
+    bytes.resize(256 * 1024, b'x');
+    assert!(decode("big.yml", &bytes).is_ok());
+    bytes.push(b'x');
+    let err = decode("big.yml", &bytes).unwrap_err().to_string();
+    assert!(
+        err.starts_with(
+            "big.yml:1:1: the file is 262145 bytes; a step definition may be at most 262144\n"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn without_an_approval_section_the_step_has_five_minutes_to_reach_jira() {
+    let write_only = GOOD.split("approval:").next().unwrap();
+    let stanza = parse(write_only).unwrap();
+    assert!(stanza.approval.is_none());
+    assert_eq!(stanza.budget, Duration::from_secs(5 * 60));
+    let given = from_str(write_only, "s", &env)
+        .unwrap()
+        .validate(
+            "s",
+            &Overrides {
+                timeout: Some(Duration::from_secs(20)),
+                ..Overrides::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(given.budget, Duration::from_secs(20), "--timeout wins");
+}
+
+#[test]
+fn did_you_mean_allows_a_third_of_a_long_key_wrong() {
+    // `intervalxxx` is 11 characters, 3 edits from `interval`: a third of 11, rounded down.
+    let m = "unknown field `intervalxxx`, expected `interval` or `timeout`";
+    assert_eq!(did_you_mean(m).unwrap(), "did you mean `interval`?");
+    let m = "unknown field `intervxxxxx`, expected `interval` or `timeout`";
+    assert_eq!(
+        did_you_mean(m).unwrap(),
+        "valid keys here: interval, timeout"
+    );
+}
+
+#[test]
+fn an_empty_variable_with_a_default_does_not_warn() {
+    let lookup = |name: &str| match name {
+        "EMPTY" => Some(String::new()),
+        other => env(other),
+    };
+    let text = GOOD.replace("summary: Deploy", "summary: Deploy ${EMPTY:-now}");
+    let stanza = from_str(&text, "s.yml", &lookup)
+        .unwrap()
+        .validate("s.yml", &Overrides::default())
+        .unwrap();
+    assert!(stanza.warnings.is_empty(), "{:?}", stanza.warnings);
+    assert_eq!(stanza.ticket.summary(), Some("Deploy now"));
+}
+
+#[test]
+fn a_missing_top_level_key_is_named_without_a_key_path() {
+    let err = parse(&GOOD.replace(
+        "ticket:\n  project: OPS\n  type: Change\n  summary: Deploy\n",
+        "",
+    ))
+    .unwrap_err()
+    .to_string();
+    assert_eq!(err, "step.yml:1:1: missing field `ticket`");
+}
+
+#[test]
+fn a_new_ticket_names_its_project_type_and_summary_and_an_update_what_is_written() {
+    let names = |text: &str| {
+        let ticket = parse(text).unwrap().ticket;
+        [
+            ticket.key(),
+            ticket.project(),
+            ticket.issue_type(),
+            ticket.summary(),
+        ]
+        .map(|name| name.map(str::to_owned))
+    };
+    let owned = |names: [Option<&str>; 4]| names.map(|name| name.map(str::to_owned));
+    assert_eq!(
+        names(GOOD),
+        owned([None, Some("OPS"), Some("Change"), Some("Deploy")])
+    );
+    let by_key = GOOD.replace(
+        "  project: OPS\n  type: Change\n  summary: Deploy\n",
+        "  key: OPS-1\n",
+    );
+    assert_eq!(names(&by_key), owned([Some("OPS-1"), None, None, None]));
+    let by_key_with_all = GOOD.replace("  project: OPS\n", "  key: OPS-1\n  project: OPS\n");
+    assert_eq!(
+        names(&by_key_with_all),
+        owned([Some("OPS-1"), Some("OPS"), Some("Change"), Some("Deploy")])
+    );
+}
+
+#[test]
+fn a_value_of_the_wrong_kind_says_what_belongs_there() {
+    for (old, new, says) in [
+        (
+            "summary: Deploy",
+            "summary: [Deploy]",
+            "`ticket.summary`: invalid type: sequence, expected a string",
+        ),
+        (
+            "status: Rejected",
+            "status: {a: b}",
+            "`approval.reject_when.status`: invalid type: map, expected a name or a list of names",
+        ),
+        (
+            "status: Rejected",
+            "approval: 5",
+            "`approval.reject_when.approval`: invalid type: integer `5`, expected `approved`, `declined`, `pending`, or a map with `decision` and `name`",
+        ),
+        (
+            "summary: Deploy",
+            "summary: Deploy\n  fields: {Risk: !low x}",
+            "`ticket.fields.Risk`: invalid type: enum, expected a value",
+        ),
+    ] {
+        let err = error_with(old, new).unwrap_or_else(|| panic!("{new} was accepted"));
+        assert!(err.ends_with(says), "{new}: {err}");
+    }
+}
+
+#[test]
+fn the_wait_is_described_with_its_window_and_freezes() {
+    let approval = |extra: &str| parse(&format!("{GOOD}{extra}")).unwrap().approval.unwrap();
+    let clause = |extra: &str| approval(extra).window_clause();
+    let freeze = "    - { from: \"2026-12-20\", to: \"2027-01-04\" }\n";
+    assert_eq!(clause(""), "");
+    assert_eq!(
+        clause(&format!("  freeze:\n{freeze}")),
+        "; goes only outside 1 freeze"
+    );
+    assert_eq!(
+        clause(&format!("  freeze:\n{freeze}{freeze}")),
+        "; goes only outside 2 freezes"
+    );
+    assert_eq!(
+        clause("  window: { start_field: Planned start, end_field: Planned end }\n"),
+        "; goes only inside the change window (from \"Planned start\" to \"Planned end\")"
+    );
+    assert_eq!(
+        clause("  window: { end_field: Planned end }\n"),
+        "; goes only inside the change window (until \"Planned end\")"
+    );
+    assert_eq!(
+        clause(&format!(
+            "  window: {{ start: \"2026-12-05 02:00\" }}\n  freeze:\n{freeze}"
+        )),
+        "; goes only inside the change window (from 2026-12-05 02:00:00 UTC) and outside 1 freeze"
+    );
+}
+
+#[test]
+fn the_fields_a_window_reads_are_looked_up_with_the_criteria_fields() {
+    let approval = |window: &str| {
+        parse(&format!("{GOOD}  window: {window}\n"))
+            .unwrap()
+            .approval
+            .unwrap()
+    };
+    assert_eq!(
+        approval("{ start_field: Planned start, end_field: Planned end }").field_names(),
+        ["Planned start", "Planned end"]
+    );
+    assert_eq!(
+        approval("{ start: \"2026-12-05 02:00\", end_field: Planned end }").field_names(),
+        ["Planned end"]
+    );
+    assert!(
+        approval("{ start: \"2026-12-05 02:00\" }")
+            .field_names()
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_syntax_error_before_an_unquoted_reference_on_its_line_is_reported_as_it_is() {
+    let err = error_with("username: '${JIRA_USER}'", "username: 'a' 'b', token: ${T}").unwrap();
+    assert_eq!(
+        err,
+        "step.yml:3:38: `jira.auth.?`: did not find expected ',' or '}'"
+    );
+}
+
+#[test]
+fn a_field_name_with_a_space_is_named_once_in_an_error() {
+    let err = error_with(
+        "summary: Deploy",
+        "summary: Deploy\n  fields: {Change risk: !low x}",
+    )
+    .unwrap();
+    assert_eq!(
+        err,
+        "step.yml:8:25: `ticket.fields.Change risk`: invalid type: enum, expected a value"
+    );
+}
+
 /// The first line of the error `text` gets, validated and located as `jira-gate` does.
 fn located_error(text: &str) -> String {
     let err = match from_str(text, "step.yml", &env) {

@@ -246,4 +246,57 @@ mod tests {
             assert!(!hint.is_empty(), "{key}: no hint");
         }
     }
+
+    #[test]
+    fn a_freeze_with_half_a_pair_names_the_missing_half() {
+        for (freeze, key) in [
+            ("{ from: \"2026-12-20\" }", "approval.freeze[0].to"),
+            ("{ to: \"2026-12-20\" }", "approval.freeze[0].from"),
+            (
+                "{ cron_start: \"0 18 * * FRI\" }",
+                "approval.freeze[0].cron_end",
+            ),
+            (
+                "{ cron_end: \"0 8 * * MON\" }",
+                "approval.freeze[0].cron_start",
+            ),
+        ] {
+            let (got_key, message, hint) = refused(&format!("  freeze: [{freeze}]\n"));
+            assert_eq!(
+                (got_key.as_str(), message.as_str()),
+                (key, "is missing"),
+                "{freeze}"
+            );
+            assert!(
+                hint.contains("`cron_start` and `cron_end`"),
+                "{freeze}: {hint}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_fixed_window_must_end_after_it_starts() {
+        let stanza = parse(
+            "  window: { start: \"2026-12-05 02:00\", end: \"2026-12-05 04:00\", timezone: Europe/Berlin }\n",
+        )
+        .unwrap();
+        let window = stanza.approval.unwrap().window.unwrap();
+        assert_eq!(
+            (window.start, window.end),
+            (
+                Bound::At("2026-12-05T01:00:00Z".parse().unwrap()),
+                Bound::At("2026-12-05T03:00:00Z".parse().unwrap())
+            )
+        );
+        for end in ["2026-12-05 02:00", "2026-12-05 01:59"] {
+            let (key, message, _) = refused(&format!(
+                "  window: {{ start: \"2026-12-05 02:00\", end: \"{end}\" }}\n"
+            ));
+            assert_eq!(key, "approval.window.end", "{end}");
+            assert!(
+                message.ends_with("is not after the start 2026-12-05 02:00:00 UTC"),
+                "{end}: {message}"
+            );
+        }
+    }
 }
