@@ -256,4 +256,37 @@ mod tests {
             json!([{"type": "paragraph", "content": []}])
         );
     }
+
+    #[test]
+    fn a_table_in_a_list_becomes_a_paragraph_per_row_with_bars_between_cells() {
+        let doc = from_markdown("- | h | i |\n  | - | - |\n  | c | d |\n");
+        let strong = json!([{"type": "strong"}]);
+        assert_eq!(
+            doc["content"][0]["content"][0]["content"],
+            json!([
+                {"type": "paragraph", "content": [
+                    {"type": "text", "text": "h", "marks": strong},
+                    {"type": "text", "text": " | ", "marks": strong},
+                    {"type": "text", "text": "i", "marks": strong},
+                ]},
+                {"type": "paragraph", "content": [
+                    {"type": "text", "text": "c"},
+                    {"type": "text", "text": " | "},
+                    {"type": "text", "text": "d"},
+                ]},
+            ])
+        );
+    }
+
+    #[test]
+    fn a_rule_inside_a_quote_is_left_out() {
+        let doc = from_markdown("> a\n>\n> ***\n>\n> b\n");
+        assert_eq!(
+            doc["content"],
+            json!([{"type": "blockquote", "content": [
+                {"type": "paragraph", "content": [{"type": "text", "text": "a"}]},
+                {"type": "paragraph", "content": [{"type": "text", "text": "b"}]},
+            ]}])
+        );
+    }
 }

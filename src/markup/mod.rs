@@ -151,7 +151,14 @@ impl Builder {
                 }
             }
             Event::Code(text) => self.text(&text, true),
-            Event::Html(text) | Event::InlineHtml(text) => self.html(&text),
+            Event::Html(text) => {
+                // An HTML block comes one line per event: its lines stay apart.
+                if !self.inlines().is_empty() {
+                    self.inlines().push(Inline::Break);
+                }
+                self.html(&text);
+            }
+            Event::InlineHtml(text) => self.html(&text),
             Event::SoftBreak | Event::HardBreak => self.inlines().push(Inline::Break),
             Event::Rule => self.push_block(Block::Rule),
             Event::FootnoteReference(text) | Event::InlineMath(text) | Event::DisplayMath(text) => {
@@ -512,5 +519,62 @@ mod tests {
         let blocks = parse(&deep);
         assert!(depth(&blocks) <= MAX_NESTING, "{}", depth(&blocks));
         assert_eq!(plain_text(&blocks).trim(), "x");
+    }
+
+    fn linked(t: &str, url: &str) -> Inline {
+        Inline::Text(
+            t.to_owned(),
+            Marks {
+                link: Some(url.to_owned()),
+                ..Marks::default()
+            },
+        )
+    }
+
+    #[test]
+    fn an_image_shows_its_alt_text_linked_to_the_picture() {
+        assert_eq!(
+            parse("see ![the diagram](https://x.example/d.png)"),
+            vec![Block::Paragraph(vec![
+                text("see "),
+                linked("the diagram", "https://x.example/d.png"),
+            ])]
+        );
+    }
+
+    #[test]
+    fn an_image_without_alt_text_shows_its_address_as_a_link() {
+        assert_eq!(
+            parse("![](https://x.example/d.png)"),
+            vec![Block::Paragraph(vec![linked(
+                "https://x.example/d.png",
+                "https://x.example/d.png"
+            )])]
+        );
+        // Nothing to show: no text at all.
+        assert_eq!(plain_text(&parse("a ![]() b")), "a  b\n");
+    }
+
+    #[test]
+    fn an_html_block_keeps_its_lines_apart() {
+        assert_eq!(
+            parse("<!-- deploy\nnotes -->\n\ntext"),
+            vec![
+                Block::Paragraph(vec![text("<!-- deploy"), Inline::Break, text("notes -->")]),
+                Block::Paragraph(vec![text("text")]),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_html_tag_across_lines_keeps_its_line_break() {
+        assert_eq!(
+            parse("a <span\ntitle=x>b"),
+            vec![Block::Paragraph(vec![
+                text("a <span"),
+                Inline::Break,
+                text("title=x>b"),
+            ])]
+        );
     }
 }

@@ -410,4 +410,47 @@ mod tests {
         );
         assert_eq!(from_markdown("-\n-\n- - a\n"), "* \n* \n** a");
     }
+
+    #[test]
+    fn a_code_block_keeps_a_language_jira_knows_under_its_jira_name_and_drops_others() {
+        assert_eq!(
+            from_markdown("```rust\nx\n```\n\n```Shell\ny\n```\n\n```py\nz\n```"),
+            "{code}\nx\n{code}\n\n{code:bash}\ny\n{code}\n\n{code:python}\nz\n{code}"
+        );
+    }
+
+    #[test]
+    fn a_quote_of_several_paragraphs_is_a_quote_block_holding_any_inner_quote() {
+        assert_eq!(
+            from_markdown("> a\n>\n> b\n>\n> > c\n"),
+            "{quote}\na\n\nb\n\nc\n{quote}"
+        );
+    }
+
+    #[test]
+    fn a_link_that_shows_its_own_address_is_written_once() {
+        assert_eq!(
+            from_markdown("<https://x.example/a> and [https://x.example/b](https://x.example/b)"),
+            "[https://x.example/a] and [https://x.example/b]"
+        );
+    }
+
+    #[test]
+    fn bold_inside_emphasis_keeps_the_emphasis_open() {
+        assert_eq!(from_markdown("*a **b** c*"), "_a *b* c_");
+    }
+
+    #[test]
+    fn a_mark_sign_touching_a_word_on_one_side_only_is_escaped() {
+        assert_eq!(
+            from_markdown("a -b c- d +e f^ ~g h? x?y"),
+            "a \\-b c\\- d \\+e f\\^ \\~g h\\? x?y"
+        );
+    }
+
+    #[test]
+    fn an_exclamation_mark_before_a_word_is_escaped_and_one_before_a_space_is_not() {
+        // `!name!` would show an attachment as an image.
+        assert_eq!(from_markdown("Done! !alert x!"), "Done! \\!alert x!");
+    }
 }
