@@ -381,22 +381,108 @@ mod tests {
         assert_eq!(plain.approvals_field(), None);
     }
 
-    #[tokio::test]
-    async fn each_element_of_a_list_field_is_shaped_as_its_items_are() {
+    /// A client that is never asked anything over the network (`api` set, so no `serverInfo`).
+    fn offline(api: crate::jira::ApiChoice) -> JiraClient {
         let config = crate::jira::ClientConfig {
             url: "https://jira.example.com".into(),
             auth: crate::jira::Auth::Pat {
                 token: crate::secret::Secret::new("t"),
             },
-            api: crate::jira::ApiChoice::V2,
+            api,
             ca_file: None,
             request_timeout: std::time::Duration::from_secs(5),
             connect_budget: std::time::Duration::from_secs(5),
             site_url: None,
-            markup: crate::markup::Markup::default(),
+            markup: crate::markup::Markup::Plain,
         };
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
-        let client = JiraClient::new(&config, deadline).unwrap();
+        JiraClient::new(&config, deadline).unwrap()
+    }
+
+    #[tokio::test]
+    async fn each_kind_of_field_gets_the_json_jira_takes_for_it() {
+        let client = offline(crate::jira::ApiChoice::V3);
+        let text = |t: &str| Value::String(t.into());
+        let number = |n: i64| Value::Number(n.into());
+        let textarea = "com.atlassian.jira.plugin.system.customfieldtypes:textarea";
+        for (kind, custom, value, want) in [
+            ("number", None, text(" 2.5 "), json!(2.5)),
+            ("number", None, number(3), json!(3)),
+            ("date", None, text(" 2026-12-05 "), json!("2026-12-05")),
+            ("priority", None, text("High"), json!({"name": "High"})),
+            ("version", None, text("1.4"), json!({"name": "1.4"})),
+            ("project", None, text("OPS"), json!({"key": "OPS"})),
+            (
+                "datetime",
+                None,
+                text("2026-12-05T02:00:00+01:00"),
+                json!("2026-12-05T01:00:00.000+0000"),
+            ),
+            ("string", None, text("one line\n"), json!("one line")),
+            (
+                "string",
+                Some(textarea),
+                text("notes"),
+                json!({"type": "doc", "version": 1, "content": [
+                    {"type": "paragraph", "content": [{"type": "text", "text": "notes"}]}
+                ]}),
+            ),
+            ("any", None, number(7), json!(7)),
+        ] {
+            let field = def("customfield_1", "F", kind, None, custom);
+            assert_eq!(
+                shape(&client, &field, &value, None).await.unwrap(),
+                want,
+                "{kind} {custom:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_value_that_does_not_fit_its_field_is_refused_with_what_it_needs() {
+        let client = offline(crate::jira::ApiChoice::V3);
+        for (kind, value, needs) in [
+            ("number", "many", "needs a number"),
+            ("date", "2026-12-5", "needs a date written YYYY-MM-DD"),
+            ("date", "2026-13-05", "needs a date written YYYY-MM-DD"),
+            (
+                "date",
+                "2026-12-05T10:00",
+                "needs a date written YYYY-MM-DD",
+            ),
+            ("datetime", "soon", "needs RFC 3339"),
+        ] {
+            let field = def("customfield_1", "F", kind, None, None);
+            let err = shape(&client, &field, &Value::String(value.into()), None)
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(needs), "{kind} {value}: {err}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_user_field_takes_the_account_id_on_cloud_and_the_username_on_data_center() {
+        let users = json!([{"accountId": "5b10a", "name": "ann", "displayName": "Ann Approver",
+                            "emailAddress": "ann@example.com"}]);
+        let jira =
+            crate::jsm::scripted::Jira::start(vec![("GET", "/rest/api/2/user/search", 200, users)])
+                .await;
+        let field = def("assignee", "Assignee", "user", None, None);
+        let ann = Value::String("ann@example.com".into());
+        assert_eq!(
+            shape(&jira.client(), &field, &ann, None).await.unwrap(),
+            json!({"name": "ann"})
+        );
+        assert_eq!(
+            jira.seen(),
+            ["GET /rest/api/2/user/search?username=ann%40example.com"]
+        );
+    }
+
+    #[tokio::test]
+    async fn each_element_of_a_list_field_is_shaped_as_its_items_are() {
+        let client = offline(crate::jira::ApiChoice::V2);
         let field = def(
             "customfield_10054",
             "Environments",
