@@ -1058,14 +1058,14 @@ next: 1
     #[test]
     fn brackets_in_quotes_or_comments_do_not_end_a_flow_node() {
         let text = "\
-a: {x: \"}\", y: ']', z: 'it''s', u: http://h/#f,  # a ] here is a comment
+a: {x: \"a}\", y: 'b]', z: 'it''s', u: http://h/#f,  # a ] here is a comment
   v: [1]}
 b: 2
 ";
         let node = extract(text, &path("a")).unwrap();
         let value = parse_at(&node);
-        assert_eq!(value["x"], "}");
-        assert_eq!(value["y"], "]");
+        assert_eq!(value["x"], "a}");
+        assert_eq!(value["y"], "b]");
         assert_eq!(value["z"], "it's");
         assert_eq!(value["u"], "http://h/#f");
         assert_eq!(value["v"][0], 1);
