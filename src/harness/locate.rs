@@ -387,8 +387,10 @@ impl<'de> Visitor<'de> for Walk<'_> {
     fn visit_unit<E: de::Error>(self) -> Result<(), E> {
         Err(self.scalar(Kind::Other))
     }
+    /// An empty document (nothing but comments, or nothing at all): no node to point at, which
+    /// [`find`] reports as an empty file.
     fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        Err(self.scalar(Kind::Other))
+        Ok(())
     }
 }
 
@@ -512,8 +514,9 @@ pub fn extract(text: &str, path: &KeyPath) -> Result<Node, Error> {
     // past the last '\n'-separated line panicked); count lines the way the parser did.
     let normalized = text.replace("\r\n", "\n").replace('\r', "\n");
     let lines: Vec<&str> = normalized.split('\n').collect();
-    let row = position.line - 1;
-    let col = position.column - 1;
+    // An anchor or a tag before the node (`.jira-gate: &gate`) is where serde_yaml places it; the
+    // node's own text comes after them.
+    let (row, col) = past_properties(&lines, position.line - 1, position.column - 1);
     let start_char = lines
         .get(row)
         .and_then(|l| l.chars().nth(col))
@@ -585,6 +588,35 @@ fn resolved(text: &str, path: &KeyPath, row: usize) -> Option<String> {
         "\n".repeat(row),
         serde_yaml::to_string(&node).ok()?
     ))
+}
+
+/// Where a node starts once the anchor and tag written before it (`&gate`, `!!map`) are passed:
+/// further on their line, or else the first line below them holding more than a comment.
+fn past_properties(lines: &[&str], row: usize, col: usize) -> (usize, usize) {
+    let line: Vec<char> = lines
+        .get(row)
+        .map_or_else(Vec::new, |l| l.chars().collect());
+    let mut i = col;
+    while matches!(line.get(i), Some('&' | '!')) {
+        while line.get(i).is_some_and(|c| !c.is_whitespace()) {
+            i += 1;
+        }
+        while line.get(i).is_some_and(|c| c.is_whitespace()) {
+            i += 1;
+        }
+    }
+    if i == col {
+        return (row, col);
+    }
+    if line.get(i).is_some_and(|c| *c != '#') {
+        return (row, i);
+    }
+    lines
+        .iter()
+        .enumerate()
+        .skip(row + 1)
+        .find(|(_, l)| !is_filler(l))
+        .map_or((row, col), |(r, l)| (r, indentation(l)))
 }
 
 fn indentation(line: &str) -> usize {
@@ -869,5 +901,218 @@ deploy:
         assert_eq!(node.position.line, 2);
         let err = extract("x: 5\n", &path("x")).unwrap_err();
         assert!(err.message.contains("single value"), "{err:?}");
+    }
+
+    fn error_of(text: &str, at: &str) -> Error {
+        find(text, &path(at)).unwrap_err()
+    }
+
+    #[test]
+    fn a_bad_path_is_refused_at_the_character_where_it_goes_wrong() {
+        let says = |text: &str| KeyPath::parse(text).unwrap_err();
+        assert!(
+            says("a.").contains("at character 2: the path ends with a dot"),
+            "{}",
+            says("a.")
+        );
+        assert!(says("ab..c").contains("at character 4: an empty key"));
+        assert!(says(".").contains("at character 1: an empty key"));
+        assert!(says("a\"b\"").contains("at character 2: unexpected `\"`"));
+        // A backslash at the very end escapes nothing: the key is still open.
+        assert!(says("a.\"b\\").contains("at character 3: the quoted key has no closing quote"));
+    }
+
+    #[test]
+    fn a_quoted_key_keeps_its_escaped_quotes_and_backslashes() {
+        assert_eq!(
+            path(r#""say \"hi\""."back\\slash".x"#).0,
+            vec![
+                Segment::Key("say \"hi\"".into()),
+                Segment::Key("back\\slash".into()),
+                Segment::Key("x".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_key_is_quoted_in_print_only_when_it_must_be() {
+        let printed = |keys: &[&str]| {
+            KeyPath(keys.iter().map(|k| Segment::Key((*k).into())).collect()).to_string()
+        };
+        // Plain: a leading dot on the first key (GitLab's hidden keys), dashes, inner spaces.
+        assert_eq!(printed(&[".jira-gate", "a b", "x-y"]), ".jira-gate.a b.x-y");
+        // Quoted: what would not read back plain.
+        assert_eq!(printed(&["a", ""]), r#"a."""#);
+        assert_eq!(printed(&["."]), r#"".""#);
+        assert_eq!(printed(&[" a"]), r#"" a""#);
+        assert_eq!(printed(&["a "]), r#""a ""#);
+        assert_eq!(printed(&["a[1]"]), r#""a[1]""#);
+        assert_eq!(printed(&["a]"]), r#""a]""#);
+        assert_eq!(printed(&["say \"hi\""]), r#""say \"hi\"""#);
+        assert_eq!(printed(&["back\\slash."]), r#""back\\slash.""#);
+        assert_eq!(printed(&["app.kubernetes.io"]), r#""app.kubernetes.io""#);
+        assert_eq!(printed(&["a", ".hidden"]), r#"a.".hidden""#);
+        assert_eq!(
+            KeyPath(vec![Segment::Key("a".into()), Segment::Index(3)]).to_string(),
+            "a[3]"
+        );
+    }
+
+    #[test]
+    fn a_misspelt_key_gets_a_suggestion_within_a_third_of_its_length() {
+        let file = "pipeline:\n  stagesxyz: 1\n  name: p\n";
+        // Three letters wrong in nine: suggested.
+        let err = error_of(file, "pipeline.stagesabc");
+        assert_eq!(err.hint.as_deref(), Some("did you mean `stagesxyz`?"));
+        // Nothing close: the keys there are listed instead.
+        let err = error_of(file, "pipeline.timeout");
+        assert_eq!(err.message, "`pipeline` has no key `timeout`");
+        assert_eq!(err.hint.as_deref(), Some("its keys: stagesxyz, name"));
+        let err = error_of("pipeline: {}\n", "pipeline.stages");
+        assert_eq!(err.hint.as_deref(), Some("the map is empty"));
+    }
+
+    #[test]
+    fn a_path_through_a_single_value_says_so_whatever_the_value() {
+        for value in ["true", "-1", "7", "1.5", "null", "~", "text"] {
+            let file = format!("a:\n  b: {value}\n");
+            let err = error_of(&file, "a.b.c");
+            assert_eq!(err.message, "`a.b` is a single value, not a map", "{value}");
+            assert_eq!((err.position.line, err.position.column), (2, 6), "{value}");
+            let err = error_of(&file, "a.b[0]");
+            assert_eq!(
+                err.message, "`a.b` is a single value, not a list",
+                "{value}"
+            );
+            let (position, kind) = find(&file, &path("a.b")).unwrap();
+            assert_eq!((position.line, position.column), (2, 6), "{value}");
+            let expected = if value == "text" {
+                Kind::Str("text".into())
+            } else {
+                Kind::Other
+            };
+            assert_eq!(kind, expected, "{value}");
+        }
+    }
+
+    #[test]
+    fn an_empty_file_is_reported_as_empty() {
+        for text in ["", "# nothing here\n", "\n\n"] {
+            let err = error_of(text, ".jira-gate");
+            assert_eq!(err.message, "the file is empty", "{text:?}");
+            assert_eq!((err.position.line, err.position.column), (1, 1));
+        }
+    }
+
+    #[test]
+    fn a_map_used_as_a_key_is_refused_saying_a_key_was_expected() {
+        let err = error_of("? {a: 1}\n: 2\n", "a");
+        assert!(err.message.ends_with("expected a key"), "{err:?}");
+        // A tagged node on the path is not walked into.
+        let err = error_of("a: !reference [x, y]\n", "a[0]");
+        assert!(err.message.ends_with("expected a YAML node"), "{err:?}");
+    }
+
+    #[test]
+    fn an_anchored_or_tagged_node_is_cut_from_under_its_anchor() {
+        let text = "\
+.jira-gate: &gate   # shared
+  jira:
+    url: https://x
+  ticket: { key: OPS-1 }
+steps: !!seq
+- a
+- b
+flow: &f {x: 1,
+  y: 2}
+next: 1
+";
+        let node = extract(text, &path(".jira-gate")).unwrap();
+        assert_eq!(
+            node.position,
+            Position {
+                line: 1,
+                column: 13
+            }
+        );
+        assert_eq!(parse_at(&node)["ticket"]["key"], "OPS-1");
+        assert!(parse_at(&node).get("steps").is_none());
+        assert_eq!(node.text.lines().nth(1), Some("  jira:"));
+        let node = extract(text, &path("steps")).unwrap();
+        assert_eq!(
+            parse_at(&node),
+            serde_yaml::from_str::<serde_yaml::Value>("[a, b]").unwrap()
+        );
+        let node = extract(text, &path("flow")).unwrap();
+        assert_eq!(parse_at(&node)["y"], 2);
+    }
+
+    #[test]
+    fn a_flow_map_written_over_several_lines_is_cut_whole() {
+        let text = "a:\n  b: {x: 1,\n    y: [2,\n   3]}\n  c: 4\n";
+        let node = extract(text, &path("a.b")).unwrap();
+        assert_eq!(parse_at(&node)["y"][1], 3);
+        assert!(parse_at(&node).get("c").is_none());
+    }
+
+    #[test]
+    fn brackets_in_quotes_or_comments_do_not_end_a_flow_node() {
+        let text = "\
+a: {x: \"a}\", y: 'b]', z: 'it''s', u: http://h/#f,  # a ] here is a comment
+  v: [1]}
+b: 2
+";
+        let node = extract(text, &path("a")).unwrap();
+        let value = parse_at(&node);
+        assert_eq!(value["x"], "a}");
+        assert_eq!(value["y"], "b]");
+        assert_eq!(value["z"], "it's");
+        assert_eq!(value["u"], "http://h/#f");
+        assert_eq!(value["v"][0], 1);
+        assert!(value.get("b").is_none());
+    }
+
+    #[test]
+    fn blank_lines_and_comments_inside_a_block_node_do_not_end_it() {
+        let text = "a:\n  b: 1\n\n# about c\n  c: 2\n   # deeper\n  d: 3\ne: 4\n";
+        let node = extract(text, &path("a")).unwrap();
+        let value = parse_at(&node);
+        assert_eq!(
+            (value["b"].clone(), value["d"].clone()),
+            (1.into(), 3.into())
+        );
+        assert!(value.get("e").is_none());
+    }
+
+    #[test]
+    fn a_stanza_in_a_literal_block_with_blank_lines_keeps_its_lines() {
+        let text = "\
+step: |
+  jira:
+    url: https://y
+
+  ticket: [
+after: 1
+";
+        let node = extract(text, &path("step")).unwrap();
+        assert_eq!(node.text, "\n  jira:\n    url: https://y\n\n  ticket: [");
+        let err = serde_yaml::from_str::<serde_yaml::Value>(&node.text).unwrap_err();
+        assert_eq!(err.location().unwrap().line(), 6);
+    }
+
+    #[test]
+    fn merge_keys_are_applied_even_with_their_anchor_inside_the_node() {
+        let text = "\
+.jira-gate:
+  ticket: &t
+    project: OPS
+  again:
+    <<: *t
+    summary: Deploy
+";
+        let node = extract(text, &path(".jira-gate")).unwrap();
+        let value = parse_at(&node);
+        assert_eq!(value["again"]["project"], "OPS");
+        assert!(value["again"].get("<<").is_none());
     }
 }
