@@ -37,7 +37,8 @@ use crate::cli::{
 };
 use crate::env::Env;
 use crate::error::Error;
-use crate::harness::{self, locate::KeyPath};
+use crate::harness;
+use crate::locate::{self, KeyPath};
 use crate::logging::Logging;
 use crate::stanza::{self, Overrides, Stanza, Target};
 
@@ -506,7 +507,7 @@ pub fn parse_from(
 /// The stanza text at `--at`, blanked around so positions are the outer file's.
 fn at_path(name: &str, text: &str, at: &str) -> Result<String, Error> {
     let path = KeyPath::parse(at).map_err(|e| Error::Usage(format!("--at: {e}")))?;
-    let node = harness::locate::extract(text, &path).map_err(|e| harness::Error {
+    let node = locate::extract(text, &path).map_err(|e| harness::Error {
         file: name.to_owned(),
         line: e.position.line,
         column: e.position.column,

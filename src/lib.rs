@@ -23,6 +23,7 @@ pub mod hold;
 pub mod input;
 pub mod jira;
 pub mod jsm;
+pub mod locate;
 pub mod logging;
 pub mod markup;
 pub mod outcome;

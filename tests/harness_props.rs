@@ -3,7 +3,7 @@
 
 use jira_gate::harness::fields::{join, split};
 use jira_gate::harness::jexl::{Comparison, Expr, Literal, Op, parse};
-use jira_gate::harness::locate::{KeyPath, Segment};
+use jira_gate::locate::{KeyPath, Segment};
 use proptest::prelude::*;
 
 /// A field name `<+issue.NAME>` or `<+issue["NAME"]>` can carry.
@@ -184,13 +184,13 @@ proptest! {
         containers(&root, &KeyPath::default(), &mut found);
         prop_assume!(!found.is_empty());
         let (path, node) = &found[pick.index(found.len())];
-        let extracted = jira_gate::harness::locate::extract(&text, path)
+        let extracted = jira_gate::locate::extract(&text, path)
             .map_err(|e| TestCaseError::fail(format!("{path}: {e:?}\n{text}")))?;
         let parsed: serde_yaml::Value = serde_yaml::from_str(&extracted.text)
             .map_err(|e| TestCaseError::fail(format!("{path}: {e}\n{}", extracted.text)))?;
         prop_assert_eq!(&parsed, node, "{}\n{}", path, text);
         // The lines before the node are blank, so positions are the outer file's.
-        let (position, _) = jira_gate::harness::locate::find(&text, path).unwrap();
+        let (position, _) = jira_gate::locate::find(&text, path).unwrap();
         prop_assert!(extracted.text.lines().take(position.line - 1).all(str::is_empty));
     }
 }

@@ -8,7 +8,8 @@
 //! with a fixed connector.
 #![no_main]
 
-use jira_gate::harness::{self, jexl, locate};
+use jira_gate::harness::{self, jexl};
+use jira_gate::locate;
 use libfuzzer_sys::fuzz_target;
 
 const CONNECTOR: &str = "connector:

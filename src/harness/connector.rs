@@ -7,8 +7,8 @@
 //! defines that jira-gate has no use for (`delegateSelectors`, `orgIdentifier`, `tags`, ...) are
 //! returned in [`Connector::ignored`] for `-v`.
 
-use super::locate::KeyPath;
 use super::{Doc, Error, did_you_mean};
+use crate::locate::KeyPath;
 
 /// A username: written in the connector, or a secret reference (`usernameRef`).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,9 +11,8 @@ pub mod connector;
 pub mod expr;
 pub mod fields;
 pub mod jexl;
-pub mod locate;
 
-use locate::{KeyPath, Position};
+use crate::locate::{self, KeyPath, Position};
 use serde_yaml::Value;
 
 /// Why a Harness file cannot be run. Always exit 2: the input is what is wrong.

@@ -18,11 +18,11 @@ use super::connector::{Auth, Connector, Username};
 use super::criteria::{self, Tree};
 use super::expr::{Context, SecretSource, escape};
 use super::fields::{FieldValue, Target, value_for};
-use super::locate::KeyPath;
 use super::step::{
     CriteriaSpec, DEFAULT_RETRY_INTERVAL, Found, Kind, MIN_RETRY_INTERVAL, Scalar, Spec, duration,
 };
 use super::{Doc, Error, jexl};
+use crate::locate::KeyPath;
 use crate::stanza::TransitionBy;
 
 /// A Harness step, translated.

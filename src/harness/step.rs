@@ -16,8 +16,8 @@ use serde::Deserialize;
 use serde_yaml::Value;
 
 use super::expr::Scope;
-use super::locate::{self, KeyPath};
 use super::{Doc, Error, did_you_mean, scalar_text};
+use crate::locate::{self, KeyPath};
 
 /// The Jira step types jira-gate runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,7 +7,7 @@
 use super::error::Error;
 use super::interpolate::{self, Lookup, references};
 use super::raw::RawStanza;
-use crate::harness::locate::{self, KeyPath};
+use crate::locate::{self, KeyPath};
 
 /// Stanzas larger than this are refused before parsing (a step definition is a few hundred bytes).
 pub const MAX_STANZA_BYTES: usize = 256 * 1024;

@@ -1,5 +1,6 @@
 //! Nodes of a larger YAML file by path, with the outer file's lines and columns kept
-//! (SPEC section 8: `--at KEY.PATH`, and the step inside a Harness file).
+//! (SPEC section 8: `--at KEY.PATH`, and the step inside a Harness file), and where a key path
+//! is written (a stanza error placed at its value's line and column).
 //!
 //! A path is written `jobs.deploy.steps[2].with.step`: keys separated by dots, sequence indexes in
 //! brackets, a key with a dot, bracket or quote written in double quotes (`"app.kubernetes.io"`).
