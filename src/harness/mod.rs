@@ -533,9 +533,12 @@ mod tests {
             );
         }
         // At the end of a block: one past its last character, not on the line below.
-        let (line, column, message) = jexl("|\n            <+issue.Env> == \"x\" &&");
-        assert!(message.contains("the end of the expression"), "{message}");
-        assert_eq!((line, column), (22, 35), "{message}");
+        for after in ["", "\n", "\n  \n"] {
+            let (line, column, message) =
+                jexl(&format!("|\n            <+issue.Env> == \"x\" &&{after}"));
+            assert!(message.contains("the end of the expression"), "{message}");
+            assert_eq!((line, column), (22, 35), "{after:?}: {message}");
+        }
     }
 
     #[test]

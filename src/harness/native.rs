@@ -670,6 +670,8 @@ fn block_position(
     let mut last = None;
     // The last text line, when it is at the block's indentation (not "more indented").
     let mut previous: Option<bool> = None;
+    // Whether the line before this one holds text.
+    let mut after_text = false;
     for (row, text) in lines.iter().enumerate() {
         let is_blank = blank(text);
         let ended = !is_blank && depth(text) < indent;
@@ -678,7 +680,6 @@ fn block_position(
             break;
         }
         let length = text.chars().count().saturating_sub(indent);
-        let after_text = row > 0 && !blank(lines[row - 1]);
         let next_plain = || {
             lines[row..]
                 .iter()
@@ -693,6 +694,7 @@ fn block_position(
         if !is_blank {
             previous = Some(depth(text) == indent);
         }
+        after_text = !is_blank;
         consumed += takes;
         last = Some((row, indent + length + 1));
     }
