@@ -270,7 +270,7 @@ impl JiraClient {
     }
 
     /// The approvals of the request `key`, oldest first as JSM lists them. A 404 is
-    /// [`not_a_request`]'s error, not a missing issue: the polls read the issue just before.
+    /// `not_a_request`'s error, not a missing issue: the polls read the issue just before.
     pub async fn approvals(&self, key: &str) -> Result<Vec<JsmApproval>, Error> {
         let list: Vec<ApprovalDto> = self
             .desk_list(&format!("request/{}/approval", segment(key)))
