@@ -173,11 +173,9 @@ fn duplicate_key(message: &str) -> Option<&str> {
 /// map, or at the first one): the line and column of that second key. `None` for a flow map
 /// (`{ a: 1, a: 2 }`) or a key written with quotes.
 pub(super) fn second_key(text: &str, path: &str, key: &str) -> Option<(usize, usize)> {
+    // The top-level map is the whole document, from its first line.
     let (first_line, column) = if path == "." || path.is_empty() {
-        let first = text
-            .lines()
-            .position(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))?;
-        (first + 1, 1)
+        (1, 1)
     } else {
         position_of(text, path)?
     };
@@ -188,8 +186,13 @@ pub(super) fn second_key(text: &str, path: &str, key: &str) -> Option<(usize, us
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
         }
-        let depth = content.len() - trimmed.len();
-        if depth < indent && number + 1 > first_line {
+        // The map's first line may start left of its first key (`- key: value` in a list).
+        let depth = if number + 1 == first_line {
+            indent
+        } else {
+            content.len() - trimmed.len()
+        };
+        if depth < indent {
             break; // the map has ended
         }
         let this_key = content
@@ -208,7 +211,7 @@ pub(super) fn second_key(text: &str, path: &str, key: &str) -> Option<(usize, us
 
 /// A tab where YAML expects indentation: YAML's own message ("found character that cannot start
 /// any token") does not say that tabs are never indentation in YAML.
-fn tab_indentation(
+pub(super) fn tab_indentation(
     text: &str,
     file: &str,
     line: usize,

@@ -841,6 +841,21 @@ fn a_duplicate_key_is_located_at_its_second_occurrence() {
         super::load::second_key("a:\n  c: 1\nb:\n  c: 2\n", "a", "c"),
         None
     );
+    // The duplicated key is the map's first one.
+    assert_eq!(
+        super::load::second_key("a:\n  c: 1\n  c: 2\n", "a", "c"),
+        Some((3, 3))
+    );
+    // A map in a list starts on the item's line, right of the dash.
+    assert_eq!(
+        super::load::second_key("list:\n  - c: 1\n    d: 2\n    c: 3\n", "list[0]", "c"),
+        Some((4, 5))
+    );
+    // At the top, after comments and blank lines.
+    assert_eq!(
+        super::load::second_key("# top\n\nc: 1\nd: 2\nc: 3\n", ".", "c"),
+        Some((5, 1))
+    );
     // A longer key that starts with the name is another key.
     assert_eq!(
         super::load::second_key("a:\n  c: 1\n  cc: 2\n", "a", "c"),
@@ -855,6 +870,32 @@ fn a_tab_in_the_indentation_is_named_with_a_hint() {
     assert_eq!(
         err,
         "step.yml:13:1: a tab in the indentation: YAML indents with spaces only\n  hint: replace the tab with spaces (two per level, as in the examples in steps/)"
+    );
+    // Spaces, then a tab, before a key.
+    let tab = "found character that cannot start any token";
+    let named = |text: &str, line, column, message: &str| {
+        super::load::tab_indentation(text, "step.yml", line, column, message)
+            .map(|e| e.to_string().lines().next().unwrap_or_default().to_owned())
+    };
+    assert_eq!(
+        named("a:\n  \tb: 1\n", 2, 3, tab).as_deref(),
+        Some("step.yml:2:3: a tab in the indentation: YAML indents with spaces only")
+    );
+    // Not a tab where the parser stopped, a tab after text, or another error: YAML's message.
+    assert_eq!(named("a:\n  b: 1\n", 2, 3, tab), None);
+    assert_eq!(named("a: 1\tb\n", 1, 5, tab), None);
+    assert_eq!(
+        named("a:\n\tb: 1\n", 2, 1, "did not find expected key"),
+        None
+    );
+    assert!(
+        named(
+            "a:\n\tb: 1\n",
+            2,
+            1,
+            "found a tab character that violates indentation"
+        )
+        .is_some()
     );
     // A tab inside a value is not indentation: YAML's own message stays.
     let quoted = GOOD.replace("summary: Deploy", "summary: \"Deploy\tweb\"");
