@@ -901,3 +901,52 @@ fn a_tab_in_the_indentation_is_named_with_a_hint() {
     let quoted = GOOD.replace("summary: Deploy", "summary: \"Deploy\tweb\"");
     assert!(from_str(&quoted, "step.yml", &env).is_ok());
 }
+
+#[test]
+fn empty_lists_and_a_zero_timeout_are_refused_with_a_hint() {
+    for (from, to, key, hint) in [
+        (
+            "timeout: 2h",
+            "timeout: 0s",
+            "`approval.timeout`: must be more than 0s",
+            "e.g. `timeout: 4h`",
+        ),
+        (
+            "approve_when: { status: [Approved, Done] }",
+            "approve_when: { all: [] }",
+            "`approval.approve_when.all`: the list is empty",
+            "list the criteria it combines",
+        ),
+        (
+            "approve_when: { status: [Approved, Done] }",
+            "approve_when: { status: [] }",
+            "`approval.approve_when.status`: lists no status",
+            "e.g. `status: Approved`",
+        ),
+        (
+            "approve_when: { status: [Approved, Done] }",
+            "approve_when: { status_category: [] }",
+            "`approval.approve_when.status_category`: lists no category",
+            "one of new, indeterminate, done",
+        ),
+        (
+            "approve_when: { status: [Approved, Done] }",
+            "approve_when: { field: Risk, in: [] }",
+            "`approval.approve_when.in`: the list is empty",
+            "list the values",
+        ),
+        (
+            "approve_when: { status: [Approved, Done] }",
+            "approve_when: { field: Risk, not_in: [] }",
+            "`approval.approve_when.not_in`: the list is empty",
+            "list the values",
+        ),
+    ] {
+        let text = GOOD.replace(from, to);
+        assert_ne!(text, GOOD, "{from}");
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(err.contains(key), "{err}");
+        assert!(err.contains(hint), "{err}");
+        assert!(err.contains("\n  hint: "), "{err}");
+    }
+}

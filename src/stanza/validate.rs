@@ -527,7 +527,11 @@ fn validate_approval(
         }
     }
     if timeout.is_zero() {
-        return Err(problem("approval.timeout", "must be more than 0s", None));
+        return Err(problem(
+            "approval.timeout",
+            "must be more than 0s",
+            Some("give the longest the gate may wait, e.g. `timeout: 4h`"),
+        ));
     }
     // Issue 8 #7: a default never causes an error. The gaps the stanza writes are shrunk to a
     // timeout it does not write next to them (`--timeout`, or the default); the gaps it does not
@@ -707,7 +711,11 @@ fn build_criteria(mut raw: RawCriterion, key: &str) -> Result<Criteria<Named>, P
     for (combinator, list) in [("all", raw.all.take()), ("any", raw.any.take())] {
         if let Some(list) = list {
             if list.is_empty() {
-                return Err(err(combinator, "the list is empty".into(), None));
+                return Err(err(
+                    combinator,
+                    "the list is empty".into(),
+                    Some("list the criteria it combines, or remove it"),
+                ));
             }
             let children = list
                 .into_iter()
@@ -779,13 +787,21 @@ fn name_criteria(raw: &mut RawCriterion, err: &Err<'_>) -> Result<Vec<Criteria<N
     let mut parts = Vec::new();
     if let Some(Names(names)) = raw.status.take() {
         parts.push(Criteria::Status(non_empty_list(names, || {
-            err("status", "lists no status".into(), None)
+            err(
+                "status",
+                "lists no status".into(),
+                Some("name a status, e.g. `status: Approved`"),
+            )
         })?));
     }
     if let Some(Names(names)) = raw.status_category.take() {
         let mut keys = Vec::new();
         for name in non_empty_list(names, || {
-            err("status_category", "lists no category".into(), None)
+            err(
+                "status_category",
+                "lists no category".into(),
+                Some("one of new, indeterminate, done"),
+            )
         })? {
             keys.push(category_key(&name).ok_or_else(|| {
                 err(
@@ -876,10 +892,17 @@ fn field_criterion(
                     Some("name a field by display name or id"),
                 ));
             }
-            if let FieldTest::In(list) | FieldTest::NotIn(list) = &test {
-                if list.is_empty() {
-                    return Err(err("in", "the list is empty".into(), None));
-                }
+            let empty = match &test {
+                FieldTest::In(list) if list.is_empty() => Some("in"),
+                FieldTest::NotIn(list) if list.is_empty() => Some("not_in"),
+                _ => None,
+            };
+            if let Some(key) = empty {
+                return Err(err(
+                    key,
+                    "the list is empty".into(),
+                    Some("list the values, e.g. `in: [High, Critical]`"),
+                ));
             }
             Ok(Some(Criteria::Field {
                 name,
