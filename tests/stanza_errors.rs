@@ -151,3 +151,40 @@ fn run_places_the_error_too_and_writes_its_outputs() {
     let outputs = std::fs::read_to_string(&github_output).unwrap();
     assert!(outputs.contains("exit-code=2"), "{outputs}");
 }
+
+#[test]
+fn a_missing_file_a_directory_and_a_missing_key_each_get_a_hint() {
+    let work = Workdir::new();
+    let missing = work.run(work.command().args(["validate", "nope.yml"]));
+    refused(
+        &missing,
+        "jira-gate: error: cannot read nope.yml: No such file or directory (os error 2)",
+    );
+    assert!(
+        missing
+            .stderr
+            .contains("hint: check the path (a relative one starts at the working directory)"),
+        "{}",
+        missing.stderr
+    );
+    std::fs::create_dir(work.path("steps")).unwrap();
+    let directory = work.run(work.command().args(["validate", "steps"]));
+    refused(
+        &directory,
+        "jira-gate: error: cannot read steps: Is a directory (os error 21)",
+    );
+    assert!(
+        directory
+            .stderr
+            .contains("hint: pass the stanza file inside it"),
+        "{}",
+        directory.stderr
+    );
+    refused(
+        &validate(
+            "  auth: { type: basic, username: ci@example.com, token: x }\n",
+            "",
+        ),
+        "jira-gate: error: step.yml:2:3: `jira`: missing field `auth`",
+    );
+}

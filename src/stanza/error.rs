@@ -5,7 +5,7 @@
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The file could not be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {source}{}", hint_suffix(read_hint(source)))]
     Read {
         /// The file.
         path: String,
@@ -71,6 +71,22 @@ impl Error {
             },
             other => other,
         }
+    }
+}
+
+/// What to do about a stanza file that cannot be read.
+fn read_hint(source: &std::io::Error) -> Option<&'static str> {
+    match source.kind() {
+        std::io::ErrorKind::NotFound => Some(
+            "check the path (a relative one starts at the working directory), or set JIRA_GATE_STEP_FILE, or put jira-gate.yml in the working directory",
+        ),
+        std::io::ErrorKind::IsADirectory => {
+            Some("pass the stanza file inside it, e.g. DIR/jira-gate.yml")
+        }
+        std::io::ErrorKind::PermissionDenied => Some(
+            "the step's user must be able to read it (in a container, check the mounted file's owner and mode)",
+        ),
+        _ => None,
     }
 }
 

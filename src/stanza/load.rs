@@ -139,7 +139,7 @@ fn parse_error(
     ] {
         message = message.replace(raw, "a map of keys");
     }
-    let mut hint = did_you_mean(&message);
+    let mut hint = did_you_mean(&message).or_else(|| missing_key_hint(&message));
     if text.trim().is_empty() {
         hint = Some("the stanza is empty; start from one of the files in steps/".into());
     }
@@ -315,6 +315,15 @@ pub(super) fn position_of(text: &str, key: &str) -> Option<(usize, usize)> {
     let path = KeyPath::parse(key).ok().filter(|p| !p.0.is_empty())?;
     let (position, _) = locate::find(text, &path).ok()?;
     Some((position.line, position.column))
+}
+
+/// For serde's "missing field `auth`": where the key goes.
+fn missing_key_hint(message: &str) -> Option<String> {
+    let rest = message.split_once("missing field `")?.1;
+    let key = rest.split_once('`')?.0;
+    Some(format!(
+        "add `{key}:` to this map; the files in steps/ show a whole stanza"
+    ))
 }
 
 /// For serde's "unknown field `x`, expected one of `a`, `b`" (and unknown variants), the closest

@@ -950,3 +950,39 @@ fn empty_lists_and_a_zero_timeout_are_refused_with_a_hint() {
         assert!(err.contains("\n  hint: "), "{err}");
     }
 }
+
+#[test]
+fn a_missing_key_and_an_unreadable_file_say_what_to_do() {
+    let text = GOOD.replace(
+        "  auth: { type: basic, username: '${JIRA_USER}', token: '${JIRA_API_TOKEN}' }\n",
+        "",
+    );
+    let err = parse(&text).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "step.yml:2:3: `jira`: missing field `auth`\n  hint: add `auth:` to this map; the files in steps/ show a whole stanza"
+    );
+    let read = |kind: std::io::ErrorKind| {
+        Error::Read {
+            path: "s.yml".into(),
+            source: std::io::Error::from(kind),
+        }
+        .to_string()
+    };
+    for (kind, hint) in [
+        (std::io::ErrorKind::NotFound, "check the path"),
+        (
+            std::io::ErrorKind::IsADirectory,
+            "pass the stanza file inside it",
+        ),
+        (
+            std::io::ErrorKind::PermissionDenied,
+            "must be able to read it",
+        ),
+    ] {
+        let said = read(kind);
+        assert!(said.starts_with("cannot read s.yml: "), "{said}");
+        assert!(said.contains(&format!("\n  hint: {hint}")), "{said}");
+    }
+    assert!(!read(std::io::ErrorKind::Interrupted).contains("hint"));
+}
