@@ -982,7 +982,7 @@ fn a_missing_key_and_an_unreadable_file_say_what_to_do() {
     ] {
         let said = read(kind);
         assert!(said.starts_with("cannot read s.yml: "), "{said}");
-        assert!(said.contains(&format!("\n  hint: {hint}")), "{said}");
+        assert!(said.contains("\n  hint: ") && said.contains(hint), "{said}");
     }
     assert!(!read(std::io::ErrorKind::Interrupted).contains("hint"));
 }
