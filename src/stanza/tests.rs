@@ -627,7 +627,10 @@ fn a_missing_top_level_key_is_named_without_a_key_path() {
     ))
     .unwrap_err()
     .to_string();
-    assert_eq!(err, "step.yml:1:1: missing field `ticket`");
+    assert_eq!(
+        err,
+        "step.yml:1:1: missing field `ticket`\n  hint: add `ticket:` to this map; the files in steps/ show a whole stanza"
+    );
 }
 
 #[test]
