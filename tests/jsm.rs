@@ -692,17 +692,7 @@ fn fields_an_approval_and_jql_cost_at_most_two_requests_a_poll() {
                 ]
                 .map(|(a, b)| (a.to_owned(), b.to_owned()))
             );
-            let log: Vec<String> = sandbox
-                .requests()
-                .iter()
-                .map(|r| {
-                    format!(
-                        "{} {}",
-                        r["method"].as_str().unwrap(),
-                        r["path"].as_str().unwrap()
-                    )
-                })
-                .collect();
+            let log = sandbox.request_lines();
             assert!(
                 !log.iter().any(|r| r.ends_with("/approval")),
                 "{flavor}: the approvals were read on their own: {log:#?}"

@@ -7,21 +7,6 @@ mod common;
 use common::SandboxProc;
 use common::run::Workdir;
 
-/// The requests the sandbox answered, as `METHOD /path` (no query), in order.
-fn log(sandbox: &SandboxProc) -> Vec<String> {
-    sandbox
-        .requests()
-        .iter()
-        .map(|r| {
-            format!(
-                "{} {}",
-                r["method"].as_str().unwrap(),
-                r["path"].as_str().unwrap()
-            )
-        })
-        .collect()
-}
-
 /// A create-and-wait stanza for `sandbox`, with `api` (`auto`, `v3`).
 fn stanza(sandbox: &SandboxProc, api: &str) -> String {
     format!(
@@ -47,7 +32,7 @@ fn gate_requests(api: &str) -> Vec<String> {
         "{}",
         run.stderr
     );
-    let requests = log(&sandbox);
+    let requests = sandbox.request_lines();
     let issue = sandbox.get_json("/rest/api/3/issue/OPS-1?fields=comment", 200);
     assert_eq!(
         issue["fields"]["comment"]["total"], 1,

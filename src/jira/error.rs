@@ -120,7 +120,9 @@ pub enum Error {
         /// What was wrong with it.
         detail: String,
     },
-    /// The connection does not fit the server: not a Jira base URL, or an API version it lacks.
+    /// The connection does not fit the server: not a Jira base URL, an API version it lacks, or
+    /// a Jira Service Management API it does not offer for this issue or user (a 404 on a
+    /// request's approvals).
     /// (What the step names in a project, such as fields, transitions, issue types, users and
     /// options, is the step's error: `crate::step::Error`.)
     #[error("{0}")]

@@ -287,7 +287,8 @@ pub fn approvals_in_field(value: &serde_json::Value) -> Option<Vec<JsmApproval>>
     if value.is_null() {
         return Some(Vec::new());
     }
-    let list: Vec<ApprovalDto> = serde_json::from_value(value.clone()).ok()?;
+    // Read in place: this runs on every poll, and the value is the read's own.
+    let list = Vec::<ApprovalDto>::deserialize(value).ok()?;
     Some(list.into_iter().map(ApprovalDto::into_approval).collect())
 }
 

@@ -159,6 +159,20 @@ impl SandboxHttp {
             .expect("array")
     }
 
+    /// The request log as `METHOD /path` (no query), in order.
+    pub fn request_lines(&self) -> Vec<String> {
+        self.requests()
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {}",
+                    r["method"].as_str().unwrap_or_default(),
+                    r["path"].as_str().unwrap_or_default()
+                )
+            })
+            .collect()
+    }
+
     /// `POST /_sandbox/faults` with a rule or an array of rules.
     pub fn add_faults(&self, rules: &Value) {
         let (code, v) = self.control("POST", "/_sandbox/faults", Some(rules));
